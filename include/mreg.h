@@ -1,0 +1,18 @@
+/**
+ * @file mreg.h
+ * @brief libmreg: a model registry with a content-addressed local store.
+ *
+ * Include this header to get the whole public API.
+ */
+#ifndef MREG_H
+#define MREG_H
+
+#include "mreg/diag.h"
+#include "mreg/error.h"
+#include "mreg/format.h"
+#include "mreg/record.h"
+#include "mreg/registry.h"
+#include "mreg/store.h"
+#include "mreg/version.h"
+
+#endif

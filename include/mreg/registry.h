@@ -1,0 +1,166 @@
+/**
+ * @file mreg/registry.h
+ * @brief Model versions in a store: create, list, show, update, archive,
+ *        delete, download; and Azure ML `model.yml` files.
+ */
+#ifndef MREG_REGISTRY_H
+#define MREG_REGISTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "format.h"
+#include "record.h"
+#include "store.h"
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * Progress of long work: @p done of @p total bytes. Called at most every
+ * few megabytes, from the calling thread.
+ */
+typedef void (*mreg_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+
+/** Options of mreg_model_create(). Initialise with MREG_CREATE_OPTIONS_INIT. */
+typedef struct {
+	unsigned int version;       /**< MREG_CREATE_OPTIONS_VERSION. */
+	const char *name;           /**< Required. */
+	const char *path;           /**< Required: the model file or directory. */
+	const char *type;           /**< NULL: "custom_model". */
+	const char *model_version;  /**< NULL: next integer version. */
+	const char *description;
+	const char *stage;
+	const mreg_kv *tags;
+	size_t tag_count;
+	const mreg_kv *properties;
+	size_t property_count;
+	int no_validate;            /**< Skip the format plugin's checks. */
+	mreg_progress_fn progress;
+	void *progress_ctx;
+} mreg_create_options;
+
+#define MREG_CREATE_OPTIONS_VERSION 1
+#define MREG_CREATE_OPTIONS_INIT {.version = MREG_CREATE_OPTIONS_VERSION}
+
+/**
+ * Register a new model version: validate the model with its type's plugin
+ * (diagnostics go to @p diags, which may be NULL), stream every file into
+ * the store once (hashing as it copies), then write the record under the
+ * store lock. Concurrent creators of one name get distinct versions.
+ *
+ * Returns MREG_EINVALID (bad name, version, path or an invalid model: see
+ * @p diags), MREG_EEXISTS (the version exists), MREG_ENOTFOUND (no such
+ * path), MREG_EIO. On failure the store holds no new record.
+ */
+MREG_API int mreg_model_create(mreg_record **out, mreg_store *store, const mreg_create_options *opts,
+		      mreg_diag_list *diags);
+
+/**
+ * Read one version. @p ref is "NAME" or "NAME@latest" (the most recently
+ * created version that is not archived) or "NAME:VERSION".
+ * Returns MREG_ENOTFOUND, MREG_EINVALID (bad reference), MREG_ECORRUPT
+ * (the record file is damaged; the message names it).
+ */
+MREG_API int mreg_model_get(mreg_record **out, mreg_store *store, const char *ref);
+
+/** Which versions mreg_model_list() returns. */
+typedef enum {
+	MREG_LIST_ACTIVE = 0,   /**< Not archived (the default of `mreg list`). */
+	MREG_LIST_ARCHIVED = 1, /**< Archived only. */
+	MREG_LIST_ALL = 2,
+} mreg_list_filter;
+
+/** Called by mreg_model_list() for a record it could not read. */
+typedef void (*mreg_list_error_fn)(void *ctx, const char *path, int code, const char *message);
+
+/**
+ * Records of one model (@p name) or of every model (NULL), sorted by name
+ * then creation time. A damaged record is reported through @p on_error
+ * (when not NULL) and skipped; the function then returns MREG_ECORRUPT
+ * after filling the list. Free with mreg_record_array_free().
+ */
+MREG_API int mreg_model_list(mreg_record ***out, size_t *count, mreg_store *store, const char *name,
+		    mreg_list_filter filter, mreg_list_error_fn on_error, void *ctx);
+
+/** Changes applied by mreg_model_update(). Initialise with MREG_UPDATE_OPTIONS_INIT. */
+typedef struct {
+	unsigned int version;       /**< MREG_UPDATE_OPTIONS_VERSION. */
+	const char *description;    /**< NULL: unchanged; "" clears it. */
+	const char *stage;          /**< NULL: unchanged; "" clears it. */
+	const mreg_kv *set_tags;    /**< Added or replaced. */
+	size_t set_tag_count;
+	const char *const *remove_tags;
+	size_t remove_tag_count;
+} mreg_update_options;
+
+#define MREG_UPDATE_OPTIONS_VERSION 1
+#define MREG_UPDATE_OPTIONS_INIT {.version = MREG_UPDATE_OPTIONS_VERSION}
+
+/**
+ * Change the mutable fields of NAME:VERSION. Removing a tag that is not
+ * there is an error (MREG_ENOTFOUND) so typos do not pass silently.
+ * Returns MREG_ENOTFOUND, MREG_EINVALID, MREG_ECORRUPT, MREG_EIO.
+ */
+MREG_API int mreg_model_update(mreg_record **out, mreg_store *store, const char *name,
+		      const char *version, const mreg_update_options *opts);
+
+/**
+ * Archive (@p archived = 1) or restore (0) one version, or every version of
+ * @p name when @p version is NULL. *changed counts the versions whose state
+ * changed. Returns MREG_ENOTFOUND, MREG_ECORRUPT, MREG_EIO.
+ */
+MREG_API int mreg_model_set_archived(size_t *changed, mreg_store *store, const char *name,
+			    const char *version, int archived);
+
+/**
+ * Delete the record of NAME:VERSION. Its blobs stay until `gc`.
+ * Returns MREG_ENOTFOUND, MREG_EIO.
+ */
+MREG_API int mreg_model_delete(mreg_store *store, const char *name, const char *version);
+
+/**
+ * Write the files of @p record into @p dir with their modes, re-hashing
+ * every byte as it is written. All or nothing: files are staged in a
+ * temporary directory and moved into place only when every digest matched.
+ * @p dir may exist (no file in it is overwritten) or not (it is created).
+ * Returns MREG_ECORRUPT (a blob is missing or does not match; the message
+ * names the file and the digest), MREG_EEXISTS (a file to write exists),
+ * MREG_EIO.
+ */
+MREG_API int mreg_model_download(mreg_store *store, const mreg_record *record, const char *dir,
+			mreg_progress_fn progress, void *progress_ctx);
+
+/** An Azure ML model YAML file (`az ml model create -f model.yml`). */
+typedef struct {
+	char *name;
+	char *version;
+	char *type;
+	char *path;         /**< Resolved against the YAML file's directory. */
+	char *description;
+	char *stage;
+	mreg_kv *tags;
+	size_t tag_count;
+	mreg_kv *properties;
+	size_t property_count;
+} mreg_model_yml;
+
+/**
+ * Read an Azure ML model YAML file. Every problem (YAML syntax, unknown or
+ * mistyped field) is appended to @p diags with its line and column.
+ * Returns MREG_EINVALID when @p diags holds errors, MREG_ENOTFOUND, MREG_EIO.
+ * Free with mreg_model_yml_free().
+ */
+MREG_API int mreg_model_yml_read(mreg_model_yml **out, const char *file, mreg_diag_list *diags);
+
+/** Free a model YAML. Accepts NULL. */
+MREG_API void mreg_model_yml_free(mreg_model_yml *yml);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

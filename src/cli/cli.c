@@ -1,0 +1,245 @@
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+const char *cli_store_dir;
+
+static size_t count_options(const cli_option *o)
+{
+	size_t n = 0;
+	while (o[n].name)
+		n++;
+	return n;
+}
+
+int cli_next_option(const cli_command *cmd, int argc, char **argv, char **optarg_out)
+{
+	struct option longs[64];
+	char shorts[160];
+	size_t n = count_options(cmd->options), k = 0;
+	int c;
+
+	if (n >= 63)
+		abort(); /* a programming error in a command table */
+	shorts[k++] = ':'; /* report a missing value as ':' */
+	for (size_t i = 0; i < n; i++) {
+		const cli_option *o = &cmd->options[i];
+		longs[i] = (struct option){o->name, o->arg ? required_argument : no_argument, NULL,
+					   o->key};
+		if (o->key < 256) {
+			shorts[k++] = (char)o->key;
+			if (o->arg)
+				shorts[k++] = ':';
+		}
+	}
+	shorts[k] = '\0';
+	longs[n] = (struct option){0};
+
+	for (;;) {
+		c = getopt_long(argc, argv, shorts, longs, NULL);
+		if (c == -1)
+			return -1;
+		if (c == '?') {
+			if (optopt)
+				exit(cli_usage_error(cmd, "unknown option '-%c'", optopt));
+			exit(cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]));
+		}
+		if (c == ':')
+			exit(cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]));
+		if (c == CLI_OPT_HELP) {
+			cli_print_help(cmd, stdout);
+			exit(EXIT_OK);
+		}
+		if (c == CLI_OPT_STORE) {
+			cli_store_dir = optarg;
+			continue;
+		}
+		*optarg_out = optarg;
+		return c;
+	}
+}
+
+void cli_print_help(const cli_command *cmd, FILE *f)
+{
+	fprintf(f, "Usage: mreg %s %s\n\n%s\n", cmd->name, cmd->usage, cmd->summary);
+	if (cmd->details)
+		fprintf(f, "\n%s\n", cmd->details);
+	fprintf(f, "\nOptions:\n");
+	for (const cli_option *o = cmd->options; o->name; o++) {
+		char left[64];
+		if (o->key < 256)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->key, o->name,
+				 o->arg ? " " : "", o->arg ? o->arg : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg ? " " : "",
+				 o->arg ? o->arg : "");
+		if (strlen(left) > 24)
+			fprintf(f, "  %s\n  %-24s  %s\n", left, "", o->help);
+		else
+			fprintf(f, "  %-24s  %s\n", left, o->help);
+	}
+	fprintf(f, "\nExit status: 0 ok, 1 a negative answer (invalid, not found, failed "
+		   "check), 2 usage or runtime error.\nSee mreg(1).\n");
+}
+
+int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "mreg %s: ", cmd->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nUsage: mreg %s %s (see 'mreg %s --help')\n", cmd->name, cmd->usage,
+		cmd->name);
+	return EXIT_ERROR;
+}
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("mreg: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_exit_status(int rc)
+{
+	switch (rc) {
+	case MREG_OK: return EXIT_OK;
+	case MREG_ENOTFOUND:
+	case MREG_EEXISTS:
+	case MREG_EINVALID:
+	case MREG_ECORRUPT: return EXIT_NO;
+	default: return EXIT_ERROR;
+	}
+}
+
+int cli_fail(int rc)
+{
+	cli_error("%s", mreg_error_last());
+	return cli_exit_status(rc);
+}
+
+int cli_open_store(mreg_store **out)
+{
+	int rc = mreg_store_open(out, cli_store_dir);
+
+	if (rc) {
+		cli_error("%s", mreg_error_last());
+		/* No store is a setup problem, not an answer about a model. */
+		return EXIT_ERROR;
+	}
+	return EXIT_OK;
+}
+
+void cli_add_kv(const cli_command *cmd, const char *what, mreg_kv **items, size_t *count,
+		const char *text)
+{
+	const char *eq = strchr(text, '=');
+	mreg_kv *n;
+
+	if (eq == text)
+		exit(cli_usage_error(cmd, "%s '%s': the key before '=' is empty", what, text));
+	n = realloc(*items, (*count + 1) * sizeof(*n));
+	if (!n) {
+		cli_error("out of memory");
+		exit(EXIT_ERROR);
+	}
+	*items = n;
+	n[*count].key = eq ? strndup(text, (size_t)(eq - text)) : strdup(text);
+	n[*count].value = strdup(eq ? eq + 1 : "");
+	(*count)++;
+}
+
+void cli_free_kv(mreg_kv *items, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		free(items[i].key);
+		free(items[i].value);
+	}
+	free(items);
+}
+
+void cli_human_size(char *buf, size_t len, uint64_t bytes)
+{
+	static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+	double v = (double)bytes;
+	int u = 0;
+
+	while (v >= 1024 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%llu B", (unsigned long long)bytes);
+	else
+		snprintf(buf, len, "%.1f %s", v, units[u]);
+}
+
+int cli_print_json(json_t *doc)
+{
+	int rc;
+
+	if (!doc) {
+		cli_error("out of memory");
+		return EXIT_ERROR;
+	}
+	rc = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	json_decref(doc);
+	return rc ? EXIT_ERROR : EXIT_OK;
+}
+
+json_t *cli_record_json(const mreg_record *r, bool with_files)
+{
+	char *text = NULL;
+	json_t *v;
+
+	if (mreg_record_to_json(&text, r))
+		return NULL;
+	v = json_loads(text, 0, NULL);
+	free(text);
+	if (v && !with_files) {
+		json_object_del(v, "files");
+		json_object_set_new(v, "file_count", json_integer((json_int_t)r->file_count));
+	}
+	return v;
+}
+
+void cli_print_diags(const mreg_diag_list *diags, FILE *f)
+{
+	for (size_t i = 0; i < mreg_diag_count(diags); i++) {
+		char *line = mreg_diag_format(mreg_diag_get(diags, i));
+		if (line)
+			fprintf(f, "%s\n", line);
+		free(line);
+	}
+}
+
+json_t *cli_diags_json(const mreg_diag_list *diags)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < mreg_diag_count(diags); i++) {
+		const mreg_diag *d = mreg_diag_get(diags, i);
+		json_array_append_new(a, json_pack("{s:s, s:s, s:i, s:i, s:s, s:s}", "severity",
+						   mreg_diag_severity_name(d->severity), "file",
+						   d->file, "line", (int)d->line, "column",
+						   (int)d->column, "code", d->code, "message",
+						   d->message));
+	}
+	return a;
+}
+
+void cli_parse_ref(const cli_command *cmd, mreg_ref *out, const char *text)
+{
+	if (mreg_ref_parse(out, text) != 0)
+		exit(cli_usage_error(cmd, "%s", mreg_error_last()));
+}

@@ -1,0 +1,108 @@
+/* Shared pieces of the mreg command line: option tables, output, exit codes. */
+#ifndef MREG_CLI_H
+#define MREG_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "mreg.h"
+
+/* Exit statuses (DESIGN.md): 0 ok, 1 a negative answer, 2 usage or runtime error. */
+enum { EXIT_OK = 0, EXIT_NO = 1, EXIT_ERROR = 2 };
+
+/* One option: drives both getopt_long and --help. */
+typedef struct {
+	int key;            /* short option character, or a value >= 256 for long-only */
+	const char *name;   /* long name */
+	const char *arg;    /* argument placeholder, NULL for a flag */
+	const char *help;
+} cli_option;
+
+/* A subcommand. */
+typedef struct {
+	const char *name;
+	const char *usage;    /* after "mreg NAME " */
+	const char *summary;  /* one line */
+	const char *details;  /* paragraphs for --help, may be NULL */
+	const cli_option *options; /* terminated by {0} */
+	int (*run)(int argc, char **argv);
+} cli_command;
+
+/* Options every command accepts: --store, --help. */
+#define CLI_OPT_STORE 1000
+#define CLI_OPT_HELP 'h'
+#define CLI_COMMON_OPTIONS                                                                  \
+	{CLI_OPT_STORE, "store", "DIR", "use the store at DIR (default: $MREG_DIR, else the " \
+					"nearest .mreg/)"},                                  \
+	{                                                                                   \
+		CLI_OPT_HELP, "help", NULL, "show this help"                                \
+	}
+
+/* The store chosen with --store (or NULL: discover). */
+extern const char *cli_store_dir;
+
+/*
+ * getopt_long over @cmd's options. Returns the next option key, -1 at the
+ * end (then *optind_out is the first operand), or exits: 0 after --help, 2
+ * on a usage error. --store is handled here.
+ */
+int cli_next_option(const cli_command *cmd, int argc, char **argv, char **optarg_out);
+
+/* Print the command's help to @f. */
+void cli_print_help(const cli_command *cmd, FILE *f);
+
+/* "mreg CMD: message" + hint on stderr; returns EXIT_ERROR. */
+int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* "mreg: <last libmreg error>" on stderr; returns the exit status for @rc. */
+int cli_fail(int rc);
+
+/* "mreg: message" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The exit status for a libmreg code. */
+int cli_exit_status(int rc);
+
+/* Open the store (honouring --store); prints the error itself. */
+int cli_open_store(mreg_store **out);
+
+/* Parse "K=V" (or "K", value "") into a growing array. Exits 2 on a bad pair. */
+void cli_add_kv(const cli_command *cmd, const char *what, mreg_kv **items, size_t *count,
+		const char *text);
+void cli_free_kv(mreg_kv *items, size_t count);
+
+/* Human sizes: "12.3 MiB". */
+void cli_human_size(char *buf, size_t len, uint64_t bytes);
+
+/* Print a JSON document on stdout (indented, newline-terminated) and free it. */
+int cli_print_json(json_t *doc);
+
+/* A record as a jansson value (parsed from mreg_record_to_json). */
+json_t *cli_record_json(const mreg_record *record, bool with_files);
+
+/* Diagnostics: one line each on @f; as JSON. */
+void cli_print_diags(const mreg_diag_list *diags, FILE *f);
+json_t *cli_diags_json(const mreg_diag_list *diags);
+
+/* Progress on stderr when it is a terminal: callback for libmreg. */
+typedef struct {
+	bool enabled;
+	const char *label;
+	double start;
+	double last;
+	bool shown;
+} cli_progress;
+
+void cli_progress_init(cli_progress *p, const char *label);
+void cli_progress_cb(void *ctx, uint64_t done, uint64_t total);
+void cli_progress_done(cli_progress *p);
+
+/* Parse a model reference (NAME, NAME:VERSION, NAME@latest); exits 2 when malformed. */
+void cli_parse_ref(const cli_command *cmd, mreg_ref *out, const char *text);
+
+#endif

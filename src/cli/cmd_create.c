@@ -1,0 +1,156 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+
+enum { OPT_DESCRIPTION = 256, OPT_TAG, OPT_PROPERTY, OPT_STAGE, OPT_NO_VALIDATE, OPT_JSON };
+
+static const cli_option options[] = {
+	{'n', "name", "NAME", "model name: letters, digits, '_' and '-' (Azure's rule)"},
+	{'p', "path", "PATH", "the model file or folder"},
+	{'t', "type", "TYPE", "custom_model (default), mlflow_model or triton_model"},
+	{'v', "version", "VERSION", "version string (default: next integer)"},
+	{'f', "file", "FILE", "read name, version, type, path... from an Azure ML model YAML"},
+	{OPT_DESCRIPTION, "description", "TEXT", "free-text description"},
+	{OPT_TAG, "tag", "K=V", "a tag (repeatable)"},
+	{OPT_PROPERTY, "property", "K=V", "a property, fixed once created (repeatable)"},
+	{OPT_STAGE, "stage", "STAGE", "lifecycle stage, e.g. Development or Production"},
+	{OPT_NO_VALIDATE, "no-validate", NULL, "register even if the type's checks fail"},
+	{OPT_JSON, "json", NULL, "print the new record as JSON"},
+	CLI_COMMON_OPTIONS,
+	{0},
+};
+
+/* Flags win over the YAML file, as in `az ml model create -f FILE --set`. */
+static void merge_kv(mreg_kv **items, size_t *count, const mreg_kv *from, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		bool present = false;
+		for (size_t k = 0; k < *count; k++)
+			present |= !strcmp((*items)[k].key, from[i].key);
+		if (present)
+			continue;
+		mreg_kv *grown = realloc(*items, (*count + 1) * sizeof(*grown));
+		if (!grown)
+			exit(cli_fail(MREG_ENOMEM));
+		*items = grown;
+		grown[*count].key = strdup(from[i].key);
+		grown[*count].value = strdup(from[i].value);
+		(*count)++;
+	}
+}
+
+static int run(int argc, char **argv)
+{
+	mreg_create_options o = MREG_CREATE_OPTIONS_INIT;
+	mreg_kv *tags = NULL, *props = NULL;
+	size_t ntags = 0, nprops = 0;
+	mreg_model_yml *yml = NULL;
+	mreg_diag_list *diags = NULL;
+	mreg_store *store = NULL;
+	mreg_record *rec = NULL;
+	cli_progress progress;
+	const char *file = NULL;
+	bool json = false;
+	char *arg;
+	int c, rc, status;
+
+	while ((c = cli_next_option(&cmd_create, argc, argv, &arg)) != -1) {
+		switch (c) {
+		case 'n': o.name = arg; break;
+		case 'p': o.path = arg; break;
+		case 't': o.type = arg; break;
+		case 'v': o.model_version = arg; break;
+		case 'f': file = arg; break;
+		case OPT_DESCRIPTION: o.description = arg; break;
+		case OPT_TAG: cli_add_kv(&cmd_create, "tag", &tags, &ntags, arg); break;
+		case OPT_PROPERTY: cli_add_kv(&cmd_create, "property", &props, &nprops, arg); break;
+		case OPT_STAGE: o.stage = arg; break;
+		case OPT_NO_VALIDATE: o.no_validate = 1; break;
+		case OPT_JSON: json = true; break;
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(&cmd_create, "unexpected argument '%s'", argv[optind]);
+	if (mreg_diag_list_new(&diags))
+		return cli_fail(MREG_ENOMEM);
+	if (file) {
+		rc = mreg_model_yml_read(&yml, file, diags);
+		if (rc) {
+			cli_print_diags(diags, stderr);
+			status = cli_fail(rc);
+			goto done;
+		}
+		cli_print_diags(diags, stderr); /* notes about ignored fields */
+		o.name = o.name ? o.name : yml->name;
+		o.path = o.path ? o.path : yml->path;
+		o.type = o.type ? o.type : yml->type;
+		o.model_version = o.model_version ? o.model_version : yml->version;
+		o.description = o.description ? o.description : yml->description;
+		o.stage = o.stage ? o.stage : yml->stage;
+		merge_kv(&tags, &ntags, yml->tags, yml->tag_count);
+		merge_kv(&props, &nprops, yml->properties, yml->property_count);
+	}
+	if (!o.name) {
+		status = cli_usage_error(&cmd_create, "no model name: give -n NAME (or name: in -f FILE)");
+		goto done;
+	}
+	if (!o.path) {
+		status = cli_usage_error(&cmd_create, "no model path: give -p PATH (or path: in -f FILE)");
+		goto done;
+	}
+	if (mreg_name_check(o.name) || (o.model_version && mreg_version_check(o.model_version))) {
+		status = cli_usage_error(&cmd_create, "%s", mreg_error_last());
+		goto done;
+	}
+	o.tags = tags;
+	o.tag_count = ntags;
+	o.properties = props;
+	o.property_count = nprops;
+	if ((status = cli_open_store(&store)))
+		goto done;
+
+	cli_progress_init(&progress, "storing");
+	o.progress = cli_progress_cb;
+	o.progress_ctx = &progress;
+	mreg_diag_list_free(diags);
+	mreg_diag_list_new(&diags);
+	rc = mreg_model_create(&rec, store, &o, diags);
+	cli_progress_done(&progress);
+	/* Validation findings go to stderr: every one of them, errors or not. */
+	cli_print_diags(diags, stderr);
+	if (rc) {
+		status = cli_fail(rc);
+		goto done;
+	}
+	if (json) {
+		status = cli_print_json(cli_record_json(rec, true));
+	} else {
+		char size[32];
+		cli_human_size(size, sizeof(size), rec->total_size);
+		printf("created %s:%s (%s, %zu file%s, %s, %s)\n", rec->name, rec->version, rec->type,
+		       rec->file_count, rec->file_count == 1 ? "" : "s", size, rec->digest);
+		status = EXIT_OK;
+	}
+done:
+	mreg_record_free(rec);
+	mreg_store_free(store);
+	mreg_diag_list_free(diags);
+	mreg_model_yml_free(yml);
+	cli_free_kv(tags, ntags);
+	cli_free_kv(props, nprops);
+	return status;
+}
+
+const cli_command cmd_create = {
+	.name = "create",
+	.usage = "-n NAME -p PATH [-t TYPE] [-v VERSION] [OPTIONS] | -f model.yml [OPTIONS]",
+	.summary = "Register a new model version: validate it, then store its files.",
+	.details = "The model is checked by its type's plugin first (see 'mreg validate') and\n"
+		   "refused with every diagnostic when it has errors. Each file is read once,\n"
+		   "hashed and stored as a blob named by its SHA-256; files already stored cost\n"
+		   "nothing. With -f, fields come from an Azure ML model YAML (path relative to\n"
+		   "the file); flags given as well take precedence.",
+	.options = options,
+	.run = run,
+};

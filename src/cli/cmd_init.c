@@ -1,0 +1,52 @@
+#include <stdlib.h>
+
+#include "commands.h"
+#include <stdio.h>
+#include <string.h>
+
+static const cli_option options[] = {
+	CLI_COMMON_OPTIONS,
+	{0},
+};
+
+static int run(int argc, char **argv)
+{
+	mreg_store *store = NULL;
+	char *dir = NULL, *arg;
+	const char *env = getenv("MREG_DIR");
+	int c, rc;
+
+	while ((c = cli_next_option(&cmd_init, argc, argv, &arg)) != -1)
+		;
+	if (argc - optind > 1)
+		return cli_usage_error(&cmd_init, "too many arguments");
+	if (optind < argc) {
+		if (asprintf(&dir, "%s/.mreg", argv[optind]) < 0)
+			dir = NULL;
+	}
+	else if (cli_store_dir)
+		dir = strdup(cli_store_dir);
+	else if (env && env[0])
+		dir = strdup(env);
+	else
+		dir = strdup(".mreg");
+	if (!dir)
+		return cli_fail(MREG_ENOMEM);
+	rc = mreg_store_init(&store, dir);
+	free(dir);
+	if (rc)
+		return cli_fail(rc);
+	printf("Initialized empty mreg store in %s\n", mreg_store_path(store));
+	mreg_store_free(store);
+	return EXIT_OK;
+}
+
+const cli_command cmd_init = {
+	.name = "init",
+	.usage = "[DIR]",
+	.summary = "Create a store: DIR/.mreg (default ./.mreg, or --store DIR / $MREG_DIR).",
+	.details = "The store holds config.yaml, models/ (records, meant to be committed),\n"
+		   "blobs/ and tmp/ (kept out of git by the .gitignore init writes). See mreg-store(5).",
+	.options = options,
+	.run = run,
+};

@@ -1,0 +1,98 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+
+enum { OPT_JSON = 256 };
+
+static const cli_option options[] = {
+	{OPT_JSON, "json", NULL, "print the record as JSON"},
+	CLI_COMMON_OPTIONS,
+	{0},
+};
+
+static void print_kv(const char *title, const mreg_kv *kv, size_t n)
+{
+	printf("%-13s", title);
+	if (n == 0)
+		printf("-\n");
+	for (size_t i = 0; i < n; i++)
+		printf("%s%s=%s\n", i ? "             " : "", kv[i].key, kv[i].value);
+}
+
+static void print_record(const mreg_record *r)
+{
+	char size[32];
+	size_t wpath = 4;
+
+	cli_human_size(size, sizeof(size), r->total_size);
+	printf("%-13s%s\n", "name:", r->name);
+	printf("%-13s%s\n", "version:", r->version);
+	printf("%-13s%s\n", "type:", r->type);
+	printf("%-13s%s\n", "description:", r->description ? r->description : "-");
+	printf("%-13s%s\n", "stage:", r->stage ? r->stage : "-");
+	print_kv("tags:", r->tags, r->tag_count);
+	print_kv("properties:", r->properties, r->property_count);
+	printf("%-13s%s\n", "created:", r->created_at);
+	printf("%-13s%s\n", "status:", r->archived ? "archived" : "active");
+	printf("%-13s%s (%s)\n", "source:", r->source.path ? r->source.path : "-",
+	       r->source.kind ? r->source.kind : "?");
+	if (r->source.git_commit) {
+		printf("%-13s%s%s%s%s\n", "git:", r->source.git_commit,
+		       r->source.git_branch ? " on " : "",
+		       r->source.git_branch ? r->source.git_branch : "",
+		       r->source.git_dirty == 1 ? " (dirty)" : "");
+	}
+	printf("%-13s%s\n", "digest:", r->digest);
+	printf("%-13s%s in %zu file%s\n", "size:", size, r->file_count, r->file_count == 1 ? "" : "s");
+	if (r->format_json)
+		printf("%-13s%s\n", "metadata:", r->format_json);
+	for (size_t i = 0; i < r->file_count; i++)
+		if (strlen(r->files[i].path) > wpath)
+			wpath = strlen(r->files[i].path);
+	printf("\n%-4s  %10s  %-*s  %s\n", "MODE", "SIZE", (int)wpath, "PATH", "DIGEST");
+	for (size_t i = 0; i < r->file_count; i++) {
+		const mreg_file *f = &r->files[i];
+		printf("%04o  %10llu  %-*s  %s\n", f->mode, (unsigned long long)f->size, (int)wpath,
+		       f->path, f->digest);
+	}
+}
+
+static int run(int argc, char **argv)
+{
+	mreg_store *store = NULL;
+	mreg_record *rec = NULL;
+	mreg_ref ref;
+	bool json = false;
+	char *arg;
+	int c, rc, status;
+
+	while ((c = cli_next_option(&cmd_show, argc, argv, &arg)) != -1)
+		if (c == OPT_JSON)
+			json = true;
+	if (argc - optind != 1)
+		return cli_usage_error(&cmd_show, "give one model: NAME, NAME:VERSION or NAME@latest");
+	cli_parse_ref(&cmd_show, &ref, argv[optind]);
+	mreg_ref_dispose(&ref);
+	if ((status = cli_open_store(&store)))
+		return status;
+	rc = mreg_model_get(&rec, store, argv[optind]);
+	if (rc)
+		status = cli_fail(rc);
+	else if (json)
+		status = cli_print_json(cli_record_json(rec, true));
+	else
+		print_record(rec);
+	mreg_record_free(rec);
+	mreg_store_free(store);
+	return status;
+}
+
+const cli_command cmd_show = {
+	.name = "show",
+	.usage = "NAME[:VERSION|@latest] [--json]",
+	.summary = "Show one model version (NAME alone means NAME@latest).",
+	.details = "@latest is the most recently created version that is not archived.",
+	.options = options,
+	.run = run,
+};

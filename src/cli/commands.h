@@ -1,0 +1,20 @@
+/* The subcommands, one file each (cmd_<name>.c). */
+#ifndef MREG_COMMANDS_H
+#define MREG_COMMANDS_H
+
+#include "cli.h"
+
+extern const cli_command cmd_init;
+extern const cli_command cmd_create;
+extern const cli_command cmd_list;
+extern const cli_command cmd_show;
+extern const cli_command cmd_update;
+extern const cli_command cmd_archive;
+extern const cli_command cmd_restore;
+extern const cli_command cmd_delete;
+extern const cli_command cmd_download;
+extern const cli_command cmd_validate;
+extern const cli_command cmd_fsck;
+extern const cli_command cmd_gc;
+
+#endif

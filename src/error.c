@@ -1,0 +1,88 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "error_priv.h"
+
+static _Thread_local char last_error[1024];
+
+const char *mreg_error_last(void)
+{
+	return last_error;
+}
+
+void mreg_error_clear(void)
+{
+	last_error[0] = '\0';
+}
+
+const char *mreg_error_name(int code)
+{
+	switch (code) {
+	case MREG_OK: return "ok";
+	case MREG_ENOTFOUND: return "not found";
+	case MREG_EEXISTS: return "exists";
+	case MREG_EINVALID: return "invalid";
+	case MREG_ECORRUPT: return "corrupt";
+	case MREG_EUNSUPPORTED: return "unsupported";
+	case MREG_EIO: return "I/O error";
+	case MREG_ENOMEM: return "out of memory";
+	case MREG_ELOCKED: return "locked";
+	}
+	return "unknown error";
+}
+
+int mreg_seterr(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int mreg_seterr_errno(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+	size_t len;
+
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	va_end(ap);
+	len = strlen(last_error);
+	snprintf(last_error + len, sizeof(last_error) - len, ": %s", strerror(saved));
+	errno = saved;
+	if (saved == ENOENT || saved == ENOTDIR)
+		return MREG_ENOTFOUND;
+	if (saved == ENOMEM)
+		return MREG_ENOMEM;
+	return MREG_EIO;
+}
+
+int mreg_error_prefix(int code, const char *fmt, ...)
+{
+	char prefix[512], old[sizeof(last_error)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	memcpy(old, last_error, sizeof(old));
+	/* Messages longer than the buffer are cut: a prefix never fails. */
+	size_t n = strnlen(prefix, sizeof(last_error) - 3);
+	memcpy(last_error, prefix, n);
+	memcpy(last_error + n, ": ", 2);
+	n += 2;
+	size_t rest = strnlen(old, sizeof(last_error) - n - 1);
+	memcpy(last_error + n, old, rest);
+	last_error[n + rest] = '\0';
+	return code;
+}
+
+int mreg_seterr_nomem(void)
+{
+	return mreg_seterr(MREG_ENOMEM, "out of memory");
+}

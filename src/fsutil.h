@@ -1,0 +1,41 @@
+/* File-system helpers for crash-safe writes. */
+#ifndef MREG_FSUTIL_H
+#define MREG_FSUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* mkdir -p with @mode for the directories it creates. Errors set the message. */
+int fs_mkdir_p(const char *path, mode_t mode);
+
+/* fsync a directory so the renames inside it survive a crash. */
+int fs_fsync_dir(const char *path);
+
+/* The directory part of @path (malloc'd), "." when there is none. */
+char *fs_dirname(const char *path);
+
+/* Create a unique file "<dir>/<prefix>XXXXXX", open for writing. */
+int fs_tmpfile(char **path_out, int *fd_out, const char *dir, const char *prefix);
+
+/*
+ * Write @data to @path crash-safely: a temporary file in @tmpdir, fsync,
+ * rename onto @path, fsync of @path's directory. With @noreplace an existing
+ * @path is left alone and MREG_EEXISTS returned.
+ */
+int fs_write_atomic(const char *path, const void *data, size_t len, const char *tmpdir,
+		    bool noreplace);
+
+/* Move @from to @to, failing with MREG_EEXISTS when @to exists. */
+int fs_rename_noreplace(const char *from, const char *to);
+
+/* rm -rf; missing is fine. */
+int fs_remove_tree(const char *path);
+
+/* True when @path exists (lstat). */
+bool fs_exists(const char *path);
+
+/* Absolute, normalised form of @path without resolving symlinks (malloc'd). */
+char *fs_absolute(const char *path);
+
+#endif

@@ -1,0 +1,372 @@
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "error_priv.h"
+#include "hash.h"
+#include "record_priv.h"
+#include "strutil.h"
+#include "walk.h"
+
+static const char *core_keys[] = {"name", "version", "type", "description", "stage", "tags",
+	"properties", "created_at", "archived", "source", "digest", "size", "files", "format"};
+
+bool record_core_key(const char *key)
+{
+	for (size_t i = 0; i < sizeof(core_keys) / sizeof(*core_keys); i++)
+		if (!strcmp(key, core_keys[i]))
+			return true;
+	return false;
+}
+
+void kv_free(mreg_kv *items, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		free(items[i].key);
+		free(items[i].value);
+	}
+	free(items);
+}
+
+int kv_set(mreg_kv **items, size_t *count, const char *key, const char *value)
+{
+	size_t i = 0;
+	char *v = strdup(value ? value : "");
+	mreg_kv *n;
+
+	if (!v)
+		return mreg_seterr_nomem();
+	while (i < *count && strcmp((*items)[i].key, key) < 0)
+		i++;
+	if (i < *count && !strcmp((*items)[i].key, key)) {
+		free((*items)[i].value);
+		(*items)[i].value = v;
+		return 0;
+	}
+	n = realloc(*items, (*count + 1) * sizeof(*n));
+	if (!n) {
+		free(v);
+		return mreg_seterr_nomem();
+	}
+	*items = n;
+	memmove(&n[i + 1], &n[i], (*count - i) * sizeof(*n));
+	n[i].value = v;
+	if (!(n[i].key = strdup(key))) {
+		memmove(&n[i], &n[i + 1], (*count - i) * sizeof(*n));
+		free(v);
+		return mreg_seterr_nomem();
+	}
+	(*count)++;
+	return 0;
+}
+
+int kv_remove(mreg_kv **items, size_t *count, const char *key)
+{
+	for (size_t i = 0; i < *count; i++) {
+		if (strcmp((*items)[i].key, key))
+			continue;
+		free((*items)[i].key);
+		free((*items)[i].value);
+		memmove(&(*items)[i], &(*items)[i + 1], (*count - i - 1) * sizeof(**items));
+		(*count)--;
+		return 0;
+	}
+	return MREG_ENOTFOUND;
+}
+
+int kv_copy(mreg_kv **out, size_t *out_count, const mreg_kv *items, size_t count)
+{
+	*out = NULL;
+	*out_count = 0;
+	for (size_t i = 0; i < count; i++) {
+		int rc = kv_set(out, out_count, items[i].key, items[i].value);
+		if (rc) {
+			kv_free(*out, *out_count);
+			*out = NULL;
+			*out_count = 0;
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int kv_check(const char *what, const char *key, const char *value)
+{
+	if (!key || !key[0])
+		return mreg_seterr(MREG_EINVALID, "%s: empty key", what);
+	if (!walk_name_ok(key))
+		return mreg_seterr(MREG_EINVALID,
+				   "%s '%s': key is not valid UTF-8 or holds control characters",
+				   what, key);
+	if (value && !walk_name_ok(value))
+		return mreg_seterr(MREG_EINVALID,
+				   "%s '%s': value is not valid UTF-8 or holds control characters",
+				   what, key);
+	return 0;
+}
+
+static void source_dispose(mreg_source *s)
+{
+	free(s->path);
+	free(s->kind);
+	free(s->git_commit);
+	free(s->git_branch);
+	free(s->git_path);
+	free(s->git_remote);
+}
+
+void mreg_record_free(mreg_record *r)
+{
+	if (!r)
+		return;
+	free(r->name);
+	free(r->version);
+	free(r->type);
+	free(r->description);
+	free(r->stage);
+	kv_free(r->tags, r->tag_count);
+	kv_free(r->properties, r->property_count);
+	free(r->created_at);
+	source_dispose(&r->source);
+	free(r->digest);
+	for (size_t i = 0; i < r->file_count; i++)
+		free(r->files[i].path);
+	free(r->files);
+	free(r->format_json);
+	free(r);
+}
+
+void mreg_record_array_free(mreg_record **records, size_t count)
+{
+	if (!records)
+		return;
+	for (size_t i = 0; i < count; i++)
+		mreg_record_free(records[i]);
+	free(records);
+}
+
+const char *mreg_record_tag(const mreg_record *r, const char *key)
+{
+	for (size_t i = 0; i < r->tag_count; i++)
+		if (!strcmp(r->tags[i].key, key))
+			return r->tags[i].value;
+	return NULL;
+}
+
+#define DUP(field)                                               \
+	do {                                                     \
+		if (src->field && !(r->field = strdup(src->field))) \
+			goto nomem;                              \
+	} while (0)
+
+int record_copy(mreg_record **out, const mreg_record *src)
+{
+	mreg_record *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return mreg_seterr_nomem();
+	DUP(name);
+	DUP(version);
+	DUP(type);
+	DUP(description);
+	DUP(stage);
+	DUP(created_at);
+	DUP(digest);
+	DUP(format_json);
+	DUP(source.path);
+	DUP(source.kind);
+	DUP(source.git_commit);
+	DUP(source.git_branch);
+	DUP(source.git_path);
+	DUP(source.git_remote);
+	r->source.git_dirty = src->source.git_dirty;
+	r->archived = src->archived;
+	r->total_size = src->total_size;
+	if (kv_copy(&r->tags, &r->tag_count, src->tags, src->tag_count) ||
+	    kv_copy(&r->properties, &r->property_count, src->properties, src->property_count))
+		goto nomem;
+	if (src->file_count) {
+		r->files = calloc(src->file_count, sizeof(*r->files));
+		if (!r->files)
+			goto nomem;
+		for (size_t i = 0; i < src->file_count; i++) {
+			r->files[i] = src->files[i];
+			r->files[i].path = NULL;
+			r->file_count = i + 1;
+			if (!(r->files[i].path = strdup(src->files[i].path)))
+				goto nomem;
+		}
+	}
+	*out = r;
+	return 0;
+nomem:
+	mreg_record_free(r);
+	return mreg_seterr_nomem();
+}
+
+int record_compute_digest(mreg_record *r)
+{
+	hash_ctx *h = hash_new();
+	uint8_t raw[SHA256_LEN];
+	char hex[MREG_DIGEST_STRLEN];
+
+	if (!h)
+		return mreg_seterr_nomem();
+	/* One line per file, sorted by path: the same tree always gives the same digest. */
+	r->total_size = 0;
+	for (size_t i = 0; i < r->file_count; i++) {
+		const mreg_file *f = &r->files[i];
+		char *line = str_printf("%04o %llu %s %s\n", f->mode, (unsigned long long)f->size,
+					f->digest + 7, f->path);
+		if (!line) {
+			hash_free(h);
+			return mreg_seterr_nomem();
+		}
+		hash_update(h, line, strlen(line));
+		free(line);
+		r->total_size += f->size;
+	}
+	hash_final(h, raw);
+	hash_free(h);
+	digest_format(hex, raw);
+	free(r->digest);
+	r->digest = strdup(hex);
+	return r->digest ? 0 : mreg_seterr_nomem();
+}
+
+char *record_now(void)
+{
+	struct timespec ts;
+	struct tm tm;
+	char buf[64];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	return str_printf("%s.%06ldZ", buf, ts.tv_nsec / 1000);
+}
+
+/* Numeric versions compare as numbers, and before non-numeric ones. */
+static int version_cmp(const char *a, const char *b)
+{
+	size_t la = strspn(a, "0123456789"), lb = strspn(b, "0123456789");
+	bool na = la && !a[la], nb = lb && !b[lb];
+
+	if (na && nb) {
+		while (*a == '0' && a[1])
+			a++, la--;
+		while (*b == '0' && b[1])
+			b++, lb--;
+		if (la != lb)
+			return la < lb ? -1 : 1;
+	} else if (na != nb) {
+		return na ? -1 : 1;
+	}
+	return strcmp(a, b);
+}
+
+int record_cmp_created(const mreg_record *a, const mreg_record *b)
+{
+	int c = strcmp(a->created_at ? a->created_at : "", b->created_at ? b->created_at : "");
+
+	return c ? c : version_cmp(a->version, b->version);
+}
+
+int mreg_name_check(const char *name)
+{
+	size_t len = name ? strlen(name) : 0;
+
+	if (len == 0)
+		return mreg_seterr(MREG_EINVALID, "model name is empty");
+	if (len > 255)
+		return mreg_seterr(MREG_EINVALID,
+				   "model name '%.40s...' is %zu characters long (at most 255)", name,
+				   len);
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			     (c >= '0' && c <= '9');
+		if (alnum || (i > 0 && (c == '_' || c == '-')))
+			continue;
+		if (i == 0)
+			return mreg_seterr(MREG_EINVALID,
+					   "model name '%s' must start with a letter or digit", name);
+		return mreg_seterr(MREG_EINVALID,
+				   "model name '%s': character %zu ('%c') is not allowed (letters, "
+				   "digits, '_' and '-' only)",
+				   name, i + 1, c >= 0x20 && c < 0x7f ? c : '?');
+	}
+	return 0;
+}
+
+int mreg_version_check(const char *version)
+{
+	size_t len = version ? strlen(version) : 0;
+
+	if (len == 0)
+		return mreg_seterr(MREG_EINVALID, "version is empty");
+	if (len > 128)
+		return mreg_seterr(MREG_EINVALID, "version '%.40s...' is longer than 128 characters",
+				   version);
+	for (size_t i = 0; i < len; i++) {
+		char c = version[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '_' || (i > 0 && (c == '.' || c == '-'));
+		if (ok)
+			continue;
+		if (i == 0)
+			return mreg_seterr(MREG_EINVALID,
+					   "version '%s' must start with a letter, digit or '_'",
+					   version);
+		return mreg_seterr(MREG_EINVALID,
+				   "version '%s': character %zu ('%c') is not allowed (letters, "
+				   "digits, '_', '.' and '-' only)",
+				   version, i + 1, c >= 0x20 && c < 0x7f ? c : '?');
+	}
+	return 0;
+}
+
+int mreg_ref_parse(mreg_ref *out, const char *text)
+{
+	const char *colon = strchr(text, ':');
+	const char *at = strstr(text, "@");
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (at && (!colon || at < colon)) {
+		if (strcmp(at, "@latest"))
+			return mreg_seterr(MREG_EINVALID,
+					   "'%s': the only label is @latest (use NAME:VERSION for "
+					   "a version)",
+					   text);
+		out->name = strndup(text, (size_t)(at - text));
+		out->latest = 1;
+	} else if (colon) {
+		out->name = strndup(text, (size_t)(colon - text));
+		out->version = strdup(colon + 1);
+		if (!out->version) {
+			mreg_ref_dispose(out);
+			return mreg_seterr_nomem();
+		}
+	} else {
+		out->name = strdup(text);
+	}
+	if (!out->name) {
+		mreg_ref_dispose(out);
+		return mreg_seterr_nomem();
+	}
+	if ((rc = mreg_name_check(out->name)) ||
+	    (out->version && (rc = mreg_version_check(out->version)))) {
+		mreg_ref_dispose(out);
+		return rc;
+	}
+	return 0;
+}
+
+void mreg_ref_dispose(mreg_ref *ref)
+{
+	free(ref->name);
+	free(ref->version);
+	memset(ref, 0, sizeof(*ref));
+}

@@ -1,0 +1,49 @@
+/* Record internals: building, serialising and parsing records. */
+#ifndef MREG_RECORD_PRIV_H
+#define MREG_RECORD_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "mreg/record.h"
+
+/* Record fields a plugin's describe() may not override. */
+bool record_core_key(const char *key);
+
+/* Set (add or replace) @key in a sorted key/value array. MREG_ENOMEM. */
+int kv_set(mreg_kv **items, size_t *count, const char *key, const char *value);
+/* Remove @key; MREG_ENOTFOUND when absent. */
+int kv_remove(mreg_kv **items, size_t *count, const char *key);
+/* Deep copy. */
+int kv_copy(mreg_kv **out, size_t *out_count, const mreg_kv *items, size_t count);
+void kv_free(mreg_kv *items, size_t count);
+/* Check a tag or property key: non-empty, printable UTF-8. */
+int kv_check(const char *what, const char *key, const char *value);
+
+/* Compute record->digest and total_size from record->files. */
+int record_compute_digest(mreg_record *record);
+
+/* The current time as RFC 3339 UTC with microseconds (malloc'd). */
+char *record_now(void);
+
+/* A deep copy of @src. */
+int record_copy(mreg_record **out, const mreg_record *src);
+
+/* Serialise to YAML (the on-disk record). */
+int record_to_yaml(char **out, size_t *len, const mreg_record *record);
+
+/*
+ * Parse a record file. Errors (MREG_ECORRUPT) name the file, the line and
+ * column, and the field. MREG_ENOTFOUND when the file does not exist.
+ */
+int record_read_file(mreg_record **out, const char *path);
+
+/* The record as a jansson object (new reference) or NULL when out of memory. */
+json_t *record_to_json_value(const mreg_record *record);
+
+/* Order of versions in listings: creation time, then version. */
+int record_cmp_created(const mreg_record *a, const mreg_record *b);
+
+#endif

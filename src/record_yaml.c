@@ -1,0 +1,471 @@
+/* The record on disk: `.mreg/models/<name>/<version>.yaml` (see mreg-store(5)). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error_priv.h"
+#include "hash.h"
+#include "record_priv.h"
+#include "yamlutil.h"
+
+/* ---- writing ---- */
+
+static void emit_json(yu_writer *w, json_t *v)
+{
+	char num[64];
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: {
+		const char *k;
+		json_t *x;
+		yu_map_start(w);
+		json_object_foreach(v, k, x) {
+			yu_str(w, k);
+			emit_json(w, x);
+		}
+		yu_map_end(w);
+		break;
+	}
+	case JSON_ARRAY: {
+		size_t i;
+		json_t *x;
+		yu_seq_start(w);
+		json_array_foreach(v, i, x) emit_json(w, x);
+		yu_seq_end(w);
+		break;
+	}
+	case JSON_STRING: yu_str(w, json_string_value(v)); break;
+	case JSON_INTEGER:
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		yu_raw(w, num);
+		break;
+	case JSON_REAL: snprintf(num, sizeof(num), "%.17g", json_real_value(v)); yu_raw(w, num); break;
+	case JSON_TRUE: yu_raw(w, "true"); break;
+	case JSON_FALSE: yu_raw(w, "false"); break;
+	case JSON_NULL: yu_raw(w, "null"); break;
+	}
+}
+
+static void emit_kvs(yu_writer *w, const char *key, const mreg_kv *kv, size_t n)
+{
+	yu_str(w, key);
+	yu_map_start(w);
+	for (size_t i = 0; i < n; i++)
+		yu_kv(w, kv[i].key, kv[i].value);
+	yu_map_end(w);
+}
+
+int record_to_yaml(char **out, size_t *len, const mreg_record *r)
+{
+	yu_writer w;
+	char num[32], mode[8];
+	json_t *extra = NULL;
+	int rc = 0;
+
+	if (r->format_json) {
+		extra = json_loads(r->format_json, 0, NULL);
+		if (!json_is_object(extra)) {
+			json_decref(extra);
+			return mreg_seterr(MREG_EINVALID, "%s:%s: format metadata is not a JSON object",
+					   r->name, r->version);
+		}
+	}
+	yu_writer_init(&w);
+	yu_map_start(&w);
+	yu_kv(&w, "name", r->name);
+	yu_kv(&w, "version", r->version);
+	yu_kv(&w, "type", r->type);
+	if (r->description)
+		yu_kv(&w, "description", r->description);
+	if (r->stage)
+		yu_kv(&w, "stage", r->stage);
+	emit_kvs(&w, "tags", r->tags, r->tag_count);
+	emit_kvs(&w, "properties", r->properties, r->property_count);
+	yu_kv(&w, "created_at", r->created_at);
+	yu_str(&w, "archived");
+	yu_raw(&w, r->archived ? "true" : "false");
+
+	yu_str(&w, "source");
+	yu_map_start(&w);
+	if (r->source.kind)
+		yu_kv(&w, "kind", r->source.kind);
+	if (r->source.path)
+		yu_kv(&w, "path", r->source.path);
+	if (r->source.git_commit) {
+		yu_str(&w, "git");
+		yu_map_start(&w);
+		yu_kv(&w, "commit", r->source.git_commit);
+		if (r->source.git_branch)
+			yu_kv(&w, "branch", r->source.git_branch);
+		if (r->source.git_dirty >= 0) {
+			yu_str(&w, "dirty");
+			yu_raw(&w, r->source.git_dirty ? "true" : "false");
+		}
+		if (r->source.git_path)
+			yu_kv(&w, "path", r->source.git_path);
+		if (r->source.git_remote)
+			yu_kv(&w, "remote", r->source.git_remote);
+		yu_map_end(&w);
+	}
+	yu_map_end(&w);
+
+	yu_kv(&w, "digest", r->digest);
+	yu_str(&w, "size");
+	snprintf(num, sizeof(num), "%" PRIu64, r->total_size);
+	yu_raw(&w, num);
+	yu_str(&w, "files");
+	yu_seq_start(&w);
+	for (size_t i = 0; i < r->file_count; i++) {
+		const mreg_file *f = &r->files[i];
+		yu_map_start(&w);
+		yu_kv(&w, "path", f->path);
+		yu_str(&w, "size");
+		snprintf(num, sizeof(num), "%" PRIu64, f->size);
+		yu_raw(&w, num);
+		snprintf(mode, sizeof(mode), "%04o", f->mode);
+		yu_kv(&w, "mode", mode);
+		yu_kv(&w, "digest", f->digest);
+		yu_map_end(&w);
+	}
+	yu_seq_end(&w);
+	if (extra) {
+		const char *k;
+		json_t *x;
+		json_object_foreach(extra, k, x) {
+			if (record_core_key(k))
+				continue;
+			yu_str(&w, k);
+			emit_json(&w, x);
+		}
+	}
+	yu_map_end(&w);
+	*out = yu_writer_finish(&w, len);
+	if (!*out)
+		rc = mreg_seterr(MREG_EIO, "%s:%s: cannot write the record as YAML", r->name,
+				 r->version);
+	yu_writer_dispose(&w);
+	json_decref(extra);
+	return rc;
+}
+
+/* ---- reading ---- */
+
+typedef struct {
+	yaml_document_t *doc;
+	const char *path;
+} reader;
+
+static int bad(const reader *rd, const yaml_node_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int bad(const reader *rd, const yaml_node_t *n, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n)
+		return mreg_seterr(MREG_ECORRUPT, "%s:%zu:%zu: %s", rd->path,
+				   n->start_mark.line + 1, n->start_mark.column + 1, msg);
+	return mreg_seterr(MREG_ECORRUPT, "%s: %s", rd->path, msg);
+}
+
+static int get_str(const reader *rd, yaml_node_t *map, const char *key, bool required,
+		   char **out)
+{
+	yaml_node_t *n = yu_map_get(rd->doc, map, key);
+	const char *s;
+
+	if (!n) {
+		if (required)
+			return bad(rd, map, "field '%s' is missing", key);
+		return 0;
+	}
+	s = yu_scalar(n);
+	if (!s)
+		return bad(rd, n, "field '%s' must be a string", key);
+	if (yu_plain(n) && (!strcmp(s, "null") || !strcmp(s, "~") || !s[0]) && !required)
+		return 0;
+	*out = strdup(s);
+	return *out ? 0 : mreg_seterr_nomem();
+}
+
+static int get_u64(const reader *rd, yaml_node_t *n, const char *key, uint64_t *out)
+{
+	const char *s = yu_scalar(n);
+	char *end;
+
+	if (!s || !s[0] || s[0] == '-')
+		return bad(rd, n ? n : NULL, "field '%s' must be a non-negative integer", key);
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	if (errno || *end)
+		return bad(rd, n, "field '%s' must be a non-negative integer", key);
+	return 0;
+}
+
+static int get_bool(const reader *rd, yaml_node_t *n, const char *key, int *out)
+{
+	const char *s = yu_scalar(n);
+
+	if (s && !strcmp(s, "true"))
+		*out = 1;
+	else if (s && !strcmp(s, "false"))
+		*out = 0;
+	else
+		return bad(rd, n, "field '%s' must be true or false", key);
+	return 0;
+}
+
+static int get_kvs(const reader *rd, yaml_node_t *map, const char *key, mreg_kv **items,
+		   size_t *count)
+{
+	yaml_node_t *n = yu_map_get(rd->doc, map, key);
+
+	if (!n || (yu_plain(n) && (!strcmp(yu_scalar(n), "") || !strcmp(yu_scalar(n), "null"))))
+		return 0;
+	if (n->type != YAML_MAPPING_NODE)
+		return bad(rd, n, "field '%s' must be a mapping", key);
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		const char *k = yu_scalar(yaml_document_get_node(rd->doc, p->key));
+		yaml_node_t *vn = yaml_document_get_node(rd->doc, p->value);
+		const char *v = yu_scalar(vn);
+		int rc;
+		if (!k || !v)
+			return bad(rd, vn, "field '%s' must map strings to strings", key);
+		if ((rc = kv_set(items, count, k, v)))
+			return rc;
+	}
+	return 0;
+}
+
+static json_t *node_to_json(yaml_document_t *doc, yaml_node_t *n, int depth)
+{
+	if (!n || depth > 64)
+		return NULL;
+	if (n->type == YAML_MAPPING_NODE) {
+		json_t *o = json_object();
+		for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+		     o && p < n->data.mapping.pairs.top; p++) {
+			const char *k = yu_scalar(yaml_document_get_node(doc, p->key));
+			json_t *v = node_to_json(doc, yaml_document_get_node(doc, p->value), depth + 1);
+			if (!k || !v || json_object_set_new(o, k, v)) {
+				json_decref(o);
+				return NULL;
+			}
+		}
+		return o;
+	}
+	if (n->type == YAML_SEQUENCE_NODE) {
+		json_t *a = json_array();
+		for (yaml_node_item_t *i = n->data.sequence.items.start;
+		     a && i < n->data.sequence.items.top; i++) {
+			json_t *v = node_to_json(doc, yaml_document_get_node(doc, *i), depth + 1);
+			if (!v || json_array_append_new(a, v)) {
+				json_decref(a);
+				return NULL;
+			}
+		}
+		return a;
+	}
+	if (n->type == YAML_SCALAR_NODE) {
+		const char *s = yu_scalar(n);
+		if (yu_plain(n)) {
+			char *end;
+			if (!strcmp(s, "true"))
+				return json_true();
+			if (!strcmp(s, "false"))
+				return json_false();
+			if (!strcmp(s, "null") || !strcmp(s, "~") || !s[0])
+				return json_null();
+			errno = 0;
+			long long ll = strtoll(s, &end, 10);
+			if (!*end && !errno)
+				return json_integer(ll);
+			double d = strtod(s, &end);
+			if (!*end && yu_needs_quotes(s))
+				return json_real(d);
+		}
+		return json_string(s);
+	}
+	return NULL;
+}
+
+static int parse_files(const reader *rd, yaml_node_t *root, mreg_record *r)
+{
+	yaml_node_t *seq = yu_map_get(rd->doc, root, "files");
+	size_t n;
+
+	if (!seq)
+		return bad(rd, root, "field '%s' is missing", "files");
+	if (seq->type != YAML_SEQUENCE_NODE)
+		return bad(rd, seq, "field '%s' must be a list", "files");
+	n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+	r->files = calloc(n ? n : 1, sizeof(*r->files));
+	if (!r->files)
+		return mreg_seterr_nomem();
+	for (size_t i = 0; i < n; i++) {
+		yaml_node_t *fn = yaml_document_get_node(rd->doc, seq->data.sequence.items.start[i]);
+		mreg_file *f = &r->files[i];
+		char *digest = NULL, *mode = NULL, *end;
+		uint64_t v;
+		int rc;
+
+		r->file_count = i + 1;
+		if (!fn || fn->type != YAML_MAPPING_NODE)
+			return bad(rd, fn, "each entry of '%s' must be a mapping", "files");
+		if ((rc = get_str(rd, fn, "path", true, &f->path)) ||
+		    (rc = get_u64(rd, yu_map_get(rd->doc, fn, "size"), "size", &f->size)) ||
+		    (rc = get_str(rd, fn, "mode", true, &mode)) ||
+		    (rc = get_str(rd, fn, "digest", true, &digest))) {
+			free(mode);
+			free(digest);
+			return rc;
+		}
+		v = strtoull(mode, &end, 8);
+		bool mode_ok = mode[0] && !*end && v <= 0777;
+		free(mode);
+		if (!mode_ok) {
+			free(digest);
+			return bad(rd, yu_map_get(rd->doc, fn, "mode"),
+				   "field '%s' must be an octal permission like \"0644\"", "mode");
+		}
+		f->mode = (unsigned int)v;
+		r->total_size += f->size;
+		if (!digest_valid(digest)) {
+			free(digest);
+			return bad(rd, yu_map_get(rd->doc, fn, "digest"),
+				   "field '%s' must be sha256: and 64 lowercase hex digits", "digest");
+		}
+		memcpy(f->digest, digest, MREG_DIGEST_STRLEN);
+		free(digest);
+		if (!f->path[0] || f->path[0] == '/' || strstr(f->path, "//") ||
+		    !strcmp(f->path, "..") || str_starts_with(f->path, "../") ||
+		    strstr(f->path, "/../") || (strlen(f->path) >= 3 &&
+		    !strcmp(f->path + strlen(f->path) - 3, "/..")) ||
+		    !strcmp(f->path, ".") || str_starts_with(f->path, "./") || strstr(f->path, "/./"))
+			return bad(rd, yu_map_get(rd->doc, fn, "path"),
+				   "file path '%s' is not a plain relative path", f->path);
+		if (i > 0 && strcmp(r->files[i - 1].path, f->path) >= 0)
+			return bad(rd, fn, "files are not sorted by path, or '%s' is listed twice",
+				   f->path);
+	}
+	return 0;
+}
+
+static int parse_source(const reader *rd, yaml_node_t *root, mreg_record *r)
+{
+	yaml_node_t *src = yu_map_get(rd->doc, root, "source"), *git, *dirty;
+	int rc;
+
+	r->source.git_dirty = -1;
+	if (!src)
+		return 0;
+	if (src->type != YAML_MAPPING_NODE)
+		return bad(rd, src, "field '%s' must be a mapping", "source");
+	if ((rc = get_str(rd, src, "kind", false, &r->source.kind)) ||
+	    (rc = get_str(rd, src, "path", false, &r->source.path)))
+		return rc;
+	git = yu_map_get(rd->doc, src, "git");
+	if (!git)
+		return 0;
+	if (git->type != YAML_MAPPING_NODE)
+		return bad(rd, git, "field '%s' must be a mapping", "source.git");
+	if ((rc = get_str(rd, git, "commit", true, &r->source.git_commit)) ||
+	    (rc = get_str(rd, git, "branch", false, &r->source.git_branch)) ||
+	    (rc = get_str(rd, git, "path", false, &r->source.git_path)) ||
+	    (rc = get_str(rd, git, "remote", false, &r->source.git_remote)))
+		return rc;
+	dirty = yu_map_get(rd->doc, git, "dirty");
+	if (dirty && (rc = get_bool(rd, dirty, "source.git.dirty", &r->source.git_dirty)))
+		return rc;
+	return 0;
+}
+
+int record_read_file(mreg_record **out, const char *path)
+{
+	yaml_document_t doc;
+	reader rd = {&doc, path};
+	yaml_node_t *root, *n;
+	mreg_record *r = NULL;
+	json_t *extra = NULL;
+	uint64_t size;
+	int rc;
+
+	*out = NULL;
+	rc = yu_load_file(&doc, path, MREG_ECORRUPT, NULL, NULL, NULL, 0);
+	if (rc)
+		return rc;
+	root = yaml_document_get_root_node(&doc);
+	if (!root || root->type != YAML_MAPPING_NODE) {
+		rc = bad(&rd, root, "a record must be a YAML mapping, not %s", yu_kind(root));
+		goto done;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		rc = mreg_seterr_nomem();
+		goto done;
+	}
+	if ((rc = get_str(&rd, root, "name", true, &r->name)) ||
+	    (rc = get_str(&rd, root, "version", true, &r->version)) ||
+	    (rc = get_str(&rd, root, "type", true, &r->type)) ||
+	    (rc = get_str(&rd, root, "description", false, &r->description)) ||
+	    (rc = get_str(&rd, root, "stage", false, &r->stage)) ||
+	    (rc = get_str(&rd, root, "created_at", true, &r->created_at)) ||
+	    (rc = get_str(&rd, root, "digest", true, &r->digest)) ||
+	    (rc = get_kvs(&rd, root, "tags", &r->tags, &r->tag_count)) ||
+	    (rc = get_kvs(&rd, root, "properties", &r->properties, &r->property_count)) ||
+	    (rc = parse_source(&rd, root, r)) || (rc = parse_files(&rd, root, r)))
+		goto done;
+	if (mreg_name_check(r->name) || mreg_version_check(r->version)) {
+		rc = mreg_error_prefix(MREG_ECORRUPT, "%s", path);
+		goto done;
+	}
+	if ((n = yu_map_get(&doc, root, "archived")) &&
+	    (rc = get_bool(&rd, n, "archived", &r->archived)))
+		goto done;
+	if (!digest_valid(r->digest)) {
+		rc = bad(&rd, yu_map_get(&doc, root, "digest"),
+			 "field '%s' must be sha256: and 64 lowercase hex digits", "digest");
+		goto done;
+	}
+	if ((n = yu_map_get(&doc, root, "size")) && (rc = get_u64(&rd, n, "size", &size)))
+		goto done;
+
+	/* Fields this version does not know (format metadata) are kept as they are. */
+	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
+	     p++) {
+		const char *k = yu_scalar(yaml_document_get_node(&doc, p->key));
+		json_t *v;
+		if (!k || record_core_key(k))
+			continue;
+		if (!extra && !(extra = json_object())) {
+			rc = mreg_seterr_nomem();
+			goto done;
+		}
+		v = node_to_json(&doc, yaml_document_get_node(&doc, p->value), 0);
+		if (!v) {
+			rc = bad(&rd, yaml_document_get_node(&doc, p->value),
+				 "field '%s' is nested too deeply", k);
+			goto done;
+		}
+		json_object_set_new(extra, k, v);
+	}
+	if (extra && !(r->format_json = json_dumps(extra, JSON_COMPACT | JSON_SORT_KEYS))) {
+		rc = mreg_seterr_nomem();
+		goto done;
+	}
+done:
+	json_decref(extra);
+	yaml_document_delete(&doc);
+	if (rc)
+		mreg_record_free(r);
+	else
+		*out = r;
+	return rc;
+}

@@ -1,0 +1,582 @@
+/* Model versions: create, read, list, update, archive, delete. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error_priv.h"
+#include "formats.h"
+#include "fsutil.h"
+#include "mreg/registry.h"
+#include "record_priv.h"
+#include "store_priv.h"
+#include "strutil.h"
+
+/* ---- reading ---- */
+
+static int read_version(mreg_record **out, mreg_store *s, const char *name, const char *version)
+{
+	char *path = store_record_path(s, name, version);
+	int rc;
+
+	*out = NULL;
+	if (!path)
+		return mreg_seterr_nomem();
+	rc = record_read_file(out, path);
+	if (rc == MREG_ENOTFOUND) {
+		char *dir = store_model_dir(s, name);
+		if (dir && fs_exists(dir))
+			rc = mreg_seterr(MREG_ENOTFOUND, "model %s has no version %s", name, version);
+		else
+			rc = mreg_seterr(MREG_ENOTFOUND, "no model named %s", name);
+		free(dir);
+	} else if (rc == 0 && (strcmp((*out)->name, name) || strcmp((*out)->version, version))) {
+		rc = mreg_seterr(MREG_ECORRUPT, "%s: holds %s:%s, not %s:%s", path, (*out)->name,
+				 (*out)->version, name, version);
+		mreg_record_free(*out);
+		*out = NULL;
+	}
+	free(path);
+	return rc;
+}
+
+static int cmp_strings(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The sorted entries of a directory; with @suffix, only names ending in it (suffix cut off). */
+static int list_dir(char ***out, size_t *count, const char *dir, const char *suffix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char **names = NULL;
+	size_t n = 0, cap = 0, slen = suffix ? strlen(suffix) : 0;
+	int rc = 0;
+
+	*out = NULL;
+	*count = 0;
+	if (!d)
+		return errno == ENOENT ? 0 : mreg_seterr_errno("%s", dir);
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		if (e->d_name[0] == '.')
+			continue;
+		if (suffix && (len <= slen || strcmp(e->d_name + len - slen, suffix)))
+			continue;
+		if (n == cap) {
+			char **nn = realloc(names, (cap = cap ? cap * 2 : 16) * sizeof(*nn));
+			if (!nn) {
+				rc = mreg_seterr_nomem();
+				break;
+			}
+			names = nn;
+		}
+		if (!(names[n] = strndup(e->d_name, len - slen))) {
+			rc = mreg_seterr_nomem();
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (rc) {
+		for (size_t i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+		return rc;
+	}
+	qsort(names, n, sizeof(*names), cmp_strings);
+	*out = names;
+	*count = n;
+	return 0;
+}
+
+static void free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+static int cmp_records(const void *a, const void *b)
+{
+	const mreg_record *x = *(mreg_record *const *)a, *y = *(mreg_record *const *)b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : record_cmp_created(x, y);
+}
+
+int mreg_model_list(mreg_record ***out, size_t *count, mreg_store *s, const char *name,
+		    mreg_list_filter filter, mreg_list_error_fn on_error, void *ctx)
+{
+	char **models = NULL;
+	size_t nmodels = 0, n = 0, cap = 0;
+	mreg_record **recs = NULL;
+	int rc = 0, damaged = 0;
+
+	*out = NULL;
+	*count = 0;
+	if (name) {
+		char *dir = store_model_dir(s, name);
+		bool exists = dir && fs_exists(dir);
+		free(dir);
+		if (!exists)
+			return mreg_seterr(MREG_ENOTFOUND, "no model named %s", name);
+		models = calloc(1, sizeof(*models));
+		if (!models || !(models[0] = strdup(name))) {
+			free(models);
+			return mreg_seterr_nomem();
+		}
+		nmodels = 1;
+	} else if ((rc = list_dir(&models, &nmodels, s->models, NULL))) {
+		return rc;
+	}
+	for (size_t m = 0; m < nmodels && rc == 0; m++) {
+		char *dir = store_model_dir(s, models[m]);
+		char **versions = NULL;
+		size_t nversions = 0;
+
+		if (!dir) {
+			rc = mreg_seterr_nomem();
+			break;
+		}
+		rc = list_dir(&versions, &nversions, dir, ".yaml");
+		free(dir);
+		for (size_t v = 0; v < nversions && rc == 0; v++) {
+			mreg_record *r = NULL;
+			int err = read_version(&r, s, models[m], versions[v]);
+			if (err == MREG_ENOMEM) {
+				rc = err;
+			} else if (err) {
+				char *path = store_record_path(s, models[m], versions[v]);
+				damaged = 1;
+				if (on_error)
+					on_error(ctx, path, err, mreg_error_last());
+				free(path);
+			} else if ((filter == MREG_LIST_ACTIVE && r->archived) ||
+				   (filter == MREG_LIST_ARCHIVED && !r->archived)) {
+				mreg_record_free(r);
+			} else {
+				if (n == cap) {
+					mreg_record **nr = realloc(recs, (cap = cap ? cap * 2 : 16) *
+										 sizeof(*nr));
+					if (!nr) {
+						mreg_record_free(r);
+						rc = mreg_seterr_nomem();
+						break;
+					}
+					recs = nr;
+				}
+				recs[n++] = r;
+			}
+		}
+		free_names(versions, nversions);
+	}
+	free_names(models, nmodels);
+	if (rc) {
+		mreg_record_array_free(recs, n);
+		return rc;
+	}
+	if (n > 1)
+		qsort(recs, n, sizeof(*recs), cmp_records);
+	*out = recs;
+	*count = n;
+	if (damaged)
+		return mreg_seterr(MREG_ECORRUPT, "some records could not be read (run mreg fsck)");
+	return 0;
+}
+
+int mreg_model_get(mreg_record **out, mreg_store *s, const char *text)
+{
+	mreg_ref ref;
+	mreg_record **all = NULL, *best = NULL;
+	size_t n = 0, archived = 0;
+	int rc;
+
+	*out = NULL;
+	if ((rc = mreg_ref_parse(&ref, text)))
+		return rc;
+	if (ref.version) {
+		rc = read_version(out, s, ref.name, ref.version);
+		goto done;
+	}
+	/* @latest: the most recently created version that is not archived. */
+	rc = mreg_model_list(&all, &n, s, ref.name, MREG_LIST_ALL, NULL, NULL);
+	if (rc && rc != MREG_ECORRUPT)
+		goto done;
+	for (size_t i = 0; i < n; i++) {
+		if (all[i]->archived)
+			archived++;
+		else
+			best = all[i];
+	}
+	if (best) {
+		rc = record_copy(out, best);
+	} else if (rc == MREG_ECORRUPT) {
+		rc = mreg_seterr(MREG_ECORRUPT, "model %s: its records cannot be read (run mreg fsck)",
+				 ref.name);
+	} else if (archived) {
+		rc = mreg_seterr(MREG_ENOTFOUND,
+				 "model %s has no active version (%zu archived: name one as "
+				 "%s:VERSION or restore it)",
+				 ref.name, archived, ref.name);
+	} else {
+		rc = mreg_seterr(MREG_ENOTFOUND, "no model named %s", ref.name);
+	}
+done:
+	mreg_record_array_free(all, n);
+	mreg_ref_dispose(&ref);
+	return rc;
+}
+
+/* ---- creating ---- */
+
+static bool is_integer(const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+	return n > 0 && n < 19 && s[n] == '\0';
+}
+
+/* The next integer version of @name: one more than the highest, "1" for a new name. */
+static int next_version(char **out, mreg_store *s, const char *name)
+{
+	char *dir = store_model_dir(s, name);
+	char **versions = NULL;
+	size_t n = 0;
+	unsigned long long max = 0;
+	int rc;
+
+	if (!dir)
+		return mreg_seterr_nomem();
+	rc = list_dir(&versions, &n, dir, ".yaml");
+	free(dir);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		if (is_integer(versions[i])) {
+			unsigned long long v = strtoull(versions[i], NULL, 10);
+			if (v > max)
+				max = v;
+		}
+	}
+	free_names(versions, n);
+	*out = str_printf("%llu", max + 1);
+	return *out ? 0 : mreg_seterr_nomem();
+}
+
+static int check_create_options(const mreg_create_options *o, const mreg_format **format)
+{
+	int rc;
+
+	if (!o || o->version != MREG_CREATE_OPTIONS_VERSION)
+		return mreg_seterr(MREG_EINVALID, "create options: unknown version");
+	if ((rc = mreg_name_check(o->name)))
+		return rc;
+	if (o->model_version && (rc = mreg_version_check(o->model_version)))
+		return rc;
+	if (!o->path || !o->path[0])
+		return mreg_seterr(MREG_EINVALID, "no model path given");
+	*format = mreg_format_find(o->type ? o->type : "custom_model");
+	if (!*format) {
+		strbuf known = STRBUF_INIT;
+		for (size_t i = 0; i < mreg_format_count(); i++)
+			strbuf_printf(&known, "%s%s", i ? ", " : "", mreg_format_at(i)->name);
+		rc = mreg_seterr(MREG_EINVALID, "unknown model type '%s' (known: %s)", o->type,
+				 known.data ? known.data : "");
+		strbuf_dispose(&known);
+		return rc;
+	}
+	for (size_t i = 0; i < o->tag_count; i++)
+		if ((rc = kv_check("tag", o->tags[i].key, o->tags[i].value)))
+			return rc;
+	for (size_t i = 0; i < o->property_count; i++)
+		if ((rc = kv_check("property", o->properties[i].key, o->properties[i].value)))
+			return rc;
+	if (o->description && !utf8_valid(o->description))
+		return mreg_seterr(MREG_EINVALID, "description is not valid UTF-8");
+	if (o->stage && !walk_name_ok(o->stage))
+		return mreg_seterr(MREG_EINVALID, "stage '%s' is not printable UTF-8", o->stage);
+	return 0;
+}
+
+/* The first error of a diagnostics list, as the error message. */
+static int first_error(mreg_diag_list *diags, int code, const char *what)
+{
+	for (size_t i = 0; i < mreg_diag_count(diags); i++) {
+		const mreg_diag *d = mreg_diag_get(diags, i);
+		if (d->severity == MREG_DIAG_ERROR)
+			return mreg_seterr(code, "%s: %s", d->file, d->message);
+	}
+	return mreg_seterr(code, "%s", what);
+}
+
+static int build_record(mreg_record **out, const mreg_create_options *o,
+			const mreg_format *format, const walk_result *walk)
+{
+	mreg_record *r = calloc(1, sizeof(*r));
+	int rc;
+
+	if (!r)
+		return mreg_seterr_nomem();
+	r->source.git_dirty = -1;
+	r->name = strdup(o->name);
+	r->type = strdup(format->name);
+	r->description = str_dup(o->description && o->description[0] ? o->description : NULL);
+	r->stage = str_dup(o->stage && o->stage[0] ? o->stage : NULL);
+	r->source.path = fs_absolute(walk->root);
+	r->source.kind = strdup(walk->is_file ? "file" : "directory");
+	r->files = calloc(walk->count ? walk->count : 1, sizeof(*r->files));
+	if (!r->name || !r->type || !r->source.path || !r->source.kind || !r->files ||
+	    (o->description && o->description[0] && !r->description) ||
+	    (o->stage && o->stage[0] && !r->stage)) {
+		mreg_record_free(r);
+		return mreg_seterr_nomem();
+	}
+	if ((rc = kv_copy(&r->tags, &r->tag_count, o->tags, o->tag_count)) ||
+	    (rc = kv_copy(&r->properties, &r->property_count, o->properties, o->property_count))) {
+		mreg_record_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+int mreg_model_create(mreg_record **out, mreg_store *s, const mreg_create_options *o,
+		      mreg_diag_list *diags)
+{
+	const mreg_format *format = NULL;
+	mreg_diag_list *own = NULL, *walk_diags = NULL;
+	walk_result walk = {0};
+	mreg_record *r = NULL;
+	stream_progress progress = {0};
+	bool ingesting = false, locked = false;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if ((rc = check_create_options(o, &format)))
+		return rc;
+	if (!diags) {
+		if ((rc = mreg_diag_list_new(&own)))
+			return rc;
+		diags = own;
+	}
+	if (!o->no_validate) {
+		size_t before = mreg_diag_count_severity(diags, MREG_DIAG_ERROR);
+		if ((rc = mreg_format_validate(format, o->path, diags, NULL)))
+			goto done;
+		size_t errors = mreg_diag_count_severity(diags, MREG_DIAG_ERROR) - before;
+		if (errors) {
+			rc = mreg_seterr(MREG_EINVALID, "%s is not a valid %s: %zu error%s", o->path,
+					 format->name, errors, errors == 1 ? "" : "s");
+			goto done;
+		}
+	}
+	/* The walk decides which files are stored; it refuses what cannot be
+	 * stored even when validation was skipped. */
+	if ((rc = mreg_diag_list_new(&walk_diags)) || (rc = walk_model(&walk, o->path, walk_diags)))
+		goto done;
+	if (mreg_diag_count_severity(walk_diags, MREG_DIAG_ERROR)) {
+		rc = first_error(walk_diags, MREG_EINVALID, "cannot read the model");
+		goto done;
+	}
+	if ((rc = build_record(&r, o, format, &walk)))
+		goto done;
+	if (format->describe) {
+		if ((rc = format->describe(o->path, &r->format_json)))
+			goto done;
+	}
+
+	if ((rc = store_ingest_lock(s, false)))
+		goto done;
+	ingesting = true;
+	progress.fn = o->progress;
+	progress.ctx = o->progress_ctx;
+	progress.total = walk.total_size;
+	for (size_t i = 0; i < walk.count; i++) {
+		if ((rc = store_blob_put(s, &walk.files[i], &r->files[i], &progress)))
+			goto done;
+		r->file_count = i + 1;
+		progress.base += r->files[i].size;
+	}
+	/* Blob renames must be durable before any record names them. */
+	if ((rc = fs_fsync_dir(s->blobs)) || (rc = record_compute_digest(r)))
+		goto done;
+
+	if ((rc = store_lock(s)))
+		goto done;
+	locked = true;
+	if (o->model_version)
+		r->version = strdup(o->model_version);
+	else if ((rc = next_version(&r->version, s, o->name)))
+		goto done;
+	r->created_at = record_now();
+	if (!r->version || !r->created_at) {
+		rc = mreg_seterr_nomem();
+		goto done;
+	}
+	if ((rc = store_record_write(s, r, true)))
+		goto done;
+	if (out) {
+		*out = r;
+		r = NULL;
+	}
+done:
+	if (locked)
+		store_unlock(s);
+	if (ingesting)
+		store_ingest_unlock(s);
+	mreg_record_free(r);
+	walk_result_dispose(&walk);
+	mreg_diag_list_free(walk_diags);
+	mreg_diag_list_free(own);
+	return rc;
+}
+
+/* ---- changing ---- */
+
+int mreg_model_update(mreg_record **out, mreg_store *s, const char *name, const char *version,
+		      const mreg_update_options *o)
+{
+	mreg_record *r = NULL;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (!o || o->version != MREG_UPDATE_OPTIONS_VERSION)
+		return mreg_seterr(MREG_EINVALID, "update options: unknown version");
+	if ((rc = mreg_name_check(name)) || (rc = mreg_version_check(version)))
+		return rc;
+	for (size_t i = 0; i < o->set_tag_count; i++)
+		if ((rc = kv_check("tag", o->set_tags[i].key, o->set_tags[i].value)))
+			return rc;
+	if (o->stage && o->stage[0] && !walk_name_ok(o->stage))
+		return mreg_seterr(MREG_EINVALID, "stage '%s' is not printable UTF-8", o->stage);
+	if (o->description && !utf8_valid(o->description))
+		return mreg_seterr(MREG_EINVALID, "description is not valid UTF-8");
+	if ((rc = store_lock(s)))
+		return rc;
+	if ((rc = read_version(&r, s, name, version)))
+		goto done;
+	if (o->description) {
+		free(r->description);
+		r->description = o->description[0] ? strdup(o->description) : NULL;
+	}
+	if (o->stage) {
+		free(r->stage);
+		r->stage = o->stage[0] ? strdup(o->stage) : NULL;
+	}
+	for (size_t i = 0; i < o->remove_tag_count; i++) {
+		if (kv_remove(&r->tags, &r->tag_count, o->remove_tags[i])) {
+			rc = mreg_seterr(MREG_ENOTFOUND, "%s:%s has no tag '%s'", name, version,
+					 o->remove_tags[i]);
+			goto done;
+		}
+	}
+	for (size_t i = 0; i < o->set_tag_count; i++)
+		if ((rc = kv_set(&r->tags, &r->tag_count, o->set_tags[i].key, o->set_tags[i].value)))
+			goto done;
+	if ((rc = store_record_write(s, r, false)))
+		goto done;
+	if (out) {
+		*out = r;
+		r = NULL;
+	}
+done:
+	store_unlock(s);
+	mreg_record_free(r);
+	return rc;
+}
+
+int mreg_model_set_archived(size_t *changed, mreg_store *s, const char *name,
+			    const char *version, int archived)
+{
+	char *dir = NULL;
+	char **versions = NULL;
+	size_t n = 0;
+	int rc;
+
+	*changed = 0;
+	if ((rc = mreg_name_check(name)) || (version && (rc = mreg_version_check(version))))
+		return rc;
+	if ((rc = store_lock(s)))
+		return rc;
+	if (version) {
+		versions = calloc(1, sizeof(*versions));
+		if (!versions || !(versions[0] = strdup(version))) {
+			rc = mreg_seterr_nomem();
+			goto done;
+		}
+		n = 1;
+	} else {
+		dir = store_model_dir(s, name);
+		if (!dir) {
+			rc = mreg_seterr_nomem();
+			goto done;
+		}
+		if ((rc = list_dir(&versions, &n, dir, ".yaml")))
+			goto done;
+		if (n == 0) {
+			rc = mreg_seterr(MREG_ENOTFOUND, "no model named %s", name);
+			goto done;
+		}
+	}
+	/* Read every record first, so a damaged one changes nothing. */
+	mreg_record **recs = calloc(n, sizeof(*recs));
+	if (!recs) {
+		rc = mreg_seterr_nomem();
+		goto done;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = read_version(&recs[i], s, name, versions[i]);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (recs[i]->archived == (archived ? 1 : 0))
+			continue;
+		recs[i]->archived = archived ? 1 : 0;
+		if ((rc = store_record_write(s, recs[i], false)) == 0)
+			(*changed)++;
+	}
+	mreg_record_array_free(recs, n);
+done:
+	store_unlock(s);
+	free_names(versions, n);
+	free(dir);
+	return rc;
+}
+
+int mreg_model_delete(mreg_store *s, const char *name, const char *version)
+{
+	mreg_record *r = NULL;
+	char *path = NULL, *dir = NULL;
+	int rc;
+
+	if ((rc = mreg_name_check(name)) || (rc = mreg_version_check(version)))
+		return rc;
+	if ((rc = store_lock(s)))
+		return rc;
+	path = store_record_path(s, name, version);
+	dir = store_model_dir(s, name);
+	if (!path || !dir) {
+		rc = mreg_seterr_nomem();
+		goto done;
+	}
+	/* A damaged record can still be deleted: only its existence matters here. */
+	rc = read_version(&r, s, name, version);
+	if (rc == MREG_ENOTFOUND || rc == MREG_ENOMEM)
+		goto done;
+	if (unlink(path) < 0) {
+		rc = mreg_seterr_errno("%s", path);
+		goto done;
+	}
+	rc = fs_fsync_dir(dir);
+	if (rmdir(dir) == 0)
+		fs_fsync_dir(s->models);
+done:
+	store_unlock(s);
+	mreg_record_free(r);
+	free(path);
+	free(dir);
+	return rc;
+}

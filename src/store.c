@@ -1,0 +1,417 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error_priv.h"
+#include "fsutil.h"
+#include "hash.h"
+#include "record_priv.h"
+#include "store_priv.h"
+#include "strutil.h"
+#include "yamlutil.h"
+
+static const char config_text[] =
+	"# mreg store configuration (see mreg-store(5))\n"
+	"format: 1\n";
+
+/* Blobs, in-flight writes and the lock never belong in git: records do. */
+static const char gitignore_text[] =
+	"# written by mreg init: blobs travel by bundle or registry, not by git\n"
+	"/blobs/\n"
+	"/tmp/\n"
+	"/lock\n";
+
+int mreg_store_discover(char **out, const char *start)
+{
+	const char *env = getenv("MREG_DIR");
+	char *dir;
+	struct stat st;
+
+	*out = NULL;
+	if (env && env[0]) {
+		*out = fs_absolute(env);
+		return *out ? 0 : mreg_seterr_nomem();
+	}
+	dir = start ? fs_absolute(start) : fs_absolute(".");
+	if (!dir)
+		return mreg_seterr_nomem();
+	for (;;) {
+		char *candidate = path_join(dir, ".mreg");
+		char *slash;
+		if (!candidate) {
+			free(dir);
+			return mreg_seterr_nomem();
+		}
+		if (stat(candidate, &st) == 0 && S_ISDIR(st.st_mode)) {
+			free(dir);
+			*out = candidate;
+			return 0;
+		}
+		free(candidate);
+		slash = strrchr(dir, '/');
+		if (!slash || dir[1] == '\0')
+			break;
+		if (slash == dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	free(dir);
+	return mreg_seterr(MREG_ENOTFOUND,
+			   "no mreg store here or in any parent folder (run 'mreg init', or set "
+			   "MREG_DIR or --store)");
+}
+
+static int store_alloc(mreg_store **out, const char *dir)
+{
+	mreg_store *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return mreg_seterr_nomem();
+	s->lock_fd = s->ingest_fd = -1;
+	s->dir = fs_absolute(dir);
+	if (s->dir) {
+		s->models = path_join(s->dir, "models");
+		s->blobs = path_join(s->dir, "blobs/sha256");
+		s->tmp = path_join(s->dir, "tmp");
+	}
+	if (!s->dir || !s->models || !s->blobs || !s->tmp) {
+		mreg_store_free(s);
+		return mreg_seterr_nomem();
+	}
+	*out = s;
+	return 0;
+}
+
+int mreg_store_init(mreg_store **out, const char *dir)
+{
+	mreg_store *s = NULL;
+	char *config = NULL, *ignore = NULL, *lock = NULL;
+	int rc, fd;
+
+	*out = NULL;
+	if ((rc = store_alloc(&s, dir)))
+		return rc;
+	config = path_join(s->dir, "config.yaml");
+	ignore = path_join(s->dir, ".gitignore");
+	lock = path_join(s->dir, "lock");
+	if (!config || !ignore || !lock) {
+		rc = mreg_seterr_nomem();
+		goto done;
+	}
+	if (fs_exists(config)) {
+		rc = mreg_seterr(MREG_EEXISTS, "%s: a store already exists here", s->dir);
+		goto done;
+	}
+	if ((rc = fs_mkdir_p(s->models, 0755)) || (rc = fs_mkdir_p(s->blobs, 0755)) ||
+	    (rc = fs_mkdir_p(s->tmp, 0755)))
+		goto done;
+	fd = open(lock, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rc = mreg_seterr_errno("%s", lock);
+		goto done;
+	}
+	close(fd);
+	if ((rc = fs_write_atomic(ignore, gitignore_text, sizeof(gitignore_text) - 1, s->tmp,
+				  false)))
+		goto done;
+	/* config.yaml last: its presence marks a complete store. */
+	if ((rc = fs_write_atomic(config, config_text, sizeof(config_text) - 1, s->tmp, true)))
+		goto done;
+	*out = s;
+	s = NULL;
+done:
+	free(config);
+	free(ignore);
+	free(lock);
+	mreg_store_free(s);
+	return rc;
+}
+
+static int read_config(mreg_store *s)
+{
+	char *config = path_join(s->dir, "config.yaml");
+	yaml_document_t doc;
+	yaml_node_t *root, *fmt;
+	const char *v;
+	int rc;
+
+	if (!config)
+		return mreg_seterr_nomem();
+	if (!fs_exists(s->dir)) {
+		rc = mreg_seterr(MREG_ENOTFOUND, "%s: no such store", s->dir);
+		goto out;
+	}
+	if (!fs_exists(config)) {
+		rc = mreg_seterr(MREG_ENOTFOUND, "%s: not an mreg store (no config.yaml)", s->dir);
+		goto out;
+	}
+	rc = yu_load_file(&doc, config, MREG_ECORRUPT, NULL, NULL, NULL, 0);
+	if (rc)
+		goto out;
+	root = yaml_document_get_root_node(&doc);
+	fmt = yu_map_get(&doc, root, "format");
+	v = yu_scalar(fmt);
+	if (!v) {
+		rc = mreg_seterr(MREG_ECORRUPT, "%s: field 'format' is missing", config);
+	} else if (strcmp(v, "1") != 0) {
+		rc = mreg_seterr(MREG_EUNSUPPORTED,
+				 "%s: store format %s is not supported by this mreg (it reads "
+				 "format %d)",
+				 config, v, MREG_STORE_FORMAT);
+	}
+	yaml_document_delete(&doc);
+out:
+	free(config);
+	return rc;
+}
+
+int mreg_store_open(mreg_store **out, const char *dir)
+{
+	mreg_store *s = NULL;
+	char *found = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!dir) {
+		if ((rc = mreg_store_discover(&found, NULL)))
+			return rc;
+		dir = found;
+	}
+	rc = store_alloc(&s, dir);
+	free(found);
+	if (rc)
+		return rc;
+	if ((rc = read_config(s))) {
+		mreg_store_free(s);
+		return rc;
+	}
+	/* Old or hand-made stores may lack these; they are cheap to recreate. */
+	if ((rc = fs_mkdir_p(s->tmp, 0755)) || (rc = fs_mkdir_p(s->blobs, 0755)) ||
+	    (rc = fs_mkdir_p(s->models, 0755))) {
+		mreg_store_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void mreg_store_free(mreg_store *s)
+{
+	if (!s)
+		return;
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
+	if (s->ingest_fd >= 0)
+		close(s->ingest_fd);
+	free(s->dir);
+	free(s->models);
+	free(s->blobs);
+	free(s->tmp);
+	free(s);
+}
+
+const char *mreg_store_path(const mreg_store *s)
+{
+	return s->dir;
+}
+
+int mreg_store_blob_path(char **out, const mreg_store *s, const char *digest)
+{
+	if (!digest_valid(digest))
+		return mreg_seterr(MREG_EINVALID, "'%s' is not a sha256 digest", digest);
+	*out = path_join(s->blobs, digest + 7);
+	return *out ? 0 : mreg_seterr_nomem();
+}
+
+static int take_flock(int *fdp, const char *dir, const char *name, int op)
+{
+	char *path = path_join(dir, name);
+	int rc = 0;
+
+	if (!path)
+		return mreg_seterr_nomem();
+	if (*fdp < 0) {
+		*fdp = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+		if (*fdp < 0) {
+			rc = mreg_seterr_errno("%s: cannot open the lock", path);
+			goto done;
+		}
+	}
+	while (flock(*fdp, op) < 0) {
+		if (errno == EINTR)
+			continue;
+		rc = mreg_seterr_errno("%s: cannot take the lock", path);
+		break;
+	}
+done:
+	free(path);
+	return rc;
+}
+
+int store_lock(mreg_store *s)
+{
+	return take_flock(&s->lock_fd, s->dir, "lock", LOCK_EX);
+}
+
+void store_unlock(mreg_store *s)
+{
+	if (s->lock_fd >= 0)
+		flock(s->lock_fd, LOCK_UN);
+}
+
+int store_ingest_lock(mreg_store *s, bool exclusive)
+{
+	return take_flock(&s->ingest_fd, s->tmp, "ingest.lock", exclusive ? LOCK_EX : LOCK_SH);
+}
+
+void store_ingest_unlock(mreg_store *s)
+{
+	if (s->ingest_fd >= 0)
+		flock(s->ingest_fd, LOCK_UN);
+}
+
+char *store_model_dir(const mreg_store *s, const char *name)
+{
+	return path_join(s->models, name);
+}
+
+char *store_record_path(const mreg_store *s, const char *name, const char *version)
+{
+	return str_printf("%s/%s/%s.yaml", s->models, name, version);
+}
+
+static bool same_file_state(const struct stat *a, const struct stat *b)
+{
+	return a->st_size == b->st_size && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec && a->st_ino == b->st_ino;
+}
+
+int store_blob_put(mreg_store *s, const walk_file *file, mreg_file *out,
+		   stream_progress *progress)
+{
+	char *tmp = NULL, *dest = NULL;
+	int in = -1, fd = -1, rc;
+	uint8_t raw[SHA256_LEN];
+	uint64_t size = 0;
+	struct stat before, after;
+
+	/* O_NONBLOCK: a file swapped for a FIFO since the walk must not hang us. */
+	in = open(file->abs, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (in < 0)
+		return mreg_seterr_errno("%s", file->abs);
+	if (fstat(in, &before) < 0) {
+		rc = mreg_seterr_errno("%s", file->abs);
+		goto done;
+	}
+	if (!S_ISREG(before.st_mode)) {
+		rc = mreg_seterr(MREG_EINVALID, "%s: not a regular file", file->abs);
+		goto done;
+	}
+	fcntl(in, F_SETFL, fcntl(in, F_GETFL) & ~O_NONBLOCK);
+	if ((rc = fs_tmpfile(&tmp, &fd, s->tmp, "blob-")))
+		goto done;
+	if ((rc = stream_copy(in, file->abs, fd, tmp, raw, &size, progress)))
+		goto done;
+	if (fstat(in, &after) < 0 || !same_file_state(&before, &after) ||
+	    size != (uint64_t)before.st_size) {
+		rc = mreg_seterr(MREG_EINVALID, "%s: the file changed while it was being read",
+				 file->abs);
+		goto done;
+	}
+	digest_format(out->digest, raw);
+	out->size = size;
+	out->mode = file->mode;
+	out->path = strdup(file->rel);
+	if (!out->path) {
+		rc = mreg_seterr_nomem();
+		goto done;
+	}
+	dest = path_join(s->blobs, out->digest + 7);
+	if (!dest) {
+		rc = mreg_seterr_nomem();
+		goto done;
+	}
+	if (fs_exists(dest))
+		goto done; /* stored already: this copy is dropped below */
+	if (fchmod(fd, 0444) < 0 || fsync(fd) < 0) {
+		rc = mreg_seterr_errno("%s: fsync", tmp);
+		goto done;
+	}
+	if (rename(tmp, dest) < 0) {
+		rc = mreg_seterr_errno("%s: rename", dest);
+		goto done;
+	}
+	free(tmp);
+	tmp = NULL;
+done:
+	if (rc && out->path) {
+		free(out->path);
+		out->path = NULL;
+	}
+	if (in >= 0)
+		close(in);
+	if (fd >= 0)
+		close(fd);
+	if (tmp) {
+		unlink(tmp);
+		free(tmp);
+	}
+	free(dest);
+	return rc;
+}
+
+int store_blob_open(const mreg_store *s, const char *digest, int *fd)
+{
+	char *path = NULL;
+	int rc = mreg_store_blob_path(&path, s, digest);
+
+	if (rc)
+		return rc;
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0) {
+		if (errno == ENOENT)
+			rc = mreg_seterr(MREG_ECORRUPT, "blob %s is missing from the store", digest);
+		else
+			rc = mreg_seterr_errno("blob %s", digest);
+	}
+	free(path);
+	return rc;
+}
+
+int store_record_write(mreg_store *s, const mreg_record *r, bool create)
+{
+	char *text = NULL, *path = NULL, *dir = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = record_to_yaml(&text, &len, r)))
+		return rc;
+	dir = store_model_dir(s, r->name);
+	path = store_record_path(s, r->name, r->version);
+	if (!dir || !path) {
+		rc = mreg_seterr_nomem();
+		goto done;
+	}
+	if (mkdir(dir, 0755) == 0) {
+		if ((rc = fs_fsync_dir(s->models)))
+			goto done;
+	} else if (errno != EEXIST) {
+		rc = mreg_seterr_errno("%s", dir);
+		goto done;
+	}
+	rc = fs_write_atomic(path, text, len, s->tmp, create);
+	if (rc == MREG_EEXISTS)
+		rc = mreg_seterr(MREG_EEXISTS, "model %s version %s already exists", r->name,
+				 r->version);
+done:
+	free(text);
+	free(path);
+	free(dir);
+	return rc;
+}

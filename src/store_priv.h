@@ -1,0 +1,51 @@
+/* Store internals shared by the registry, download and maintenance code. */
+#ifndef MREG_STORE_PRIV_H
+#define MREG_STORE_PRIV_H
+
+#include <stdbool.h>
+
+#include "mreg/record.h"
+#include "mreg/store.h"
+#include "stream.h"
+#include "walk.h"
+
+struct mreg_store {
+	char *dir;     /* absolute path of .mreg */
+	char *models;  /* dir/models */
+	char *blobs;   /* dir/blobs/sha256 */
+	char *tmp;     /* dir/tmp */
+	int lock_fd;   /* dir/lock, held exclusively while records change */
+	int ingest_fd; /* dir/tmp/ingest.lock: shared by creators, exclusive for gc */
+};
+
+/*
+ * Two locks, always taken in this order:
+ * - the ingest lock: shared while a create streams blobs in, exclusive for gc,
+ *   so gc never removes a blob whose record is not written yet;
+ * - the writers' lock: exclusive while records are read-modified-written.
+ */
+int store_ingest_lock(mreg_store *store, bool exclusive);
+void store_ingest_unlock(mreg_store *store);
+int store_lock(mreg_store *store);
+void store_unlock(mreg_store *store);
+
+/* models/<name> and models/<name>/<version>.yaml (malloc'd). */
+char *store_model_dir(const mreg_store *store, const char *name);
+char *store_record_path(const mreg_store *store, const char *name, const char *version);
+
+/*
+ * Stream one model file into the store: hash while copying into tmp/, then
+ * rename to blobs/sha256/<hex> unless that blob exists already (dedup).
+ * Fills @out (path, size, mode, digest). The blob directory still needs
+ * fs_fsync_dir(store->blobs) before a record may name the blob.
+ */
+int store_blob_put(mreg_store *store, const walk_file *file, mreg_file *out,
+		   stream_progress *progress);
+
+/* Open a blob for reading; MREG_ECORRUPT naming the digest when it is missing. */
+int store_blob_open(const mreg_store *store, const char *digest, int *fd);
+
+/* Write a record crash-safely; with @create, MREG_EEXISTS if the version exists. */
+int store_record_write(mreg_store *store, const mreg_record *record, bool create);
+
+#endif

@@ -1,0 +1,231 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error_priv.h"
+#include "stream.h"
+
+#define CHUNK (1u << 20)     /* 1 MiB per read */
+#define NBUF 8               /* chunks in flight: 8 MiB of memory at most */
+#define PIPELINE_MIN (8u << 20) /* below this, one thread is faster */
+#define PROGRESS_EVERY (16u << 20)
+
+typedef struct {
+	uint8_t *buf[NBUF];
+	size_t len[NBUF];
+	hash_ctx *hash;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint64_t posted;  /* chunks handed to the hasher */
+	uint64_t hashed;  /* chunks the hasher is done with */
+	bool eof;
+} pipeline;
+
+static void *hasher_main(void *arg)
+{
+	pipeline *p = arg;
+
+	for (;;) {
+		uint64_t next;
+
+		pthread_mutex_lock(&p->mu);
+		while (p->hashed == p->posted && !p->eof)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (p->hashed == p->posted && p->eof) {
+			pthread_mutex_unlock(&p->mu);
+			return NULL;
+		}
+		next = p->hashed;
+		pthread_mutex_unlock(&p->mu);
+
+		hash_update(p->hash, p->buf[next % NBUF], p->len[next % NBUF]);
+
+		pthread_mutex_lock(&p->mu);
+		p->hashed++;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+	}
+}
+
+static ssize_t read_full(int fd, uint8_t *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, buf + got, len - got);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+static int write_full(int fd, const uint8_t *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void report(stream_progress *progress, uint64_t done, uint64_t *last)
+{
+	if (progress && progress->fn && done - *last >= PROGRESS_EVERY) {
+		progress->fn(progress->ctx, progress->base + done, progress->total);
+		*last = done;
+	}
+}
+
+/* Writes dirty pages back while we go on, so the final fsync has little left. */
+static void start_writeback(int fd, uint64_t off, size_t len)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+	sync_file_range(fd, (off64_t)off, (off64_t)len, SYNC_FILE_RANGE_WRITE);
+#else
+	(void)fd; (void)off; (void)len;
+#endif
+}
+
+static int copy_simple(int in_fd, const char *in_name, int out_fd, const char *out_name,
+		       hash_ctx *h, uint64_t *size, stream_progress *progress)
+{
+	uint8_t *buf = malloc(CHUNK);
+	uint64_t total = 0, last = 0;
+	int rc = 0;
+
+	if (!buf)
+		return mreg_seterr_nomem();
+	for (;;) {
+		ssize_t n = read_full(in_fd, buf, CHUNK);
+		if (n < 0) {
+			rc = mreg_seterr_errno("%s: read", in_name);
+			goto done;
+		}
+		if (n == 0)
+			break;
+		hash_update(h, buf, (size_t)n);
+		if (out_fd >= 0 && write_full(out_fd, buf, (size_t)n) < 0) {
+			rc = mreg_seterr_errno("%s: write", out_name);
+			goto done;
+		}
+		total += (uint64_t)n;
+		report(progress, total, &last);
+	}
+	*size = total;
+done:
+	free(buf);
+	return rc;
+}
+
+static int copy_pipelined(int in_fd, const char *in_name, int out_fd, const char *out_name,
+			  hash_ctx *h, uint64_t *size, stream_progress *progress)
+{
+	pipeline p = {.hash = h, .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	pthread_t thread;
+	bool started = false;
+	uint64_t total = 0, last = 0;
+	int rc = 0;
+
+	for (int i = 0; i < NBUF; i++) {
+		p.buf[i] = malloc(CHUNK);
+		if (!p.buf[i]) {
+			rc = mreg_seterr_nomem();
+			goto done;
+		}
+	}
+	if (pthread_create(&thread, NULL, hasher_main, &p) != 0) {
+		rc = mreg_seterr(MREG_EIO, "cannot start the hashing thread");
+		goto done;
+	}
+	started = true;
+
+	for (uint64_t i = 0;; i++) {
+		uint8_t *buf = p.buf[i % NBUF];
+		ssize_t n;
+
+		/* Wait until the hasher has released the buffer we reuse. */
+		pthread_mutex_lock(&p.mu);
+		while (i - p.hashed >= NBUF)
+			pthread_cond_wait(&p.cv, &p.mu);
+		pthread_mutex_unlock(&p.mu);
+
+		n = read_full(in_fd, buf, CHUNK);
+		if (n < 0) {
+			rc = mreg_seterr_errno("%s: read", in_name);
+			break;
+		}
+		if (n == 0)
+			break;
+
+		pthread_mutex_lock(&p.mu);
+		p.len[i % NBUF] = (size_t)n;
+		p.posted++;
+		pthread_cond_broadcast(&p.cv);
+		pthread_mutex_unlock(&p.mu);
+
+		if (out_fd >= 0) {
+			if (write_full(out_fd, buf, (size_t)n) < 0) {
+				rc = mreg_seterr_errno("%s: write", out_name);
+				break;
+			}
+			start_writeback(out_fd, total, (size_t)n);
+		}
+		total += (uint64_t)n;
+		report(progress, total, &last);
+	}
+	*size = total;
+
+done:
+	if (started) {
+		pthread_mutex_lock(&p.mu);
+		p.eof = true;
+		pthread_cond_broadcast(&p.cv);
+		pthread_mutex_unlock(&p.mu);
+		pthread_join(thread, NULL);
+	}
+	for (int i = 0; i < NBUF; i++)
+		free(p.buf[i]);
+	pthread_mutex_destroy(&p.mu);
+	pthread_cond_destroy(&p.cv);
+	return rc;
+}
+
+int stream_copy(int in_fd, const char *in_name, int out_fd, const char *out_name,
+		uint8_t digest[SHA256_LEN], uint64_t *size, stream_progress *progress)
+{
+	hash_ctx *h = hash_new();
+	struct stat st;
+	int rc;
+
+	if (!h)
+		return mreg_seterr_nomem();
+	posix_fadvise(in_fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	if (fstat(in_fd, &st) == 0 && (uint64_t)st.st_size >= PIPELINE_MIN)
+		rc = copy_pipelined(in_fd, in_name, out_fd, out_name, h, size, progress);
+	else
+		rc = copy_simple(in_fd, in_name, out_fd, out_name, h, size, progress);
+	if (rc == 0) {
+		hash_final(h, digest);
+		if (progress && progress->fn)
+			progress->fn(progress->ctx, progress->base + *size, progress->total);
+	}
+	hash_free(h);
+	return rc;
+}

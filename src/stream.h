@@ -1,0 +1,32 @@
+/*
+ * Streaming a file once: every byte is read, hashed and (optionally) written
+ * in the same pass, with a fixed amount of memory whatever the file size.
+ * Large files are hashed on a second thread while the calling thread reads
+ * and writes, so the copy costs about as much as the hash alone.
+ */
+#ifndef MREG_STREAM_H
+#define MREG_STREAM_H
+
+#include <stdint.h>
+
+#include "hash.h"
+#include "mreg/registry.h"
+
+/* Progress over several files: @base bytes done before this file, of @total. */
+typedef struct {
+	mreg_progress_fn fn;
+	void *ctx;
+	uint64_t base;
+	uint64_t total;
+} stream_progress;
+
+/*
+ * Read @in_fd to its end, hashing into @digest and writing to @out_fd
+ * (skip writing when @out_fd < 0). *size receives the bytes read.
+ * @in_name and @out_name are used in error messages only.
+ * Returns 0, MREG_EIO (read/write failed, message set), MREG_ENOMEM.
+ */
+int stream_copy(int in_fd, const char *in_name, int out_fd, const char *out_name,
+		uint8_t digest[SHA256_LEN], uint64_t *size, stream_progress *progress);
+
+#endif

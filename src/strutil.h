@@ -1,0 +1,40 @@
+/* Small string helpers: formatted allocation, growable buffers, paths. */
+#ifndef MREG_STRUTIL_H
+#define MREG_STRUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* malloc'd printf; NULL when out of memory. */
+char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* strdup that accepts NULL (returning NULL). */
+char *str_dup(const char *s);
+
+/* "a" + "/" + "b" (no doubled slash); NULL when out of memory. */
+char *path_join(const char *a, const char *b);
+
+/* True when @s starts with @prefix. */
+bool str_starts_with(const char *s, const char *prefix);
+
+/* True when @s is valid UTF-8 (control characters allowed). */
+bool utf8_valid(const char *s);
+
+/* A growable NUL-terminated buffer. */
+typedef struct {
+	char *data;
+	size_t len;
+	size_t cap;
+	bool failed; /* an allocation failed; data is then unusable */
+} strbuf;
+
+#define STRBUF_INIT {NULL, 0, 0, false}
+
+void strbuf_add(strbuf *sb, const char *data, size_t len);
+void strbuf_puts(strbuf *sb, const char *s);
+void strbuf_printf(strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Take the string (caller frees); NULL if an allocation failed. */
+char *strbuf_detach(strbuf *sb);
+void strbuf_dispose(strbuf *sb);
+
+#endif

@@ -1,0 +1,7 @@
+#include "config.h"
+#include "mreg/version.h"
+
+const char *mreg_version_string(void)
+{
+	return MREG_VERSION;
+}
