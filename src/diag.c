@@ -88,6 +88,25 @@ const mreg_diag *mreg_diag_get(const mreg_diag_list *list, size_t i)
 	return list && i < list->count ? &list->items[i] : NULL;
 }
 
+void mreg_diag_sort(mreg_diag_list *list)
+{
+	/* Insertion sort: stable, and lists are short. */
+	for (size_t i = 1; list && i < list->count; i++) {
+		mreg_diag d = list->items[i];
+		size_t j = i;
+		while (j > 0) {
+			const mreg_diag *p = &list->items[j - 1];
+			int c = strcmp(p->file, d.file);
+			if (c < 0 || (c == 0 && (p->line < d.line ||
+						 (p->line == d.line && p->column <= d.column))))
+				break;
+			list->items[j] = *p;
+			j--;
+		}
+		list->items[j] = d;
+	}
+}
+
 const char *mreg_diag_severity_name(mreg_diag_severity severity)
 {
 	switch (severity) {

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -56,9 +57,23 @@ typedef struct {
 static void on_damaged(void *ctx, const char *path, int code, const char *message)
 {
 	fsck_ctx *f = ctx;
+	unsigned int line = 0, col = 0;
+	size_t len = strlen(path);
+	int used = 0;
+
 	(void)code;
-	(void)path;
-	mreg_diag_add(f->diags, MREG_DIAG_ERROR, path, 0, 0, "fsck-record", "%s", message);
+	/* Record errors read "PATH[:LINE:COL]: reason": move the place into the
+	 * diagnostic's own fields so the path is printed once. */
+	if (!strncmp(message, path, len) && message[len] == ':') {
+		message += len + 1;
+		if (sscanf(message, "%u:%u: %n", &line, &col, &used) == 2 && used > 0)
+			message += used;
+		else
+			line = col = 0;
+		while (*message == ' ')
+			message++;
+	}
+	mreg_diag_add(f->diags, MREG_DIAG_ERROR, path, line, col, "fsck-record", "%s", message);
 	f->problems++;
 }
 

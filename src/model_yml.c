@@ -108,7 +108,7 @@ int mreg_model_yml_read(mreg_model_yml **out, const char *file, mreg_diag_list *
 	rc = yu_load_file(&doc, file, MREG_EINVALID, &line, &col, problem, sizeof(problem));
 	if (rc == MREG_EINVALID) {
 		mreg_diag_add(diags, MREG_DIAG_ERROR, file, line, col, "yml-syntax", "%s", problem);
-		return rc;
+		return mreg_seterr(MREG_EINVALID, "%s: 1 error", file);
 	}
 	if (rc)
 		return rc;
@@ -132,7 +132,8 @@ int mreg_model_yml_read(mreg_model_yml **out, const char *file, mreg_diag_list *
 		if (in(k, ignored, sizeof(ignored) / sizeof(*ignored)))
 			mreg_diag_add(diags, MREG_DIAG_NOTE, file, (unsigned)kn->start_mark.line + 1,
 				      (unsigned)kn->start_mark.column + 1, "yml-ignored",
-				      "field '%s' is set by the registry; ignored", k);
+				      "field '%s' is set by the registry or read from the model "
+				      "itself; ignored", k);
 		else
 			err(&rd, kn, "yml-unknown", "unknown field '%s' (known: name, version, type, "
 				"path, description, tags, properties, stage)", k);
@@ -169,6 +170,7 @@ out:
 	free(path);
 	free(dir);
 	yaml_document_delete(&doc);
+	mreg_diag_sort(diags);
 	if (rc == 0 && mreg_diag_count_severity(diags, MREG_DIAG_ERROR) > errors_before) {
 		size_t e = mreg_diag_count_severity(diags, MREG_DIAG_ERROR) - errors_before;
 		rc = mreg_seterr(MREG_EINVALID, "%s: %zu error%s", file, e, e == 1 ? "" : "s");

@@ -27,11 +27,15 @@ static int read_version(mreg_record **out, mreg_store *s, const char *name, cons
 	rc = record_read_file(out, path);
 	if (rc == MREG_ENOTFOUND) {
 		char *dir = store_model_dir(s, name);
-		if (dir && fs_exists(dir))
+		char *tomb = str_printf("%s/%s/%s.deleted", s->models, name, version);
+		if (tomb && fs_exists(tomb))
+			rc = mreg_seterr(MREG_ENOTFOUND, "model %s version %s was deleted", name, version);
+		else if (dir && fs_exists(dir))
 			rc = mreg_seterr(MREG_ENOTFOUND, "model %s has no version %s", name, version);
 		else
 			rc = mreg_seterr(MREG_ENOTFOUND, "no model named %s", name);
 		free(dir);
+		free(tomb);
 	} else if (rc == 0 && (strcmp((*out)->name, name) || strcmp((*out)->version, version))) {
 		rc = mreg_seterr(MREG_ECORRUPT, "%s: holds %s:%s, not %s:%s", path, (*out)->name,
 				 (*out)->version, name, version);
@@ -239,29 +243,37 @@ static bool is_integer(const char *s)
 	return n > 0 && n < 19 && s[n] == '\0';
 }
 
-/* The next integer version of @name: one more than the highest, "1" for a new name. */
+/*
+ * The next integer version of @name: one more than the highest ever used, "1"
+ * for a new name. Deleted versions leave a tombstone (<version>.deleted) so
+ * their numbers are never handed out again with other content.
+ */
 static int next_version(char **out, mreg_store *s, const char *name)
 {
+	static const char *suffixes[] = {".yaml", ".deleted"};
 	char *dir = store_model_dir(s, name);
-	char **versions = NULL;
-	size_t n = 0;
 	unsigned long long max = 0;
-	int rc;
+	int rc = 0;
 
 	if (!dir)
 		return mreg_seterr_nomem();
-	rc = list_dir(&versions, &n, dir, ".yaml");
+	for (size_t k = 0; k < 2 && rc == 0; k++) {
+		char **versions = NULL;
+		size_t n = 0;
+		if ((rc = list_dir(&versions, &n, dir, suffixes[k])))
+			break;
+		for (size_t i = 0; i < n; i++) {
+			if (is_integer(versions[i])) {
+				unsigned long long v = strtoull(versions[i], NULL, 10);
+				if (v > max)
+					max = v;
+			}
+		}
+		free_names(versions, n);
+	}
 	free(dir);
 	if (rc)
 		return rc;
-	for (size_t i = 0; i < n; i++) {
-		if (is_integer(versions[i])) {
-			unsigned long long v = strtoull(versions[i], NULL, 10);
-			if (v > max)
-				max = v;
-		}
-	}
-	free_names(versions, n);
 	*out = str_printf("%llu", max + 1);
 	return *out ? 0 : mreg_seterr_nomem();
 }
@@ -387,6 +399,18 @@ int mreg_model_create(mreg_record **out, mreg_store *s, const mreg_create_option
 	if (format->describe) {
 		if ((rc = format->describe(o->path, &r->format_json)))
 			goto done;
+	}
+	/* A version that exists already is refused before any blob is written, so
+	 * the store stays unchanged; the check under the lock below still decides. */
+	if (o->model_version) {
+		char *path = store_record_path(s, o->name, o->model_version);
+		bool taken = path && fs_exists(path);
+		free(path);
+		if (taken) {
+			rc = mreg_seterr(MREG_EEXISTS, "model %s version %s already exists", o->name,
+					 o->model_version);
+			goto done;
+		}
 	}
 
 	if ((rc = store_ingest_lock(s, false)))
@@ -549,7 +573,7 @@ done:
 int mreg_model_delete(mreg_store *s, const char *name, const char *version)
 {
 	mreg_record *r = NULL;
-	char *path = NULL, *dir = NULL;
+	char *path = NULL, *dir = NULL, *tombstone = NULL, *now = NULL, *text = NULL;
 	int rc;
 
 	if ((rc = mreg_name_check(name)) || (rc = mreg_version_check(version)))
@@ -566,14 +590,27 @@ int mreg_model_delete(mreg_store *s, const char *name, const char *version)
 	rc = read_version(&r, s, name, version);
 	if (rc == MREG_ENOTFOUND || rc == MREG_ENOMEM)
 		goto done;
+	/* The tombstone first: a crash in between leaves the version, never a
+	 * reusable number. */
+	tombstone = str_printf("%s/%s.deleted", dir, version);
+	now = record_now();
+	text = now ? str_printf("# %s:%s was deleted; its number is not reused\ndeleted_at: \"%s\"\n",
+				name, version, now) : NULL;
+	if (!tombstone || !text) {
+		rc = mreg_seterr_nomem();
+		goto done;
+	}
+	if ((rc = fs_write_atomic(tombstone, text, strlen(text), s->tmp, false)))
+		goto done;
 	if (unlink(path) < 0) {
 		rc = mreg_seterr_errno("%s", path);
 		goto done;
 	}
 	rc = fs_fsync_dir(dir);
-	if (rmdir(dir) == 0)
-		fs_fsync_dir(s->models);
 done:
+	free(tombstone);
+	free(now);
+	free(text);
 	store_unlock(s);
 	mreg_record_free(r);
 	free(path);

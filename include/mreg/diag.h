@@ -60,6 +60,13 @@ MREG_API size_t mreg_diag_count_severity(const mreg_diag_list *list, mreg_diag_s
 /** The i-th diagnostic (0-based), borrowed until the list is freed; NULL if out of range. */
 MREG_API const mreg_diag *mreg_diag_get(const mreg_diag_list *list, size_t i);
 
+/**
+ * Sort the list by file, then line, then column, keeping the order of
+ * diagnostics at the same place (stable). Plugins that check a file in
+ * several passes call it so the report reads top to bottom.
+ */
+MREG_API void mreg_diag_sort(mreg_diag_list *list);
+
 /** "error", "warning" or "note". */
 MREG_API const char *mreg_diag_severity_name(mreg_diag_severity severity);
 

@@ -118,8 +118,9 @@ MREG_API int mreg_model_set_archived(size_t *changed, mreg_store *store, const c
 			    const char *version, int archived);
 
 /**
- * Delete the record of NAME:VERSION. Its blobs stay until `gc`.
- * Returns MREG_ENOTFOUND, MREG_EIO.
+ * Delete the record of NAME:VERSION. Its blobs stay until `gc`. A tombstone
+ * (models/NAME/VERSION.deleted) keeps the number from being handed out again
+ * by automatic versioning. Returns MREG_ENOTFOUND, MREG_EIO.
  */
 MREG_API int mreg_model_delete(mreg_store *store, const char *name, const char *version);
 

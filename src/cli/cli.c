@@ -81,6 +81,12 @@ void cli_print_help(const cli_command *cmd, FILE *f)
 		else
 			fprintf(f, "  %-24s  %s\n", left, o->help);
 	}
+	if (cmd->lists_types) {
+		fprintf(f, "\nModel types:\n");
+		for (size_t i = 0; i < mreg_format_count(); i++)
+			fprintf(f, "  %-24s  %s\n", mreg_format_at(i)->name,
+				mreg_format_at(i)->summary);
+	}
 	fprintf(f, "\nExit status: 0 ok, 1 a negative answer (invalid, not found, failed "
 		   "check), 2 usage or runtime error.\nSee mreg(1).\n");
 }

@@ -29,6 +29,7 @@ typedef struct {
 	const char *summary;  /* one line */
 	const char *details;  /* paragraphs for --help, may be NULL */
 	const cli_option *options; /* terminated by {0} */
+	bool lists_types;     /* --help lists the model types of the format table */
 	int (*run)(int argc, char **argv);
 } cli_command;
 

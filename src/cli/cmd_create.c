@@ -8,7 +8,7 @@ enum { OPT_DESCRIPTION = 256, OPT_TAG, OPT_PROPERTY, OPT_STAGE, OPT_NO_VALIDATE,
 static const cli_option options[] = {
 	{'n', "name", "NAME", "model name: letters, digits, '_' and '-' (Azure's rule)"},
 	{'p', "path", "PATH", "the model file or folder"},
-	{'t', "type", "TYPE", "custom_model (default), mlflow_model or triton_model"},
+	{'t', "type", "TYPE", "model type (default custom_model; types listed below)"},
 	{'v', "version", "VERSION", "version string (default: next integer)"},
 	{'f', "file", "FILE", "read name, version, type, path... from an Azure ML model YAML"},
 	{OPT_DESCRIPTION, "description", "TEXT", "free-text description"},
@@ -103,6 +103,11 @@ static int run(int argc, char **argv)
 		status = cli_usage_error(&cmd_create, "%s", mreg_error_last());
 		goto done;
 	}
+	/* A type no plugin knows is a usage error, as in 'mreg validate -t'. */
+	if (o.type && !mreg_format_find(o.type)) {
+		status = cli_usage_error(&cmd_create, "unknown model type '%s'", o.type);
+		goto done;
+	}
 	o.tags = tags;
 	o.tag_count = ntags;
 	o.properties = props;
@@ -152,5 +157,6 @@ const cli_command cmd_create = {
 		   "nothing. With -f, fields come from an Azure ML model YAML (path relative to\n"
 		   "the file); flags given as well take precedence.",
 	.options = options,
+	.lists_types = true,
 	.run = run,
 };

@@ -5,7 +5,7 @@
 enum { OPT_JSON = 256 };
 
 static const cli_option options[] = {
-	{'t', "type", "TYPE", "check as this type (default: detected)"},
+	{'t', "type", "TYPE", "check as this type (default: detected; types listed below)"},
 	{OPT_JSON, "json", NULL, "print the result as JSON"},
 	CLI_COMMON_OPTIONS,
 	{0},
@@ -58,8 +58,8 @@ static int run(int argc, char **argv)
 static const char details[] =
 	"Each problem is printed like a compiler diagnostic:\n"
 	"  FILE[:LINE:COL]: error|warning|note: MESSAGE [CODE]\n"
-	"Exit status 1 when there is at least one error. Types: custom_model (any file\n"
-	"or folder), and the other built-in types listed in mreg(1).";
+	"Exit status 1 when there is at least one error. Without -t, every type's plugin\n"
+	"looks at PATH and the most confident one checks it.";
 
 const cli_command cmd_validate = {
 	.name = "validate",
@@ -67,5 +67,6 @@ const cli_command cmd_validate = {
 	.summary = "Check a model file or folder with its type's plugin; report every problem.",
 	.details = details,
 	.options = options,
+	.lists_types = true,
 	.run = run,
 };

@@ -211,6 +211,13 @@ static void test_delete_gc(void)
 	size_t before = count_blobs();
 	tap_is_int(mreg_model_delete(store, "scratch", "1"), 0, "delete");
 	tap_is_int(mreg_model_get(&r, store, "scratch:1"), MREG_ENOTFOUND, "deleted version is gone");
+	tap_ok(strstr(mreg_error_last(), "was deleted") != NULL, "message says so: %s",
+	       mreg_error_last());
+	tap_is_int(create(&r, "scratch", "model", NULL), 0, "create after delete");
+	tap_is_str(r ? r->version : NULL, "2", "a deleted version number is not reused");
+	mreg_record_free(r);
+	r = NULL;
+	tap_is_int(mreg_model_delete(store, "scratch", "2"), 0, "delete the new one too");
 	tap_is_int(mreg_store_gc(&g, store, 1, NULL, NULL), 0, "gc --dry-run");
 	tap_is_int(g.blobs_removed, 1, "dry run counts one blob");
 	tap_is_int(count_blobs(), before, "dry run removes nothing");
