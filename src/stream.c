@@ -222,18 +222,15 @@ int stream_pump(stream_reader rd, void *rctx, stream_writer wr, void *wctx, uint
 	return rc;
 }
 
-typedef struct {
-	int fd;
-	const char *name;
-	uint64_t off;
-} fd_end;
-
-static ssize_t fd_read(void *ctx, uint8_t *buf, size_t cap)
+ssize_t stream_fd_reader(void *ctx, uint8_t *buf, size_t cap)
 {
-	fd_end *in = ctx;
+	stream_fd *in = ctx;
 	ssize_t n = read_full(in->fd, buf, cap);
 
-	return n < 0 ? mreg_seterr_errno("%s: read", in->name) : n;
+	if (n < 0)
+		return mreg_seterr_errno("%s: read", in->name);
+	in->off += (uint64_t)n;
+	return n;
 }
 
 int stream_fd_writer(void *ctx, const uint8_t *buf, size_t len)
@@ -251,7 +248,7 @@ int stream_fd_writer(void *ctx, const uint8_t *buf, size_t len)
 int stream_copy(int in_fd, const char *in_name, int out_fd, const char *out_name,
 		uint8_t digest[SHA256_LEN], uint64_t *size, stream_progress *progress)
 {
-	fd_end in = {in_fd, in_name, 0};
+	stream_fd in = {in_fd, in_name, 0};
 	stream_fd out = {out_fd, out_name, 0};
 	struct stat st;
 	uint64_t hint = 0;
@@ -259,6 +256,6 @@ int stream_copy(int in_fd, const char *in_name, int out_fd, const char *out_name
 	posix_fadvise(in_fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	if (fstat(in_fd, &st) == 0 && S_ISREG(st.st_mode))
 		hint = (uint64_t)st.st_size;
-	return stream_pump(fd_read, &in, out_fd >= 0 ? stream_fd_writer : NULL, &out, hint, digest,
+	return stream_pump(stream_fd_reader, &in, out_fd >= 0 ? stream_fd_writer : NULL, &out, hint, digest,
 			   size, progress);
 }

@@ -43,13 +43,14 @@ typedef int (*stream_writer)(void *ctx, const uint8_t *buf, size_t len);
 int stream_pump(stream_reader rd, void *rctx, stream_writer wr, void *wctx, uint64_t size_hint,
 		uint8_t digest[SHA256_LEN], uint64_t *size, stream_progress *progress);
 
-/* A writer into a file descriptor (@ctx is a stream_fd; @name for messages). */
+/* Reading and writing a file descriptor (@ctx is a stream_fd; @name for messages). */
 typedef struct {
 	int fd;
 	const char *name;
 	uint64_t off;
 } stream_fd;
 
+ssize_t stream_fd_reader(void *ctx, uint8_t *buf, size_t cap);
 int stream_fd_writer(void *ctx, const uint8_t *buf, size_t len);
 
 #endif
