@@ -24,7 +24,7 @@
 typedef struct {
 	int fd;
 	const char *name;
-	uint64_t written;
+	uint64_t written, synced;
 	sign_prehash *prehash;
 	int err; /* errno of a failed write */
 } out_file;
@@ -50,6 +50,14 @@ static la_ssize_t write_cb(struct archive *a, void *ctx, const void *buf, size_t
 	if (o->prehash)
 		sign_prehash_update(o->prehash, buf, len);
 	o->written += len;
+#ifdef SYNC_FILE_RANGE_WRITE
+	/* Start writeback as we go, so the fsync before the rename has little left. */
+	if (o->written - o->synced >= (8u << 20)) {
+		sync_file_range(o->fd, (off64_t)o->synced, (off64_t)(o->written - o->synced),
+				SYNC_FILE_RANGE_WRITE);
+		o->synced = o->written;
+	}
+#endif
 	return (la_ssize_t)len;
 }
 
@@ -252,7 +260,7 @@ int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_re
 	oci_blob config = {0}, manifest = {0}, index = {0};
 	struct archive *a = NULL;
 	struct archive_entry *e = NULL;
-	out_file o = {-1, file, 0, NULL, 0};
+	out_file o = {.fd = -1, .name = file};
 	stream_progress progress = {0};
 	mreg_compression comp;
 	char *dir = NULL, *tmp = NULL, *inner = NULL, *outer = NULL, *sidecar = NULL;
