@@ -69,6 +69,7 @@ typedef struct {
 	bundle_contents *c;
 
 	const char *entry;  /* current entry, for messages */
+	char last[256];     /* the previous entry's name */
 	bool have_layout, have_index, have_manifest, have_config, have_sig;
 	bool dir_root, dir_blobs, dir_sha256, announced;
 	oci_desc manifest_desc;
@@ -188,6 +189,9 @@ static int archive_err(reader *rd, const char *what)
 	}
 	if (rd->entry)
 		return bad_entry(rd, MREG_ECORRUPT, "%s: %s", what, why ? why : "archive error");
+	if (rd->last[0])
+		return mreg_seterr(MREG_ECORRUPT, "%s: %s after entry '%s': %s", rd->name, what,
+				   rd->last, why ? why : "archive error");
 	return mreg_seterr(MREG_EINVALID, "%s: %s: %s", rd->name, what, why ? why : "archive error");
 }
 
@@ -692,6 +696,7 @@ int bundle_read_fd(bundle_contents *c, int fd, const char *name, const bundle_re
 		}
 		if ((rc = take_entry(&rd, e, &layout, &layout_len, &index, &index_len)))
 			goto done;
+		snprintf(rd.last, sizeof(rd.last), "%s", rd.entry);
 	}
 	if ((rc = finish(&rd)))
 		goto done;

@@ -346,7 +346,10 @@ int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_re
 		if ((rc = put_file(a, e, &o, path, config.data, config.len)))
 			goto done;
 	}
-	progress = (stream_progress){opts->progress, opts->progress_ctx, 0, r->total_size};
+	progress = (stream_progress){opts->progress, opts->progress_ctx, 0, 0};
+	for (size_t i = 0; i < r->file_count; i++)
+		if (first[i])
+			progress.total += r->files[i].size; /* each content once */
 	for (size_t i = 0; i < r->file_count; i++) {
 		if (first[i] && (rc = put_blob(a, e, &o, store, &r->files[i], &progress)))
 			goto done;
