@@ -10,6 +10,7 @@
 #include "mreg/diag.h"
 #include "mreg/error.h"
 #include "mreg/format.h"
+#include "mreg/git.h"
 #include "mreg/record.h"
 #include "mreg/registry.h"
 #include "mreg/store.h"

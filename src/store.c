@@ -9,6 +9,7 @@
 
 #include "error_priv.h"
 #include "fsutil.h"
+#include "gitinfo.h"
 #include "hash.h"
 #include "record_priv.h"
 #include "store_priv.h"
@@ -88,6 +89,17 @@ static int store_alloc(mreg_store **out, const char *dir)
 	return 0;
 }
 
+int mreg_store_default_dir(char **out, const char *start)
+{
+	char *base = fs_absolute(start ? start : ".");
+	char *root = base ? gitinfo_worktree_root(base) : NULL;
+
+	*out = path_join(root ? root : base ? base : ".", ".mreg");
+	free(base);
+	free(root);
+	return *out ? 0 : mreg_seterr_nomem();
+}
+
 int mreg_store_init(mreg_store **out, const char *dir)
 {
 	mreg_store *s = NULL;
@@ -157,6 +169,11 @@ static int read_config(mreg_store *s)
 	root = yaml_document_get_root_node(&doc);
 	fmt = yu_map_get(&doc, root, "format");
 	v = yu_scalar(fmt);
+	{
+		yaml_node_t *git = yu_map_get(&doc, root, "git");
+		const char *commit = yu_scalar(yu_map_get(&doc, git, "commit"));
+		s->git_commit = commit && (!strcmp(commit, "true") || !strcmp(commit, "yes"));
+	}
 	if (!v) {
 		rc = mreg_seterr(MREG_ECORRUPT, "%s: field 'format' is missing", config);
 	} else if (strcmp(v, "1") != 0) {
@@ -214,6 +231,11 @@ void mreg_store_free(mreg_store *s)
 	free(s->blobs);
 	free(s->tmp);
 	free(s);
+}
+
+bool store_config_git_commit(const mreg_store *s)
+{
+	return s->git_commit;
 }
 
 const char *mreg_store_path(const mreg_store *s)

@@ -16,5 +16,6 @@ extern const cli_command cmd_download;
 extern const cli_command cmd_validate;
 extern const cli_command cmd_fsck;
 extern const cli_command cmd_gc;
+extern const cli_command cmd_log;
 
 #endif
