@@ -11,6 +11,7 @@
 #include "mreg/diag.h"
 #include "mreg/error.h"
 #include "mreg/format.h"
+#include "mreg/git.h"
 #include "mreg/record.h"
 #include "mreg/registry.h"
 #include "mreg/sign.h"

@@ -9,6 +9,7 @@
 #include "error_priv.h"
 #include "formats.h"
 #include "fsutil.h"
+#include "gitinfo.h"
 #include "mreg/registry.h"
 #include "record_priv.h"
 #include "store_priv.h"
@@ -355,6 +356,31 @@ static int build_record(mreg_record **out, const mreg_create_options *o,
 	return 0;
 }
 
+/* Commit a record just written; on failure remove it again (nobody saw it: we hold the lock). */
+static int commit_record(mreg_store *s, const mreg_record *r)
+{
+	char *path = store_record_path(s, r->name, r->version);
+	char *message = str_printf("mreg: register model %s version %s\n\n%s, %zu file%s, %s\n",
+				   r->name, r->version, r->type, r->file_count,
+				   r->file_count == 1 ? "" : "s", r->digest);
+	char commit[64];
+	int rc;
+
+	if (!path || !message) {
+		rc = mreg_seterr_nomem();
+	} else if ((rc = gitinfo_commit_record(mreg_store_path(s), path, message, commit))) {
+		char *dir = store_model_dir(s, r->name);
+		unlink(path);
+		if (dir && rmdir(dir) == 0)
+			fs_fsync_dir(s->models);
+		free(dir);
+		mreg_error_prefix(rc, "%s:%s not created", r->name, r->version);
+	}
+	free(path);
+	free(message);
+	return rc;
+}
+
 int mreg_model_create(mreg_record **out, mreg_store *s, const mreg_create_options *o,
 		      mreg_diag_list *diags)
 {
@@ -364,7 +390,7 @@ int mreg_model_create(mreg_record **out, mreg_store *s, const mreg_create_option
 	mreg_record *r = NULL;
 	stream_progress progress = {0};
 	bool ingesting = false, locked = false;
-	int rc;
+	int rc, commit;
 
 	if (out)
 		*out = NULL;
@@ -395,6 +421,11 @@ int mreg_model_create(mreg_record **out, mreg_store *s, const mreg_create_option
 		goto done;
 	}
 	if ((rc = build_record(&r, o, format, &walk)))
+		goto done;
+	if ((rc = gitinfo_provenance(&r->source, o->path, diags)))
+		goto done;
+	commit = o->commit < 0 ? store_config_git_commit(s) : o->commit;
+	if (commit && (rc = gitinfo_check_committable(mreg_store_path(s))))
 		goto done;
 	if (format->describe) {
 		if ((rc = format->describe(o->path, &r->format_json)))
@@ -442,6 +473,8 @@ int mreg_model_create(mreg_record **out, mreg_store *s, const mreg_create_option
 		goto done;
 	}
 	if ((rc = store_record_write(s, r, true)))
+		goto done;
+	if (commit && (rc = commit_record(s, r)))
 		goto done;
 	if (out) {
 		*out = r;

@@ -9,6 +9,7 @@
 
 #include "error_priv.h"
 #include "fsutil.h"
+#include "gitinfo.h"
 #include "hash.h"
 #include "record_priv.h"
 #include "store_priv.h"
@@ -88,6 +89,17 @@ static int store_alloc(mreg_store **out, const char *dir)
 	return 0;
 }
 
+int mreg_store_default_dir(char **out, const char *start)
+{
+	char *base = fs_absolute(start ? start : ".");
+	char *root = base ? gitinfo_worktree_root(base) : NULL;
+
+	*out = path_join(root ? root : base ? base : ".", ".mreg");
+	free(base);
+	free(root);
+	return *out ? 0 : mreg_seterr_nomem();
+}
+
 int mreg_store_init(mreg_store **out, const char *dir)
 {
 	mreg_store *s = NULL;
@@ -157,6 +169,11 @@ static int read_config(mreg_store *s)
 	root = yaml_document_get_root_node(&doc);
 	fmt = yu_map_get(&doc, root, "format");
 	v = yu_scalar(fmt);
+	{
+		yaml_node_t *git = yu_map_get(&doc, root, "git");
+		const char *commit = yu_scalar(yu_map_get(&doc, git, "commit"));
+		s->git_commit = commit && (!strcmp(commit, "true") || !strcmp(commit, "yes"));
+	}
 	if (!v) {
 		rc = mreg_seterr(MREG_ECORRUPT, "%s: field 'format' is missing", config);
 	} else if (strcmp(v, "1") != 0) {
@@ -214,6 +231,11 @@ void mreg_store_free(mreg_store *s)
 	free(s->blobs);
 	free(s->tmp);
 	free(s);
+}
+
+bool store_config_git_commit(const mreg_store *s)
+{
+	return s->git_commit;
 }
 
 const char *mreg_store_path(const mreg_store *s)
@@ -286,6 +308,8 @@ char *store_record_path(const mreg_store *s, const char *name, const char *versi
 	return str_printf("%s/%s/%s.yaml", s->models, name, version);
 }
 
+#define DIRECT_MIN (4u << 20)
+
 static bool same_file_state(const struct stat *a, const struct stat *b)
 {
 	return a->st_size == b->st_size && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
@@ -316,6 +340,12 @@ int store_blob_put(mreg_store *s, const walk_file *file, mreg_file *out,
 	fcntl(in, F_SETFL, fcntl(in, F_GETFL) & ~O_NONBLOCK);
 	if ((rc = fs_tmpfile(&tmp, &fd, s->tmp, "blob-")))
 		goto done;
+	/* Large blobs bypass the page cache: no copy into freshly allocated
+	 * cache pages, no flood of dirty pages for fsync to wait for, and the
+	 * user's cache is not evicted by gigabytes nobody reads back soon. File
+	 * systems without O_DIRECT (tmpfs) keep the buffered path. */
+	if ((uint64_t)before.st_size >= DIRECT_MIN)
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_DIRECT);
 	if ((rc = stream_copy(in, file->abs, fd, tmp, raw, &size, progress)))
 		goto done;
 	if (fstat(in, &after) < 0 || !same_file_state(&before, &after) ||

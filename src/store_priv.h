@@ -16,7 +16,11 @@ struct mreg_store {
 	char *tmp;     /* dir/tmp */
 	int lock_fd;   /* dir/lock, held exclusively while records change */
 	int ingest_fd; /* dir/tmp/ingest.lock: shared by creators, exclusive for gc */
+	bool git_commit; /* config.yaml git.commit: commit new records by default */
 };
+
+/* config.yaml's git.commit setting. */
+bool store_config_git_commit(const mreg_store *store);
 
 /*
  * Two locks, always taken in this order:

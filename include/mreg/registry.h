@@ -40,18 +40,28 @@ typedef struct {
 	const mreg_kv *properties;
 	size_t property_count;
 	int no_validate;            /**< Skip the format plugin's checks. */
+	/**
+	 * Commit the new record to git (the store must be in a git work tree):
+	 * 1 yes, 0 no, -1 as the store's config says (git.commit). Only the
+	 * record is committed; nothing else the user staged is touched.
+	 */
+	int commit;
 	mreg_progress_fn progress;
 	void *progress_ctx;
 } mreg_create_options;
 
 #define MREG_CREATE_OPTIONS_VERSION 1
-#define MREG_CREATE_OPTIONS_INIT {.version = MREG_CREATE_OPTIONS_VERSION}
+#define MREG_CREATE_OPTIONS_INIT {.version = MREG_CREATE_OPTIONS_VERSION, .commit = -1}
 
 /**
  * Register a new model version: validate the model with its type's plugin
  * (diagnostics go to @p diags, which may be NULL), stream every file into
  * the store once (hashing as it copies), then write the record under the
  * store lock. Concurrent creators of one name get distinct versions.
+ * Inside a git work tree the record holds the provenance (commit, branch,
+ * dirty state, path, remote without credentials); notes about odd git states
+ * go to @p diags. With opts->commit the record is committed; if that fails
+ * the record is removed again, so the store is unchanged.
  *
  * Returns MREG_EINVALID (bad name, version, path or an invalid model: see
  * @p diags), MREG_EEXISTS (the version exists), MREG_ENOTFOUND (no such

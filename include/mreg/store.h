@@ -42,6 +42,13 @@ typedef struct mreg_store mreg_store;
 MREG_API int mreg_store_discover(char **out, const char *start);
 
 /**
+ * Where `mreg init` puts a store when given no folder: "<root>/.mreg" at the
+ * root of the git work tree containing @p start (the current directory when
+ * NULL), else "<start>/.mreg". Sets *out to a malloc'd path.
+ */
+MREG_API int mreg_store_default_dir(char **out, const char *start);
+
+/**
  * Create a store at @p dir (the ".mreg" directory itself) and open it.
  * Returns MREG_EEXISTS when @p dir already holds a store, MREG_EIO.
  */

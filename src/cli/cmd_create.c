@@ -3,7 +3,8 @@
 
 #include "commands.h"
 
-enum { OPT_DESCRIPTION = 256, OPT_TAG, OPT_PROPERTY, OPT_STAGE, OPT_NO_VALIDATE, OPT_JSON };
+enum { OPT_DESCRIPTION = 256, OPT_TAG, OPT_PROPERTY, OPT_STAGE, OPT_NO_VALIDATE, OPT_JSON,
+       OPT_COMMIT, OPT_NO_COMMIT };
 
 static const cli_option options[] = {
 	{'n', "name", "NAME", "model name: letters, digits, '_' and '-' (Azure's rule)"},
@@ -16,6 +17,8 @@ static const cli_option options[] = {
 	{OPT_PROPERTY, "property", "K=V", "a property, fixed once created (repeatable)"},
 	{OPT_STAGE, "stage", "STAGE", "lifecycle stage, e.g. Development or Production"},
 	{OPT_NO_VALIDATE, "no-validate", NULL, "register even if the type's checks fail"},
+	{OPT_COMMIT, "commit", NULL, "commit the new record to git (only the record)"},
+	{OPT_NO_COMMIT, "no-commit", NULL, "do not commit, even if config.yaml says git.commit: true"},
 	{OPT_JSON, "json", NULL, "print the new record as JSON"},
 	CLI_COMMON_OPTIONS,
 	{0},
@@ -68,6 +71,8 @@ static int run(int argc, char **argv)
 		case OPT_STAGE: o.stage = arg; break;
 		case OPT_NO_VALIDATE: o.no_validate = 1; break;
 		case OPT_JSON: json = true; break;
+		case OPT_COMMIT: o.commit = 1; break;
+		case OPT_NO_COMMIT: o.commit = 0; break;
 		}
 	}
 	if (optind < argc)

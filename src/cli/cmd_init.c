@@ -28,8 +28,8 @@ static int run(int argc, char **argv)
 		dir = strdup(cli_store_dir);
 	else if (env && env[0])
 		dir = strdup(env);
-	else
-		dir = strdup(".mreg");
+	else if ((rc = mreg_store_default_dir(&dir, NULL)))
+		return cli_fail(rc);
 	if (!dir)
 		return cli_fail(MREG_ENOMEM);
 	rc = mreg_store_init(&store, dir);
@@ -44,9 +44,10 @@ static int run(int argc, char **argv)
 const cli_command cmd_init = {
 	.name = "init",
 	.usage = "[DIR]",
-	.summary = "Create a store: DIR/.mreg (default ./.mreg, or --store DIR / $MREG_DIR).",
-	.details = "The store holds config.yaml, models/ (records, meant to be committed),\n"
-		   "blobs/ and tmp/ (kept out of git by the .gitignore init writes). See mreg-store(5).",
+	.summary = "Create a store: DIR/.mreg, or .mreg at the git work-tree root (else ./.mreg).",
+	.details = "--store DIR or $MREG_DIR name the store folder itself. The store holds\n"
+		   "config.yaml and models/ (records, meant to be committed), blobs/ and tmp/\n"
+		   "(kept out of git by the .gitignore init writes). See mreg-store(5).",
 	.options = options,
 	.run = run,
 };

@@ -16,6 +16,7 @@ extern const cli_command cmd_download;
 extern const cli_command cmd_validate;
 extern const cli_command cmd_fsck;
 extern const cli_command cmd_gc;
+extern const cli_command cmd_log;
 extern const cli_command cmd_package;
 extern const cli_command cmd_import;
 extern const cli_command cmd_unpack;

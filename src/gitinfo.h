@@ -1,0 +1,38 @@
+/*
+ * Git integration (libgit2): where a store belongs, the provenance of a model
+ * path, committing one record without touching anything else the user staged,
+ * and the history of a model's records.
+ */
+#ifndef MREG_GITINFO_H
+#define MREG_GITINFO_H
+
+#include <stdbool.h>
+
+#include "mreg/diag.h"
+#include "mreg/record.h"
+
+/* The work-tree root containing @path (malloc'd), or NULL outside git / in a bare repository. */
+char *gitinfo_worktree_root(const char *path);
+
+/*
+ * Fill src->git_* for the model at @path when it lies in a git work tree.
+ * Outside git nothing is set and 0 is returned. Odd states (no commit yet,
+ * ignored path, bare repository) add a note to @diags instead of failing.
+ */
+int gitinfo_provenance(mreg_source *src, const char *path, mreg_diag_list *diags);
+
+/* Fail early (MREG_EINVALID, message set) when @store_dir is not in a git work tree. */
+int gitinfo_check_committable(const char *store_dir);
+
+/*
+ * Commit the file @record_path (inside the work tree of @store_dir's
+ * repository) with @message on top of HEAD, touching no other path of the
+ * index or the work tree. Sets *commit_out (41 bytes) to the new commit id.
+ */
+int gitinfo_commit_record(const char *store_dir, const char *record_path, const char *message,
+			  char *commit_out);
+
+/* Remove "user:password@" from a URL (scp-like "git@host:path" is kept). malloc'd. */
+char *gitinfo_strip_credentials(const char *url);
+
+#endif
