@@ -247,6 +247,8 @@ static int read_checked(bundle_contents *c, mreg_bundle_info *info, const char *
 		rc = check_signatures(info, c, &sc, o->pubkey);
 	if (rc == 0)
 		fill_info(info, c);
+	else
+		bundle_contents_dispose(c);
 	sidecar_dispose(&sc);
 	return rc;
 }
