@@ -204,7 +204,8 @@ static void walk_dir(walker *w, const char *abs, const char *rel, const ancestor
 		}
 		n++;
 	}
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_names);
 	for (size_t i = 0; i < n && w->rc == 0; i++) {
 		char *cabs = path_join(abs, names[i]);
 		char *crel = rel[0] ? str_printf("%s/%s", rel, names[i]) : strdup(names[i]);
