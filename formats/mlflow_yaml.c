@@ -43,6 +43,10 @@ static void tidy_message(char *msg)
 
 static void diag_v(mlf_ctx *c, mreg_diag_severity sev, const char *file, unsigned int line,
 		   unsigned int column, const char *code, const char *fmt, va_list ap)
+	__attribute__((format(printf, 7, 0)));
+
+static void diag_v(mlf_ctx *c, mreg_diag_severity sev, const char *file, unsigned int line,
+		   unsigned int column, const char *code, const char *fmt, va_list ap)
 {
 	char *msg = NULL;
 
