@@ -11,6 +11,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,16 +53,30 @@ static bool in_list(const char *s, const char **list, size_t n)
 
 #define IN(s, list) in_list((s), (list), sizeof(list) / sizeof(*(list)))
 
-static bool matches(const char *pattern, const char *s)
-{
-	regex_t re;
-	bool ok;
+/* The formats MLflow writes, compiled once. */
+enum { RE_MODULE, RE_TIME, RE_RUN_ID, RE_MODEL_UUID, RE_MODEL_ID, RE_COUNT };
+static const char *patterns[RE_COUNT] = {
+	[RE_MODULE] = "^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$",
+	[RE_TIME] = "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,6})?$",
+	[RE_RUN_ID] = "^[a-zA-Z0-9][a-zA-Z0-9_-]{0,255}$", /* validation.py */
+	[RE_MODEL_UUID] = "^(m-)?[0-9a-f]{32}$",
+	[RE_MODEL_ID] = "^m-[0-9a-f]{32}$",
+};
+static regex_t compiled[RE_COUNT];
+static bool compiled_ok[RE_COUNT];
 
-	if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB))
-		return true;
-	ok = regexec(&re, s, 0, NULL, 0) == 0;
-	regfree(&re);
-	return ok;
+static void compile_patterns(void)
+{
+	for (int i = 0; i < RE_COUNT; i++)
+		compiled_ok[i] = !regcomp(&compiled[i], patterns[i], REG_EXTENDED | REG_NOSUB);
+}
+
+static bool matches(int which, const char *s)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, compile_patterns);
+	return !compiled_ok[which] || regexec(&compiled[which], s, 0, NULL, 0) == 0;
 }
 
 /* A value that is a version must stay a string: YAML reads 3.10 as 3.1. */
@@ -182,7 +197,7 @@ static void check_pyfunc(mlf_ctx *c, const yaml_node_t *key, const yaml_node_t *
 		mlf_diag(c, E, y, key, "mlflow-flavor",
 			 "flavor 'python_function' has no 'loader_module'");
 	} else if (!(s = mlf_str(lm)) || !s[0] ||
-		   !matches("^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$", s)) {
+		   !matches(RE_MODULE, s)) {
 		mlf_diag(c, E, y, lm, "mlflow-flavor",
 			 "python_function.loader_module must be a Python module name such as "
 			 "'mlflow.sklearn', not %s%s%s", s ? "'" : "",
@@ -386,8 +401,7 @@ static void check_field_formats(mlf_ctx *c, const yaml_node_t *root)
 	n = mlf_get(y, root, "utc_time_created");
 	t = mlf_type_of(n);
 	if (t == MLF_STR &&
-	    !matches("^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,6})?$",
-		     mlf_text(n)))
+	    !matches(RE_TIME, mlf_text(n)))
 		mlf_diag(c, W, y, n, "mlflow-field-format",
 			 "utc_time_created '%s' is not 'YYYY-MM-DD HH:MM:SS[.ffffff]' as MLflow "
 			 "writes it", mlf_text(n));
@@ -397,17 +411,17 @@ static void check_field_formats(mlf_ctx *c, const yaml_node_t *root)
 			 "'YYYY-MM-DD HH:MM:SS.ffffff' string", mlf_type_name(t), mlf_text(n));
 	n = mlf_get(y, root, "run_id");
 	s = mlf_text(n);
-	if (s && !mlf_is_null(n) && !matches("^[a-zA-Z0-9][a-zA-Z0-9_-]{0,255}$", s))
+	if (s && !mlf_is_null(n) && !matches(RE_RUN_ID, s))
 		mlf_diag(c, W, y, n, "mlflow-field-format",
 			 "run_id '%s' is not an MLflow run id (letters, digits, '_' and '-')", s);
 	n = mlf_get(y, root, "model_uuid");
 	s = mlf_text(n);
-	if (s && !mlf_is_null(n) && !matches("^(m-)?[0-9a-f]{32}$", s))
+	if (s && !mlf_is_null(n) && !matches(RE_MODEL_UUID, s))
 		mlf_diag(c, W, y, n, "mlflow-field-format",
 			 "model_uuid '%s' is neither 32 hex digits nor 'm-' and 32 hex digits", s);
 	n = mlf_get(y, root, "model_id");
 	s = mlf_text(n);
-	if (s && !mlf_is_null(n) && !matches("^m-[0-9a-f]{32}$", s))
+	if (s && !mlf_is_null(n) && !matches(RE_MODEL_ID, s))
 		mlf_diag(c, W, y, n, "mlflow-field-format",
 			 "model_id '%s' is not 'm-' and 32 hex digits", s);
 	check_version_text(c, mlf_get(y, root, "mlflow_version"), "mlflow_version");

@@ -371,14 +371,11 @@ static bool default_fits(const char *type, json_t *v)
 	if (!strcmp(type, "string"))
 		return json_is_string(v);
 	if (!strcmp(type, "datetime")) {
-		regex_t re;
-		bool ok = false;
-		if (json_is_string(v) &&
-		    !regcomp(&re, "^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ].*)?$", REG_EXTENDED | REG_NOSUB)) {
-			ok = !regexec(&re, json_string_value(v), 0, NULL, 0);
-			regfree(&re);
-		}
-		return ok;
+		const char *d = json_string_value(v);
+		/* An ISO date, optionally with a time: 2024-01-31[T ...] */
+		return d && strlen(d) >= 10 && strspn(d, "0123456789") == 4 && d[4] == '-' &&
+		       strspn(d + 5, "0123456789") == 2 && d[7] == '-' &&
+		       strspn(d + 8, "0123456789") == 2 && (!d[10] || d[10] == 'T' || d[10] == ' ');
 	}
 	if (!strcmp(type, "object"))
 		return json_is_object(v);

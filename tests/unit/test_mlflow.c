@@ -459,6 +459,8 @@ static void test_signature(void)
 		 "mlflow-params", "a shape other than null or [-1]", 6, 11},
 		{"par-nodefault", PARAMS("[{\"name\": \"t\", \"type\": \"long\"}]"), "mlflow-params",
 		 "a parameter without default", 6, 11},
+		{"par-date", PARAMS("[{\"name\": \"d\", \"type\": \"datetime\", \"default\": \"yesterday\"}]"),
+		 "mlflow-params", "a datetime default that is not a date", 6, 11},
 		{"par-type", PARAMS("[{\"name\": \"t\", \"type\": \"tensor\", \"default\": 1}]"),
 		 "mlflow-params", "an unknown parameter type", 6, 11},
 	};
@@ -469,10 +471,11 @@ static void test_signature(void)
 	}
 	fixture("par-dtype",
 		PARAMS("[{\"name\": \"k\", \"dtype\": \"long\", \"default\": 3, \"shape\": null}, "
-		       "{\"name\": \"l\", \"type\": \"string\", \"default\": [\"a\"], \"shape\": [-1]}]"),
+		       "{\"name\": \"l\", \"type\": \"string\", \"default\": [\"a\"], \"shape\": [-1]}, "
+		       "{\"name\": \"d\", \"type\": \"datetime\", \"default\": \"2024-01-31T10:00:00\"}]"),
 		NULL);
 	tap_is_int(errors_of("par-dtype"), 0,
-		   "the legacy 'dtype' key and a list default are accepted");
+		   "the legacy 'dtype' key, a list default and a datetime default are accepted");
 	fixture("sch-complex",
 		SIG("[{\"type\": \"array\", \"items\": {\"type\": \"object\", \"properties\": "
 		    "{\"content\": {\"type\": \"string\", \"required\": true}, \"role\": {\"type\": "
