@@ -368,6 +368,11 @@ static void check_requirements(env_check *e)
 	free(data);
 }
 
+static int cmp_pin(const void *a, const void *b)
+{
+	return strcmp(((const pin *)a)->name, ((const pin *)b)->name);
+}
+
 static void compare(env_check *e)
 {
 	mlf_ctx *c = e->c;
@@ -407,17 +412,16 @@ static void compare(env_check *e)
 				 "python environment says python %s but the conda environment pins "
 				 "python %s", venv_py, e->conda_python_version);
 	}
+	if (e->req_pins.count)
+		qsort(e->req_pins.items, e->req_pins.count, sizeof(pin), cmp_pin);
 	for (size_t i = 0; i < e->conda_pins.count; i++) {
 		const pin *p = &e->conda_pins.items[i];
-		for (size_t j = 0; j < e->req_pins.count; j++) {
-			const pin *q = &e->req_pins.items[j];
-			if (strcmp(p->name, q->name) || !strcmp(p->version, q->version))
-				continue;
+		const pin *q = e->req_pins.count ? bsearch(p, e->req_pins.items, e->req_pins.count,
+							  sizeof(pin), cmp_pin) : NULL;
+		if (q && strcmp(p->version, q->version))
 			mlf_diag_at(c, W, p->file, p->line, p->column, "mlflow-env-mismatch",
 				    "conda environment pins %s==%s but requirements.txt pins %s==%s "
 				    "(line %u)", p->name, p->version, q->name, q->version, q->line);
-			break;
-		}
 	}
 }
 

@@ -129,7 +129,7 @@ static void check_env(mlf_ctx *c, const yaml_node_t *env)
 				 "virtualenv)", key);
 			continue;
 		}
-		if (v != mlf_get(y, env, key) || mlf_is_null(v))
+		if (mlf_shadowed(y, k) || mlf_is_null(v))
 			continue;
 		any = true;
 		snprintf(what, sizeof(what), "python_function.env.%s", key);
@@ -227,7 +227,7 @@ static void check_flavor(mlf_ctx *c, const char *name, const yaml_node_t *key,
 		yaml_node_t *v = yaml_document_get_node((yaml_document_t *)&y->doc, p->value);
 		const char *kn = mlf_text(k);
 		size_t kl;
-		if (!kn || v != mlf_get(y, conf, kn))
+		if (!kn || mlf_shadowed(y, k))
 			continue; /* a repeated key: only the last counts */
 		kl = strlen(kn);
 		snprintf(what, sizeof(what), "%s.%s", name, kn);
@@ -278,7 +278,7 @@ static void check_flavors(mlf_ctx *c, const yaml_node_t *root)
 		yaml_node_t *k = yaml_document_get_node((yaml_document_t *)&y->doc, p->key);
 		yaml_node_t *v = yaml_document_get_node((yaml_document_t *)&y->doc, p->value);
 		const char *name = mlf_text(k);
-		if (!name || v != mlf_get(y, fl, name))
+		if (!name || mlf_shadowed(y, k))
 			continue;
 		t = mlf_type_of(v);
 		if (t != MLF_MAP) {
@@ -495,7 +495,7 @@ static void check_mlmodel(mlf_ctx *c, const char *display, const char *data, siz
 
 /* ---- entry points ---- */
 
-static int run_checks(const char *dir, const char *data, size_t len, mreg_diag_list *diags)
+int mlflow_check_text(const char *dir, const char *data, size_t len, mreg_diag_list *diags)
 {
 	mlf_ctx c = {.dir = dir, .diags = diags};
 	char *display = path_join(dir, "MLmodel");
@@ -508,11 +508,6 @@ static int run_checks(const char *dir, const char *data, size_t len, mreg_diag_l
 		mlf_check_env(&c);
 	mlf_yaml_dispose(&c.mlmodel);
 	return c.rc;
-}
-
-int mlflow_check_text(const char *dir, const char *data, size_t len, mreg_diag_list *diags)
-{
-	return run_checks(dir, data, len, diags);
 }
 
 int mlflow_describe_text(const char *data, size_t len, char **json_out)
@@ -643,7 +638,7 @@ static int mlflow_validate(const char *path, mreg_diag_list *diags)
 		return mreg_seterr_nomem();
 	if (mlf_read_file(mlmodel, &data, &len) < 0)
 		missing_mlmodel(&c, path, mlmodel, errno);
-	else if ((rc = run_checks(path, data, len, diags)))
+	else if ((rc = mlflow_check_text(path, data, len, diags)))
 		goto done;
 	/* What `mreg create` would refuse to store (escaping symlinks, devices...). */
 	rc = walk_model(&walk, path, diags);

@@ -45,6 +45,7 @@ typedef struct {
 	yaml_document_t doc;
 	bool loaded;          /* doc must be deleted */
 	yaml_node_t *root;    /* NULL for an empty file or when unusable */
+	unsigned char *shadowed; /* per node: a key that a later equal key overrides */
 } mlf_yaml;
 
 /* One validation run. */
@@ -101,6 +102,9 @@ yaml_node_t *mlf_get(const mlf_yaml *y, const yaml_node_t *map, const char *key)
 
 /* The key node of @key in mapping @map (the last one), or NULL. */
 yaml_node_t *mlf_get_key(const mlf_yaml *y, const yaml_node_t *map, const char *key);
+
+/* True when key node @k is repeated later in its mapping (PyYAML keeps the last). */
+bool mlf_shadowed(const mlf_yaml *y, const yaml_node_t *k);
 
 /* The scalar text of @n, or NULL when it is not a scalar. */
 const char *mlf_text(const yaml_node_t *n);

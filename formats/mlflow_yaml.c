@@ -224,6 +224,11 @@ typedef struct {
 	bool broken;           /* the graph must not be walked */
 } graph_check;
 
+static size_t node_index(const mlf_yaml *y, const yaml_node_t *n)
+{
+	return (size_t)(n - y->doc.nodes.start);
+}
+
 typedef struct {
 	const char *key;
 	size_t len;
@@ -270,16 +275,13 @@ static void check_duplicate_keys(graph_check *g, yaml_node_t *map)
 	}
 	qsort(keys, k, sizeof(*keys), cmp_keys);
 	for (size_t i = 1; i < k; i++)
-		if (keys[i].len == keys[i - 1].len && !memcmp(keys[i].key, keys[i - 1].key, keys[i].len))
+		if (keys[i].len == keys[i - 1].len && !memcmp(keys[i].key, keys[i - 1].key, keys[i].len)) {
+			g->y->shadowed[node_index(g->y, keys[i - 1].node)] = 1;
 			mlf_diag(g->c, MREG_DIAG_WARNING, g->y, keys[i].node, "mlflow-duplicate-key",
 				 "key '%s' repeats the one on line %zu; MLflow keeps only the last value",
 				 keys[i].key, keys[i - 1].node->start_mark.line + 1);
+		}
 	free(keys);
-}
-
-static size_t node_index(const mlf_yaml *y, const yaml_node_t *n)
-{
-	return (size_t)(n - y->doc.nodes.start);
 }
 
 static void visit(graph_check *g, yaml_node_t *n, int depth)
@@ -401,7 +403,9 @@ static void check_graph(mlf_ctx *c, mlf_yaml *y, const char *code, mreg_diag_sev
 	graph_check g = {.c = c, .y = y, .code = code, .sev = sev};
 
 	g.state = calloc(count ? count : 1, 1);
-	if (!g.state) {
+	y->shadowed = calloc(count ? count : 1, 1);
+	if (!g.state || !y->shadowed) {
+		free(g.state);
 		c->rc = mreg_seterr_nomem();
 		y->root = NULL;
 		return;
@@ -525,6 +529,7 @@ void mlf_yaml_dispose(mlf_yaml *y)
 	if (y->loaded)
 		yaml_document_delete(&y->doc);
 	free(y->display);
+	free(y->shadowed);
 	memset(y, 0, sizeof(*y));
 }
 
@@ -653,6 +658,11 @@ yaml_node_t *mlf_get(const mlf_yaml *y, const yaml_node_t *map, const char *key)
 			found = yaml_document_get_node((yaml_document_t *)&y->doc, p->value);
 	}
 	return found;
+}
+
+bool mlf_shadowed(const mlf_yaml *y, const yaml_node_t *k)
+{
+	return y->shadowed && k && y->shadowed[node_index(y, k)];
 }
 
 const char *mlf_text(const yaml_node_t *n)
