@@ -35,9 +35,11 @@ static void tidy_message(char *msg)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = ' ';
 	if (len > max) {
-		while (max > 0 && ((unsigned char)msg[max] & 0xc0) == 0x80)
-			max--;
-		memcpy(msg + max, "...", 4);
+		/* "..." and the NUL end at max + 1 <= len + 1: inside the buffer. */
+		size_t cut = max - 3;
+		while (cut > 0 && ((unsigned char)msg[cut] & 0xc0) == 0x80)
+			cut--;
+		memcpy(msg + cut, "...", 4);
 	}
 }
 

@@ -797,6 +797,35 @@ static void test_malformed(void)
 	}
 }
 
+/* Messages are cut at 480 bytes; every length around the cut stays in bounds (ASan). */
+static void test_message_cut(void)
+{
+	bool ok = true;
+	size_t longest = 0;
+
+	for (size_t n = 400; n < 480; n++) {
+		char text[1024];
+		mreg_diag_list *d = NULL;
+		int len = snprintf(text, sizeof(text), PYFUNC "    env: %.*s\n", (int)n,
+				   "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
+				   "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
+				   "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
+				   "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
+				   "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
+				   "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk");
+		mreg_diag_list_new(&d);
+		mlflow_check_text("nowhere", text, (size_t)len, d);
+		for (size_t i = 0; i < mreg_diag_count(d); i++) {
+			size_t l = strlen(mreg_diag_get(d, i)->message);
+			longest = l > longest ? l : longest;
+			ok = ok && l <= 480;
+		}
+		mreg_diag_list_free(d);
+	}
+	tap_ok(ok && longest == 480, "messages around the 480-byte cut stay within it (longest %zu)",
+	       longest);
+}
+
 int main(void)
 {
 	tap_tmpdir();
@@ -817,5 +846,6 @@ int main(void)
 	test_registry();
 	test_no_artifact_reads();
 	test_malformed();
+	test_message_cut();
 	return tap_done();
 }
