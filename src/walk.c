@@ -278,7 +278,8 @@ int walk_model(walk_result *out, const char *path, mreg_diag_list *diags)
 		w.root_real = real;
 		w.root_real_len = strcmp(real, "/") ? strlen(real) : 0;
 		walk_dir(&w, path, "", &top);
-		qsort(out->files, out->count, sizeof(*out->files), cmp_files);
+		if (out->count)
+			qsort(out->files, out->count, sizeof(*out->files), cmp_files);
 		if (w.rc == 0 && out->count == 0)
 			diag(&w, MREG_DIAG_ERROR, path, "custom-empty",
 			     "the model folder holds no files");
