@@ -42,7 +42,20 @@ static void emit_json(yu_writer *w, json_t *v)
 		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		yu_raw(w, num);
 		break;
-	case JSON_REAL: snprintf(num, sizeof(num), "%.17g", json_real_value(v)); yu_raw(w, num); break;
+	case JSON_REAL: {
+		/* The shortest text that reads back as the same double: 3.1, not
+		 * 3.1000000000000001. */
+		double d = json_real_value(v);
+		for (int prec = 15; prec <= 17; prec++) {
+			snprintf(num, sizeof(num), "%.*g", prec, d);
+			if (strtod(num, NULL) == d)
+				break;
+		}
+		if (!strpbrk(num, ".eEn")) /* keep it a float when read back */
+			strcat(num, ".0");
+		yu_raw(w, num);
+		break;
+	}
 	case JSON_TRUE: yu_raw(w, "true"); break;
 	case JSON_FALSE: yu_raw(w, "false"); break;
 	case JSON_NULL: yu_raw(w, "null"); break;

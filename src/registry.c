@@ -92,7 +92,8 @@ static int list_dir(char ***out, size_t *count, const char *dir, const char *suf
 		free(names);
 		return rc;
 	}
-	qsort(names, n, sizeof(*names), cmp_strings);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_strings);
 	*out = names;
 	*count = n;
 	return 0;

@@ -204,7 +204,8 @@ static void walk_dir(walker *w, const char *abs, const char *rel, const ancestor
 		}
 		n++;
 	}
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_names);
 	for (size_t i = 0; i < n && w->rc == 0; i++) {
 		char *cabs = path_join(abs, names[i]);
 		char *crel = rel[0] ? str_printf("%s/%s", rel, names[i]) : strdup(names[i]);
@@ -277,7 +278,8 @@ int walk_model(walk_result *out, const char *path, mreg_diag_list *diags)
 		w.root_real = real;
 		w.root_real_len = strcmp(real, "/") ? strlen(real) : 0;
 		walk_dir(&w, path, "", &top);
-		qsort(out->files, out->count, sizeof(*out->files), cmp_files);
+		if (out->count)
+			qsort(out->files, out->count, sizeof(*out->files), cmp_files);
 		if (w.rc == 0 && out->count == 0)
 			diag(&w, MREG_DIAG_ERROR, path, "custom-empty",
 			     "the model folder holds no files");

@@ -1,0 +1,108 @@
+#!/usr/bin/env bats
+# --help for every command, and the top-level usage.
+
+load helpers
+
+COMMANDS=(init create list show update archive restore delete download validate fsck gc)
+
+setup() {
+	common_setup
+}
+
+@test "mreg --help lists every command and exits 0" {
+	run --separate-stderr mreg --help
+	assert_status 0
+	[[ "${lines[0]}" == "Usage: mreg "* ]]
+	[[ -z "$stderr" ]]
+	for c in "${COMMANDS[@]}"; do
+		# each command on its own line: "  NAME  summary"
+		grep -Eq "^  ${c} +[A-Z]" <<<"$output" || fail "command '$c' missing from mreg --help"
+	done
+}
+
+@test "mreg -h is mreg --help" {
+	run --separate-stderr mreg -h
+	assert_status 0
+	[[ "${lines[0]}" == "Usage: mreg "* ]]
+}
+
+@test "mreg CMD --help prints its usage and options, exit 0, for every command" {
+	for c in "${COMMANDS[@]}"; do
+		run --separate-stderr mreg "$c" --help
+		assert_status 0
+		[[ "${lines[0]}" == "Usage: mreg ${c} "* || "${lines[0]}" == "Usage: mreg ${c}" ]] ||
+			fail "mreg $c --help: first line is '${lines[0]}'"
+		assert_contains "$output" "Options:"
+		assert_contains "$output" "--help"
+		[[ -z "$stderr" ]] || fail "mreg $c --help wrote on stderr: $stderr"
+	done
+}
+
+@test "mreg help CMD is mreg CMD --help" {
+	run --separate-stderr mreg help create
+	assert_status 0
+	[[ "${lines[0]}" == "Usage: mreg create "* ]]
+}
+
+@test "--help works without a store" {
+	unset MREG_DIR
+	run --separate-stderr mreg list --help
+	assert_status 0
+	[[ "${lines[0]}" == "Usage: mreg list"* ]]
+}
+
+@test "--help documents the options the contract names" {
+	run mreg create --help
+	for o in --name --path --type --version --file --description --tag --property --stage; do
+		assert_contains "$output" "$o"
+	done
+	run mreg update --help
+	for o in --description --tag --remove-tag --stage; do
+		assert_contains "$output" "$o"
+	done
+	run mreg list --help
+	for o in --name --archived --all --json; do
+		assert_contains "$output" "$o"
+	done
+	run mreg download --help
+	assert_contains "$output" "--output"
+	run mreg gc --help
+	assert_contains "$output" "--dry-run"
+}
+
+@test "no command: usage on stderr, exit 2" {
+	run --separate-stderr mreg
+	assert_status 2
+	[[ -z "$output" ]]
+	assert_contains "$stderr" "Usage: mreg"
+}
+
+@test "unknown command: exit 2, names it" {
+	run --separate-stderr mreg frobnicate
+	assert_status 2
+	assert_one_error "frobnicate" "not a command"
+	[[ -z "$output" ]]
+}
+
+@test "unknown option: exit 2, names it (global and per command)" {
+	run --separate-stderr mreg --frob list
+	assert_status 2
+	assert_contains "$stderr" "--frob"
+	for c in "${COMMANDS[@]}"; do
+		run --separate-stderr mreg "$c" --no-such-option
+		assert_status 2
+		assert_one_error "mreg $c:" "unknown option" "--no-such-option"
+	done
+}
+
+@test "an option missing its value: exit 2" {
+	run --separate-stderr mreg create -n
+	assert_status 2
+	assert_one_error "needs a value"
+}
+
+@test "--version prints the version" {
+	run --separate-stderr mreg --version
+	assert_status 0
+	[[ "$output" =~ ^mreg\ [0-9]+\.[0-9]+\.[0-9]+ ]]
+}

@@ -1,0 +1,153 @@
+#!/usr/bin/env bats
+# mreg list, mreg show: human and --json output.
+
+load helpers
+
+setup() {
+	setup_store
+	make_model model
+	mreg create -n churn -p model --stage Production >/dev/null
+	printf 'weights v2\n' >model/a.txt
+	mreg create -n churn -p model >/dev/null
+	mreg create -n churn -p model -v 2025.11 --description "explicit" >/dev/null
+	head -c 3000 /dev/urandom >single.bin
+	mreg create -n a-single-file-model -p single.bin >/dev/null
+}
+
+# Every row starts each column where the header's title starts, and the
+# character before a column is a space: aligned plain text.
+check_aligned() {
+	python3 -c '
+import re, sys
+lines = sys.stdin.read().splitlines()
+starts = [m.start() for m in re.finditer(r"\S+", lines[0])]
+assert len(lines) > 1, "no rows"
+for row in lines[1:]:
+    for s in starts[1:]:
+        assert len(row) > s, "row too short: %r" % row
+        assert row[s - 1] == " " and row[s] != " ", "column at %d not aligned in %r" % (s, row)
+    assert len(re.findall(r"\S+", row)) >= len(starts), row
+'
+}
+
+@test "list: a header and one aligned row per version, sorted by name then creation" {
+	run --separate-stderr mreg list
+	assert_status 0
+	[[ -z "$stderr" ]]
+	[[ "${#lines[@]}" -eq 5 ]]
+	read -ra head <<<"${lines[0]}"
+	[[ "${head[*]}" == "NAME VERSION TYPE STAGE FILES SIZE CREATED" ]]
+	[[ "$(awk 'NR > 1 { print $1 ":" $2 }' <<<"$output" | tr '\n' ' ')" == "a-single-file-model:1 churn:1 churn:2 churn:2025.11 " ]]
+	grep -Eq '^churn +1 +custom_model +Production +3 ' <<<"$output"
+	grep -Eq '^churn +2 +custom_model +- +3 ' <<<"$output"
+	grep -Eq '^a-single-file-model +1 +custom_model +- +1 +2\.9 KiB +[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8}$' <<<"$output"
+	check_aligned <<<"$output"
+}
+
+@test "list -n NAME: only that model; unknown name: exit 1" {
+	run --separate-stderr mreg list -n churn
+	assert_status 0
+	[[ "${#lines[@]}" -eq 4 ]]
+	assert_not_contains "$output" "a-single-file-model"
+	run --separate-stderr mreg list -n nosuch
+	assert_status 1
+	assert_one_error "nosuch"
+}
+
+@test "list on an empty store prints nothing, exit 0" {
+	export MREG_DIR="${TEST_DIR}/empty/.mreg"
+	mreg init "${TEST_DIR}/empty" >/dev/null
+	run --separate-stderr mreg list
+	assert_status 0
+	[[ -z "$output" && -z "$stderr" ]]
+	run --separate-stderr mreg list --json
+	assert_status 0
+	[[ "$(json_get 'd' <<<"$output")" == "[]" ]]
+}
+
+@test "list --json: one JSON document, an array of records with snake_case keys" {
+	run --separate-stderr mreg list --json
+	assert_status 0
+	[[ -z "$stderr" ]]
+	[[ "$(json_get 'len(d)' <<<"$output")" == 4 ]]
+	[[ "$(json_get '" ".join(r["name"] + ":" + r["version"] for r in d)' <<<"$output")" == "a-single-file-model:1 churn:1 churn:2 churn:2025.11" ]]
+	[[ "$(json_get 'd[1]["stage"]' <<<"$output")" == Production ]]
+	[[ "$(json_get 'd[3]["description"]' <<<"$output")" == explicit ]]
+	[[ "$(json_get 'd[1]["file_count"]' <<<"$output")" == 3 ]]
+	[[ "$(json_get 'd[0]["size"]' <<<"$output")" == 3000 ]]
+	[[ "$(json_get 'all(r["archived"] is False for r in d)' <<<"$output")" == true ]]
+	# keys are snake_case
+	python3 -c '
+import json, re, sys
+def walk(v):
+    if isinstance(v, dict):
+        for k, x in v.items():
+            assert re.fullmatch(r"[a-z][a-z0-9_]*", k), k
+            if k not in ("tags", "properties"):
+                walk(x)
+    elif isinstance(v, list):
+        for x in v:
+            walk(x)
+walk(json.load(sys.stdin))
+' <<<"$output"
+}
+
+@test "show NAME@latest: the most recently created version" {
+	run --separate-stderr mreg show churn@latest
+	assert_status 0
+	[[ -z "$stderr" ]]
+	grep -Eq '^name: +churn$' <<<"$output"
+	grep -Eq '^version: +2025\.11$' <<<"$output"
+	grep -Eq '^type: +custom_model$' <<<"$output"
+	grep -Eq '^description: +explicit$' <<<"$output"
+	grep -Eq '^digest: +sha256:[0-9a-f]{64}$' <<<"$output"
+	# the file table: mode, size, path, digest
+	grep -Eq "^0644 +11 +a\.txt +$(file_digest model/a.txt)$" <<<"$output"
+	grep -Eq '^0755 +10 +sub/b\.bin +sha256:[0-9a-f]{64}$' <<<"$output"
+	# NAME alone means NAME@latest
+	run --separate-stderr mreg show churn
+	grep -Eq '^version: +2025\.11$' <<<"$output"
+}
+
+@test "@latest follows creation time, not the version string" {
+	mreg create -n churn -p model -v 0 >/dev/null
+	[[ "$(mreg show churn@latest --json | json_get 'd["version"]')" == 0 ]]
+}
+
+@test "show NAME:VERSION --json: one JSON document with the files" {
+	run --separate-stderr mreg show churn:1 --json
+	assert_status 0
+	[[ -z "$stderr" ]]
+	[[ "$(json_get 'd["name"]' <<<"$output")" == churn ]]
+	[[ "$(json_get 'd["version"]' <<<"$output")" == 1 ]]
+	[[ "$(json_get 'd["stage"]' <<<"$output")" == Production ]]
+	[[ "$(json_get 'd["description"]' <<<"$output")" == null ]]
+	[[ "$(json_get 'sorted(d.keys())' <<<"$output")" == '["archived", "created_at", "description", "digest", "files", "name", "properties", "size", "source", "stage", "tags", "type", "version"]' ]]
+	[[ "$(json_get 'sorted(d["files"][0].keys())' <<<"$output")" == '["digest", "mode", "path", "size"]' ]]
+	[[ "$(json_get 'd["files"][0]["size"]' <<<"$output")" == 11 ]]
+}
+
+@test "show of a missing model or version: exit 1, names it" {
+	run --separate-stderr mreg show nosuch
+	assert_status 1
+	assert_one_error "no model named nosuch"
+	[[ -z "$output" ]]
+	run --separate-stderr mreg show churn:99
+	assert_status 1
+	assert_one_error "churn" "99"
+	run --separate-stderr mreg show nosuch@latest --json
+	assert_status 1
+	[[ -z "$output" ]]
+}
+
+@test "show with a malformed reference: exit 2" {
+	for ref in 'churn:' 'bad name' 'churn@earliest' 'churn:../1'; do
+		run --separate-stderr mreg show "$ref"
+		assert_status 2
+		assert_one_error
+	done
+	run --separate-stderr mreg show
+	assert_status 2
+	run --separate-stderr mreg show churn:1 churn:2
+	assert_status 2
+}

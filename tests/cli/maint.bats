@@ -1,0 +1,203 @@
+#!/usr/bin/env bats
+# mreg fsck and mreg gc.
+
+load helpers
+
+setup() {
+	setup_store
+	make_model model
+	mreg create -n churn -p model >/dev/null
+	printf 'weights v2\n' >model/a.txt
+	mreg create -n churn -p model >/dev/null
+	# churn:1 and churn:2 share sub/b.bin and sub/deeper/c.json; a.txt differs
+	A1="$(mreg show churn:1 --json | json_get 'd["files"][0]["digest"]')"
+	A2="$(mreg show churn:2 --json | json_get 'd["files"][0]["digest"]')"
+	B="$(mreg show churn:1 --json | json_get 'd["files"][1]["digest"]')"
+}
+
+blob_path() {
+	echo "${MREG_DIR}/blobs/sha256/${1#sha256:}"
+}
+
+@test "fsck on a clean store: exit 0, counts records and blobs" {
+	run --separate-stderr mreg fsck
+	assert_status 0
+	[[ "$output" == "checked 2 records and 4 blobs ("*"): 0 problems" ]]
+	[[ -z "$stderr" ]]
+	run --separate-stderr mreg fsck --json
+	assert_status 0
+	[[ "$(json_get '[d["ok"], d["records"], d["blobs"], d["problems"], d["unreferenced"]]' <<<"$output")" == '[true, 2, 4, 0, 0]' ]]
+}
+
+@test "fsck on an empty store: exit 0" {
+	export MREG_DIR="${TEST_DIR}/e/.mreg"
+	mreg init "${TEST_DIR}/e" >/dev/null
+	run --separate-stderr mreg fsck
+	assert_status 0
+	[[ "$output" == "checked 0 records and 0 blobs (0 B): 0 problems" ]]
+}
+
+@test "fsck finds a corrupted blob: exit 1, names it" {
+	corrupt_blob "$B"
+	run --separate-stderr mreg fsck
+	assert_status 1
+	assert_contains "$output" "$(blob_path "$B"): error: blob ${B}: digest mismatch"
+	assert_contains "$output" "[fsck-blob-digest]"
+	[[ "${lines[-1]}" == "checked 2 records and 4 blobs ("*"): 1 problem" ]]
+	run --separate-stderr mreg fsck --json
+	assert_status 1
+	[[ "$(json_get 'd["ok"]' <<<"$output")" == false ]]
+	[[ "$(json_get '[x["code"] for x in d["diagnostics"] if x["severity"] == "error"]' <<<"$output")" == '["fsck-blob-digest"]' ]]
+}
+
+@test "fsck finds a missing blob: exit 1, names every version and file that needs it" {
+	rm -f "$(blob_path "$B")"
+	run --separate-stderr mreg fsck
+	assert_status 1
+	assert_contains "$output" "churn:1 file 'sub/b.bin': blob ${B} is missing"
+	assert_contains "$output" "churn:2 file 'sub/b.bin': blob ${B} is missing"
+	[[ "${lines[-1]}" == *": 2 problems" ]]
+}
+
+@test "fsck finds a truncated blob: exit 1" {
+	chmod u+w "$(blob_path "$A1")"
+	truncate -s 2 "$(blob_path "$A1")"
+	run --separate-stderr mreg fsck
+	assert_status 1
+	assert_contains "$output" "churn:1 file 'a.txt': blob ${A1} has 2 bytes, the record says 11"
+}
+
+@test "fsck finds a record edited into invalid YAML, with file:line" {
+	rec="${MREG_DIR}/models/churn/2.yaml"
+	chmod u+w "$rec"
+	# break line 3 of an otherwise intact record
+	sed -i '3s/.*/type: [custom_model/' "$rec"
+	run --separate-stderr mreg fsck
+	assert_status 1
+	[[ "$output" =~ ${rec}:\ error:\ ${rec}:[3-9]:[0-9]+:\ .+\[fsck-record\] ]] || fail "no file:line: $output"
+	run --separate-stderr mreg fsck --json
+	assert_status 1
+	[[ "$(json_get '[x["code"] for x in d["diagnostics"] if x["severity"] == "error"]' <<<"$output")" == '["fsck-record"]' ]]
+}
+
+@test "fsck finds a record whose content digest does not match its files" {
+	rec="${MREG_DIR}/models/churn/1.yaml"
+	chmod u+w "$rec"
+	sed -i "0,/^  digest: ${A1}/s//  digest: ${A2}/" "$rec"
+	run --separate-stderr mreg fsck
+	assert_status 1
+	assert_contains "$output" "[fsck-record-digest]"
+}
+
+@test "fsck: leftovers and unreferenced blobs are notes, not problems" {
+	echo partial >"${MREG_DIR}/tmp/blob-leftover"
+	mreg delete churn:1 >/dev/null
+	run --separate-stderr mreg fsck
+	assert_status 0
+	assert_contains "$output" "note: 1 leftover file of interrupted writes"
+	assert_contains "$output" "note: 1 blob no record uses"
+	[[ "$(mreg fsck --json | json_get 'd["unreferenced"]')" == 1 ]]
+}
+
+@test "gc after delete removes exactly the blobs no record uses" {
+	[[ "$(blob_count)" -eq 4 ]]
+	mreg delete churn:1 >/dev/null
+	run --separate-stderr mreg gc
+	assert_status 0
+	[[ "${lines[0]}" == "removed ${A1} (11 B)" ]]
+	[[ "${lines[1]}" == "removed 1 blob (11 B) and 0 leftovers of interrupted writes; 3 blobs kept" ]]
+	[[ "${#lines[@]}" -eq 2 ]]
+	[[ "$(blob_count)" -eq 3 ]]
+	[[ ! -e "$(blob_path "$A1")" ]]
+	[[ -e "$(blob_path "$B")" ]]
+	run mreg fsck
+	assert_status 0
+	mreg download churn:2 -o out >/dev/null
+	[[ "$(cat out/a.txt)" == "weights v2" ]]
+	# nothing more to do
+	run --separate-stderr mreg gc
+	assert_status 0
+	[[ "$output" == "removed 0 blobs (0 B) and 0 leftovers of interrupted writes; 3 blobs kept" ]]
+}
+
+@test "gc --dry-run lists what it would remove and removes nothing" {
+	mreg delete churn:2 >/dev/null
+	echo partial >"${MREG_DIR}/tmp/blob-leftover"
+	before="$(store_snapshot)"
+	run --separate-stderr mreg gc --dry-run
+	assert_status 0
+	[[ "${lines[0]}" == "would remove ${A2} (11 B)" ]]
+	[[ "${lines[-1]}" == "would remove 1 blob (11 B) and 1 leftover of interrupted writes; 3 blobs kept" ]]
+	assert_store_unchanged "$before"
+	[[ -e "${MREG_DIR}/tmp/blob-leftover" ]]
+	[[ "$(blob_count)" -eq 4 ]]
+}
+
+@test "gc --json: one document with what was removed" {
+	mreg delete churn:1 >/dev/null
+	mreg delete churn:2 >/dev/null
+	run --separate-stderr mreg gc --dry-run --json
+	assert_status 0
+	[[ "$(json_get '[d["dry_run"], d["blobs_removed"], d["blobs_kept"]]' <<<"$output")" == '[true, 4, 0]' ]]
+	[[ "$(blob_count)" -eq 4 ]]
+	run --separate-stderr mreg gc --json
+	assert_status 0
+	[[ "$(json_get '[d["dry_run"], d["blobs_removed"], d["blobs_kept"], d["tmp_removed"]]' <<<"$output")" == '[false, 4, 0, 0]' ]]
+	[[ "$(json_get 'len(d["removed"])' <<<"$output")" == 4 ]]
+	[[ "$(json_get '"'"$A1"'" in [x["digest"] for x in d["removed"]] and "'"$B"'" in [x["digest"] for x in d["removed"]]' <<<"$output")" == true ]]
+	[[ "$(json_get 'd["bytes_removed"]' <<<"$output")" == "$(( 11 + 11 + 10 + 9 ))" ]]
+	[[ "$(blob_count)" -eq 0 ]]
+}
+
+@test "gc removes leftovers of interrupted writes, and keeps the lock files" {
+	echo partial >"${MREG_DIR}/tmp/blob-leftover"
+	mkdir "${MREG_DIR}/tmp/some-dir"
+	run --separate-stderr mreg gc
+	assert_status 0
+	assert_contains "$output" "2 leftovers of interrupted writes"
+	[[ -z "$(ls "${MREG_DIR}/tmp" | grep -v '\.lock$')" ]]
+	run mreg create -n churn -p model -v 3
+	assert_status 0
+}
+
+@test "gc waits for a create in progress (the shared ingest lock)" {
+	mreg delete churn:1 >/dev/null
+	lock="${MREG_DIR}/tmp/ingest.lock"
+	[[ -e "$lock" ]]
+	# hold the lock as a create does while it stores blobs
+	# (one process holds it, so killing that process releases it)
+	(exec 9<"$lock"; flock -s 9; exec sleep 30) 3>&- &
+	holder=$!
+	for _ in $(seq 50); do
+		flock -n -x "$lock" true || break
+		sleep 0.1
+	done
+	run timeout 2 "${MREG}" gc
+	[[ "$status" -eq 124 ]] || fail "gc did not wait for the ingest lock (status $status)"
+	[[ -e "$(blob_path "$A1")" ]]
+	kill "$holder"
+	wait "$holder" || true
+	run --separate-stderr mreg gc
+	assert_status 0
+	[[ ! -e "$(blob_path "$A1")" ]]
+}
+
+@test "gc running alongside creates never takes their blobs" {
+	mkdir big
+	head -c $((48 * 1024 * 1024)) /dev/urandom >big/w.bin
+	for i in 1 2 3; do
+		printf '%s\n' "$i" >big/n.txt
+		# fresh content each time, so each create writes new blobs
+		printf 'X%s' "$i" | dd of=big/w.bin bs=1 seek=$((RANDOM * 100)) conv=notrunc status=none
+		mreg create -n big -p big >"c$i.out" 2>&1 &
+		pid=$!
+		while kill -0 "$pid" 2>/dev/null; do
+			mreg gc >/dev/null
+		done
+		wait "$pid" || { cat "c$i.out"; fail "create $i failed"; }
+		mreg download "big:$i" -o "out$i" >/dev/null
+		cmp big/w.bin "out$i/w.bin"
+	done
+	run mreg fsck
+	assert_status 0
+}
