@@ -39,7 +39,7 @@ static int read_tty(int fd, const char *prompt, char *buf, size_t size)
 	}
 	buf[n] = '\0';
 	if (restore)
-		tcsetattr(fd, TCSAFLUSH, &old);
+		tcsetattr(fd, TCSANOW, &old);
 	return rc;
 }
 
