@@ -24,7 +24,7 @@
 typedef struct {
 	int fd;
 	const char *name;
-	uint64_t written, synced;
+	uint64_t written;
 	sign_prehash *prehash;
 	int err; /* errno of a failed write */
 } out_file;
@@ -50,14 +50,6 @@ static la_ssize_t write_cb(struct archive *a, void *ctx, const void *buf, size_t
 	if (o->prehash)
 		sign_prehash_update(o->prehash, buf, len);
 	o->written += len;
-#ifdef SYNC_FILE_RANGE_WRITE
-	/* Start writeback as we go, so the fsync before the rename has little left. */
-	if (o->written - o->synced >= (8u << 20)) {
-		sync_file_range(o->fd, (off64_t)o->synced, (off64_t)(o->written - o->synced),
-				SYNC_FILE_RANGE_WRITE);
-		o->synced = o->written;
-	}
-#endif
 	return (la_ssize_t)len;
 }
 
@@ -360,8 +352,13 @@ int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_re
 		rc = archive_fail(a, &o, "cannot finish the archive");
 		goto done;
 	}
-	if (fsync(o.fd) < 0 || fchmod(o.fd, 0644) < 0) {
-		rc = mreg_seterr_errno("%s: fsync", tmp);
+	/*
+	 * Not fsynced, like the output of tar or cp: a bundle is an export, not
+	 * the store's data, and the rename alone keeps a partial FILE from ever
+	 * appearing. Those who need it on disk now run sync(1).
+	 */
+	if (fchmod(o.fd, 0644) < 0) {
+		rc = mreg_seterr_errno("%s: chmod", tmp);
 		goto done;
 	}
 	if (opts->force) {
@@ -385,8 +382,6 @@ int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_re
 		free(trusted);
 		if (rc || (rc = fs_write_atomic(sidecar, outer, strlen(outer), dir, false)))
 			goto done;
-	} else if ((rc = fs_fsync_dir(dir))) {
-		goto done;
 	}
 	if (info) {
 		memcpy(info->manifest_digest, manifest.digest, MREG_DIGEST_STRLEN);
