@@ -25,6 +25,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <sodium.h>
 
 #include "bundle_priv.h"
 #include "error_priv.h"
@@ -55,6 +56,7 @@ typedef struct {
 typedef struct {
 	blob_slot *slots;
 	size_t cap, count;
+	uint8_t key[16]; /* random: digests in a manifest cannot be chosen to collide */
 } blob_table;
 
 typedef struct {
@@ -78,14 +80,16 @@ typedef struct {
 	size_t entries;
 } reader;
 
-/* ---- the blob table: open addressing on the digest's first hex digits ---- */
+/* ---- the blob table: open addressing, keyed SipHash of the hex digest ---- */
 
-static uint64_t hex_hash(const char *hex)
+static uint64_t hex_hash(const blob_table *t, const char *hex)
 {
+	uint8_t out[crypto_shorthash_BYTES];
 	uint64_t h = 0;
 
-	for (int i = 0; i < 16; i++)
-		h = (h << 4) | (uint64_t)(hex[i] <= '9' ? hex[i] - '0' : hex[i] - 'a' + 10);
+	crypto_shorthash(out, (const uint8_t *)hex, SHA256_HEXLEN, t->key);
+	for (size_t i = 0; i < sizeof(out); i++)
+		h = (h << 8) | out[i];
 	return h;
 }
 
@@ -93,7 +97,7 @@ static blob_slot *table_find(blob_table *t, const char *hex)
 {
 	if (!t->cap)
 		return NULL;
-	for (size_t i = hex_hash(hex) & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
+	for (size_t i = hex_hash(t, hex) & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
 		if (!t->slots[i].hex[0])
 			return NULL;
 		if (!strcmp(t->slots[i].hex, hex))
@@ -110,13 +114,14 @@ static blob_slot *table_add(blob_table *t, const char *hex)
 		return s;
 	if ((t->count + 1) * 2 > t->cap) {
 		blob_table bigger = {calloc(t->cap ? t->cap * 2 : 64, sizeof(blob_slot)),
-				     t->cap ? t->cap * 2 : 64, 0};
+				     t->cap ? t->cap * 2 : 64, 0, {0}};
 		if (!bigger.slots)
 			return NULL;
+		memcpy(bigger.key, t->key, sizeof(t->key));
 		for (i = 0; i < t->cap; i++) {
 			if (!t->slots[i].hex[0])
 				continue;
-			size_t j = hex_hash(t->slots[i].hex) & (bigger.cap - 1);
+			size_t j = hex_hash(&bigger, t->slots[i].hex) & (bigger.cap - 1);
 			while (bigger.slots[j].hex[0])
 				j = (j + 1) & (bigger.cap - 1);
 			bigger.slots[j] = t->slots[i];
@@ -125,7 +130,7 @@ static blob_slot *table_add(blob_table *t, const char *hex)
 		free(t->slots);
 		*t = bigger;
 	}
-	for (i = hex_hash(hex) & (t->cap - 1); t->slots[i].hex[0]; i = (i + 1) & (t->cap - 1))
+	for (i = hex_hash(t, hex) & (t->cap - 1); t->slots[i].hex[0]; i = (i + 1) & (t->cap - 1))
 		;
 	memcpy(t->slots[i].hex, hex, SHA256_HEXLEN + 1);
 	t->count++;
@@ -656,6 +661,9 @@ int bundle_read_fd(bundle_contents *c, int fd, const char *name, const bundle_re
 		return mreg_seterr(MREG_EINVALID, "%s: empty file, not a bundle", name);
 	c->file_size = (uint64_t)st.st_size;
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	if (sodium_init() < 0)
+		return mreg_seterr(MREG_EIO, "libsodium could not be initialised");
+	randombytes_buf(rd.blobs.key, sizeof(rd.blobs.key));
 	rd.buf = malloc(READ_BLOCK);
 	rd.a = archive_read_new();
 	if (!rd.buf || !rd.a || (opts->prehash_file && !(rd.prehash = sign_prehash_new()))) {
