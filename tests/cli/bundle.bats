@@ -249,3 +249,22 @@ refused() {
 	done
 	cmp big.bin un/model/big.bin
 }
+
+@test "package, import and verify print a progress line on a terminal, nothing otherwise" {
+	command -v script >/dev/null || skip "script(1) from util-linux is not installed"
+	truncate -s 768M big.bin
+	mreg create -n big -p big.bin >/dev/null
+	run script -qec "'${MREG}' package big:1 -o big.tar" /dev/null
+	assert_status 0
+	[[ "$output" == *"packaging "*" / 768.0 MiB"*"/s"* ]] || fail "no progress line in: $output"
+	run script -qec "'${MREG}' verify big.tar" /dev/null
+	assert_status 0
+	[[ "$output" == *"verifying "*"/s"* ]] || fail "no progress line in: $output"
+	other="$(fresh_store b)"
+	run script -qec "MREG_DIR='$other' '${MREG}' import big.tar" /dev/null
+	assert_status 0
+	[[ "$output" == *"importing "*"/s"* ]] || fail "no progress line in: $output"
+	run --separate-stderr mreg verify big.tar
+	assert_status 0
+	[[ -z "$stderr" ]] || fail "stderr not empty: $stderr"
+}
