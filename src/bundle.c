@@ -508,8 +508,6 @@ static int build_tree(const mreg_record *r, const char *blobs, const char *root)
 				rc = copy_file(earlier, dest, f);
 			else if (rename(blob, dest) < 0)
 				rc = mreg_seterr_errno("%s: rename", dest);
-			if (rc == 0 && chmod(dest, f->mode) < 0)
-				rc = mreg_seterr_errno("%s: chmod", dest);
 		}
 		if (rc == 0 && !earlier) {
 			first[i] = dest;
@@ -518,6 +516,15 @@ static int build_tree(const mreg_record *r, const char *blobs, const char *root)
 		free(dest);
 		free(parent);
 		free(blob);
+	}
+	/* Modes last: a copy reads the first file, which may be made unreadable. */
+	for (size_t i = 0; i < r->file_count && rc == 0; i++) {
+		char *dest = path_join(root, r->files[i].path);
+		if (!dest)
+			rc = mreg_seterr_nomem();
+		else if (chmod(dest, r->files[i].mode) < 0)
+			rc = mreg_seterr_errno("%s: chmod", dest);
+		free(dest);
 	}
 done:
 	for (size_t i = 0; i < r->file_count; i++)

@@ -308,10 +308,6 @@ done:
 	return rc;
 }
 
-/* Exposed to the unit tests through sign_keygen_limits (cheap scrypt limits). */
-int sign_keygen_limits(const char *secret_path, const char *public_path, const char *passphrase,
-		       int force, char id_out[MREG_KEY_ID_STRLEN], uint64_t ops, uint64_t mem);
-
 int sign_keygen_limits(const char *secret_path, const char *public_path, const char *passphrase,
 		       int force, char id_out[MREG_KEY_ID_STRLEN], uint64_t ops, uint64_t mem)
 {

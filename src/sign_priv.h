@@ -51,4 +51,8 @@ int sign_minisig_prehashed(const sign_minisig *sig);
 int sign_minisig_verify(const mreg_public_key *key, const sign_minisig *sig,
 			const uint8_t *prehash, const uint8_t *msg, size_t msg_len, const char *where);
 
+/* mreg_keygen() with the scrypt limits given (the tests use cheap ones). */
+int sign_keygen_limits(const char *secret_path, const char *public_path, const char *passphrase,
+		       int force, char id_out[MREG_KEY_ID_STRLEN], uint64_t ops, uint64_t mem);
+
 #endif

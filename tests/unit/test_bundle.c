@@ -24,8 +24,6 @@
 #include "strutil.h"
 #include "tap.h"
 
-int sign_keygen_limits(const char *secret_path, const char *public_path, const char *passphrase,
-		       int force, char id_out[MREG_KEY_ID_STRLEN], uint64_t ops, uint64_t mem);
 
 /* ---- a tar in memory: entries to edit and write back ---- */
 

@@ -11,9 +11,6 @@
 #include "sign_priv.h"
 #include "tap.h"
 
-/* sign.c: keygen with cheap scrypt limits, so the tests do not spend a GiB each time. */
-int sign_keygen_limits(const char *secret_path, const char *public_path, const char *passphrase,
-		       int force, char id_out[MREG_KEY_ID_STRLEN], uint64_t ops, uint64_t mem);
 
 static int keygen_fast(const char *s, const char *p, const char *pass, int force, char *id)
 {
