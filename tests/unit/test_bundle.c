@@ -887,6 +887,58 @@ static void test_progress(void)
 	       "reading reports progress to the end");
 }
 
+/* A damaged store: sizes are always checked; content with --verify and when signing. */
+static void test_damaged_store(void)
+{
+	mreg_create_options co = MREG_CREATE_OPTIONS_INIT;
+	mreg_package_options po = MREG_PACKAGE_OPTIONS_INIT;
+	mreg_bundle_read_options ro = read_opts();
+	mreg_secret_key *sk = NULL;
+	mreg_store *e = NULL;
+	mreg_record *r = NULL;
+	char *blob = NULL;
+	FILE *f;
+
+	mreg_store_init(&e, "e/.mreg");
+	mkdir("dmg", 0755);
+	tap_write("dmg/w.bin", "0123456789abcdef");
+	co.name = "dmg";
+	co.path = "dmg";
+	mreg_model_create(&r, e, &co, NULL);
+	mreg_store_blob_path(&blob, e, r->files[0].digest);
+	chmod(blob, 0644);
+	f = fopen(blob, "r+");
+	fputc('X', f);
+	fclose(f);
+	tap_is_int(mreg_bundle_package(NULL, e, r, "dmg.tar", &po), 0,
+		   "package copies a damaged blob as stored");
+	tap_is_int(mreg_bundle_verify(NULL, NULL, "dmg.tar", &ro), MREG_ECORRUPT,
+		   "and every reader refuses the bundle");
+	po.verify = 1;
+	tap_is_int(mreg_bundle_package(NULL, e, r, "dmg2.tar", &po), MREG_ECORRUPT,
+		   "package --verify refuses it");
+	tap_ok(strstr(mreg_error_last(), "w.bin: blob sha256:") &&
+		       strstr(mreg_error_last(), "does not match its digest"),
+	       "message names the file and blob: %s", mreg_error_last());
+	tap_ok(!fs_exists("dmg2.tar"), "no bundle written");
+	po.verify = 0;
+	mreg_secret_key_load(&sk, "k.key", NULL);
+	po.sign_key = sk;
+	tap_is_int(mreg_bundle_package(NULL, e, r, "dmg3.tar", &po), MREG_ECORRUPT,
+		   "signing re-hashes too");
+	tap_ok(!fs_exists("dmg3.tar") && !fs_exists("dmg3.tar.minisig"), "nothing written");
+	po.sign_key = NULL;
+	truncate(blob, 4);
+	tap_is_int(mreg_bundle_package(NULL, e, r, "dmg4.tar", &po), MREG_ECORRUPT,
+		   "a blob of the wrong size is refused without --verify");
+	tap_ok(strstr(mreg_error_last(), "is 4 bytes, the record says 16") != NULL, "message: %s",
+	       mreg_error_last());
+	mreg_secret_key_free(sk);
+	mreg_record_free(r);
+	mreg_store_free(e);
+	free(blob);
+}
+
 int main(void)
 {
 	tap_tmpdir();
@@ -898,6 +950,7 @@ int main(void)
 	test_damaged();
 	test_other_order();
 	test_signed();
+	test_damaged_store();
 	test_progress();
 	mreg_record_free(rec_a);
 	mreg_store_free(store_a);
