@@ -80,6 +80,20 @@ fresh_store() {
 	assert_status 2
 }
 
+@test "a damaged store blob: package --verify refuses it, readers refuse the bundle made without" {
+	digest="$(version_file_digest demo:1 weights.safetensors)"
+	corrupt_blob "$digest"
+	run --separate-stderr mreg package demo:1 -o v.tar --verify
+	assert_status 1
+	assert_one_error "weights.safetensors: blob ${digest} does not match its digest"
+	[[ ! -e v.tar ]] || fail "a bundle was written"
+	run --separate-stderr mreg package demo:1 -o plain.tar
+	assert_status 0
+	run --separate-stderr mreg verify plain.tar
+	assert_status 1
+	assert_one_error "entry 'blobs/sha256/${digest#sha256:}': content does not match its digest"
+}
+
 @test "importing what the store has is a no-op; other content under the name is refused" {
 	mreg package demo:1 -o demo.tar >/dev/null
 	before="$(store_snapshot)"
