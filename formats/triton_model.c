@@ -67,6 +67,7 @@ typedef struct tmodel {
 	int64_t *loaded; /* versions the policy selects */
 	size_t nloaded;
 	size_t errors;
+	char *first_error; /* Triton reports it through an ensemble that uses the model */
 	bool silent;   /* loaded only to check an ensemble: count, do not report */
 	bool checked;
 	int visit;     /* cycle search state */
@@ -125,12 +126,17 @@ static void vreport(trepo *r, tmodel *m, mreg_diag_severity sev, const char *fil
 {
 	char *msg = NULL;
 
-	if (sev == MREG_DIAG_ERROR && m)
-		m->errors++;
-	if (m && m->silent)
-		return;
 	if (vasprintf(&msg, fmt, ap) < 0) {
 		r->nomem = true;
+		return;
+	}
+	if (sev == MREG_DIAG_ERROR && m) {
+		m->errors++;
+		if (!m->first_error && !(m->first_error = str_dup(msg)))
+			r->nomem = true;
+	}
+	if (m && m->silent) {
+		free(msg);
 		return;
 	}
 	if (mreg_diag_add(r->diags, sev, file, p.line, p.column, code, "%s", msg))
@@ -274,6 +280,7 @@ static void tmodel_free(tmodel *m)
 		free(m->versions[i].dir);
 	free(m->versions);
 	free(m->loaded);
+	free(m->first_error);
 	free(m);
 }
 
@@ -2651,17 +2658,27 @@ static void check_ensemble_models(trepo *r, tmodel *e)
 		int64_t v = ts_int(step->msg, "model_version");
 		if (!s)
 			continue;
-		if (s->errors || (r->layout && !s->nloaded)) {
+		if (s->errors) {
+			cfg_error(r, e, pos_value(step), "triton-ensemble-models",
+				  "ensemble '%s' depends on '%s' which is not valid. Model '%s' failed "
+				  "with error: %s",
+				  ename, s->name, s->name, s->first_error ? s->first_error : "");
+			steps_ok = false;
+		} else if (r->layout && !s->nloaded) {
 			cfg_error(r, e, pos_value(step), "triton-ensemble-models",
 				  "ensemble '%s' depends on '%s' which has no loaded version.", ename,
 				  s->name);
 			steps_ok = false;
 		} else if (r->layout && v != -1 && !is_loaded(s, v)) {
-			cfg_error(r, e, pos_field(e, step->msg, "model_version"),
-				  "triton-ensemble-models",
+			/* model_version is a proto3 int64: unset, it is 0, not -1. */
+			cfg_error(r, e, pos_value(step), "triton-ensemble-models",
 				  "ensemble '%s' depends on '%s' whose required version %" PRId64
-				  " is not loaded.",
-				  ename, s->name, v);
+				  " is not loaded.%s",
+				  ename, s->name, v,
+				  ts_has(step->msg, "model_version")
+					  ? ""
+					  : " (model_version is not set, so it is 0; -1 means "
+					    "the latest version)");
 			steps_ok = false;
 		}
 	}
@@ -2743,9 +2760,10 @@ static int gpus_from_env(void)
 	return *end || n < 0 || n > 4096 ? -1 : (int)n;
 }
 
-/* A folder holding config.pbtxt, or a numeric folder holding a model
- * file Triton recognizes, is a model; otherwise a repository. */
-static bool looks_like_model(const char *dir)
+/* A folder holding config.pbtxt, or a numeric folder (holding, when
+ * @strict, a model file Triton recognizes) is a model; otherwise a
+ * repository. */
+static bool looks_like_model(const char *dir, bool strict)
 {
 	static const char *const files[] = {"model.onnx",     "model.plan",     "model.pt",
 					    "model.pt2",      "model.savedmodel", "model.graphdef",
@@ -2759,6 +2777,10 @@ static bool looks_like_model(const char *dir)
 	for (size_t i = 0; i < n && !yes; i++) {
 		if (!isdigit((unsigned char)subs[i][0]))
 			continue;
+		if (!strict && strspn(subs[i], "0123456789") == strlen(subs[i])) {
+			yes = true;
+			break;
+		}
 		char *v = path_join(dir, subs[i]);
 		for (size_t k = 0; v && k < sizeof(files) / sizeof(files[0]) && !yes; k++)
 			yes = child_exists(v, files[k], -1);
@@ -2799,7 +2821,7 @@ static int run(const char *path, mreg_diag_list *diags, bool layout, bool force_
 			      "holding config.pbtxt and numeric version folders)");
 		return 0;
 	}
-	r.single = force_single || looks_like_model(path);
+	r.single = force_single || looks_like_model(path, false);
 	if (r.single) {
 		/* The model's name is its folder's; the repository is the parent. */
 		if (!(name = base_name(path)) || !(root = str_printf("%s/..", path)))
@@ -2936,7 +2958,7 @@ static int triton_probe(const char *path)
 		return 0;
 	if (child_exists(path, CONFIG_NAME, 0))
 		return 90;
-	if (looks_like_model(path))
+	if (looks_like_model(path, true))
 		return 60;
 	if (list_subdirs(path, &subs, &n, 1000))
 		return 0;
@@ -2944,7 +2966,7 @@ static int triton_probe(const char *path)
 		char *dir = path_join(path, subs[i]);
 		if (dir && child_exists(dir, CONFIG_NAME, 0))
 			score = 80;
-		else if (dir && looks_like_model(dir))
+		else if (dir && looks_like_model(dir, true))
 			score = 50;
 		free(dir);
 	}
