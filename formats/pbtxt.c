@@ -598,7 +598,13 @@ static bool parse_element(parser *ps, pbtxt_field *f, int depth)
 	memset(v, 0, sizeof(*v));
 	if (looking_at(ps, '{') || looking_at(ps, '<'))
 		return parse_message(ps, v, depth);
-	return parse_scalar(ps, v);
+	if (parse_scalar(ps, v))
+		return true;
+	/* A value cut short is not kept: the partial tree holds only whole
+	 * values (a message cut short keeps what it read). */
+	value_dispose(v);
+	f->count--;
+	return false;
 }
 
 static void parse_field(parser *ps, pbtxt_msg *msg, int depth)

@@ -122,6 +122,8 @@ static tpos pos_msg(const tmodel *m, const pbtxt_msg *msg)
 }
 
 static void vreport(trepo *r, tmodel *m, mreg_diag_severity sev, const char *file, tpos p,
+		    const char *code, const char *fmt, va_list ap) __attribute__((format(printf, 7, 0)));
+static void vreport(trepo *r, tmodel *m, mreg_diag_severity sev, const char *file, tpos p,
 		    const char *code, const char *fmt, va_list ap)
 {
 	char *msg = NULL;
@@ -130,6 +132,10 @@ static void vreport(trepo *r, tmodel *m, mreg_diag_severity sev, const char *fil
 		r->nomem = true;
 		return;
 	}
+	/* One line per diagnostic, whatever the names in the config hold. */
+	for (char *c = msg; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 	if (sev == MREG_DIAG_ERROR && m) {
 		m->errors++;
 		if (!m->first_error && !(m->first_error = str_dup(msg)))
@@ -2870,8 +2876,11 @@ static int run(const char *path, mreg_diag_list *diags, bool layout, bool force_
 			if (r.models[i]->silent)
 				continue;
 			json_t *d = describe_model(r.models[i]);
-			if (!d || json_array_append_new(models, d))
+			if (!d || json_array_append_new(models, d)) {
+				json_decref(*describe);
+				*describe = NULL;
 				goto nomem;
+			}
 		}
 	}
 	goto done;
@@ -2889,13 +2898,12 @@ done:
 /* A JSON string for text that may not be UTF-8 (config strings are bytes). */
 static json_t *jstr(const char *s)
 {
-	json_t *j;
+	json_t *j = json_string(s);
 	char *copy;
 
-	if (utf8_valid(s))
-		return json_string(s);
-	if (!(copy = str_dup(s)))
-		return NULL;
+	/* jansson refuses what is not strict UTF-8 (surrogates included). */
+	if (j || !(copy = str_dup(s)))
+		return j;
 	for (char *p = copy; *p; p++)
 		if ((unsigned char)*p >= 0x80)
 			*p = '?';
