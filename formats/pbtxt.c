@@ -64,7 +64,7 @@ static int hex_value(int c)
 }
 
 static void fail_at(parser *ps, unsigned int line, unsigned int column, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 static void fail_at(parser *ps, unsigned int line, unsigned int column, const char *fmt, ...)
 {
 	va_list ap;
@@ -131,7 +131,7 @@ static void lex_number(parser *ps, bool started_with_zero, bool started_with_dot
 			advance(ps);
 		if (is_digit(peekc(ps))) {
 			fail_at(ps, ps->line, ps->column,
-				"Numbers starting with leading zero must be in octal.");
+			        "Numbers starting with leading zero must be in octal.");
 			return;
 		}
 	} else {
@@ -155,7 +155,8 @@ static void lex_number(parser *ps, bool started_with_zero, bool started_with_dot
 			if (peekc(ps) == '-' || peekc(ps) == '+')
 				advance(ps);
 			if (!is_digit(peekc(ps))) {
-				fail_at(ps, ps->line, ps->column, "\"e\" must be followed by exponent.");
+				fail_at(ps, ps->line, ps->column,
+				        "\"e\" must be followed by exponent.");
 				return;
 			}
 			while (is_digit(peekc(ps)))
@@ -173,8 +174,8 @@ static void lex_number(parser *ps, bool started_with_zero, bool started_with_dot
 	}
 	if (c == '.') {
 		fail_at(ps, ps->line, ps->column,
-			is_float ? "Already saw decimal point or exponent; can't have another one."
-				 : "Hex and octal numbers must be integers.");
+		        is_float ? "Already saw decimal point or exponent; can't have another one."
+		                 : "Hex and octal numbers must be integers.");
 		return;
 	}
 	ps->cur.type = is_float ? TK_FLOAT : TK_INT;
@@ -194,7 +195,8 @@ static void lex_string(parser *ps, int delim)
 			return;
 		}
 		if (c == '\n') {
-			fail_at(ps, ps->line, ps->column, "String literals cannot cross line boundaries.");
+			fail_at(ps, ps->line, ps->column,
+			        "String literals cannot cross line boundaries.");
 			return;
 		}
 		if (c == delim) {
@@ -216,15 +218,16 @@ static void lex_string(parser *ps, int delim)
 			advance(ps);
 			if (!is_hex(peekc(ps))) {
 				fail_at(ps, ps->line, ps->column,
-					"Expected hex digits for escape sequence.");
+				        "Expected hex digits for escape sequence.");
 				return;
 			}
 		} else if (c == 'u') {
 			advance(ps);
 			for (int i = 0; i < 4; i++) {
 				if (!is_hex(peekc(ps))) {
-					fail_at(ps, ps->line, ps->column,
-						"Expected four hex digits for \\u escape sequence.");
+					fail_at(
+					    ps, ps->line, ps->column,
+					    "Expected four hex digits for \\u escape sequence.");
 					return;
 				}
 				advance(ps);
@@ -242,11 +245,13 @@ static void lex_string(parser *ps, int delim)
 			}
 			if (cp > 0x10ffff) {
 				fail_at(ps, ps->line, ps->column,
-					"Expected eight hex digits up to 10ffff for \\U escape sequence");
+				        "Expected eight hex digits up to 10ffff for \\U escape "
+				        "sequence");
 				return;
 			}
 		} else {
-			fail_at(ps, ps->line, ps->column, "Invalid escape sequence in string literal.");
+			fail_at(ps, ps->line, ps->column,
+			        "Invalid escape sequence in string literal.");
 			return;
 		}
 	}
@@ -272,7 +277,8 @@ static void next_token(parser *ps)
 		return;
 	}
 	if (c < ' ') {
-		fail_at(ps, ps->line, ps->column, "Invalid control characters encountered in text.");
+		fail_at(ps, ps->line, ps->column,
+		        "Invalid control characters encountered in text.");
 		ps->cur.type = TK_END;
 		return;
 	}
@@ -340,10 +346,10 @@ static void fail_expected(parser *ps, const char *what)
 
 	if (ps->cur.type == TK_END)
 		fail_at(ps, ps->cur.line, ps->cur.column, "Expected \"%s\", found end of input.",
-			what);
+		        what);
 	else
 		fail_at(ps, ps->cur.line, ps->cur.column, "Expected \"%s\", found \"%s\".", what,
-			tok_text(ps, buf, sizeof(buf)));
+		        tok_text(ps, buf, sizeof(buf)));
 }
 
 static char *dup_range(const char *s, size_t n)
@@ -431,14 +437,30 @@ static size_t decode_string(char *out, const char *lit, size_t n)
 			o += put_utf8(out + o, cp);
 		} else {
 			switch (*p) {
-			case 'a': out[o++] = '\a'; break;
-			case 'b': out[o++] = '\b'; break;
-			case 'f': out[o++] = '\f'; break;
-			case 'n': out[o++] = '\n'; break;
-			case 'r': out[o++] = '\r'; break;
-			case 't': out[o++] = '\t'; break;
-			case 'v': out[o++] = '\v'; break;
-			default: out[o++] = *p; break;
+			case 'a':
+				out[o++] = '\a';
+				break;
+			case 'b':
+				out[o++] = '\b';
+				break;
+			case 'f':
+				out[o++] = '\f';
+				break;
+			case 'n':
+				out[o++] = '\n';
+				break;
+			case 'r':
+				out[o++] = '\r';
+				break;
+			case 't':
+				out[o++] = '\t';
+				break;
+			case 'v':
+				out[o++] = '\v';
+				break;
+			default:
+				out[o++] = *p;
+				break;
 			}
 			p++;
 		}
@@ -505,8 +527,9 @@ static bool parse_message(parser *ps, pbtxt_value *v, int depth)
 	v->msg->column = v->column;
 	if (depth + 1 > PBTXT_MAX_DEPTH) {
 		fail_at(ps, ps->cur.line, ps->cur.column,
-			"Message is too deep, the parser exceeded the configured recursion limit of %d.",
-			PBTXT_MAX_DEPTH);
+		        "Message is too deep, the parser exceeded the configured recursion limit "
+		        "of %d.",
+		        PBTXT_MAX_DEPTH);
 		return false;
 	}
 	next_token(ps);
@@ -529,9 +552,10 @@ static bool parse_scalar(parser *ps, pbtxt_value *v)
 	if (looking_at(ps, '-')) {
 		v->negative = true;
 		next_token(ps);
-		if (ps->cur.type != TK_IDENT && ps->cur.type != TK_INT && ps->cur.type != TK_FLOAT) {
+		if (ps->cur.type != TK_IDENT && ps->cur.type != TK_INT &&
+		    ps->cur.type != TK_FLOAT) {
 			fail_at(ps, ps->cur.line, ps->cur.column, "Expected number, got: %s",
-				tok_text(ps, buf, sizeof(buf)));
+			        tok_text(ps, buf, sizeof(buf)));
 			return false;
 		}
 	}
@@ -540,8 +564,8 @@ static bool parse_scalar(parser *ps, pbtxt_value *v)
 	case TK_INT:
 	case TK_FLOAT:
 		v->kind = ps->cur.type == TK_IDENT ? PBTXT_IDENT
-			  : ps->cur.type == TK_INT ? PBTXT_INT
-						   : PBTXT_FLOAT;
+		          : ps->cur.type == TK_INT ? PBTXT_INT
+		                                   : PBTXT_FLOAT;
 		v->raw = dup_range(ps->cur.start, ps->cur.len);
 		v->text = dup_range(ps->cur.start, ps->cur.len);
 		if (!v->raw || !v->text)
@@ -580,10 +604,11 @@ static bool parse_scalar(parser *ps, pbtxt_value *v)
 	}
 	default:
 		if (ps->cur.type == TK_END)
-			fail_at(ps, ps->cur.line, ps->cur.column, "Expected value, found end of input.");
+			fail_at(ps, ps->cur.line, ps->cur.column,
+			        "Expected value, found end of input.");
 		else
 			fail_at(ps, ps->cur.line, ps->cur.column, "Expected value, got: %s",
-				tok_text(ps, buf, sizeof(buf)));
+			        tok_text(ps, buf, sizeof(buf)));
 		return false;
 	}
 }
@@ -615,10 +640,10 @@ static void parse_field(parser *ps, pbtxt_msg *msg, int depth)
 	if (ps->cur.type != TK_IDENT) {
 		if (ps->cur.type == TK_END)
 			fail_at(ps, ps->cur.line, ps->cur.column,
-				"Expected identifier, found end of input.");
+			        "Expected identifier, found end of input.");
 		else
 			fail_at(ps, ps->cur.line, ps->cur.column, "Expected identifier, got: %s",
-				tok_text(ps, buf, sizeof(buf)));
+			        tok_text(ps, buf, sizeof(buf)));
 		return;
 	}
 	if (!grow((void **)&msg->fields, msg->count, sizeof(*msg->fields))) {
@@ -660,8 +685,8 @@ static void parse_field(parser *ps, pbtxt_msg *msg, int depth)
 			return;
 	} else {
 		if (!f->colon && !(ps->cur.type == TK_IDENT || ps->cur.type == TK_INT ||
-				   ps->cur.type == TK_FLOAT || ps->cur.type == TK_STRING ||
-				   looking_at(ps, '-'))) {
+		                   ps->cur.type == TK_FLOAT || ps->cur.type == TK_STRING ||
+		                   looking_at(ps, '-'))) {
 			/* Whatever the field's type, protobuf stops here. */
 			fail_expected(ps, ":");
 			return;
@@ -676,7 +701,8 @@ separator:
 
 static void parse_fields(parser *ps, pbtxt_msg *msg, int depth)
 {
-	while (!ps->failed && ps->cur.type != TK_END && !looking_at(ps, '}') && !looking_at(ps, '>'))
+	while (!ps->failed && ps->cur.type != TK_END && !looking_at(ps, '}') &&
+	       !looking_at(ps, '>'))
 		parse_field(ps, msg, depth);
 	if (ps->failed)
 		return;
@@ -706,7 +732,7 @@ int pbtxt_parse(pbtxt_msg **out, const char *text, size_t len, pbtxt_error *err)
 		/* A '}' or '>' at the top level closes nothing. */
 		char buf[80];
 		fail_at(&ps, ps.cur.line, ps.cur.column, "Expected identifier, got: %s",
-			tok_text(&ps, buf, sizeof(buf)));
+		        tok_text(&ps, buf, sizeof(buf)));
 	}
 	if (ps.nomem) {
 		pbtxt_free(root);
@@ -738,7 +764,7 @@ static bool parse_uint(const char *text, uint64_t max, uint64_t *out)
 	}
 	for (; *p; p++) {
 		unsigned d = (unsigned)(is_digit((unsigned char)*p) ? *p - '0'
-								  : hex_value((unsigned char)*p));
+		                                                    : hex_value((unsigned char)*p));
 		if (d >= base || d > max || v > (max - d) / base)
 			return false;
 		v = v * base + d;
@@ -748,7 +774,7 @@ static bool parse_uint(const char *text, uint64_t max, uint64_t *out)
 }
 
 bool pbtxt_value_int(const pbtxt_value *v, int64_t min, int64_t max, int64_t *out, char *err,
-		     size_t errlen)
+                     size_t errlen)
 {
 	uint64_t u, limit;
 
@@ -844,11 +870,12 @@ bool pbtxt_value_bool(const pbtxt_value *v, const char *field, bool *out, char *
 	}
 	if (!strcmp(v->text, "true") || !strcmp(v->text, "True") || !strcmp(v->text, "t")) {
 		*out = true;
-	} else if (!strcmp(v->text, "false") || !strcmp(v->text, "False") || !strcmp(v->text, "f")) {
+	} else if (!strcmp(v->text, "false") || !strcmp(v->text, "False") ||
+	           !strcmp(v->text, "f")) {
 		*out = false;
 	} else {
-		snprintf(err, errlen, "Invalid value for boolean field \"%s\". Value: \"%s\".", field,
-			 v->text);
+		snprintf(err, errlen, "Invalid value for boolean field \"%s\". Value: \"%s\".",
+		         field, v->text);
 		return false;
 	}
 	return true;

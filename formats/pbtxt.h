@@ -55,13 +55,13 @@ typedef struct {
 
 typedef struct {
 	char *name;
-	unsigned int line, column;       /* of the name */
-	unsigned int vline, vcolumn;     /* of the token after the name and ':' */
-	bool colon;                      /* written with ':' */
-	bool list;                       /* written as [ ... ] */
-	pbtxt_value *values;             /* one value, or the list elements */
+	unsigned int line, column;   /* of the name */
+	unsigned int vline, vcolumn; /* of the token after the name and ':' */
+	bool colon;                  /* written with ':' */
+	bool list;                   /* written as [ ... ] */
+	pbtxt_value *values;         /* one value, or the list elements */
 	size_t count;
-	const void *decl;                /* set by a schema checker */
+	const void *decl; /* set by a schema checker */
 } pbtxt_field;
 
 struct pbtxt_msg {
@@ -96,7 +96,7 @@ void pbtxt_free(pbtxt_msg *msg);
  * "Expected integer, got: 1.5") into @err and returns false.
  */
 bool pbtxt_value_int(const pbtxt_value *v, int64_t min, int64_t max, int64_t *out, char *err,
-		     size_t errlen);
+                     size_t errlen);
 
 /* The same for unsigned types (uint32, uint64): '-' is refused. */
 bool pbtxt_value_uint(const pbtxt_value *v, uint64_t max, uint64_t *out, char *err, size_t errlen);

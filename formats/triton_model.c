@@ -54,23 +54,23 @@ typedef struct tmodel {
 	char *config_file; /* dir/config.pbtxt */
 	bool exists;       /* the folder exists */
 	bool has_config;
-	bool config_ok;    /* config read, parsed and schema-checked (or absent) */
-	pbtxt_msg *tree;   /* the checked config; NULL without config.pbtxt */
-	char **subdirs;    /* sorted bytewise, as std::set<std::string> */
+	bool config_ok;  /* config read, parsed and schema-checked (or absent) */
+	pbtxt_msg *tree; /* the checked config; NULL without config.pbtxt */
+	char **subdirs;  /* sorted bytewise, as std::set<std::string> */
 	size_t nsubdirs;
 	/* After auto-completion. */
 	char *cfg_name, *platform, *backend, *model_file;
 	bool autofill_failed;
 	bool platform_unknown; /* config-only: the backend depends on the model file */
-	tversion *versions; /* numeric version folders, ascending */
+	tversion *versions;    /* numeric version folders, ascending */
 	size_t nversions;
 	int64_t *loaded; /* versions the policy selects */
 	size_t nloaded;
 	size_t errors;
 	char *first_error; /* Triton reports it through an ensemble that uses the model */
-	bool silent;   /* loaded only to check an ensemble: count, do not report */
+	bool silent;       /* loaded only to check an ensemble: count, do not report */
 	bool checked;
-	int visit;     /* cycle search state */
+	int visit; /* cycle search state */
 } tmodel;
 
 typedef struct {
@@ -80,9 +80,9 @@ typedef struct {
 	mreg_diag_list *diags;
 	tmodel **models;
 	size_t count;
-	int gpus;         /* GPUs of the target server; -1 when unknown */
+	int gpus; /* GPUs of the target server; -1 when unknown */
 	bool nomem;
-	bool gpu_note;    /* the GPU assumption was explained once */
+	bool gpu_note; /* the GPU assumption was explained once */
 } trepo;
 
 /* ---- small helpers ---- */
@@ -122,9 +122,10 @@ static tpos pos_msg(const tmodel *m, const pbtxt_msg *msg)
 }
 
 static void vreport(trepo *r, tmodel *m, mreg_diag_severity sev, const char *file, tpos p,
-		    const char *code, const char *fmt, va_list ap) __attribute__((format(printf, 7, 0)));
+                    const char *code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 7, 0)));
 static void vreport(trepo *r, tmodel *m, mreg_diag_severity sev, const char *file, tpos p,
-		    const char *code, const char *fmt, va_list ap)
+                    const char *code, const char *fmt, va_list ap)
 {
 	char *msg = NULL;
 
@@ -152,9 +153,9 @@ static void vreport(trepo *r, tmodel *m, mreg_diag_severity sev, const char *fil
 
 /* A problem in config.pbtxt (or, without one, in the model folder). */
 static void cfg_diag(trepo *r, tmodel *m, mreg_diag_severity sev, tpos p, const char *code,
-		     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+                     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 static void cfg_diag(trepo *r, tmodel *m, mreg_diag_severity sev, tpos p, const char *code,
-		     const char *fmt, ...)
+                     const char *fmt, ...)
 {
 	va_list ap;
 
@@ -169,9 +170,9 @@ static void cfg_diag(trepo *r, tmodel *m, mreg_diag_severity sev, tpos p, const 
 
 /* A problem with a file or folder of the model. */
 static void path_diag(trepo *r, tmodel *m, mreg_diag_severity sev, const char *path,
-		      const char *code, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+                      const char *code, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 static void path_diag(trepo *r, tmodel *m, mreg_diag_severity sev, const char *path,
-		      const char *code, const char *fmt, ...)
+                      const char *code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -300,7 +301,7 @@ static void schema_report(void *ctx, unsigned int line, unsigned int column, con
 	schema_ctx *c = ctx;
 
 	cfg_error(c->r, c->m, ((tpos){line, column}), "triton-schema",
-		  "failed to read text proto: %s", msg);
+	          "failed to read text proto: %s", msg);
 }
 
 /* Read, parse and schema-check config.pbtxt. */
@@ -319,14 +320,14 @@ static void read_config(trepo *r, tmodel *m)
 	m->config_ok = false;
 	if (stat(m->config_file, &st) != 0 || !S_ISREG(st.st_mode)) {
 		cfg_error(r, m, ((tpos){0, 0}), "triton-config",
-			  "failed to open text file for read %s: not a regular file",
-			  m->config_file);
+		          "failed to open text file for read %s: not a regular file",
+		          m->config_file);
 		return;
 	}
 	if ((size_t)st.st_size > CONFIG_MAX) {
 		cfg_error(r, m, ((tpos){0, 0}), "triton-config",
-			  "failed to read text proto from %s: larger than %zu MiB", m->config_file,
-			  CONFIG_MAX >> 20);
+		          "failed to read text proto from %s: larger than %zu MiB", m->config_file,
+		          CONFIG_MAX >> 20);
 		return;
 	}
 	text = malloc((size_t)st.st_size + 1);
@@ -337,8 +338,8 @@ static void read_config(trepo *r, tmodel *m)
 	if (!(f = fopen(m->config_file, "rb")) ||
 	    fread(text, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
 		cfg_error(r, m, ((tpos){0, 0}), "triton-config",
-			  "failed to open text file for read %s: %s", m->config_file,
-			  strerror(errno ? errno : EIO));
+		          "failed to open text file for read %s: %s", m->config_file,
+		          strerror(errno ? errno : EIO));
 		goto done;
 	}
 	rc = pbtxt_parse(&m->tree, text, (size_t)st.st_size, &err);
@@ -352,7 +353,7 @@ static void read_config(trepo *r, tmodel *m)
 	size_t bad = ts_check(m->tree, schema_report, &sc);
 	if (rc) {
 		cfg_error(r, m, ((tpos){err.line, err.column}), "triton-syntax",
-			  "failed to read text proto: %s", err.message);
+		          "failed to read text proto: %s", err.message);
 		bad++;
 	}
 	m->config_ok = bad == 0;
@@ -405,7 +406,7 @@ static void autofill(trepo *r, tmodel *m)
 			SET(backend, "tensorflow");
 		if (EMPTY(file))
 			SET(file, IS(platform, "tensorflow_savedmodel") ? "model.savedmodel"
-									 : "model.graphdef");
+			                                                : "model.graphdef");
 		goto done;
 	}
 	/* TensorRT */
@@ -413,7 +414,7 @@ static void autofill(trepo *r, tmodel *m)
 		if (IS(platform, "tensorrt_plan") || IS(file, "model.plan"))
 			SET(backend, "tensorrt");
 		else if (EMPTY(platform) && EMPTY(file) && has_version &&
-			 child_exists(vpath, "model.plan", 0))
+		         child_exists(vpath, "model.plan", 0))
 			SET(backend, "tensorrt");
 	}
 	if (IS(backend, "tensorrt")) {
@@ -428,7 +429,7 @@ static void autofill(trepo *r, tmodel *m)
 		if (IS(platform, "onnxruntime_onnx") || IS(file, "model.onnx"))
 			SET(backend, "onnxruntime");
 		else if (EMPTY(platform) && EMPTY(file) && has_version &&
-			 child_exists(vpath, "model.onnx", -1))
+		         child_exists(vpath, "model.onnx", -1))
 			SET(backend, "onnxruntime");
 	}
 	if (IS(backend, "onnxruntime")) {
@@ -443,7 +444,7 @@ static void autofill(trepo *r, tmodel *m)
 		if (IS(file, "model.xml"))
 			SET(backend, "openvino");
 		else if (EMPTY(platform) && EMPTY(file) && has_version &&
-			 child_exists(vpath, "model.xml", -1))
+		         child_exists(vpath, "model.xml", -1))
 			SET(backend, "openvino");
 	}
 	if (IS(backend, "openvino")) {
@@ -485,7 +486,7 @@ static void autofill(trepo *r, tmodel *m)
 		if (IS(file, "model.py"))
 			SET(backend, "python");
 		else if (EMPTY(platform) && EMPTY(file) && has_version &&
-			 child_exists(vpath, "model.py", -1))
+		         child_exists(vpath, "model.py", -1))
 			SET(backend, "python");
 	}
 	if (IS(backend, "python")) {
@@ -565,34 +566,36 @@ static void scan_versions(trepo *r, tmodel *m)
 		}
 		if (strlen(d) > 1 && d[0] == '0') {
 			path_diag(r, m, MREG_DIAG_WARNING, path, "triton-version",
-				  "ignore version directory '%s' which contains leading zeros in "
-				  "its directory name",
-				  d);
+			          "ignore version directory '%s' which contains leading zeros in "
+			          "its directory name",
+			          d);
 		} else if ((rc = parse_version(d, &v, &tail)) == 0) {
-			path_diag(r, m, MREG_DIAG_WARNING, path, "triton-version",
-				  "ignore version directory '%s' which fails to convert to integral "
-				  "number",
-				  d);
+			path_diag(
+			    r, m, MREG_DIAG_WARNING, path, "triton-version",
+			    "ignore version directory '%s' which fails to convert to integral "
+			    "number",
+			    d);
 		} else if (rc < 0) {
 			path_diag(r, m, MREG_DIAG_ERROR, path, "triton-version",
-				  "version directory '%s' is out of range for std::stoll, which "
-				  "Triton does not catch",
-				  d);
+			          "version directory '%s' is out of range for std::stoll, which "
+			          "Triton does not catch",
+			          d);
 		} else {
 			bool dup = false;
 			if (*tail || v < 0 || !isdigit((unsigned char)d[0]))
 				path_diag(r, m, MREG_DIAG_WARNING, path, "triton-version",
-					  "version directory '%s' is read as version %" PRId64
-					  " (Triton converts the name with std::stoll)",
-					  d, v);
+				          "version directory '%s' is read as version %" PRId64
+				          " (Triton converts the name with std::stoll)",
+				          d, v);
 			for (size_t k = 0; k < m->nversions; k++)
 				dup |= m->versions[k].number == v;
 			if (dup) {
 				path_diag(r, m, MREG_DIAG_WARNING, path, "triton-version",
-					  "version directory '%s' duplicates version %" PRId64, d, v);
+				          "version directory '%s' duplicates version %" PRId64, d,
+				          v);
 			} else {
-				tversion *nv = realloc(m->versions,
-						       (m->nversions + 1) * sizeof(*nv));
+				tversion *nv =
+				    realloc(m->versions, (m->nversions + 1) * sizeof(*nv));
 				if (!nv) {
 					free(path);
 					r->nomem = true;
@@ -655,9 +658,9 @@ static void select_versions(trepo *r, tmodel *m)
 				load_version(r, m, v->v.i);
 			else
 				cfg_diag(r, m, MREG_DIAG_WARNING, pos_value(v), "triton-version",
-					 "version %" PRId64 " is specified for model '%s', but the "
-					 "version directory is not present",
-					 v->v.i, m->cfg_name);
+				         "version %" PRId64 " is specified for model '%s', but the "
+				         "version directory is not present",
+				         v->v.i, m->cfg_name);
 		}
 	} else if (!vp || ts_has(vp, "latest")) {
 		/* Without a policy, Triton's normalization sets latest { 1 }. */
@@ -671,9 +674,9 @@ static void select_versions(trepo *r, tmodel *m)
 	}
 	if (!m->nloaded)
 		cfg_error(r, m, pos_field(m, m->tree, "version_policy"), "triton-version",
-			  "at least one version must be available under the version policy of "
-			  "model '%s'",
-			  m->cfg_name);
+		          "at least one version must be available under the version policy of "
+		          "model '%s'",
+		          m->cfg_name);
 }
 
 /* ---- ValidateModelConfig (rules R1-R17) ---- */
@@ -722,7 +725,7 @@ static const char *control_kind_name(int64_t k)
 /* GetBooleanSequenceControlProperties / GetTypedSequenceControlProperties
  * for one control kind. Returns false after reporting the first problem. */
 static bool check_control(trepo *r, tmodel *m, const pbtxt_msg *sb, int64_t kind, bool typed,
-			  int64_t *corrid_type, bool *corrid_seen)
+                          int64_t *corrid_type, bool *corrid_seen)
 {
 	const char *name = m->cfg_name;
 	const char *kname = control_kind_name(kind);
@@ -739,15 +742,15 @@ static bool check_control(trepo *r, tmodel *m, const pbtxt_msg *sb, int64_t kind
 		const char *tname = ts_str(ci->msg, "name");
 		if (!*tname) {
 			cfg_error(r, m, pos_value(ci), "triton-sequence-batching",
-				  "sequence batching control tensor must have a name for %s", name);
+			          "sequence batching control tensor must have a name for %s", name);
 			goto done;
 		}
 		for (size_t i = 0; i < nseen; i++) {
 			if (!strcmp(seen[i], tname)) {
 				cfg_error(r, m, pos_value(ci), "triton-sequence-batching",
-					  "sequence batching control tensor '%s' is specified for "
-					  "multiple control kinds for %s",
-					  tname, name);
+				          "sequence batching control tensor '%s' is specified for "
+				          "multiple control kinds for %s",
+				          tname, name);
 				goto done;
 			}
 		}
@@ -764,8 +767,8 @@ static bool check_control(trepo *r, tmodel *m, const pbtxt_msg *sb, int64_t kind
 				continue;
 			if (seen_control) {
 				cfg_error(r, m, pos_value(c), "triton-sequence-batching",
-					  "sequence batching specifies multiple %s tensors for %s",
-					  kname, name);
+				          "sequence batching specifies multiple %s tensors for %s",
+				          kname, name);
 				goto done;
 			}
 			seen_control = true;
@@ -777,37 +780,39 @@ static bool check_control(trepo *r, tmodel *m, const pbtxt_msg *sb, int64_t kind
 				*corrid_type = ts_int(c->msg, "data_type");
 				if (ni || nf || nb) {
 					cfg_error(r, m, pos_value(c), "triton-sequence-batching",
-						  "sequence batching must not specify either "
-						  "'int32_false_true', 'fp32_false_true' or "
-						  "'bool_false_true' for %s for %s",
-						  kname, name);
+					          "sequence batching must not specify either "
+					          "'int32_false_true', 'fp32_false_true' or "
+					          "'bool_false_true' for %s for %s",
+					          kname, name);
 					goto done;
 				}
 				continue;
 			}
 			if (!ni && !nf && !nb) {
-				cfg_error(r, m, pos_value(c), "triton-sequence-batching",
-					  "sequence batching must specify either 'int32_false_true', "
-					  "'fp32_false_true' or 'bool_false_true' for %s for %s",
-					  kname, name);
+				cfg_error(
+				    r, m, pos_value(c), "triton-sequence-batching",
+				    "sequence batching must specify either 'int32_false_true', "
+				    "'fp32_false_true' or 'bool_false_true' for %s for %s",
+				    kname, name);
 				goto done;
 			}
 			if ((ni && nf) || (ni && nb) || (nf && nb)) {
 				cfg_error(r, m, pos_value(c), "triton-sequence-batching",
-					  "sequence batching specifies more than one from "
-					  "'int32_false_true', 'fp32_false_true' and "
-					  "'bool_false_true' for %s for %s",
-					  kname, name);
+				          "sequence batching specifies more than one from "
+				          "'int32_false_true', 'fp32_false_true' and "
+				          "'bool_false_true' for %s for %s",
+				          kname, name);
 				goto done;
 			}
-			const char *which = ni ? "int32_false_true"
-					    : nf ? "fp32_false_true"
-						 : "bool_false_true";
+			const char *which = ni   ? "int32_false_true"
+			                    : nf ? "fp32_false_true"
+			                         : "bool_false_true";
 			if ((ni ? ni : nf ? nf : nb) != 2) {
-				cfg_error(r, m, pos_field(m, c->msg, which), "triton-sequence-batching",
-					  "sequence batching control '%s' must have exactly 2 entries "
-					  "for %s for %s",
-					  which, kname, name);
+				cfg_error(
+				    r, m, pos_field(m, c->msg, which), "triton-sequence-batching",
+				    "sequence batching control '%s' must have exactly 2 entries "
+				    "for %s for %s",
+				    which, kname, name);
 				goto done;
 			}
 		}
@@ -829,9 +834,9 @@ static void check_sequence_batching(trepo *r, tmodel *m, const pbtxt_msg *sb)
 
 	if (ts_bool(ts_msg(m->tree, "response_cache"), "enable"))
 		cfg_error(r, m, pos_field(m, m->tree, "response_cache"), "triton-response-cache",
-			  "Response Cache does not currently support model %s with sequence "
-			  "batching scheduler. Please disable the response cache.",
-			  name);
+		          "Response Cache does not currently support model %s with sequence "
+		          "batching scheduler. Please disable the response cache.",
+		          name);
 	/* Triton checks START, END, READY, then CORRID and stops at the first. */
 	if (check_control(r, m, sb, 0, false, NULL, NULL) &&
 	    check_control(r, m, sb, 2, false, NULL, NULL) &&
@@ -839,27 +844,29 @@ static void check_sequence_batching(trepo *r, tmodel *m, const pbtxt_msg *sb)
 	    check_control(r, m, sb, 3, true, &corrid_type, &corrid) && corrid) {
 		if (corrid_type != 5 && corrid_type != 9 && corrid_type != 4 && corrid_type != 8 &&
 		    corrid_type != 13)
-			cfg_error(r, m, pos_field(m, sb, "control_input"), "triton-sequence-batching",
-				  "unexpected data type for control CONTROL_SEQUENCE_CORRID for %s. "
-				  "Allowed data types are TYPE_UINT64, TYPE_INT64, TYPE_UINT32, "
-				  "TYPE_INT32 and TYPE_STRING",
-				  name);
+			cfg_error(
+			    r, m, pos_field(m, sb, "control_input"), "triton-sequence-batching",
+			    "unexpected data type for control CONTROL_SEQUENCE_CORRID for %s. "
+			    "Allowed data types are TYPE_UINT64, TYPE_INT64, TYPE_UINT32, "
+			    "TYPE_INT32 and TYPE_STRING",
+			    name);
 	}
 	if (ts_has(sb, "oldest")) {
 		ts_iter_init(&it, ts_msg(sb, "oldest"), "preferred_batch_size");
 		while ((v = ts_iter_next(&it))) {
 			if (v->v.i <= 0) {
 				cfg_error(r, m, pos_value(v), "triton-sequence-batching",
-					  "sequence batching preferred batch size must be positive "
-					  "for %s",
-					  name);
+				          "sequence batching preferred batch size must be positive "
+				          "for %s",
+				          name);
 				break;
 			}
 			if (v->v.i > mbs) {
-				cfg_error(r, m, pos_value(v), "triton-sequence-batching",
-					  "sequence batching preferred batch size must be <= max batch "
-					  "size for %s",
-					  name);
+				cfg_error(
+				    r, m, pos_value(v), "triton-sequence-batching",
+				    "sequence batching preferred batch size must be <= max batch "
+				    "size for %s",
+				    name);
 				break;
 			}
 		}
@@ -868,11 +875,12 @@ static void check_sequence_batching(trepo *r, tmodel *m, const pbtxt_msg *sb)
 		const pbtxt_msg *d = ts_msg(sb, "direct");
 		double u = ts_double(d, "minimum_slot_utilization");
 		if (u < 0.0 || u > 1.0)
-			cfg_error(r, m, pos_field(m, d, "minimum_slot_utilization"),
-				  "triton-sequence-batching",
-				  "sequence batching minimum slot utilization must be in range (0.0, "
-				  "1.0] for %s",
-				  name);
+			cfg_error(
+			    r, m, pos_field(m, d, "minimum_slot_utilization"),
+			    "triton-sequence-batching",
+			    "sequence batching minimum slot utilization must be in range (0.0, "
+			    "1.0] for %s",
+			    name);
 	}
 }
 
@@ -888,13 +896,14 @@ static void check_dynamic_batching(trepo *r, tmodel *m, const pbtxt_msg *db)
 	while ((v = ts_iter_next(&it))) {
 		if (v->v.i <= 0) {
 			cfg_error(r, m, pos_value(v), "triton-dynamic-batching",
-				  "dynamic batching preferred size must be positive for %s", name);
+			          "dynamic batching preferred size must be positive for %s", name);
 			break;
 		}
 		if (v->v.i > mbs) {
-			cfg_error(r, m, pos_value(v), "triton-dynamic-batching",
-				  "dynamic batching preferred size must be <= max batch size for %s",
-				  name);
+			cfg_error(
+			    r, m, pos_value(v), "triton-dynamic-batching",
+			    "dynamic batching preferred size must be <= max batch size for %s",
+			    name);
 			break;
 		}
 	}
@@ -902,46 +911,48 @@ static void check_dynamic_batching(trepo *r, tmodel *m, const pbtxt_msg *db)
 		uint64_t def = ts_uint(db, "default_priority_level");
 		if (def == 0 || def > levels)
 			cfg_error(r, m, pos_field(m, db, "default_priority_level"),
-				  "triton-dynamic-batching",
-				  "default priority level must be in range [1, %" PRIu64 "] for %s",
-				  levels, name);
+			          "triton-dynamic-batching",
+			          "default priority level must be in range [1, %" PRIu64 "] for %s",
+			          levels, name);
 		ts_iter_init(&it, db, "priority_queue_policy");
 		while ((v = ts_iter_next(&it))) {
 			const pbtxt_value *key = ts_map_key(v);
 			uint64_t k = key ? key->v.u : 0;
 			if (k == 0 || k > levels) {
-				cfg_error(r, m, key ? pos_value(key) : pos_value(v),
-					  "triton-dynamic-batching",
-					  "priority queue policy must have priority level in range [1, "
-					  "%" PRIu64 "] for %s",
-					  levels, name);
+				cfg_error(
+				    r, m, key ? pos_value(key) : pos_value(v),
+				    "triton-dynamic-batching",
+				    "priority queue policy must have priority level in range [1, "
+				    "%" PRIu64 "] for %s",
+				    levels, name);
 				break;
 			}
 		}
 	}
 	if (ts_bool(db, "preserve_ordering")) {
 		if (levels > 1)
-			cfg_error(r, m, pos_field(m, db, "preserve_ordering"), "triton-dynamic-batching",
-				  "Only one priority level is allowed when 'preserve_ordering' is true "
-				  "for %s",
-				  name);
+			cfg_error(
+			    r, m, pos_field(m, db, "preserve_ordering"), "triton-dynamic-batching",
+			    "Only one priority level is allowed when 'preserve_ordering' is true "
+			    "for %s",
+			    name);
 		const pbtxt_msg *def = ts_msg(db, "default_queue_policy");
 		bool delay = ts_uint(def, "default_timeout_microseconds") != 0 &&
-			     ts_int(def, "timeout_action") == 1;
+		             ts_int(def, "timeout_action") == 1;
 		tpos where = pos_field(m, db, "default_queue_policy");
 		ts_iter_init(&it, db, "priority_queue_policy");
 		while (!delay && (v = ts_iter_next(&it))) {
 			const pbtxt_value *val = ts_map_value(v);
 			const pbtxt_msg *p = val ? val->msg : NULL;
 			delay = ts_uint(p, "default_timeout_microseconds") != 0 &&
-				ts_int(p, "timeout_action") == 1;
+			        ts_int(p, "timeout_action") == 1;
 			where = pos_value(v);
 		}
 		if (delay)
 			cfg_error(r, m, where, "triton-dynamic-batching",
-				  "Queue policy can not have DELAY as timeout action when "
-				  "'preserve_ordering' is true for %s",
-				  name);
+			          "Queue policy can not have DELAY as timeout action when "
+			          "'preserve_ordering' is true for %s",
+			          name);
 	}
 }
 
@@ -956,22 +967,23 @@ static void check_metrics(trepo *r, tmodel *m, const pbtxt_msg *mm)
 		const char *family = ts_str(id, "family");
 		if (!ts_has(mc->msg, "metric_identifier")) {
 			cfg_error(r, m, pos_value(mc), "triton-metrics",
-				  "metric control must specify 'metric_identifier'");
+			          "metric control must specify 'metric_identifier'");
 			return;
 		}
 		if (!*family) {
 			cfg_error(r, m, pos_msg(m, id), "triton-metrics",
-				  "metric identifier must specify non-empty 'family'");
+			          "metric identifier must specify non-empty 'family'");
 			return;
 		}
 		if (!ts_has(mc->msg, "histogram_options")) {
 			cfg_error(r, m, pos_value(mc), "triton-metrics",
-				  "metric control must specify 'histogram_options'");
+			          "metric control must specify 'histogram_options'");
 			return;
 		}
 		if (!ts_count(ts_msg(mc->msg, "histogram_options"), "buckets")) {
-			cfg_error(r, m, pos_field(m, mc->msg, "histogram_options"), "triton-metrics",
-				  "histogram options must specify non-empty 'buckets'");
+			cfg_error(r, m, pos_field(m, mc->msg, "histogram_options"),
+			          "triton-metrics",
+			          "histogram options must specify non-empty 'buckets'");
 			return;
 		}
 	}
@@ -981,10 +993,11 @@ static void check_metrics(trepo *r, tmodel *m, const pbtxt_msg *mm)
 		const pbtxt_msg *id = ts_msg(mc->msg, "metric_identifier");
 		const char *family = ts_str(id, "family");
 		if (strcmp(family, "nv_inference_first_response_histogram_ms"))
-			cfg_diag(r, m, MREG_DIAG_WARNING, pos_field(m, id, "family"), "triton-metrics",
-				 "Metric family '%s' in 'metric_identifier' is not a customizable "
-				 "metric in Triton core.",
-				 family);
+			cfg_diag(r, m, MREG_DIAG_WARNING, pos_field(m, id, "family"),
+			         "triton-metrics",
+			         "Metric family '%s' in 'metric_identifier' is not a customizable "
+			         "metric in Triton core.",
+			         family);
 	}
 }
 
@@ -1180,29 +1193,29 @@ static void check_ensemble_scheduling(trepo *r, tmodel *m)
 
 	if (strcmp(m->platform, ENSEMBLE)) {
 		cfg_error(r, m, pos_field(m, cfg, "ensemble_scheduling"), "triton-ensemble",
-			  "ensemble scheduling cannot be set for model '%s' whose platform is not "
-			  "ensemble",
-			  name);
+		          "ensemble scheduling cannot be set for model '%s' whose platform is not "
+		          "ensemble",
+		          name);
 		return;
 	}
 	if (ts_count(cfg, "instance_group")) {
 		cfg_error(r, m, pos_field(m, cfg, "instance_group"), "triton-ensemble",
-			  "instance group should not be specified for ensemble '%s'", name);
+		          "instance group should not be specified for ensemble '%s'", name);
 		return;
 	}
 	if (ts_has(cfg, "optimization")) {
 		cfg_error(r, m, pos_field(m, cfg, "optimization"), "triton-ensemble",
-			  "optimization should not be specified for ensemble '%s'", name);
+		          "optimization should not be specified for ensemble '%s'", name);
 		return;
 	}
 	if (ts_count(cfg, "model_warmup")) {
 		cfg_error(r, m, pos_field(m, cfg, "model_warmup"), "triton-ensemble",
-			  "model_warmup can not be specified for ensemble '%s'", name);
+		          "model_warmup can not be specified for ensemble '%s'", name);
 		return;
 	}
 	if (!ts_count(es, "step")) {
 		cfg_error(r, m, pos_field(m, cfg, "ensemble_scheduling"), "triton-ensemble",
-			  "must specify 'step' for ensemble '%s'", name);
+		          "must specify 'step' for ensemble '%s'", name);
 		return;
 	}
 	/* BuildEnsembleGraph */
@@ -1213,7 +1226,8 @@ static void check_ensemble_scheduling(trepo *r, tmodel *m)
 		bool stop = true;
 		if (!*ts_str(step->msg, "model_name")) {
 			cfg_error(r, m, pos_value(step), "triton-ensemble",
-				  "must specify 'model_name' in step %zu of ensemble '%s'", idx, name);
+			          "must specify 'model_name' in step %zu of ensemble '%s'", idx,
+			          name);
 			goto step_done;
 		}
 		if (!kvmap_read(&in, step->msg, "input_map") ||
@@ -1223,12 +1237,14 @@ static void check_ensemble_scheduling(trepo *r, tmodel *m)
 		}
 		if (!in.n) {
 			cfg_error(r, m, pos_value(step), "triton-ensemble",
-				  "must specify 'input_map' in step %zu of ensemble '%s'", idx, name);
+			          "must specify 'input_map' in step %zu of ensemble '%s'", idx,
+			          name);
 			goto step_done;
 		}
 		if (!out.n) {
 			cfg_error(r, m, pos_value(step), "triton-ensemble",
-				  "must specify 'output_map' in step %zu of ensemble '%s'", idx, name);
+			          "must specify 'output_map' in step %zu of ensemble '%s'", idx,
+			          name);
 			goto step_done;
 		}
 		for (size_t k = 0; k < out.n; k++) {
@@ -1238,10 +1254,11 @@ static void check_ensemble_scheduling(trepo *r, tmodel *m)
 				goto step_done;
 			}
 			if (!created && g.nodes[t].is_output) {
-				cfg_error(r, m, pos_field(m, step->msg, "output_map"), "triton-ensemble",
-					  "ensemble tensor '%s' can appear in an output map only once "
-					  "for ensemble '%s' step %zu",
-					  out.vals[k], name, idx);
+				cfg_error(
+				    r, m, pos_field(m, step->msg, "output_map"), "triton-ensemble",
+				    "ensemble tensor '%s' can appear in an output map only once "
+				    "for ensemble '%s' step %zu",
+				    out.vals[k], name, idx);
 				goto step_done;
 			}
 			g.nodes[t].is_output = true;
@@ -1281,7 +1298,7 @@ static void check_ensemble_scheduling(trepo *r, tmodel *m)
 		size_t t = strmap_get(&g.index, in, false, 0);
 		if (t == SIZE_MAX) {
 			cfg_error(r, m, pos_value(io), "triton-ensemble",
-				  "ensemble input '%s' for ensemble %s' is not used", in, name);
+			          "ensemble input '%s' for ensemble %s' is not used", in, name);
 			continue;
 		}
 		if (!g.nodes[t].ready) {
@@ -1312,7 +1329,7 @@ static void check_ensemble_scheduling(trepo *r, tmodel *m)
 		size_t t = strmap_get(&g.index, on, false, 0);
 		if (t == SIZE_MAX) {
 			cfg_error(r, m, pos_value(io), "triton-ensemble",
-				  "ensemble output '%s' for ensemble %s' is not used", on, name);
+			          "ensemble output '%s' for ensemble %s' is not used", on, name);
 			continue;
 		}
 		if (!g.nodes[t].ready) {
@@ -1324,8 +1341,8 @@ static void check_ensemble_scheduling(trepo *r, tmodel *m)
 				const idxlist *nextp = NULL;
 				for (size_t k = 0; k < prev->n; k++) {
 					size_t p = prev->v[k];
-					if (!g.nodes[p].ready &&
-					    strmap_get(&seen, g.nodes[p].name, false, 0) == SIZE_MAX) {
+					if (!g.nodes[p].ready && strmap_get(&seen, g.nodes[p].name,
+					                                    false, 0) == SIZE_MAX) {
 						strmap_get(&seen, g.nodes[p].name, true, seen_n++);
 						last = p;
 						nextp = &g.nodes[p].prev;
@@ -1336,13 +1353,14 @@ static void check_ensemble_scheduling(trepo *r, tmodel *m)
 			}
 			strmap_dispose(&seen);
 			if (last != t)
-				cfg_error(r, m, pos_value(io), "triton-ensemble",
-					  "output '%s' for ensemble '%s' is not written: at least one of "
-					  "its depending tensors, '%s', is not connected",
-					  on, name, g.nodes[last].name);
+				cfg_error(
+				    r, m, pos_value(io), "triton-ensemble",
+				    "output '%s' for ensemble '%s' is not written: at least one of "
+				    "its depending tensors, '%s', is not connected",
+				    on, name, g.nodes[last].name);
 			else
 				cfg_error(r, m, pos_value(io), "triton-ensemble",
-					  "output '%s' for ensemble '%s' is not written", on, name);
+				          "output '%s' for ensemble '%s' is not written", on, name);
 			continue;
 		}
 		strmap_get(&outputs, on, true, 0);
@@ -1352,8 +1370,8 @@ static void check_ensemble_scheduling(trepo *r, tmodel *m)
 			continue;
 		if (!g.nodes[t].ready || !g.nodes[t].next.n)
 			cfg_error(r, m, pos_field(m, cfg, "ensemble_scheduling"), "triton-ensemble",
-				  "ensemble tensor '%s' is unused in ensemble '%s'", g.nodes[t].name,
-				  name);
+			          "ensemble tensor '%s' is unused in ensemble '%s'",
+			          g.nodes[t].name, name);
 	}
 	strmap_dispose(&outputs);
 done:
@@ -1374,25 +1392,25 @@ static void check_model_config(trepo *r, tmodel *m)
 	} else if (!*m->backend) {
 		if (strcmp(m->platform, ENSEMBLE)) {
 			cfg_error(r, m, pos_platform(m), "triton-platform",
-				  "unexpected platform type '%s' for %s", m->platform, name);
+			          "unexpected platform type '%s' for %s", m->platform, name);
 			return;
 		}
 	} else if (!strcmp(m->platform, ENSEMBLE)) {
 		cfg_error(r, m, pos_platform(m), "triton-platform",
-			  "Ensemble model '%s' must have platform type '%s' and empty backend type",
-			  name, m->platform);
+		          "Ensemble model '%s' must have platform type '%s' and empty backend type",
+		          name, m->platform);
 		return;
 	}
 	backend_type bt = type_of_backend(m->backend);
 	if (!m->platform_unknown && bt != BT_UNKNOWN && bt != type_of_platform(m->platform)) {
 		cfg_error(r, m, pos_platform(m), "triton-platform",
-			  "unexpected 'platform' and 'backend' pair, got:%s, %s", m->platform,
-			  m->backend);
+		          "unexpected 'platform' and 'backend' pair, got:%s, %s", m->platform,
+		          m->backend);
 		return;
 	}
 	if (ts_int(cfg, "max_batch_size") < 0)
 		cfg_error(r, m, pos_value(ts_last(cfg, "max_batch_size")), "triton-max-batch-size",
-			  "'max_batch_size' must be non-negative value for %s", name);
+		          "'max_batch_size' must be non-negative value for %s", name);
 	if (ts_has(cfg, "dynamic_batching"))
 		check_dynamic_batching(r, m, ts_msg(cfg, "dynamic_batching"));
 	if (ts_has(cfg, "sequence_batching"))
@@ -1401,15 +1419,15 @@ static void check_model_config(trepo *r, tmodel *m)
 		check_ensemble_scheduling(r, m);
 	else if (!strcmp(m->platform, ENSEMBLE))
 		cfg_error(r, m, pos_platform(m), "triton-ensemble",
-			  "ensemble scheduling must be set for ensemble %s whose platform is "
-			  "ensemble",
-			  name);
+		          "ensemble scheduling must be set for ensemble %s whose platform is "
+		          "ensemble",
+		          name);
 	if (ts_bool(ts_msg(cfg, "model_transaction_policy"), "decoupled") &&
 	    ts_bool(ts_msg(cfg, "response_cache"), "enable"))
 		cfg_error(r, m, pos_field(m, cfg, "response_cache"), "triton-response-cache",
-			  "Response Cache does not currently support model %s with 'decoupled' "
-			  "transaction policy. Please disable the response cache.",
-			  name);
+		          "Response Cache does not currently support model %s with 'decoupled' "
+		          "transaction policy. Please disable the response cache.",
+		          name);
 	if (ts_has(cfg, "model_metrics"))
 		check_metrics(r, m, ts_msg(cfg, "model_metrics"));
 }
@@ -1476,33 +1494,34 @@ static bool check_io_shape(trepo *r, tmodel *m, const pbtxt_value *io, const cha
 
 	if (!*tname) {
 		cfg_error(r, m, pos_value(io), "triton-io", "%smust specify 'name' for %s", prefix,
-			  name);
+		          name);
 		return false;
 	}
 	if (ts_int(t, "data_type") == 0) {
 		cfg_error(r, m, pos_field(m, t, "data_type"), "triton-io",
-			  "%s'%s' must specify 'data_type' for %s", prefix, tname, name);
+		          "%s'%s' must specify 'data_type' for %s", prefix, tname, name);
 		return false;
 	}
 	if (!ts_count(t, "dims")) {
 		cfg_error(r, m, pos_value(io), "triton-io", "%s'%s' must specify 'dims' for %s",
-			  prefix, tname, name);
+		          prefix, tname, name);
 		return false;
 	}
 	if (reshape && !ts_count(reshape, "shape") && mbs == 0) {
-		cfg_error(r, m, pos_field(m, t, "reshape"), "triton-io",
-			  "%s'%s' cannot have empty reshape for non-batching model as scalar tensors "
-			  "are not supported for %s",
-			  prefix, tname, name);
+		cfg_error(
+		    r, m, pos_field(m, t, "reshape"), "triton-io",
+		    "%s'%s' cannot have empty reshape for non-batching model as scalar tensors "
+		    "are not supported for %s",
+		    prefix, tname, name);
 		return false;
 	}
 	ts_iter_init(&it, t, "dims");
 	while ((v = ts_iter_next(&it))) {
 		if (v->v.i < 1 && v->v.i != -1) {
 			cfg_error(r, m, pos_value(v), "triton-io",
-				  "%s'%s' dimension must be integer >= 1, or -1 to indicate a "
-				  "variable-size dimension for %s",
-				  prefix, tname, name);
+			          "%s'%s' dimension must be integer >= 1, or -1 to indicate a "
+			          "variable-size dimension for %s",
+			          prefix, tname, name);
 			return false;
 		}
 	}
@@ -1511,32 +1530,33 @@ static bool check_io_shape(trepo *r, tmodel *m, const pbtxt_value *io, const cha
 	ts_iter_init(&it, reshape, "shape");
 	while ((v = ts_iter_next(&it))) {
 		if (v->v.i < 1 && v->v.i != -1) {
-			cfg_error(r, m, pos_value(v), "triton-io",
-				  "%s'%s' reshape dimensions must be integer >= 1, or -1 to indicate "
-				  "a variable-size dimension for %s",
-				  prefix, tname, name);
+			cfg_error(
+			    r, m, pos_value(v), "triton-io",
+			    "%s'%s' reshape dimensions must be integer >= 1, or -1 to indicate "
+			    "a variable-size dimension for %s",
+			    prefix, tname, name);
 			return false;
 		}
 	}
 	int64_t dims_size, reshape_size;
 	if (!element_count(t, "dims", &dims_size)) {
 		cfg_error(r, m, pos_field(m, t, "dims"), "triton-io",
-			  "element count for tensor '%s dims' exceeds maximum size of %" PRId64
-			  " for %s",
-			  tname, INT64_MAX, name);
+		          "element count for tensor '%s dims' exceeds maximum size of %" PRId64
+		          " for %s",
+		          tname, INT64_MAX, name);
 		return false;
 	}
 	if (!element_count(reshape, "shape", &reshape_size)) {
 		cfg_error(r, m, pos_field(m, t, "reshape"), "triton-io",
-			  "element count for tensor '%s reshape' exceeds maximum size of %" PRId64
-			  " for %s",
-			  tname, INT64_MAX, name);
+		          "element count for tensor '%s reshape' exceeds maximum size of %" PRId64
+		          " for %s",
+		          tname, INT64_MAX, name);
 		return false;
 	}
 	if (dims_size != reshape_size && (reshape_size != 0 || dims_size != 1)) {
 		cfg_error(r, m, pos_field(m, t, "reshape"), "triton-io",
-			  "%s'%s' has different size for dims and reshape for %s", prefix, tname,
-			  name);
+		          "%s'%s' has different size for dims and reshape for %s", prefix, tname,
+		          name);
 		return false;
 	}
 	if (dims_size == -1) {
@@ -1544,17 +1564,18 @@ static bool check_io_shape(trepo *r, tmodel *m, const pbtxt_value *io, const cha
 		size_t na = segment_counts(t, "dims", a, 64);
 		size_t nb = segment_counts(reshape, "shape", b, 64);
 		if (na != nb) {
-			cfg_error(r, m, pos_field(m, t, "reshape"), "triton-io",
-				  "%s'%s' has different number of variable-size dimensions for dims "
-				  "and reshape for %s",
-				  prefix, tname, name);
+			cfg_error(
+			    r, m, pos_field(m, t, "reshape"), "triton-io",
+			    "%s'%s' has different number of variable-size dimensions for dims "
+			    "and reshape for %s",
+			    prefix, tname, name);
 			return false;
 		}
 		for (size_t i = 0; i < na && i < 64; i++) {
 			if (a[i] != b[i]) {
 				cfg_error(r, m, pos_field(m, t, "reshape"), "triton-io",
-					  "%s'%s' has different size for dims and reshape for %s",
-					  prefix, tname, name);
+				          "%s'%s' has different size for dims and reshape for %s",
+				          prefix, tname, name);
 				return false;
 			}
 		}
@@ -1570,14 +1591,14 @@ static bool check_nonlinear(trepo *r, tmodel *m, const pbtxt_value *io, bool inp
 		return true;
 	if (strcmp(m->platform, "tensorrt_plan")) {
 		cfg_error(r, m, pos_field(m, t, "is_non_linear_format_io"), "triton-io",
-			  "Non-linear IO format is only supported for the TensorRT platform for %s",
-			  m->cfg_name);
+		          "Non-linear IO format is only supported for the TensorRT platform for %s",
+		          m->cfg_name);
 		return false;
 	}
 	if (ts_count(t, "dims") != 3) {
 		cfg_error(r, m, pos_field(m, t, "dims"), "triton-io",
-			  "Non-linear IO format %s requires 3 dims for %s", input ? "input" : "output",
-			  m->cfg_name);
+		          "Non-linear IO format %s requires 3 dims for %s",
+		          input ? "input" : "output", m->cfg_name);
 		return false;
 	}
 	return true;
@@ -1609,25 +1630,26 @@ static void check_batch_io(trepo *r, tmodel *m)
 		size_t n = ts_count(b->msg, "source_input");
 		if (kind < 0 || kind > 5) {
 			cfg_error(r, m, pos_field(m, b->msg, "kind"), "triton-batch-io",
-				  "unknown batch input kind '' for %s", name);
+			          "unknown batch input kind '' for %s", name);
 			return;
 		}
 		if (n != 1) {
 			cfg_error(r, m, pos_value(b), "triton-batch-io",
-				  "batch input kind '%s' expects 1 source input, got %zu for %s",
-				  ts_enum_name(&ts_batch_input_kind, kind), n, name);
+			          "batch input kind '%s' expects 1 source input, got %zu for %s",
+			          ts_enum_name(&ts_batch_input_kind, kind), n, name);
 			return;
 		}
 		if (dt != 8 && dt != 11) {
 			cfg_error(r, m, pos_field(m, b->msg, "data_type"), "triton-batch-io",
-				  "batch input data type must be TYPE_INT32 or TYPE_FP32 for %s", name);
+			          "batch input data type must be TYPE_INT32 or TYPE_FP32 for %s",
+			          name);
 			return;
 		}
 		ts_iter_init(&sit, b->msg, "source_input");
 		while ((s = ts_iter_next(&sit))) {
 			if (!name_in(cfg, "input", s->text)) {
 				cfg_error(r, m, pos_value(s), "triton-batch-io",
-					  "unknown source input name '%s' for %s", s->text, name);
+				          "unknown source input name '%s' for %s", s->text, name);
 				return;
 			}
 		}
@@ -1638,21 +1660,22 @@ static void check_batch_io(trepo *r, tmodel *m)
 		size_t n = ts_count(b->msg, "source_input");
 		if (kind != 0) {
 			cfg_error(r, m, pos_field(m, b->msg, "kind"), "triton-batch-io",
-				  "unknown batch output kind '' for %s", name);
+			          "unknown batch output kind '' for %s", name);
 			return;
 		}
 		if (n != 1) {
-			cfg_error(r, m, pos_value(b), "triton-batch-io",
-				  "batch output kind 'BATCH_SCATTER_WITH_INPUT_SHAPE' expects 1 source "
-				  "input, got %zu for %s",
-				  n, name);
+			cfg_error(
+			    r, m, pos_value(b), "triton-batch-io",
+			    "batch output kind 'BATCH_SCATTER_WITH_INPUT_SHAPE' expects 1 source "
+			    "input, got %zu for %s",
+			    n, name);
 			return;
 		}
 		ts_iter_init(&sit, b->msg, "source_input");
 		while ((s = ts_iter_next(&sit))) {
 			if (!name_in(cfg, "input", s->text)) {
 				cfg_error(r, m, pos_value(s), "triton-batch-io",
-					  "unknown source input name '%s' for %s", s->text, name);
+				          "unknown source input name '%s' for %s", s->text, name);
 				return;
 			}
 		}
@@ -1661,7 +1684,7 @@ static void check_batch_io(trepo *r, tmodel *m)
 		while ((s = ts_iter_next(&sit)) && !first_dup) {
 			if (!name_in(cfg, "output", s->text)) {
 				cfg_error(r, m, pos_value(s), "triton-batch-io",
-					  "unknown target output name '%s' for %s", s->text, name);
+				          "unknown target output name '%s' for %s", s->text, name);
 				return;
 			}
 			ts_iter prev;
@@ -1673,8 +1696,8 @@ static void check_batch_io(trepo *r, tmodel *m)
 		}
 		if (first_dup) {
 			cfg_error(r, m, pos_value(first_dup), "triton-batch-io",
-				  "target output name '%s' can only be specified once for %s",
-				  first_dup->text, name);
+			          "target output name '%s' can only be specified once for %s",
+			          first_dup->text, name);
 			return;
 		}
 	}
@@ -1697,7 +1720,7 @@ static void check_io(trepo *r, tmodel *m)
 		int64_t fmt = ts_int(t, "format");
 		if ((fmt == 1 || fmt == 2) && ts_count(t, "dims") != 3) {
 			cfg_error(r, m, pos_field(m, t, "format"), "triton-io",
-				  "model input NHWC/NCHW require 3 dims for %s", m->cfg_name);
+			          "model input NHWC/NCHW require 3 dims for %s", m->cfg_name);
 			ok = false;
 			continue;
 		}
@@ -1705,8 +1728,8 @@ static void check_io(trepo *r, tmodel *m)
 			continue;
 		if (strcmp(m->platform, "tensorrt_plan") && ts_bool(t, "is_shape_tensor")) {
 			cfg_error(r, m, pos_field(m, t, "is_shape_tensor"), "triton-io",
-				  "shape tensors are only supported for TensorRT platform for %s",
-				  m->cfg_name);
+			          "shape tensors are only supported for TensorRT platform for %s",
+			          m->cfg_name);
 			ok = false;
 			continue;
 		}
@@ -1723,8 +1746,8 @@ static void check_io(trepo *r, tmodel *m)
 			continue;
 		if (strcmp(m->platform, "tensorrt_plan") && ts_bool(t, "is_shape_tensor")) {
 			cfg_error(r, m, pos_field(m, t, "is_shape_tensor"), "triton-io",
-				  "shape tensors are only supported for TensorRT platform for %s",
-				  m->cfg_name);
+			          "shape tensors are only supported for TensorRT platform for %s",
+			          m->cfg_name);
 			ok = false;
 			continue;
 		}
@@ -1788,7 +1811,7 @@ static void check_instance_groups(trepo *r, tmodel *m)
 	for (; (g = ts_iter_next(&it)); idx++) {
 		const pbtxt_msg *ig = g->msg;
 		char *gname = *ts_str(ig, "name") ? str_dup(ts_str(ig, "name"))
-						   : str_printf("%s_%zu", name, idx);
+		                                  : str_printf("%s_%zu", name, idx);
 		int64_t kind = ts_int(ig, "kind");
 		size_t ngpus = ts_count(ig, "gpus");
 		if (!gname) {
@@ -1804,70 +1827,80 @@ static void check_instance_groups(trepo *r, tmodel *m)
 			kind = all ? 1 : 2;
 		}
 		if (kind == 3 && ngpus) {
-			cfg_error(r, m, pos_field(m, ig, "gpus"), "triton-instance-group",
-				  "instance group %s of model %s has kind KIND_MODEL but specifies one "
-				  "or more GPUs",
-				  gname, name);
+			cfg_error(
+			    r, m, pos_field(m, ig, "gpus"), "triton-instance-group",
+			    "instance group %s of model %s has kind KIND_MODEL but specifies one "
+			    "or more GPUs",
+			    gname, name);
 		} else if (kind == 2 && ngpus) {
-			cfg_error(r, m, pos_field(m, ig, "gpus"), "triton-instance-group",
-				  "instance group %s of model %s has kind KIND_CPU but specifies one or "
-				  "more GPUs",
-				  gname, name);
+			cfg_error(
+			    r, m, pos_field(m, ig, "gpus"), "triton-instance-group",
+			    "instance group %s of model %s has kind KIND_CPU but specifies one or "
+			    "more GPUs",
+			    gname, name);
 		} else if (kind == 1 && r->gpus == 0) {
 			cfg_error(r, m, pos_field(m, ig, "kind"), "triton-instance-group",
-				  "instance group %s of model %s has kind KIND_GPU but no GPUs are "
-				  "available (%s=0)",
-				  gname, name, TRITON_GPUS_ENV);
+			          "instance group %s of model %s has kind KIND_GPU but no GPUs are "
+			          "available (%s=0)",
+			          gname, name, TRITON_GPUS_ENV);
 		} else if (kind == 1) {
 			ts_iter_init(&git, ig, "gpus");
 			while ((v = ts_iter_next(&git))) {
 				if (gpu_present(r, v->v.i))
 					continue;
 				cfg_error(r, m, pos_value(v), "triton-instance-group",
-					  "instance group %s of model %s specifies invalid or "
-					  "unsupported gpu id %" PRId64
-					  ". GPUs with at least the minimum required CUDA compute "
-					  "compatibility %s: %s",
-					  gname, name, v->v.i,
-					  r->gpus < 0 ? "are assumed here to be (set " TRITON_GPUS_ENV
-							" to the server's GPU count)"
-						      : "are (" TRITON_GPUS_ENV ")",
-					  gpus);
+				          "instance group %s of model %s specifies invalid or "
+				          "unsupported gpu id %" PRId64
+				          ". GPUs with at least the minimum required CUDA compute "
+				          "compatibility %s: %s",
+				          gname, name, v->v.i,
+				          r->gpus < 0
+				              ? "are assumed here to be (set " TRITON_GPUS_ENV
+				                " to the server's GPU count)"
+				              : "are (" TRITON_GPUS_ENV ")",
+				          gpus);
 				break;
 			}
 		} else if (kind != 2 && kind != 3) {
 			cfg_error(r, m, pos_field(m, ig, "kind"), "triton-instance-group",
-				  "instance group %s of model %s has unexpected kind KIND_AUTO", gname,
-				  name);
+			          "instance group %s of model %s has unexpected kind KIND_AUTO",
+			          gname, name);
 		}
 		if (ts_count(ig, "profile") && !m->platform_unknown) {
 			if (strcmp(m->platform, "tensorrt_plan")) {
-				cfg_error(r, m, pos_field(m, ig, "profile"), "triton-instance-group",
-					  "instance group %s of model %s and platform %sspecifies profile "
-					  "field which is only supported for TensorRT models",
-					  gname, name, m->platform);
+				cfg_error(r, m, pos_field(m, ig, "profile"),
+				          "triton-instance-group",
+				          "instance group %s of model %s and platform %sspecifies "
+				          "profile "
+				          "field which is only supported for TensorRT models",
+				          gname, name, m->platform);
 			} else {
 				ts_iter_init(&git, ig, "profile");
 				while ((v = ts_iter_next(&git))) {
 					long p = 0;
 					int rc = *v->text ? parse_profile(v->text, &p) : 0;
 					if (!*v->text)
-						cfg_error(r, m, pos_value(v), "triton-instance-group",
-							  "profile name must not be empty");
+						cfg_error(r, m, pos_value(v),
+						          "triton-instance-group",
+						          "profile name must not be empty");
 					else if (rc == 0)
-						cfg_error(r, m, pos_value(v), "triton-instance-group",
-							  "unable to parse '%s': stoi", v->text);
+						cfg_error(r, m, pos_value(v),
+						          "triton-instance-group",
+						          "unable to parse '%s': stoi", v->text);
 					else if (rc < 0)
-						cfg_error(r, m, pos_value(v), "triton-instance-group",
-							  "unable to parse '%s': stoi (out of range)",
-							  v->text);
+						cfg_error(
+						    r, m, pos_value(v), "triton-instance-group",
+						    "unable to parse '%s': stoi (out of range)",
+						    v->text);
 					else if (p < 0)
-						cfg_error(r, m, pos_value(v), "triton-instance-group",
-							  "instance group %s of model %s and platform %s "
-							  "specifies invalid profile %s. The field should "
-							  "contain the string representation of a "
-							  "non-negative integer.",
-							  gname, name, m->platform, v->text);
+						cfg_error(
+						    r, m, pos_value(v), "triton-instance-group",
+						    "instance group %s of model %s and platform %s "
+						    "specifies invalid profile %s. The field "
+						    "should "
+						    "contain the string representation of a "
+						    "non-negative integer.",
+						    gname, name, m->platform, v->text);
 					else
 						continue;
 					break;
@@ -1915,10 +1948,11 @@ static void check_runtime(trepo *r, tmodel *m)
 	 * folder, then the backend folder; a name with ".." leaves the first. */
 	if (strstr(rt, "..") && path_escapes(rt)) {
 		const char *where = m->nversions ? m->versions[m->nversions - 1].dir : m->dir;
-		cfg_error(r, m, p, "triton-runtime",
-			  "backend library name '%s' escapes backend directory '%s', for model '%s', "
-			  "check model config runtime field",
-			  rt, where, m->cfg_name);
+		cfg_error(
+		    r, m, p, "triton-runtime",
+		    "backend library name '%s' escapes backend directory '%s', for model '%s', "
+		    "check model config runtime field",
+		    rt, where, m->cfg_name);
 	}
 }
 
@@ -1934,15 +1968,17 @@ static void check_labels(trepo *r, tmodel *m)
 		if (!*label)
 			continue;
 		if (path_escapes(label)) {
-			cfg_diag(r, m, MREG_DIAG_ERROR, pos_field(m, io->msg, "label_filename"),
-				 "triton-label-file",
-				 "label file path '%s' for output '%s' in model '%s' is outside model "
-				 "directory",
-				 label, oname, m->cfg_name);
+			cfg_diag(
+			    r, m, MREG_DIAG_ERROR, pos_field(m, io->msg, "label_filename"),
+			    "triton-label-file",
+			    "label file path '%s' for output '%s' in model '%s' is outside model "
+			    "directory",
+			    label, oname, m->cfg_name);
 		} else if (r->layout && !child_exists(m->dir, label, 0)) {
 			cfg_diag(r, m, MREG_DIAG_WARNING, pos_field(m, io->msg, "label_filename"),
-				 "triton-label-file", "label file '%s' for output '%s' is not in %s",
-				 label, oname, m->dir);
+			         "triton-label-file",
+			         "label file '%s' for output '%s' is not in %s", label, oname,
+			         m->dir);
 		}
 	}
 }
@@ -1967,16 +2003,17 @@ static void check_warmup(trepo *r, tmodel *m)
 				variable |= d->v.i == -1;
 			if (variable) {
 				cfg_error(r, m, pos_value(e), "triton-warmup",
-					  "warmup setting expects all variable-size dimensions are "
-					  "specified for input '%s'",
-					  in);
+				          "warmup setting expects all variable-size dimensions are "
+				          "specified for input '%s'",
+				          in);
 				continue;
 			}
 			if (!ts_has(input, "zero_data") && !ts_has(input, "random_data") &&
 			    !ts_has(input, "input_data_file")) {
-				cfg_error(r, m, pos_value(e), "triton-warmup",
-					  "warmup setting expects input '%s' to have input_data_type set",
-					  in);
+				cfg_error(
+				    r, m, pos_value(e), "triton-warmup",
+				    "warmup setting expects input '%s' to have input_data_type set",
+				    in);
 				continue;
 			}
 			const char *file = ts_str(input, "input_data_file");
@@ -1984,9 +2021,10 @@ static void check_warmup(trepo *r, tmodel *m)
 				char *rel = str_printf("warmup/%s", file);
 				if (rel && !child_exists(m->dir, rel, 0))
 					cfg_error(r, m, pos_field(m, input, "input_data_file"),
-						  "triton-warmup",
-						  "warmup data file '%s' for input '%s' is not in %s/warmup",
-						  file, in, m->dir);
+					          "triton-warmup",
+					          "warmup data file '%s' for input '%s' is not in "
+					          "%s/warmup",
+					          file, in, m->dir);
 				free(rel);
 			}
 		}
@@ -2008,40 +2046,44 @@ static void check_states(trepo *r, tmodel *m)
 			dup |= !strcmp(ts_str(prev->msg, "input_name"), in);
 		if (dup) {
 			cfg_error(r, m, pos_value(s), "triton-state",
-				  "State input name '%s' specified more than once.", in);
+			          "State input name '%s' specified more than once.", in);
 			continue;
 		}
 		size_t n = ts_count(s->msg, "initial_state");
 		if (n > 1) {
-			cfg_error(r, m, pos_field(m, s->msg, "initial_state"), "triton-state",
-				  "initial_state field for state input '%s' must contain exactly one or "
-				  "zero element. Found '%zu' elements.",
-				  in, n);
+			cfg_error(
+			    r, m, pos_field(m, s->msg, "initial_state"), "triton-state",
+			    "initial_state field for state input '%s' must contain exactly one or "
+			    "zero element. Found '%zu' elements.",
+			    in, n);
 			continue;
 		}
 		ts_iter_init(&iit, s->msg, "initial_state");
 		if (!(is = ts_iter_next(&iit)))
 			continue;
 		if (!*ts_str(is->msg, "name")) {
-			cfg_error(r, m, pos_value(is), "triton-state",
-				  "Field 'name' must be set when using initial_state for state input "
-				  "'%s'.",
-				  in);
+			cfg_error(
+			    r, m, pos_value(is), "triton-state",
+			    "Field 'name' must be set when using initial_state for state input "
+			    "'%s'.",
+			    in);
 			continue;
 		}
 		if (ts_int(is->msg, "data_type") != ts_int(s->msg, "data_type")) {
-			cfg_error(r, m, pos_field(m, is->msg, "data_type"), "triton-state",
-				  "The data type used for 'state' and 'initial_state' must match for "
-				  "state input '%s'.",
-				  in);
+			cfg_error(
+			    r, m, pos_field(m, is->msg, "data_type"), "triton-state",
+			    "The data type used for 'state' and 'initial_state' must match for "
+			    "state input '%s'.",
+			    in);
 			continue;
 		}
 		size_t sr = ts_count(s->msg, "dims"), ir = ts_count(is->msg, "dims");
 		if (sr != ir) {
-			cfg_error(r, m, pos_value(is), "triton-state",
-				  "Number of dimensions in 'initial_state' doesn't match the size of "
-				  "'state' dimensions for state input '%s'. %zu != %zu",
-				  in, ir, sr);
+			cfg_error(
+			    r, m, pos_value(is), "triton-state",
+			    "Number of dimensions in 'initial_state' doesn't match the size of "
+			    "'state' dimensions for state input '%s'. %zu != %zu",
+			    in, ir, sr);
 			continue;
 		}
 		ts_iter_init(&dit, is->msg, "dims");
@@ -2052,15 +2094,16 @@ static void check_states(trepo *r, tmodel *m)
 			const pbtxt_value *sv = ts_iter_next(&sd);
 			if (d->v.i == -1) {
 				cfg_error(r, m, pos_value(d), "triton-state",
-					  "'initial_state' field for state input '%s' contains a "
-					  "variable dimension -1 (every dimension must be fixed)",
-					  in);
+				          "'initial_state' field for state input '%s' contains a "
+				          "variable dimension -1 (every dimension must be fixed)",
+				          in);
 				bad = true;
 			} else if (sv && sv->v.i != -1 && sv->v.i != d->v.i) {
 				cfg_error(r, m, pos_value(d), "triton-state",
-					  "'initial_state' dim for state input '%s' doesn't match 'state' "
-					  "dim: %" PRId64 " != %" PRId64,
-					  in, d->v.i, sv->v.i);
+				          "'initial_state' dim for state input '%s' doesn't match "
+				          "'state' "
+				          "dim: %" PRId64 " != %" PRId64,
+				          in, d->v.i, sv->v.i);
 				bad = true;
 			}
 		}
@@ -2068,17 +2111,19 @@ static void check_states(trepo *r, tmodel *m)
 			continue;
 		if (!ts_has(is->msg, "zero_data") && !ts_has(is->msg, "data_file")) {
 			cfg_error(r, m, pos_value(is), "triton-state",
-				  "initial_state setting expects state'%s' to have state_data set", in);
+			          "initial_state setting expects state'%s' to have state_data set",
+			          in);
 			continue;
 		}
 		const char *file = ts_str(is->msg, "data_file");
 		if (*file && r->layout) {
 			char *rel = str_printf("initial_state/%s", file);
 			if (rel && !child_exists(m->dir, rel, 0))
-				cfg_error(r, m, pos_field(m, is->msg, "data_file"), "triton-state",
-					  "initial state data file '%s' for state input '%s' is not in "
-					  "%s/initial_state",
-					  file, in, m->dir);
+				cfg_error(
+				    r, m, pos_field(m, is->msg, "data_file"), "triton-state",
+				    "initial state data file '%s' for state input '%s' is not in "
+				    "%s/initial_state",
+				    file, in, m->dir);
 			free(rel);
 		}
 	}
@@ -2096,19 +2141,20 @@ static void check_batch_strategy(trepo *r, tmodel *m)
 		if (!k || strcmp(k->text, "TRITON_BATCH_STRATEGY_PATH"))
 			continue;
 		if (ts_has(m->tree, "sequence_batching")) {
-			cfg_diag(r, m, MREG_DIAG_WARNING, pos_value(e), "triton-batch-strategy",
-				 "TRITON_BATCH_STRATEGY_PATH cannot be specified with sequence batcher, "
-				 "using default batching strategy");
+			cfg_diag(
+			    r, m, MREG_DIAG_WARNING, pos_value(e), "triton-batch-strategy",
+			    "TRITON_BATCH_STRATEGY_PATH cannot be specified with sequence batcher, "
+			    "using default batching strategy");
 			continue;
 		}
 		if (!ts_has(m->tree, "dynamic_batching"))
 			continue;
 		if (path_escapes(path)) {
 			cfg_error(r, m, pos_value(e), "triton-batch-strategy",
-				  "Batching library path escapes model repository.");
+			          "Batching library path escapes model repository.");
 		} else if (r->layout && !child_exists(m->dir, path, 0)) {
 			cfg_error(r, m, pos_value(e), "triton-batch-strategy",
-				  "Batching library path not found: %s/%s", m->dir, path);
+			          "Batching library path not found: %s/%s", m->dir, path);
 		}
 	}
 }
@@ -2117,17 +2163,17 @@ static void check_batch_strategy(trepo *r, tmodel *m)
  * look; the backend fails to load a version without it, in its own words. */
 static void check_model_files(trepo *r, tmodel *m)
 {
-	static const char *const known[] = {"tensorrt", "onnxruntime", "pytorch", "tensorflow",
-					    "openvino", "python"};
+	static const char *const known[] = {"tensorrt",   "onnxruntime", "pytorch",
+	                                    "tensorflow", "openvino",    "python"};
 	bool is_known = false;
 
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 		is_known |= !strcmp(m->backend, known[i]);
 	if (!is_known || !strcmp(m->platform, ENSEMBLE))
 		return;
-	const char *file = *m->model_file ? m->model_file
-			   : !strcmp(m->platform, "torch_aoti") ? "model.pt2"
-								 : "model.pt";
+	const char *file = *m->model_file                       ? m->model_file
+	                   : !strcmp(m->platform, "torch_aoti") ? "model.pt2"
+	                                                        : "model.pt";
 	for (size_t i = 0; i < m->nversions; i++) {
 		if (!is_loaded(m, m->versions[i].number))
 			continue;
@@ -2142,9 +2188,10 @@ static void check_model_files(trepo *r, tmodel *m)
 		}
 		if (!found)
 			path_diag(r, m, MREG_DIAG_WARNING, m->versions[i].dir, "triton-model-file",
-				  "version %" PRId64 " of model '%s' has no '%s': the %s backend will "
-				  "fail to load it",
-				  m->versions[i].number, m->cfg_name, file, m->backend);
+			          "version %" PRId64
+			          " of model '%s' has no '%s': the %s backend will "
+			          "fail to load it",
+			          m->versions[i].number, m->cfg_name, file, m->backend);
 	}
 }
 
@@ -2186,32 +2233,35 @@ static void check_model(trepo *r, tmodel *m)
 		/* Without its folders, a config that names no backend is completed
 		 * from the model file Triton will find: nothing to say yet. */
 		m->platform_unknown = true;
-		cfg_diag(r, m, MREG_DIAG_NOTE, pos_field(m, m->tree, "name"), "triton-autofill",
-			 "model '%s' names no platform or backend: Triton takes them from the model "
-			 "file in its version folder; rules that depend on the platform were skipped",
-			 m->cfg_name);
+		cfg_diag(
+		    r, m, MREG_DIAG_NOTE, pos_field(m, m->tree, "name"), "triton-autofill",
+		    "model '%s' names no platform or backend: Triton takes them from the model "
+		    "file in its version folder; rules that depend on the platform were skipped",
+		    m->cfg_name);
 	} else if (m->autofill_failed) {
 		cfg_error(r, m, pos_field(m, m->tree, "name"), "triton-platform",
-			  "Invalid model name: Could not determine backend for model '%s' with no "
-			  "backend in model configuration. Expected model name of the form "
-			  "'model.<backend_name>'.",
-			  m->name);
+		          "Invalid model name: Could not determine backend for model '%s' with no "
+		          "backend in model configuration. Expected model name of the form "
+		          "'model.<backend_name>'.",
+		          m->name);
 		return;
 	}
 	if (!m->has_config)
-		path_diag(r, m, MREG_DIAG_NOTE, m->dir, "triton-autofill",
-			  "no config.pbtxt: Triton auto-completes the configuration of model '%s' "
-			  "(backend '%s'%s%s) from its model file; with --disable-auto-complete-config "
-			  "it would refuse the model",
-			  m->name, m->backend, *m->platform ? ", platform " : "", m->platform);
+		path_diag(
+		    r, m, MREG_DIAG_NOTE, m->dir, "triton-autofill",
+		    "no config.pbtxt: Triton auto-completes the configuration of model '%s' "
+		    "(backend '%s'%s%s) from its model file; with --disable-auto-complete-config "
+		    "it would refuse the model",
+		    m->name, m->backend, *m->platform ? ", platform " : "", m->platform);
 	check_model_config(r, m);
 	check_io(r, m);
 	/* A config checked alone does not know the folder it will be put in. */
 	if (r->layout && strcmp(m->cfg_name, m->name))
-		cfg_error(r, m, pos_field(m, m->tree, "name"), "triton-name",
-			  "unexpected directory name '%s' for model '%s', directory name must equal "
-			  "model name",
-			  m->name, m->cfg_name);
+		cfg_error(
+		    r, m, pos_field(m, m->tree, "name"), "triton-name",
+		    "unexpected directory name '%s' for model '%s', directory name must equal "
+		    "model name",
+		    m->name, m->cfg_name);
 	if (r->layout) {
 		scan_versions(r, m);
 		select_versions(r, m);
@@ -2269,7 +2319,7 @@ static tmodel *repo_find(trepo *r, const char *name)
 /* ---- ensembles across models (ensemble_utils.cc, repository manager) ---- */
 
 typedef struct {
-	const char *model;  /* where the type and shape come from */
+	const char *model; /* where the type and shape come from */
 	int64_t type;
 	int64_t dims[64], full[65];
 	size_t ndims, nfull;
@@ -2287,7 +2337,7 @@ typedef struct {
 	struct {
 		bool visited;
 		size_t label;
-	} *sib;
+	} * sib;
 	size_t nsib;
 } tgraph;
 
@@ -2303,7 +2353,7 @@ static void tgraph_dispose(tgraph *g)
 }
 
 static void tnode_init(tnode *t, const char *model, bool batching, int64_t type,
-		       const pbtxt_msg *msg, const char *field)
+                       const pbtxt_msg *msg, const char *field)
 {
 	ts_iter it;
 	const pbtxt_value *v;
@@ -2362,14 +2412,15 @@ static void dims_string(const int64_t *d, size_t n, char *buf, size_t size)
 
 /* ValidateTensorConsistency; false after reporting. */
 static bool consistent(trepo *r, tmodel *e, const char *tensor, const tnode *a, const tnode *b,
-		       tpos p)
+                       tpos p)
 {
 	if (a->type != b->type) {
-		cfg_error(r, e, p, "triton-ensemble-models",
-			  "in ensemble %s, ensemble tensor %s: inconsistent data type: %s is inferred "
-			  "from model %s while %s is inferred from model %s",
-			  e->cfg_name, tensor, ts_enum_name(&ts_data_type, a->type), a->model,
-			  ts_enum_name(&ts_data_type, b->type), b->model);
+		cfg_error(
+		    r, e, p, "triton-ensemble-models",
+		    "in ensemble %s, ensemble tensor %s: inconsistent data type: %s is inferred "
+		    "from model %s while %s is inferred from model %s",
+		    e->cfg_name, tensor, ts_enum_name(&ts_data_type, a->type), a->model,
+		    ts_enum_name(&ts_data_type, b->type), b->model);
 		return false;
 	}
 	if (!dims_match(a->dims, a->ndims, b->dims, b->ndims) &&
@@ -2378,9 +2429,9 @@ static bool consistent(trepo *r, tmodel *e, const char *tensor, const tnode *a, 
 		dims_string(a->full, a->nfull, da, sizeof(da));
 		dims_string(b->full, b->nfull, db, sizeof(db));
 		cfg_error(r, e, p, "triton-ensemble-models",
-			  "in ensemble %s, ensemble tensor %s: inconsistent shape: %s is inferred "
-			  "from model %s while %s is inferred from model %s",
-			  e->cfg_name, tensor, da, a->model, db, b->model);
+		          "in ensemble %s, ensemble tensor %s: inconsistent shape: %s is inferred "
+		          "from model %s while %s is inferred from model %s",
+		          e->cfg_name, tensor, da, a->model, db, b->model);
 		return false;
 	}
 	return true;
@@ -2405,16 +2456,18 @@ static bool map_step(trepo *r, tmodel *e, const pbtxt_value *step, tmodel *s, tg
 	tpos p = pos_value(step);
 	size_t sib;
 
-	if (!kvmap_read(&in, step->msg, "input_map") || !kvmap_read(&out, step->msg, "output_map")) {
+	if (!kvmap_read(&in, step->msg, "input_map") ||
+	    !kvmap_read(&out, step->msg, "output_map")) {
 		r->nomem = true;
 		goto done;
 	}
 	for (size_t k = 0; k < in.n; k++) {
 		if (!name_in(s->tree, "input", in.keys[k])) {
-			cfg_error(r, e, p, "triton-ensemble-models",
-				  "in ensemble %s, ensemble tensor %s is mapping to non-existing input "
-				  "%s in model %s",
-				  ename, in.vals[k], in.keys[k], sname);
+			cfg_error(
+			    r, e, p, "triton-ensemble-models",
+			    "in ensemble %s, ensemble tensor %s is mapping to non-existing input "
+			    "%s in model %s",
+			    ename, in.vals[k], in.keys[k], sname);
 			goto done;
 		}
 	}
@@ -2426,7 +2479,8 @@ static bool map_step(trepo *r, tmodel *e, const pbtxt_value *step, tmodel *s, tg
 			if (strcmp(in.keys[k], iname))
 				continue;
 			tnode t;
-			tnode_init(&t, sname, batching, ts_int(io->msg, "data_type"), io->msg, "dims");
+			tnode_init(&t, sname, batching, ts_int(io->msg, "data_type"), io->msg,
+			           "dims");
 			size_t i = strmap_get(&g->index, in.vals[k], false, 0);
 			if (i != SIZE_MAX) {
 				if (!consistent(r, e, in.vals[k], &g->v[i], &t, p))
@@ -2438,19 +2492,21 @@ static bool map_step(trepo *r, tmodel *e, const pbtxt_value *step, tmodel *s, tg
 			mapped++;
 		}
 		if (!mapped && !ts_bool(io->msg, "optional")) {
-			cfg_error(r, e, p, "triton-ensemble-models",
-				  "in ensemble %s, input %s in model %s is not mapped to any ensemble "
-				  "tensors",
-				  ename, iname, sname);
+			cfg_error(
+			    r, e, p, "triton-ensemble-models",
+			    "in ensemble %s, input %s in model %s is not mapped to any ensemble "
+			    "tensors",
+			    ename, iname, sname);
 			goto done;
 		}
 	}
 	for (size_t k = 0; k < out.n; k++) {
 		if (!name_in(s->tree, "output", out.keys[k])) {
-			cfg_error(r, e, p, "triton-ensemble-models",
-				  "in ensemble %s, ensemble tensor %s is mapped from non-existing output "
-				  "%s in model %s",
-				  ename, out.vals[k], out.keys[k], sname);
+			cfg_error(
+			    r, e, p, "triton-ensemble-models",
+			    "in ensemble %s, ensemble tensor %s is mapped from non-existing output "
+			    "%s in model %s",
+			    ename, out.vals[k], out.keys[k], sname);
 			goto done;
 		}
 	}
@@ -2470,7 +2526,8 @@ static bool map_step(trepo *r, tmodel *e, const pbtxt_value *step, tmodel *s, tg
 			if (strcmp(ts_str(io->msg, "name"), out.keys[k]))
 				continue;
 			tnode t;
-			tnode_init(&t, sname, batching, ts_int(io->msg, "data_type"), io->msg, "dims");
+			tnode_init(&t, sname, batching, ts_int(io->msg, "data_type"), io->msg,
+			           "dims");
 			size_t i = strmap_get(&g->index, out.vals[k], false, 0);
 			if (i != SIZE_MAX) {
 				if (!consistent(r, e, out.vals[k], &g->v[i], &t, p))
@@ -2483,10 +2540,11 @@ static bool map_step(trepo *r, tmodel *e, const pbtxt_value *step, tmodel *s, tg
 			mapped++;
 		}
 		if (mapped > 1) {
-			cfg_error(r, e, p, "triton-ensemble-models",
-				  "in ensemble %s, multiple outputs in model %s are mapped to the same "
-				  "ensemble tensor %s",
-				  ename, sname, out.vals[k]);
+			cfg_error(
+			    r, e, p, "triton-ensemble-models",
+			    "in ensemble %s, multiple outputs in model %s are mapped to the same "
+			    "ensemble tensor %s",
+			    ename, sname, out.vals[k]);
 			goto done;
 		}
 	}
@@ -2539,11 +2597,12 @@ static void check_decoupled_flow(trepo *r, tmodel *e, tgraph *g)
 			size_t prev_label = g->v[nx->prev.v[0]].label;
 			for (size_t p = 0; p < nx->prev.n; p++) {
 				if (g->v[nx->prev.v[p]].label != prev_label) {
-					cfg_error(r, e, pos_field(e, e->tree, "ensemble_scheduling"),
-						  "triton-ensemble-models",
-						  "in ensemble %s, step of model '%s' receives inputs "
-						  "originated from different decoupled models",
-						  e->cfg_name, nx->model);
+					cfg_error(
+					    r, e, pos_field(e, e->tree, "ensemble_scheduling"),
+					    "triton-ensemble-models",
+					    "in ensemble %s, step of model '%s' receives inputs "
+					    "originated from different decoupled models",
+					    e->cfg_name, nx->model);
 					goto done;
 				}
 			}
@@ -2585,9 +2644,9 @@ static bool find_cycle(trepo *r, tmodel *start, tmodel *from, int depth)
 		const char *sname = ts_str(step->msg, "model_name");
 		if (!strcmp(sname, start->name)) {
 			cfg_error(r, start, pos_field(start, start->tree, "ensemble_scheduling"),
-				  "triton-ensemble-cycle",
-				  "circular dependency between ensembles: %s -> ... -> %s -> %s",
-				  start->cfg_name, from->cfg_name, start->cfg_name);
+			          "triton-ensemble-cycle",
+			          "circular dependency between ensembles: %s -> ... -> %s -> %s",
+			          start->cfg_name, from->cfg_name, start->cfg_name);
 			return true;
 		}
 		tmodel *s = repo_find(r, sname);
@@ -2641,10 +2700,10 @@ static void check_ensemble_models(trepo *r, tmodel *e)
 		}
 		/* Validating one model, its repository is only guessed: a warning. */
 		cfg_diag(r, e, r->single ? MREG_DIAG_WARNING : MREG_DIAG_ERROR,
-			 pos_field(e, e->tree, "ensemble_scheduling"), "triton-ensemble-models",
-			 "ensemble %s contains models that are not available or ambiguous: %s%s",
-			 ename, sb.data,
-			 r->single ? " (not found beside it; validate the whole repository)" : "");
+		         pos_field(e, e->tree, "ensemble_scheduling"), "triton-ensemble-models",
+		         "ensemble %s contains models that are not available or ambiguous: %s%s",
+		         ename, sb.data,
+		         r->single ? " (not found beside it; validate the whole repository)" : "");
 		strbuf_dispose(&sb);
 		goto done;
 	}
@@ -2665,26 +2724,27 @@ static void check_ensemble_models(trepo *r, tmodel *e)
 		if (!s)
 			continue;
 		if (s->errors) {
-			cfg_error(r, e, pos_value(step), "triton-ensemble-models",
-				  "ensemble '%s' depends on '%s' which is not valid. Model '%s' failed "
-				  "with error: %s",
-				  ename, s->name, s->name, s->first_error ? s->first_error : "");
+			cfg_error(
+			    r, e, pos_value(step), "triton-ensemble-models",
+			    "ensemble '%s' depends on '%s' which is not valid. Model '%s' failed "
+			    "with error: %s",
+			    ename, s->name, s->name, s->first_error ? s->first_error : "");
 			steps_ok = false;
 		} else if (r->layout && !s->nloaded) {
 			cfg_error(r, e, pos_value(step), "triton-ensemble-models",
-				  "ensemble '%s' depends on '%s' which has no loaded version.", ename,
-				  s->name);
+			          "ensemble '%s' depends on '%s' which has no loaded version.",
+			          ename, s->name);
 			steps_ok = false;
 		} else if (r->layout && v != -1 && !is_loaded(s, v)) {
 			/* model_version is a proto3 int64: unset, it is 0, not -1. */
 			cfg_error(r, e, pos_value(step), "triton-ensemble-models",
-				  "ensemble '%s' depends on '%s' whose required version %" PRId64
-				  " is not loaded.%s",
-				  ename, s->name, v,
-				  ts_has(step->msg, "model_version")
-					  ? ""
-					  : " (model_version is not set, so it is 0; -1 means "
-					    "the latest version)");
+			          "ensemble '%s' depends on '%s' whose required version %" PRId64
+			          " is not loaded.%s",
+			          ename, s->name, v,
+			          ts_has(step->msg, "model_version")
+			              ? ""
+			              : " (model_version is not set, so it is 0; -1 means "
+			                "the latest version)");
 			steps_ok = false;
 		}
 	}
@@ -2697,7 +2757,7 @@ static void check_ensemble_models(trepo *r, tmodel *e)
 	while ((io = ts_iter_next(&it))) {
 		const pbtxt_msg *rs = ts_msg(io->msg, "reshape");
 		tnode_init(&t, ename, batching, ts_int(io->msg, "data_type"), rs ? rs : io->msg,
-			   rs ? "shape" : "dims");
+		           rs ? "shape" : "dims");
 		if (tgraph_add(&g, ts_str(io->msg, "name"), &t) == SIZE_MAX)
 			goto oom;
 	}
@@ -2705,7 +2765,7 @@ static void check_ensemble_models(trepo *r, tmodel *e)
 	while ((io = ts_iter_next(&it))) {
 		const pbtxt_msg *rs = ts_msg(io->msg, "reshape");
 		tnode_init(&t, ename, batching, ts_int(io->msg, "data_type"), rs ? rs : io->msg,
-			   rs ? "shape" : "dims");
+		           rs ? "shape" : "dims");
 		if (tgraph_add(&g, ts_str(io->msg, "name"), &t) == SIZE_MAX)
 			goto oom;
 	}
@@ -2714,11 +2774,12 @@ static void check_ensemble_models(trepo *r, tmodel *e)
 		tmodel *s = repo_find(r, ts_str(step->msg, "model_name"));
 		int64_t smbs = ts_int(s->tree, "max_batch_size");
 		if (smbs != 0 && smbs < embs) {
-			cfg_error(r, e, pos_value(step), "triton-ensemble-models",
-				  "ensemble %s allows maximum batch size %" PRId64
-				  ", but it contains model %s which only allows maximum batch size to "
-				  "be %" PRId64,
-				  ename, embs, ts_str(step->msg, "model_name"), smbs);
+			cfg_error(
+			    r, e, pos_value(step), "triton-ensemble-models",
+			    "ensemble %s allows maximum batch size %" PRId64
+			    ", but it contains model %s which only allows maximum batch size to "
+			    "be %" PRId64,
+			    ename, embs, ts_str(step->msg, "model_name"), smbs);
 			goto done;
 		}
 		if (!io_known(s) && strcmp(s->platform, ENSEMBLE)) {
@@ -2729,12 +2790,13 @@ static void check_ensemble_models(trepo *r, tmodel *e)
 			goto done;
 	}
 	if (unknown_io)
-		cfg_diag(r, e, MREG_DIAG_NOTE, pos_field(e, e->tree, "ensemble_scheduling"),
-			 "triton-ensemble-models",
-			 "tensors of ensemble %s were checked only against steps whose config.pbtxt "
-			 "lists their inputs and outputs; the others are completed by their backend "
-			 "when Triton loads them",
-			 ename);
+		cfg_diag(
+		    r, e, MREG_DIAG_NOTE, pos_field(e, e->tree, "ensemble_scheduling"),
+		    "triton-ensemble-models",
+		    "tensors of ensemble %s were checked only against steps whose config.pbtxt "
+		    "lists their inputs and outputs; the others are completed by their backend "
+		    "when Triton loads them",
+		    ename);
 	else
 		check_decoupled_flow(r, e, &g);
 	goto done;
@@ -2771,9 +2833,9 @@ static int gpus_from_env(void)
  * repository. */
 static bool looks_like_model(const char *dir, bool strict)
 {
-	static const char *const files[] = {"model.onnx",     "model.plan",     "model.pt",
-					    "model.pt2",      "model.savedmodel", "model.graphdef",
-					    "model.xml",      "model.py"};
+	static const char *const files[] = {"model.onnx", "model.plan",       "model.pt",
+	                                    "model.pt2",  "model.savedmodel", "model.graphdef",
+	                                    "model.xml",  "model.py"};
 	char **subs = NULL;
 	size_t n = 0;
 	bool yes = child_exists(dir, CONFIG_NAME, -1);
@@ -2815,7 +2877,7 @@ static char *base_name(const char *path)
 static json_t *describe_model(const tmodel *m);
 
 static int run(const char *path, mreg_diag_list *diags, bool layout, bool force_single,
-	       json_t **describe)
+               json_t **describe)
 {
 	trepo r = {.diags = diags, .layout = layout, .gpus = gpus_from_env()};
 	char *root = NULL, *name = NULL;
@@ -2823,8 +2885,8 @@ static int run(const char *path, mreg_diag_list *diags, bool layout, bool force_
 
 	if (!is_dir(path)) {
 		mreg_diag_add(diags, MREG_DIAG_ERROR, path, 0, 0, "triton-layout",
-			      "a Triton model is a folder (a model repository, or one model folder "
-			      "holding config.pbtxt and numeric version folders)");
+		              "a Triton model is a folder (a model repository, or one model folder "
+		              "holding config.pbtxt and numeric version folders)");
 		return 0;
 	}
 	r.single = force_single || looks_like_model(path, false);
@@ -2837,7 +2899,8 @@ static int run(const char *path, mreg_diag_list *diags, bool layout, bool force_
 		if (!m || !repo_add(&r, m))
 			goto nomem;
 		check_model(&r, m);
-		if (!r.nomem && !m->errors && m->config_ok && ts_has(m->tree, "ensemble_scheduling"))
+		if (!r.nomem && !m->errors && m->config_ok &&
+		    ts_has(m->tree, "ensemble_scheduling"))
 			check_ensemble_models(&r, m);
 	} else {
 		char **subs = NULL;
@@ -2846,9 +2909,10 @@ static int run(const char *path, mreg_diag_list *diags, bool layout, bool force_
 		if (list_subdirs(path, &subs, &n, 0))
 			goto nomem;
 		if (!n)
-			mreg_diag_add(diags, MREG_DIAG_ERROR, path, 0, 0, "triton-layout",
-				      "no model found: a Triton model repository holds one folder per "
-				      "model, each with config.pbtxt and numeric version folders");
+			mreg_diag_add(
+			    diags, MREG_DIAG_ERROR, path, 0, 0, "triton-layout",
+			    "no model found: a Triton model repository holds one folder per "
+			    "model, each with config.pbtxt and numeric version folders");
 		for (size_t i = 0; i < n && !r.nomem; i++) {
 			char *dir = path_join(path, subs[i]);
 			tmodel *m = dir ? model_new(&r, subs[i], dir) : NULL;
@@ -2924,10 +2988,9 @@ static json_t *describe_tensors(const tmodel *m, const char *field)
 		ts_iter_init(&dit, io->msg, "dims");
 		while (dims && (d = ts_iter_next(&dit)))
 			json_array_append_new(dims, json_integer(d->v.i));
-		json_t *t = json_pack("{s:o, s:s, s:o}", "name", jstr(ts_str(io->msg, "name")),
-				      "data_type",
-				      ts_enum_name(&ts_data_type, ts_int(io->msg, "data_type")), "dims",
-				      dims);
+		json_t *t = json_pack(
+		    "{s:o, s:s, s:o}", "name", jstr(ts_str(io->msg, "name")), "data_type",
+		    ts_enum_name(&ts_data_type, ts_int(io->msg, "data_type")), "dims", dims);
 		if (!t || json_array_append_new(arr, t)) {
 			json_decref(arr);
 			return NULL;
@@ -2945,12 +3008,11 @@ static json_t *describe_model(const tmodel *m)
 		if (is_loaded(m, m->versions[i].number))
 			json_array_append_new(versions, json_integer(m->versions[i].number));
 	d = json_pack("{s:o, s:o, s:o, s:b, s:I, s:o, s:o, s:o}", "name",
-		      jstr(m->cfg_name ? m->cfg_name : m->name), "platform",
-		      jstr(m->platform ? m->platform : ""), "backend",
-		      jstr(m->backend ? m->backend : ""), "config", m->has_config,
-		      "max_batch_size", (json_int_t)ts_int(m->tree, "max_batch_size"), "versions",
-		      versions, "inputs", describe_tensors(m, "input"), "outputs",
-		      describe_tensors(m, "output"));
+	              jstr(m->cfg_name ? m->cfg_name : m->name), "platform",
+	              jstr(m->platform ? m->platform : ""), "backend",
+	              jstr(m->backend ? m->backend : ""), "config", m->has_config, "max_batch_size",
+	              (json_int_t)ts_int(m->tree, "max_batch_size"), "versions", versions, "inputs",
+	              describe_tensors(m, "input"), "outputs", describe_tensors(m, "output"));
 	return d;
 }
 
@@ -3011,11 +3073,11 @@ static int triton_describe(const char *path, char **json_out)
 }
 
 const mreg_format mreg_format_triton_model = {
-	.version = MREG_FORMAT_VERSION,
-	.name = "triton_model",
-	.summary = "Triton model repository or model folder: config.pbtxt checked against Triton's "
-		   "schema and load-time rules, version folders, ensembles",
-	.probe = triton_probe,
-	.validate = triton_validate,
-	.describe = triton_describe,
+    .version = MREG_FORMAT_VERSION,
+    .name = "triton_model",
+    .summary = "Triton model repository or model folder: config.pbtxt checked against Triton's "
+               "schema and load-time rules, version folders, ensembles",
+    .probe = triton_probe,
+    .validate = triton_validate,
+    .describe = triton_describe,
 };

@@ -35,7 +35,7 @@ static void parse_err(const char *text, unsigned line, unsigned col, const char 
 
 	tap_ok(rc == MREG_EINVALID && m != NULL, "refused: %s", want);
 	if (!tap_ok(err.line == line && err.column == col && strstr(err.message, want),
-		    "  at %u:%u with '%s'", line, col, want))
+	            "  at %u:%u with '%s'", line, col, want))
 		printf("#   got %u:%u: %s\n", err.line, err.column, err.message);
 	pbtxt_free(m);
 }
@@ -48,14 +48,14 @@ static const pbtxt_field *field(const pbtxt_msg *m, size_t i)
 static void test_structure(void)
 {
 	pbtxt_msg *m = parse_ok("# header\n"
-				"name: \"simple\"  # trailing comment\n"
-				"max_batch_size: 8,\n"
-				"input [ { name: \"a\" dims: [ 1, -1 ] }, { name: 'b'; } ]\n"
-				"optimization < graph: { level: 1 } >\n"
-				"version_policy: { latest { num_versions: 2 } }\n"
-				"output: [ ]\n"
-				"dims: 1 dims: 2",
-				"fields, lists, nesting, separators, comments");
+	                        "name: \"simple\"  # trailing comment\n"
+	                        "max_batch_size: 8,\n"
+	                        "input [ { name: \"a\" dims: [ 1, -1 ] }, { name: 'b'; } ]\n"
+	                        "optimization < graph: { level: 1 } >\n"
+	                        "version_policy: { latest { num_versions: 2 } }\n"
+	                        "output: [ ]\n"
+	                        "dims: 1 dims: 2",
+	                        "fields, lists, nesting, separators, comments");
 	const pbtxt_field *f;
 
 	if (!m) {
@@ -79,7 +79,7 @@ static void test_structure(void)
 	       "first element has two fields");
 	const pbtxt_field *dims = &f->values[0].msg->fields[1];
 	tap_ok(dims->list && dims->count == 2 && dims->values[1].negative &&
-		       !strcmp(dims->values[1].text, "1"),
+	           !strcmp(dims->values[1].text, "1"),
 	       "scalar list with a negative element");
 	tap_ok(!strcmp(f->values[1].msg->fields[0].values[0].text, "b"), "single-quoted string");
 	f = field(m, 3);
@@ -107,9 +107,9 @@ static void test_structure(void)
 static void test_values(void)
 {
 	pbtxt_msg *m = parse_ok("s: \"a\\n\\t\\\"\\\\\\x41\\101\\u00e9\" 'b' \"c\"\n"
-				"z: \"x\\0y\"\n"
-				"h: 0x1F o: 017 n: - 5 f: .5 g: 2. e: 1e3 k: 1.5f i: inf j: -nan",
-				"escapes, adjacent strings, number forms");
+	                        "z: \"x\\0y\"\n"
+	                        "h: 0x1F o: 017 n: - 5 f: .5 g: 2. e: 1e3 k: 1.5f i: inf j: -nan",
+	                        "escapes, adjacent strings, number forms");
 	char err[256];
 	int64_t i;
 	uint64_t u;
@@ -118,68 +118,81 @@ static void test_values(void)
 
 	if (!m)
 		return;
-	tap_is_str(m->fields[0].values[0].text, "a\n\t\"\\AA\xc3\xa9" "bc", "escapes and joining");
+	tap_is_str(m->fields[0].values[0].text,
+	           "a\n\t\"\\AA\xc3\xa9"
+	           "bc",
+	           "escapes and joining");
 	tap_ok(m->fields[1].values[0].len == 3 && m->fields[1].values[0].text[1] == '\0',
 	       "octal NUL kept, length counted");
-	tap_ok(pbtxt_value_int(&m->fields[2].values[0], INT32_MIN, INT32_MAX, &i, err, sizeof(err)) &&
-		       i == 31,
-	       "hex integer");
-	tap_ok(pbtxt_value_int(&m->fields[3].values[0], INT32_MIN, INT32_MAX, &i, err, sizeof(err)) &&
-		       i == 15,
-	       "octal integer");
-	tap_ok(pbtxt_value_int(&m->fields[4].values[0], INT32_MIN, INT32_MAX, &i, err, sizeof(err)) &&
-		       i == -5,
-	       "'- 5' with a space is -5");
+	tap_ok(
+	    pbtxt_value_int(&m->fields[2].values[0], INT32_MIN, INT32_MAX, &i, err, sizeof(err)) &&
+	        i == 31,
+	    "hex integer");
+	tap_ok(
+	    pbtxt_value_int(&m->fields[3].values[0], INT32_MIN, INT32_MAX, &i, err, sizeof(err)) &&
+	        i == 15,
+	    "octal integer");
+	tap_ok(
+	    pbtxt_value_int(&m->fields[4].values[0], INT32_MIN, INT32_MAX, &i, err, sizeof(err)) &&
+	        i == -5,
+	    "'- 5' with a space is -5");
 	tap_ok(pbtxt_value_double(&m->fields[5].values[0], &d, err, sizeof(err)) && d == 0.5, ".5");
 	tap_ok(pbtxt_value_double(&m->fields[6].values[0], &d, err, sizeof(err)) && d == 2.0, "2.");
 	tap_ok(pbtxt_value_double(&m->fields[7].values[0], &d, err, sizeof(err)) && d == 1000.0,
 	       "1e3");
 	tap_ok(pbtxt_value_double(&m->fields[8].values[0], &d, err, sizeof(err)) && d == 1.5,
 	       "1.5f");
-	tap_ok(pbtxt_value_double(&m->fields[9].values[0], &d, err, sizeof(err)) && isinf(d), "inf");
+	tap_ok(pbtxt_value_double(&m->fields[9].values[0], &d, err, sizeof(err)) && isinf(d),
+	       "inf");
 	tap_ok(pbtxt_value_double(&m->fields[10].values[0], &d, err, sizeof(err)) && isnan(d),
 	       "-nan");
-	tap_ok(!pbtxt_value_int(&m->fields[5].values[0], INT32_MIN, INT32_MAX, &i, err, sizeof(err)),
-	       "float refused for an integer field");
+	tap_ok(
+	    !pbtxt_value_int(&m->fields[5].values[0], INT32_MIN, INT32_MAX, &i, err, sizeof(err)),
+	    "float refused for an integer field");
 	tap_is_str(err, "Expected integer, got: .5", "protobuf's wording");
 	tap_ok(!pbtxt_value_uint(&m->fields[4].values[0], UINT32_MAX, &u, err, sizeof(err)),
 	       "negative refused for an unsigned field");
 	tap_is_str(err, "Expected integer, got: -", "protobuf's wording");
-	tap_ok(!pbtxt_value_int(&m->fields[0].values[0], INT32_MIN, INT32_MAX, &i, err, sizeof(err)),
-	       "string refused for an integer field");
+	tap_ok(
+	    !pbtxt_value_int(&m->fields[0].values[0], INT32_MIN, INT32_MAX, &i, err, sizeof(err)),
+	    "string refused for an integer field");
 	tap_is_str(err, "Expected integer, got: \"a\\n\\t\\\"\\\\\\x41\\101\\u00e9\"",
-		   "the raw token is quoted");
+	           "the raw token is quoted");
 	pbtxt_free(m);
 
 	m = parse_ok("a: 4294967296 b: 2147483647 c: -2147483648 d: -2147483649 "
-		     "e: 18446744073709551615 f: 18446744073709551616 g: -9223372036854775808",
-		     "integer limits");
+	             "e: 18446744073709551615 f: 18446744073709551616 g: -9223372036854775808",
+	             "integer limits");
 	if (!m)
 		return;
-	tap_ok(!pbtxt_value_int(&m->fields[0].values[0], INT32_MIN, INT32_MAX, &i, err, sizeof(err)),
-	       "2^32 out of int32 range");
+	tap_ok(
+	    !pbtxt_value_int(&m->fields[0].values[0], INT32_MIN, INT32_MAX, &i, err, sizeof(err)),
+	    "2^32 out of int32 range");
 	tap_is_str(err, "Integer out of range (4294967296)", "protobuf's wording");
 	tap_ok(pbtxt_value_int(&m->fields[1].values[0], INT32_MIN, INT32_MAX, &i, err, sizeof(err)),
 	       "INT32_MAX fits");
-	tap_ok(pbtxt_value_int(&m->fields[2].values[0], INT32_MIN, INT32_MAX, &i, err, sizeof(err)) &&
-		       i == INT32_MIN,
-	       "INT32_MIN fits");
-	tap_ok(!pbtxt_value_int(&m->fields[3].values[0], INT32_MIN, INT32_MAX, &i, err, sizeof(err)),
-	       "INT32_MIN - 1 does not");
+	tap_ok(
+	    pbtxt_value_int(&m->fields[2].values[0], INT32_MIN, INT32_MAX, &i, err, sizeof(err)) &&
+	        i == INT32_MIN,
+	    "INT32_MIN fits");
+	tap_ok(
+	    !pbtxt_value_int(&m->fields[3].values[0], INT32_MIN, INT32_MAX, &i, err, sizeof(err)),
+	    "INT32_MIN - 1 does not");
 	tap_ok(pbtxt_value_uint(&m->fields[4].values[0], UINT64_MAX, &u, err, sizeof(err)) &&
-		       u == UINT64_MAX,
+	           u == UINT64_MAX,
 	       "UINT64_MAX fits");
 	tap_ok(!pbtxt_value_uint(&m->fields[5].values[0], UINT64_MAX, &u, err, sizeof(err)),
 	       "2^64 does not");
-	tap_ok(pbtxt_value_int(&m->fields[6].values[0], INT64_MIN, INT64_MAX, &i, err, sizeof(err)) &&
-		       i == INT64_MIN,
-	       "INT64_MIN fits");
+	tap_ok(
+	    pbtxt_value_int(&m->fields[6].values[0], INT64_MIN, INT64_MAX, &i, err, sizeof(err)) &&
+	        i == INT64_MIN,
+	    "INT64_MIN fits");
 	tap_ok(!pbtxt_value_uint(&m->fields[0].values[0], UINT32_MAX, &u, err, sizeof(err)),
 	       "2^32 out of uint32 range");
 	pbtxt_free(m);
 
 	m = parse_ok("a: true b: True c: t d: false e: False f: f g: 1 h: 0 i: TRUE j: 2 k: yes",
-		     "boolean forms");
+	             "boolean forms");
 	if (!m)
 		return;
 	bool want[] = {true, true, true, false, false, false, true, false};
@@ -191,7 +204,7 @@ static void test_values(void)
 	tap_ok(!pbtxt_value_bool(&m->fields[8].values[0], "enable", &b, err, sizeof(err)),
 	       "TRUE refused");
 	tap_is_str(err, "Invalid value for boolean field \"enable\". Value: \"TRUE\".",
-		   "protobuf's wording");
+	           "protobuf's wording");
 	tap_ok(!pbtxt_value_bool(&m->fields[9].values[0], "x", &b, err, sizeof(err)),
 	       "2 refused for a bool");
 	tap_is_str(err, "Integer out of range (2)", "protobuf's wording");
@@ -210,7 +223,8 @@ static void test_errors(void)
 	parse_err("a: 08", 1, 5, "Numbers starting with leading zero must be in octal.");
 	parse_err("a: 0x", 1, 6, "\"0x\" must be followed by hex digits.");
 	parse_err("a: 1abc", 1, 5, "Need space between number and identifier.");
-	parse_err("a: 1.2.3", 1, 7, "Already saw decimal point or exponent; can't have another one.");
+	parse_err("a: 1.2.3", 1, 7,
+	          "Already saw decimal point or exponent; can't have another one.");
 	parse_err("a: 1e", 1, 6, "\"e\" must be followed by exponent.");
 	parse_err("a: \"\\q\"", 1, 6, "Invalid escape sequence in string literal.");
 	parse_err("a: \"\\xg\"", 1, 7, "Expected hex digits for escape sequence.");
@@ -271,7 +285,7 @@ static void test_limits(void)
 	for (size_t i = 0; i <= depth; i++)
 		n += (size_t)sprintf(deep + n, "a{");
 	tap_is_int(pbtxt_parse(&m, deep, n, &err), MREG_EINVALID, "%zu nested messages refused",
-		   depth + 1);
+	           depth + 1);
 	tap_ok(strstr(err.message, "recursion limit of 100") != NULL, "message: %s", err.message);
 	pbtxt_free(m);
 	free(deep);
@@ -286,12 +300,12 @@ static void test_limits(void)
 	for (size_t i = 0; i + 1 < big; i += 2)
 		memcpy(flood + i, "a{", 2);
 	tap_is_int(pbtxt_parse(&m, flood, big, &err), MREG_EINVALID,
-		   "half a million nested messages refused");
+	           "half a million nested messages refused");
 	pbtxt_free(m);
 	memset(flood, '"', 1);
 	memset(flood + 1, 'x', big - 1);
 	tap_is_int(pbtxt_parse(&m, flood, big, &err), MREG_EINVALID,
-		   "a megabyte unterminated string refused");
+	           "a megabyte unterminated string refused");
 	pbtxt_free(m);
 	memcpy(flood, "a: \"", 4);
 	flood[big - 1] = '"';
@@ -313,7 +327,7 @@ static int corpus_visit(const char *path, const struct stat *st, int type, struc
 {
 	const char *base = path + ftw->base;
 	bool want = !strcmp(base, "config.pbtxt") || !strcmp(base, "partial.pbtxt") ||
-		    (strstr(path, "autofill_noplatform_success") && !strncmp(base, "expected", 8));
+	            (strstr(path, "autofill_noplatform_success") && !strncmp(base, "expected", 8));
 	FILE *f;
 	char *buf;
 	pbtxt_msg *m = NULL;
@@ -350,8 +364,8 @@ static void test_corpus(void)
 	}
 	nftw(dir, corpus_visit, 16, FTW_PHYS);
 	printf("# corpus: %zu of %zu text protos parse\n", corpus_ok, corpus_total);
-	tap_ok(corpus_total > 300 && corpus_ok == corpus_total, "every corpus text proto parses (%zu of %zu)",
-	       corpus_ok, corpus_total);
+	tap_ok(corpus_total > 300 && corpus_ok == corpus_total,
+	       "every corpus text proto parses (%zu of %zu)", corpus_ok, corpus_total);
 }
 
 int main(void)

@@ -24,7 +24,7 @@ static const struct {
 	const char *case_dir;
 	const char *reason;
 } deviations[] = {
-	{NULL, NULL},
+    {NULL, NULL},
 };
 
 static const char *deviation(const char *case_dir)
@@ -87,7 +87,7 @@ static int sh(const char *fmt, ...)
 /* Does any error (or, with @severity, any diagnostic of it) match one of
  * the expected patterns of @dir? */
 static bool matches(const mreg_diag_list *diags, const char *dir, const char *files,
-		    mreg_diag_severity severity)
+                    mreg_diag_severity severity)
 {
 	char list[1024];
 	bool hit = false;
@@ -107,7 +107,8 @@ static bool matches(const mreg_diag_list *diags, const char *dir, const char *fi
 				continue;
 			for (size_t i = 0; i < mreg_diag_count(diags) && !hit; i++) {
 				const mreg_diag *d = mreg_diag_get(diags, i);
-				hit = d->severity == severity && !regexec(&re, d->message, 0, NULL, 0);
+				hit = d->severity == severity &&
+				      !regexec(&re, d->message, 0, NULL, 0);
 			}
 			regfree(&re);
 		}
@@ -141,16 +142,17 @@ static mreg_diag_list *validate(const char *path, bool config_only)
 /* Triton's harness for noautofill_platform: delete every line holding
  * "platform:" and append a platform, without adding a newline first. */
 static bool run_platform_variants(const char *work, const char *dir, const char *name,
-				  const char *files)
+                                  const char *files)
 {
 	static const char *const platforms[] = {"tensorrt_plan", "onnxruntime_onnx",
-						"pytorch_libtorch"};
+	                                        "pytorch_libtorch"};
 	bool all = true;
 
 	for (size_t p = 0; p < 3; p++) {
 		char vdir[8192], cfg[8300];
 		snprintf(vdir, sizeof(vdir), "%s/variant/%s", work, name);
-		sh("rm -rf '%s' && mkdir -p '%s/variant' && cp -R '%s' '%s'", vdir, work, dir, vdir);
+		sh("rm -rf '%s' && mkdir -p '%s/variant' && cp -R '%s' '%s'", vdir, work, dir,
+		   vdir);
 		snprintf(cfg, sizeof(cfg), "%s/config.pbtxt", vdir);
 		char *text = slurp(cfg);
 		if (!text)
@@ -270,7 +272,8 @@ int main(void)
 			tap_ok(ok, "%s %s%s", status, case_dir, partial ? " (static-partial)" : "");
 	}
 	free(cases);
-	printf("# static invalid cases rejected with Triton's text: %zu of %zu\n", inv_ok, inv_total);
+	printf("# static invalid cases rejected with Triton's text: %zu of %zu\n", inv_ok,
+	       inv_total);
 	printf("# static valid cases accepted: %zu of %zu\n", val_ok, val_total);
 	printf("# static-partial cases agreeing with Triton: %zu of %zu\n", part_ok, part_total);
 	tap_ok(inv_total > 0 && val_total > 0, "the corpus has static cases");
