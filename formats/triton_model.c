@@ -61,8 +61,9 @@ typedef struct tmodel {
 	/* After auto-completion. */
 	char *cfg_name, *platform, *backend, *model_file;
 	bool autofill_failed;
-	bool platform_unknown; /* config-only: the backend depends on the model file */
-	tversion *versions;    /* numeric version folders, ascending */
+	bool platform_unknown;  /* config-only: the backend depends on the model file */
+	bool backend_from_name; /* "<anything>.<backend>" */
+	tversion *versions;     /* numeric version folders, ascending */
 	size_t nversions;
 	int64_t *loaded; /* versions the policy selects */
 	size_t nloaded;
@@ -502,6 +503,7 @@ static void autofill(trepo *r, tmodel *m)
 			goto done;
 		}
 		SET(backend, dot + 1);
+		m->backend_from_name = true;
 		free(file);
 		file = str_printf("model.%s", dot + 1);
 		if (!file)
@@ -2247,12 +2249,12 @@ static void check_model(trepo *r, tmodel *m)
 		return;
 	}
 	if (!m->has_config)
-		path_diag(
-		    r, m, MREG_DIAG_NOTE, m->dir, "triton-autofill",
-		    "no config.pbtxt: Triton auto-completes the configuration of model '%s' "
-		    "(backend '%s'%s%s) from its model file; with --disable-auto-complete-config "
-		    "it would refuse the model",
-		    m->name, m->backend, *m->platform ? ", platform " : "", m->platform);
+		path_diag(r, m, MREG_DIAG_NOTE, m->dir, "triton-autofill",
+		          "no config.pbtxt: Triton auto-completes the configuration of model '%s' "
+		          "(backend '%s'%s%s) from its %s; with --disable-auto-complete-config "
+		          "it would refuse the model",
+		          m->name, m->backend, *m->platform ? ", platform " : "", m->platform,
+		          m->backend_from_name ? "name" : "model file");
 	check_model_config(r, m);
 	check_io(r, m);
 	/* A config checked alone does not know the folder it will be put in. */
@@ -2915,6 +2917,18 @@ static int run(const char *path, mreg_diag_list *diags, bool layout, bool force_
 			    "model, each with config.pbtxt and numeric version folders");
 		for (size_t i = 0; i < n && !r.nomem; i++) {
 			char *dir = path_join(path, subs[i]);
+			/* mreg never stores these (walk.c), so the registered
+			 * repository will not hold them; Triton would take any
+			 * other folder, hidden or not, for a model. */
+			if (dir && (!strcmp(subs[i], ".git") || !strcmp(subs[i], ".mreg"))) {
+				if (mreg_diag_add(diags, MREG_DIAG_NOTE, dir, 0, 0, "triton-layout",
+				                  "skipped: mreg does not store '%s' (Triton would "
+				                  "take it for a model)",
+				                  subs[i]))
+					r.nomem = true;
+				free(dir);
+				continue;
+			}
 			tmodel *m = dir ? model_new(&r, subs[i], dir) : NULL;
 			free(dir);
 			if (!m || !repo_add(&r, m))

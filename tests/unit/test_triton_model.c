@@ -660,6 +660,26 @@ static void test_ensembles(void)
 	clean("r");
 }
 
+static void test_repository(void)
+{
+	clean("r");
+	put("r/.git/objects", NULL);
+	put("r/m/1/model.onnx", "");
+	expect_severity("r", MREG_DIAG_NOTE, "triton-layout",
+	                "skipped: mreg does not store '.git'");
+	expect_valid("r", "a repository that is also a git work tree");
+	put("r/.ipynb_checkpoints", NULL);
+	expect_error("r", "triton-version", 0,
+	             "at least one version must be available under the version policy of model "
+	             "'.ipynb_checkpoints'");
+	expect_severity("r", MREG_DIAG_NOTE, "triton-autofill",
+	                "(backend 'ipynb_checkpoints') from its name");
+	clean("r");
+	put("r/README.md", "files at the top are ignored");
+	expect_error("r", "triton-layout", 0, "no model found");
+	clean("r");
+}
+
 static void test_describe(void)
 {
 	char *json = NULL;
@@ -717,6 +737,7 @@ int main(void)
 	test_instance_groups();
 	test_load_rules();
 	test_ensembles();
+	test_repository();
 	test_describe();
 	test_hostile();
 	return tap_done();
