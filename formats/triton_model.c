@@ -2131,6 +2131,10 @@ static void check_states(trepo *r, tmodel *m)
 	}
 }
 
+/* TRITON_BATCH_STRATEGY_PATH: refused with the sequence batcher (an error
+ * in backend_model.cc, though the text reads like a warning). The path is
+ * opened as written, on the server (absolute, or relative to Triton's
+ * working folder), so only a path climbing out with ".." is judged here. */
 static void check_batch_strategy(trepo *r, tmodel *m)
 {
 	const pbtxt_value *e;
@@ -2142,22 +2146,13 @@ static void check_batch_strategy(trepo *r, tmodel *m)
 		const char *path = v ? ts_str(v->msg, "string_value") : "";
 		if (!k || strcmp(k->text, "TRITON_BATCH_STRATEGY_PATH"))
 			continue;
-		if (ts_has(m->tree, "sequence_batching")) {
-			cfg_diag(
-			    r, m, MREG_DIAG_WARNING, pos_value(e), "triton-batch-strategy",
-			    "TRITON_BATCH_STRATEGY_PATH cannot be specified with sequence batcher, "
-			    "using default batching strategy");
-			continue;
-		}
-		if (!ts_has(m->tree, "dynamic_batching"))
-			continue;
-		if (path_escapes(path)) {
+		if (ts_has(m->tree, "sequence_batching"))
+			cfg_error(r, m, pos_value(e), "triton-batch-strategy",
+			          "TRITON_BATCH_STRATEGY_PATH cannot be specified with sequence "
+			          "batcher, using default batching strategy");
+		else if (*path != '/' && path_escapes(path))
 			cfg_error(r, m, pos_value(e), "triton-batch-strategy",
 			          "Batching library path escapes model repository.");
-		} else if (r->layout && !child_exists(m->dir, path, 0)) {
-			cfg_error(r, m, pos_value(e), "triton-batch-strategy",
-			          "Batching library path not found: %s/%s", m->dir, path);
-		}
 	}
 }
 

@@ -516,6 +516,14 @@ static void test_load_rules(void)
 	      "\"TRITON_BATCH_STRATEGY_PATH\" value { string_value: \"../strategy.so\" } }\n");
 	expect_error("m", "triton-batch-strategy", 7,
 	             "Batching library path escapes model repository.");
+	model("name: \"m\"\n" IO_ONNX "sequence_batching { }\nparameters { key: "
+	      "\"TRITON_BATCH_STRATEGY_PATH\" value { string_value: \"/opt/lib/s.so\" } }\n");
+	expect_error("m", "triton-batch-strategy", 7,
+	             "TRITON_BATCH_STRATEGY_PATH cannot be specified with sequence batcher, using "
+	             "default batching strategy");
+	model("name: \"m\"\n" IO_ONNX "dynamic_batching { }\nparameters { key: "
+	      "\"TRITON_BATCH_STRATEGY_PATH\" value { string_value: \"/opt/lib/s.so\" } }\n");
+	expect_valid("m", "an absolute batching library path (on the server)");
 	model("name: \"m\"\n" IO_ONNX
 	      "model_metrics { metric_control [ { metric_identifier { family: "
 	      "\"nv_inference_first_response_histogram_ms\" } } ] }\n");
