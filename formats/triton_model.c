@@ -2021,48 +2021,64 @@ static void check_warmup(trepo *r, tmodel *m)
 			const char *file = ts_str(input, "input_data_file");
 			if (*file && r->layout) {
 				char *rel = str_printf("warmup/%s", file);
-				if (rel && !child_exists(m->dir, rel, 0))
-					cfg_error(r, m, pos_field(m, input, "input_data_file"),
-					          "triton-warmup",
-					          "warmup data file '%s' for input '%s' is not in "
-					          "%s/warmup",
-					          file, in, m->dir);
+				char *path = rel ? path_join(m->dir, rel) : NULL;
+				if (path && !child_exists(m->dir, rel, 0))
+					cfg_error(
+					    r, m, pos_field(m, input, "input_data_file"),
+					    "triton-warmup",
+					    "failed to open text file for read %s: No such file or "
+					    "directory (warmup data for input '%s')",
+					    path, in);
 				free(rel);
+				free(path);
 			}
 		}
 	}
 }
 
+/* Bytes per element (triton::common::GetDataTypeByteSize; 0 for strings). */
+static uint64_t type_size(int64_t t)
+{
+	static const unsigned char sizes[] = {0, 1, 1, 2, 4, 8, 1, 2, 4, 8, 2, 4, 8, 0, 2};
+
+	return t >= 0 && t < (int64_t)sizeof(sizes) ? sizes[t] : 0;
+}
+
+/* Implicit state, as the sequence batch scheduler sets it up
+ * (sequence_batch_scheduler.cc, GenerateInitialStateData). */
 static void check_states(trepo *r, tmodel *m)
 {
 	const pbtxt_msg *sb = ts_msg(m->tree, "sequence_batching");
-	const pbtxt_value *s, *prev, *is, *d;
-	ts_iter it, pit, iit, dit;
+	const pbtxt_value *s, *is, *d;
+	ts_iter it, dit, sd;
+	const char **seen = NULL;
+	size_t nseen = 0;
 
 	ts_iter_init(&it, sb, "state");
 	while ((s = ts_iter_next(&it))) {
 		const char *in = ts_str(s->msg, "input_name");
-		bool dup = false;
-		ts_iter_init(&pit, sb, "state");
-		while ((prev = ts_iter_next(&pit)) && prev != s)
-			dup |= !strcmp(ts_str(prev->msg, "input_name"), in);
-		if (dup) {
-			cfg_error(r, m, pos_value(s), "triton-state",
-			          "State input name '%s' specified more than once.", in);
-			continue;
-		}
 		size_t n = ts_count(s->msg, "initial_state");
+		bool dup = false, bad = false;
+
 		if (n > 1) {
 			cfg_error(
 			    r, m, pos_field(m, s->msg, "initial_state"), "triton-state",
-			    "initial_state field for state input '%s' must contain exactly one or "
-			    "zero element. Found '%zu' elements.",
+			    "initial_state field for state input '%s' must contain exactly one "
+			    "or zero element. Found '%zu' elements.",
 			    in, n);
 			continue;
 		}
-		ts_iter_init(&iit, s->msg, "initial_state");
-		if (!(is = ts_iter_next(&iit)))
+		ts_iter_init(&dit, s->msg, "initial_state");
+		if (!(is = ts_iter_next(&dit)))
 			continue;
+		if (ts_int(is->msg, "data_type") != ts_int(s->msg, "data_type")) {
+			cfg_error(
+			    r, m, pos_value(is), "triton-state",
+			    "The data type used for 'initial_state' field of state '%s' does not "
+			    "match the state data type.",
+			    in);
+			continue;
+		}
 		if (!*ts_str(is->msg, "name")) {
 			cfg_error(
 			    r, m, pos_value(is), "triton-state",
@@ -2071,12 +2087,11 @@ static void check_states(trepo *r, tmodel *m)
 			    in);
 			continue;
 		}
-		if (ts_int(is->msg, "data_type") != ts_int(s->msg, "data_type")) {
-			cfg_error(
-			    r, m, pos_field(m, is->msg, "data_type"), "triton-state",
-			    "The data type used for 'state' and 'initial_state' must match for "
-			    "state input '%s'.",
-			    in);
+		for (size_t i = 0; i < nseen; i++)
+			dup |= !strcmp(seen[i], in);
+		if (dup) {
+			cfg_error(r, m, pos_value(s), "triton-state",
+			          "State input name '%s' specified more than once.", in);
 			continue;
 		}
 		size_t sr = ts_count(s->msg, "dims"), ir = ts_count(is->msg, "dims");
@@ -2088,26 +2103,41 @@ static void check_states(trepo *r, tmodel *m)
 			    in, ir, sr);
 			continue;
 		}
+		const char **ns = realloc(seen, (nseen + 1) * sizeof(*ns));
+		if (!ns) {
+			r->nomem = true;
+			break;
+		}
+		seen = ns;
+		seen[nseen++] = in;
+		uint64_t count = 0;
+		bool first = true;
 		ts_iter_init(&dit, is->msg, "dims");
-		ts_iter sd;
 		ts_iter_init(&sd, s->msg, "dims");
-		bool bad = false;
 		while (!bad && (d = ts_iter_next(&dit))) {
 			const pbtxt_value *sv = ts_iter_next(&sd);
 			if (d->v.i == -1) {
-				cfg_error(r, m, pos_value(d), "triton-state",
-				          "'initial_state' field for state input '%s' contains a "
-				          "variable dimension -1 (every dimension must be fixed)",
-				          in);
+				cfg_error(
+				    r, m, pos_value(d), "triton-state",
+				    "'initial_state' field for state input name '%s' contains "
+				    "variable dimensions.",
+				    in);
 				bad = true;
 			} else if (sv && sv->v.i != -1 && sv->v.i != d->v.i) {
-				cfg_error(r, m, pos_value(d), "triton-state",
-				          "'initial_state' dim for state input '%s' doesn't match "
-				          "'state' "
-				          "dim: %" PRId64 " != %" PRId64,
-				          in, d->v.i, sv->v.i);
+				cfg_error(
+				    r, m, pos_value(d), "triton-state",
+				    "'initial_state' dim for input name '%s' doesn't match 'state' "
+				    "dim description. %" PRId64 " != %" PRId64,
+				    in, d->v.i, sv->v.i);
 				bad = true;
 			}
+			/* GetElementCount, saturating instead of overflowing. */
+			uint64_t dim = (uint64_t)d->v.i;
+			if (first)
+				count = dim;
+			else if (__builtin_mul_overflow(count, dim, &count))
+				count = UINT64_MAX;
+			first = false;
 		}
 		if (bad)
 			continue;
@@ -2118,17 +2148,34 @@ static void check_states(trepo *r, tmodel *m)
 			continue;
 		}
 		const char *file = ts_str(is->msg, "data_file");
-		if (*file && r->layout) {
-			char *rel = str_printf("initial_state/%s", file);
-			if (rel && !child_exists(m->dir, rel, 0))
-				cfg_error(
-				    r, m, pos_field(m, is->msg, "data_file"), "triton-state",
-				    "initial state data file '%s' for state input '%s' is not in "
-				    "%s/initial_state",
-				    file, in, m->dir);
-			free(rel);
+		if (!ts_has(is->msg, "data_file") || !r->layout)
+			continue;
+		char *rel = str_printf("initial_state/%s", file);
+		char *path = rel ? path_join(m->dir, rel) : NULL;
+		struct stat st;
+		if (!path) {
+			r->nomem = true;
+		} else if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+			cfg_error(r, m, pos_field(m, is->msg, "data_file"), "triton-state",
+			          "failed to open text file for read %s: %s", path,
+			          strerror(errno ? errno : ENOENT));
+		} else {
+			int64_t dt = ts_int(is->msg, "data_type");
+			uint64_t size = type_size(dt);
+			uint64_t total;
+			if (__builtin_mul_overflow(count, size ? size : 4, &total))
+				total = UINT64_MAX;
+			if (dt != 13 && total > (uint64_t)st.st_size)
+				cfg_error(r, m, pos_field(m, is->msg, "data_file"), "triton-state",
+				          "initial_state setting expects %" PRIu64
+				          " bytes, but the data provided from %sonly has %" PRIu64
+				          " bytes.",
+				          total, file, (uint64_t)st.st_size);
 		}
+		free(rel);
+		free(path);
 	}
+	free(seen);
 }
 
 /* TRITON_BATCH_STRATEGY_PATH: refused with the sequence batcher (an error

@@ -490,17 +490,27 @@ static void test_load_rules(void)
 	      "model_warmup [ { batch_size: 1 inputs { key: \"INPUT0\" value { "
 	      "data_type: TYPE_FP32 dims: [ 16 ] input_data_file: \"in0\" } } } ]\n");
 	expect_error("m", "triton-warmup", 6,
-	             "warmup data file 'in0' for input 'INPUT0' is not in");
+	             "failed to open text file for read m/warmup/in0: No such file or directory");
 	put("m/warmup/in0", "");
 	expect_valid("m", "warmup data file present");
 #define STATE(s) "name: \"m\"\n" IO_ONNX "sequence_batching { state [ " s " ] }\n"
+#define INIT(n, d, extra)                                                                          \
+	"{ input_name: \"" n "\" data_type: TYPE_FP32 dims: [ " d                                  \
+	" ] initial_state [ { name: \"i\" "                                                        \
+	"data_type: TYPE_FP32 dims: [ " d " ] " extra " } ] }"
 	model(STATE(
 	    "{ input_name: \"a\" data_type: TYPE_FP32 dims: [ 2 ] initial_state [ { data_type: "
 	    "TYPE_FP32 dims: [ 2 ] zero_data: true } ] }"));
 	expect_error("m", "triton-state", 6,
 	             "Field 'name' must be set when using initial_state for state input 'a'.");
-	model(STATE("{ input_name: \"a\" }, { input_name: \"a\" }"));
+	model(STATE(INIT("a", "2", "zero_data: true") ", " INIT("a", "2", "zero_data: true")));
 	expect_error("m", "triton-state", 6, "State input name 'a' specified more than once.");
+	model(STATE(
+	    "{ input_name: \"a\" data_type: TYPE_FP32 dims: [ 2 ] initial_state [ { name: \"i\" "
+	    "data_type: TYPE_INT32 dims: [ 2 ] zero_data: true } ] }"));
+	expect_error("m", "triton-state", 6,
+	             "The data type used for 'initial_state' field of state 'a' does not match the "
+	             "state data type.");
 	model(STATE(
 	    "{ input_name: \"a\" data_type: TYPE_FP32 dims: [ 2 ] initial_state [ { name: \"i\" "
 	    "data_type: TYPE_FP32 dims: [ 2, 1 ] zero_data: true } ] }"));
@@ -508,10 +518,26 @@ static void test_load_rules(void)
 	             "Number of dimensions in 'initial_state' doesn't match the size of 'state' "
 	             "dimensions for state input 'a'. 2 != 1");
 	model(STATE(
-	    "{ input_name: \"a\" data_type: TYPE_FP32 dims: [ 2 ] initial_state [ { name: \"i\" "
-	    "data_type: TYPE_FP32 dims: [ 2 ] } ] }"));
+	    "{ input_name: \"a\" data_type: TYPE_FP32 dims: [ -1 ] initial_state [ { name: \"i\" "
+	    "data_type: TYPE_FP32 dims: [ 3 ] zero_data: true } ] }"));
+	expect_valid("m", "a fixed initial state for a variable state dim");
+	model(STATE(INIT("a", "-1", "zero_data: true")));
+	expect_error(
+	    "m", "triton-state", 6,
+	    "'initial_state' field for state input name 'a' contains variable dimensions.");
+	model(STATE(INIT("a", "2", "")));
 	expect_error("m", "triton-state", 6,
 	             "initial_state setting expects state'a' to have state_data set");
+	model(STATE(INIT("a", "4", "data_file: \"init.bin\"")));
+	expect_error("m", "triton-state", 6,
+	             "failed to open text file for read m/initial_state/init.bin");
+	put("m/initial_state/init.bin", "12345678");
+	expect_error(
+	    "m", "triton-state", 6,
+	    "initial_state setting expects 16 bytes, but the data provided from init.binonly "
+	    "has 8 bytes.");
+	put("m/initial_state/init.bin", "1234567812345678");
+	expect_valid("m", "an initial state file of the right size");
 	model("name: \"m\"\n" IO_ONNX "dynamic_batching { }\nparameters { key: "
 	      "\"TRITON_BATCH_STRATEGY_PATH\" value { string_value: \"../strategy.so\" } }\n");
 	expect_error("m", "triton-batch-strategy", 7,
