@@ -31,6 +31,7 @@
 #include "pbtxt.h"
 #include "strutil.h"
 #include "triton_model.h"
+#include "walk.h"
 #include "triton_schema.h"
 
 #define CONFIG_NAME "config.pbtxt"
@@ -3102,7 +3103,16 @@ static int triton_probe(const char *path)
 
 static int triton_validate(const char *path, mreg_diag_list *diags)
 {
-	return run(path, diags, true, false, NULL);
+	walk_result walk;
+	int rc = run(path, diags, true, false, NULL);
+
+	if (rc)
+		return rc;
+	/* What `mreg create` would refuse to store (escaping symlinks, FIFOs...),
+	 * so that a repository that validates can be registered. */
+	rc = walk_model(&walk, path, diags);
+	walk_result_dispose(&walk);
+	return rc == MREG_ENOTFOUND ? 0 : rc;
 }
 
 int triton_validate_config_only(const char *dir, mreg_diag_list *diags)

@@ -402,6 +402,16 @@ int mreg_model_create(mreg_record **out, mreg_store *s, const mreg_create_option
 			return rc;
 		diags = own;
 	}
+	if (!o->type) {
+		/* Azure's default type is custom_model; say so when another plugin
+		 * recognises the model, since its checks and metadata are skipped. */
+		const mreg_format *seen = NULL;
+		if (mreg_format_detect(&seen, o->path) == 0 && seen != format)
+			mreg_diag_add(diags, MREG_DIAG_NOTE, o->path, 0, 0, "type-hint",
+				      "this looks like a %s; it is registered as custom_model (give -t "
+				      "%s to check it and record its metadata)",
+				      seen->name, seen->name);
+	}
 	if (!o->no_validate) {
 		size_t before = mreg_diag_count_severity(diags, MREG_DIAG_ERROR);
 		if ((rc = mreg_format_validate(format, o->path, diags, NULL)))
