@@ -81,10 +81,10 @@ gc_and_check() {
 	ROUND=0
 
 	# How long one create of new content takes (the median of three, in a
-	# scratch store): the kills land between 0 and that. Each create that
-	# finishes before its kill shortens the span by a tenth, so that a few
-	# kills reach the end of a create (the record write) but the versions to
-	# check after each kill, 200 MiB each, stay few.
+	# scratch store): the kills land between 0 and that. A create that
+	# finishes before its kill, after D ms, brings the span down to 0.9 D,
+	# so that a few kills reach the end of a create (the record write) but
+	# the versions to check after each kill, 200 MiB each, stay few.
 	mkdir scratch
 	"${MREG}" init scratch >/dev/null
 	times=()
@@ -134,7 +134,9 @@ gc_and_check() {
 			cp -a model "ref/$next"
 			VERSIONS+=("$next")
 			completed=$((completed + 1))
-			span=$((span * 9 / 10))
+			# this create took less than $delay ms: aim below that from now on
+			span=$((delay * 9 / 10))
+			((span >= 20)) || span=20
 			log "round $ROUND: the create finished before its kill (${delay} ms); span now ${span} ms"
 		elif [[ "$now" != "${VERSIONS[*]}" ]]; then
 			fail "round $ROUND: versions are '$now', expected '${VERSIONS[*]}' (or one more)"
