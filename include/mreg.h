@@ -7,12 +7,14 @@
 #ifndef MREG_H
 #define MREG_H
 
+#include "mreg/bundle.h"
 #include "mreg/diag.h"
 #include "mreg/error.h"
 #include "mreg/format.h"
 #include "mreg/git.h"
 #include "mreg/record.h"
 #include "mreg/registry.h"
+#include "mreg/sign.h"
 #include "mreg/store.h"
 #include "mreg/version.h"
 

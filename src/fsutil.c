@@ -106,6 +106,12 @@ int fs_rename_noreplace(const char *from, const char *to)
 int fs_write_atomic(const char *path, const void *data, size_t len, const char *tmpdir,
 		    bool noreplace)
 {
+	return fs_write_atomic_mode(path, data, len, tmpdir, noreplace, 0644);
+}
+
+int fs_write_atomic_mode(const char *path, const void *data, size_t len, const char *tmpdir,
+			 bool noreplace, mode_t mode)
+{
 	char *tmp = NULL, *dir = NULL;
 	const char *p = data;
 	int fd = -1, rc;
@@ -124,7 +130,7 @@ int fs_write_atomic(const char *path, const void *data, size_t len, const char *
 		p += n;
 		len -= (size_t)n;
 	}
-	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
 		rc = mreg_seterr_errno("%s: fsync", tmp);
 		goto done;
 	}

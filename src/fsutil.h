@@ -26,6 +26,10 @@ int fs_tmpfile(char **path_out, int *fd_out, const char *dir, const char *prefix
 int fs_write_atomic(const char *path, const void *data, size_t len, const char *tmpdir,
 		    bool noreplace);
 
+/* The same with the file's permission bits (fs_write_atomic() uses 0644). */
+int fs_write_atomic_mode(const char *path, const void *data, size_t len, const char *tmpdir,
+			 bool noreplace, mode_t mode);
+
 /* Move @from to @to, failing with MREG_EEXISTS when @to exists. */
 int fs_rename_noreplace(const char *from, const char *to);
 

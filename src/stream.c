@@ -123,8 +123,8 @@ static void start_writeback(int fd, uint64_t off, size_t len)
 #endif
 }
 
-static int copy_simple(int in_fd, const char *in_name, int out_fd, const char *out_name,
-		       hash_ctx *h, uint64_t *size, stream_progress *progress)
+static int copy_simple(stream_reader rd, void *rctx, stream_writer wr, void *wctx, hash_ctx *h,
+		       uint64_t *size, stream_progress *progress)
 {
 	uint8_t *buf = NULL;
 	uint64_t total = 0, last = 0;
@@ -133,18 +133,16 @@ static int copy_simple(int in_fd, const char *in_name, int out_fd, const char *o
 	if (posix_memalign((void **)&buf, ALIGN, CHUNK) != 0)
 		return mreg_seterr_nomem();
 	for (;;) {
-		ssize_t n = read_full(in_fd, buf, CHUNK);
+		ssize_t n = rd(rctx, buf, CHUNK);
 		if (n < 0) {
-			rc = mreg_seterr_errno("%s: read", in_name);
+			rc = (int)n;
 			goto done;
 		}
 		if (n == 0)
 			break;
 		hash_update(h, buf, (size_t)n);
-		if (out_fd >= 0 && write_full(out_fd, buf, (size_t)n) < 0) {
-			rc = mreg_seterr_errno("%s: write", out_name);
+		if (wr && (rc = wr(wctx, buf, (size_t)n)))
 			goto done;
-		}
 		total += (uint64_t)n;
 		report(progress, total, &last);
 	}
@@ -154,7 +152,7 @@ done:
 	return rc;
 }
 
-static int copy_pipelined(int in_fd, const char *in_name, int out_fd, const char *out_name,
+static int copy_pipelined(stream_reader rd, void *rctx, stream_writer wr, void *wctx,
 			  hash_ctx *h, uint64_t *size, stream_progress *progress)
 {
 	pipeline p = {.hash = h, .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
@@ -186,9 +184,9 @@ static int copy_pipelined(int in_fd, const char *in_name, int out_fd, const char
 			pthread_cond_wait(&p.cv, &p.mu);
 		pthread_mutex_unlock(&p.mu);
 
-		n = read_full(in_fd, buf, CHUNK);
+		n = rd(rctx, buf, CHUNK);
 		if (n < 0) {
-			rc = mreg_seterr_errno("%s: read", in_name);
+			rc = (int)n;
 			break;
 		}
 		if (n == 0)
@@ -200,13 +198,8 @@ static int copy_pipelined(int in_fd, const char *in_name, int out_fd, const char
 		pthread_cond_broadcast(&p.cv);
 		pthread_mutex_unlock(&p.mu);
 
-		if (out_fd >= 0) {
-			if (write_full(out_fd, buf, (size_t)n) < 0) {
-				rc = mreg_seterr_errno("%s: write", out_name);
-				break;
-			}
-			start_writeback(out_fd, total, (size_t)n);
-		}
+		if (wr && (rc = wr(wctx, buf, (size_t)n)))
+			break;
 		total += (uint64_t)n;
 		report(progress, total, &last);
 	}
@@ -227,20 +220,19 @@ done:
 	return rc;
 }
 
-int stream_copy(int in_fd, const char *in_name, int out_fd, const char *out_name,
+int stream_pump(stream_reader rd, void *rctx, stream_writer wr, void *wctx, uint64_t size_hint,
 		uint8_t digest[SHA256_LEN], uint64_t *size, stream_progress *progress)
 {
 	hash_ctx *h = hash_new();
-	struct stat st;
 	int rc;
 
+	*size = 0;
 	if (!h)
 		return mreg_seterr_nomem();
-	posix_fadvise(in_fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	if (fstat(in_fd, &st) == 0 && (uint64_t)st.st_size >= PIPELINE_MIN)
-		rc = copy_pipelined(in_fd, in_name, out_fd, out_name, h, size, progress);
+	if (size_hint >= PIPELINE_MIN)
+		rc = copy_pipelined(rd, rctx, wr, wctx, h, size, progress);
 	else
-		rc = copy_simple(in_fd, in_name, out_fd, out_name, h, size, progress);
+		rc = copy_simple(rd, rctx, wr, wctx, h, size, progress);
 	if (rc == 0) {
 		hash_final(h, digest);
 		if (progress && progress->fn)
@@ -248,4 +240,42 @@ int stream_copy(int in_fd, const char *in_name, int out_fd, const char *out_name
 	}
 	hash_free(h);
 	return rc;
+}
+
+ssize_t stream_fd_reader(void *ctx, uint8_t *buf, size_t cap)
+{
+	stream_fd *in = ctx;
+	ssize_t n = read_full(in->fd, buf, cap);
+
+	if (n < 0)
+		return mreg_seterr_errno("%s: read", in->name);
+	in->off += (uint64_t)n;
+	return n;
+}
+
+int stream_fd_writer(void *ctx, const uint8_t *buf, size_t len)
+{
+	stream_fd *out = ctx;
+
+	if (write_full(out->fd, buf, len) < 0)
+		return mreg_seterr_errno("%s: write", out->name);
+	if (len >= CHUNK / 2)
+		start_writeback(out->fd, out->off, len);
+	out->off += len;
+	return 0;
+}
+
+int stream_copy(int in_fd, const char *in_name, int out_fd, const char *out_name,
+		uint8_t digest[SHA256_LEN], uint64_t *size, stream_progress *progress)
+{
+	stream_fd in = {in_fd, in_name, 0};
+	stream_fd out = {out_fd, out_name, 0};
+	struct stat st;
+	uint64_t hint = 0;
+
+	posix_fadvise(in_fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	if (fstat(in_fd, &st) == 0 && S_ISREG(st.st_mode))
+		hint = (uint64_t)st.st_size;
+	return stream_pump(stream_fd_reader, &in, out_fd >= 0 ? stream_fd_writer : NULL, &out, hint,
+			   digest, size, progress);
 }

@@ -8,6 +8,7 @@
 #define MREG_STREAM_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "hash.h"
 #include "mreg/registry.h"
@@ -28,5 +29,28 @@ typedef struct {
  */
 int stream_copy(int in_fd, const char *in_name, int out_fd, const char *out_name,
 		uint8_t digest[SHA256_LEN], uint64_t *size, stream_progress *progress);
+
+/*
+ * The general form: a source and an optional sink. A reader fills @buf with up
+ * to @cap bytes and returns how many (0 at the end), or a negative MREG_E* code
+ * with the message set. A writer takes @len bytes and returns 0 or a negative
+ * code. @size_hint (the expected size, 0 when unknown) decides whether hashing
+ * runs on a second thread. Readers and writers run on the calling thread.
+ */
+typedef ssize_t (*stream_reader)(void *ctx, uint8_t *buf, size_t cap);
+typedef int (*stream_writer)(void *ctx, const uint8_t *buf, size_t len);
+
+int stream_pump(stream_reader rd, void *rctx, stream_writer wr, void *wctx, uint64_t size_hint,
+		uint8_t digest[SHA256_LEN], uint64_t *size, stream_progress *progress);
+
+/* Reading and writing a file descriptor (@ctx is a stream_fd; @name for messages). */
+typedef struct {
+	int fd;
+	const char *name;
+	uint64_t off;
+} stream_fd;
+
+ssize_t stream_fd_reader(void *ctx, uint8_t *buf, size_t cap);
+int stream_fd_writer(void *ctx, const uint8_t *buf, size_t len);
 
 #endif

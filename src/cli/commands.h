@@ -17,5 +17,10 @@ extern const cli_command cmd_validate;
 extern const cli_command cmd_fsck;
 extern const cli_command cmd_gc;
 extern const cli_command cmd_log;
+extern const cli_command cmd_package;
+extern const cli_command cmd_import;
+extern const cli_command cmd_unpack;
+extern const cli_command cmd_verify;
+extern const cli_command cmd_keygen;
 
 #endif

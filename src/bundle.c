@@ -1,0 +1,639 @@
+/*
+ * What the commands do with a bundle once the reader (bundle_read.c) has
+ * checked it: verify its signatures, import it into a store, or unpack it
+ * into a folder with an Azure ML model.yml.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bundle_priv.h"
+#include "error_priv.h"
+#include "fsutil.h"
+#include "hash.h"
+#include "record_priv.h"
+#include "store_priv.h"
+#include "strutil.h"
+#include "yamlutil.h"
+
+#define SIDECAR_MAX 16384
+
+const char *mreg_compression_name(mreg_compression c)
+{
+	switch (c) {
+	case MREG_COMPRESS_GZIP: return "gzip";
+	case MREG_COMPRESS_ZSTD: return "zstd";
+	case MREG_COMPRESS_NONE: return "none";
+	default: return "auto";
+	}
+}
+
+int mreg_compression_parse(mreg_compression *out, const char *name)
+{
+	if (!strcmp(name, "none"))
+		*out = MREG_COMPRESS_NONE;
+	else if (!strcmp(name, "gzip") || !strcmp(name, "gz"))
+		*out = MREG_COMPRESS_GZIP;
+	else if (!strcmp(name, "zstd") || !strcmp(name, "zst"))
+		*out = MREG_COMPRESS_ZSTD;
+	else
+		return mreg_seterr(MREG_EINVALID, "compression '%s': none, gzip or zstd expected", name);
+	return 0;
+}
+
+/* ---- signatures ---- */
+
+typedef struct {
+	const char *file;
+	char *path;           /* FILE.minisig */
+	bool present;
+	sign_minisig sig;     /* parsed when present */
+} sidecar;
+
+static int sidecar_open(sidecar *s, const char *file)
+{
+	char *text = NULL;
+	struct stat st;
+	int fd = -1, rc = 0;
+	ssize_t n;
+
+	memset(s, 0, sizeof(*s));
+	s->file = file;
+	s->path = str_printf("%s%s", file, BUNDLE_SIDECAR_SUFFIX);
+	if (!s->path)
+		return mreg_seterr_nomem();
+	fd = open(s->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : mreg_seterr_errno("%s", s->path);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > SIDECAR_MAX) {
+		rc = mreg_seterr(MREG_EINVALID, "%s: not a minisign signature file", s->path);
+		goto done;
+	}
+	text = malloc((size_t)st.st_size + 1);
+	if (!text) {
+		rc = mreg_seterr_nomem();
+		goto done;
+	}
+	n = read(fd, text, (size_t)st.st_size);
+	if (n < 0) {
+		rc = mreg_seterr_errno("%s: read", s->path);
+		goto done;
+	}
+	if ((rc = sign_minisig_parse(&s->sig, text, (size_t)n, s->path)))
+		goto done;
+	s->present = true;
+done:
+	free(text);
+	close(fd);
+	return rc;
+}
+
+static void sidecar_dispose(sidecar *s)
+{
+	sign_minisig_dispose(&s->sig);
+	free(s->path);
+}
+
+/* The manifest's signature inside the bundle, checked with @pk. */
+static int check_inner(const bundle_contents *c, const mreg_public_key *pk, const char *file)
+{
+	sign_minisig sig;
+	char *where = str_printf("%s: %s", file, BUNDLE_MANIFEST_SIG);
+	int rc;
+
+	if (!where)
+		return mreg_seterr_nomem();
+	rc = sign_minisig_parse(&sig, c->signature, c->signature_len, where);
+	if (rc == 0 && pk)
+		rc = sign_minisig_verify(pk, &sig, NULL, (const uint8_t *)c->manifest_data,
+					 c->manifest_len, where);
+	sign_minisig_dispose(&sig);
+	free(where);
+	return rc;
+}
+
+static int check_signatures(mreg_bundle_info *info, const bundle_contents *c, sidecar *sc,
+			    const mreg_public_key *pk)
+{
+	int rc;
+
+	if (c->signature) {
+		sign_minisig sig;
+		info->manifest_signed = 1;
+		if (sign_minisig_parse(&sig, c->signature, c->signature_len, BUNDLE_MANIFEST_SIG) == 0) {
+			memcpy(info->key_id, sig.key_id, MREG_KEY_ID_STRLEN);
+			sign_minisig_dispose(&sig);
+		}
+		if ((rc = check_inner(c, pk, sc->file)))
+			return rc;
+	}
+	if (sc->present) {
+		info->sidecar = 1;
+		memcpy(info->sidecar_key_id, sc->sig.key_id, MREG_KEY_ID_STRLEN);
+		if (pk) {
+			if (sign_minisig_prehashed(&sc->sig) && c->prehashed)
+				rc = sign_minisig_verify(pk, &sc->sig, c->file_prehash, NULL, 0, sc->path);
+			else
+				rc = mreg_verify_file(pk, sc->file, sc->path, NULL);
+			if (rc)
+				return rc;
+		}
+	}
+	if (!pk)
+		return 0;
+	if (!c->signature && !sc->present)
+		return mreg_seterr(MREG_ECORRUPT,
+				   "%s: not signed (no %s inside, no %s beside it): refused with a "
+				   "public key",
+				   sc->file, BUNDLE_MANIFEST_SIG, sc->path);
+	info->signature_verified = 1;
+	return 0;
+}
+
+static void fill_info(mreg_bundle_info *info, const bundle_contents *c)
+{
+	memcpy(info->manifest_digest, c->manifest_digest, MREG_DIGEST_STRLEN);
+	info->bundle_size = c->file_size;
+	info->compression = c->compression;
+	info->file_count = c->record->file_count;
+	info->total_size = c->record->total_size;
+}
+
+static int check_read_options(const mreg_bundle_read_options *o)
+{
+	int rc;
+
+	if (!o || o->version != MREG_BUNDLE_READ_OPTIONS_VERSION)
+		return mreg_seterr(MREG_EINVALID, "bundle read options: unknown version");
+	if ((o->name && (rc = mreg_name_check(o->name))) ||
+	    (o->model_version && (rc = mreg_version_check(o->model_version))))
+		return rc;
+	return 0;
+}
+
+/* Give the record the name and version asked for. */
+static int rename_record(mreg_record *r, const mreg_bundle_read_options *o)
+{
+	if (o->name) {
+		free(r->name);
+		if (!(r->name = strdup(o->name)))
+			return mreg_seterr_nomem();
+	}
+	if (o->model_version) {
+		free(r->version);
+		if (!(r->version = strdup(o->model_version)))
+			return mreg_seterr_nomem();
+	}
+	r->archived = 0;
+	if (!r->created_at && !(r->created_at = record_now()))
+		return mreg_seterr_nomem();
+	return 0;
+}
+
+/* Early checks while the layers are still to come: a bad signature ends it now. */
+typedef struct {
+	const mreg_bundle_read_options *opts;
+	const char *file;
+	mreg_store *store; /* import only */
+} early_ctx;
+
+static int existing_conflict(mreg_store *store, const char *name, const char *version,
+			     const char *digest, mreg_record **existing);
+
+static int on_metadata(void *ctx, const bundle_contents *c)
+{
+	early_ctx *ec = ctx;
+	int rc;
+
+	if (ec->opts->pubkey && c->signature && (rc = check_inner(c, ec->opts->pubkey, ec->file)))
+		return rc;
+	if (ec->store) {
+		const char *name = ec->opts->name ? ec->opts->name : c->record->name;
+		const char *version = ec->opts->model_version ? ec->opts->model_version
+							      : c->record->version;
+		mreg_record *existing = NULL;
+		rc = existing_conflict(ec->store, name, version, c->record->digest, &existing);
+		mreg_record_free(existing);
+		return rc;
+	}
+	return 0;
+}
+
+/* Read @file with staging in @stage (or none), then check the signatures. */
+static int read_checked(bundle_contents *c, mreg_bundle_info *info, const char *file,
+			const char *stage, const mreg_bundle_read_options *o, mreg_store *store)
+{
+	early_ctx ec = {o, file, store};
+	bundle_read_opts ro = {
+		.stage = stage,
+		.progress = o->progress,
+		.progress_ctx = o->progress_ctx,
+		.on_metadata = on_metadata,
+		.ctx = &ec,
+	};
+	sidecar sc;
+	int rc;
+
+	if ((rc = sidecar_open(&sc, file)))
+		return rc;
+	/* The file's own hash, for FILE.minisig, is taken in the same pass. */
+	ro.prehash_file = o->pubkey && sc.present && sign_minisig_prehashed(&sc.sig);
+	rc = bundle_read_file(c, file, &ro);
+	if (rc == 0)
+		rc = check_signatures(info, c, &sc, o->pubkey);
+	if (rc == 0)
+		fill_info(info, c);
+	else
+		bundle_contents_dispose(c);
+	sidecar_dispose(&sc);
+	return rc;
+}
+
+int mreg_bundle_verify(mreg_bundle_info *info, mreg_record **out, const char *file,
+		       const mreg_bundle_read_options *o)
+{
+	mreg_bundle_info own;
+	bundle_contents c;
+	int rc;
+
+	if (!info)
+		info = &own;
+	memset(info, 0, sizeof(*info));
+	if (out)
+		*out = NULL;
+	if ((rc = check_read_options(o)))
+		return rc;
+	rc = read_checked(&c, info, file, NULL, o, NULL);
+	if (rc)
+		return rc;
+	if (out) {
+		*out = c.record;
+		c.record = NULL;
+	}
+	bundle_contents_dispose(&c);
+	return 0;
+}
+
+/* ---- import ---- */
+
+/*
+ * The store's record of name:version, when there is one: the same content is
+ * fine (*existing set), other content is MREG_EEXISTS.
+ */
+static int existing_conflict(mreg_store *store, const char *name, const char *version,
+			     const char *digest, mreg_record **existing)
+{
+	char *path = store_record_path(store, name, version);
+	int rc;
+
+	*existing = NULL;
+	if (!path)
+		return mreg_seterr_nomem();
+	rc = record_read_file(existing, path);
+	free(path);
+	if (rc == MREG_ENOTFOUND) {
+		mreg_error_clear();
+		return 0;
+	}
+	if (rc)
+		return rc;
+	if (strcmp((*existing)->digest, digest)) {
+		rc = mreg_seterr(MREG_EEXISTS,
+				 "model %s version %s already exists with other content (%s, the "
+				 "bundle holds %s): import it under another version with -v",
+				 name, version, (*existing)->digest, digest);
+		mreg_record_free(*existing);
+		*existing = NULL;
+	}
+	return rc;
+}
+
+/* Move the staged blobs into blobs/ (those the store has already stay as they are). */
+static int land_blobs(mreg_store *store, const mreg_record *r, const char *stage)
+{
+	for (size_t i = 0; i < r->file_count; i++) {
+		const char *hex = r->files[i].digest + 7;
+		char *from = path_join(stage, hex), *to = path_join(store->blobs, hex);
+		int rc = 0;
+
+		if (!from || !to)
+			rc = mreg_seterr_nomem();
+		else if (fs_exists(from) && !fs_exists(to) && rename(from, to) < 0)
+			rc = mreg_seterr_errno("%s: rename", to);
+		free(from);
+		free(to);
+		if (rc)
+			return rc;
+	}
+	return fs_fsync_dir(store->blobs);
+}
+
+int mreg_bundle_import(mreg_bundle_info *info, mreg_record **out, mreg_store *store,
+		       const char *file, const mreg_bundle_read_options *o)
+{
+	mreg_bundle_info own;
+	bundle_contents c = {0};
+	mreg_record *existing = NULL;
+	char *stage = NULL;
+	bool ingesting = false, locked = false;
+	int rc;
+
+	if (!info)
+		info = &own;
+	memset(info, 0, sizeof(*info));
+	if (out)
+		*out = NULL;
+	if ((rc = check_read_options(o)))
+		return rc;
+	/* Shared ingest lock: gc waits, so it never takes our staged blobs. */
+	if ((rc = store_ingest_lock(store, false)))
+		return rc;
+	ingesting = true;
+	stage = str_printf("%s/import-XXXXXX", store->tmp);
+	if (!stage || !mkdtemp(stage)) {
+		rc = stage ? mreg_seterr_errno("%s: cannot create a staging folder", store->tmp)
+			   : mreg_seterr_nomem();
+		free(stage);
+		stage = NULL;
+		goto done;
+	}
+	if ((rc = read_checked(&c, info, file, stage, o, store)) || (rc = rename_record(c.record, o)))
+		goto done;
+	if ((rc = existing_conflict(store, c.record->name, c.record->version, c.record->digest,
+				    &existing)))
+		goto done;
+	if (existing) {
+		info->unchanged = 1;
+		goto success;
+	}
+	if ((rc = land_blobs(store, c.record, stage)))
+		goto done;
+	if ((rc = store_lock(store)))
+		goto done;
+	locked = true;
+	rc = store_record_write(store, c.record, true);
+	if (rc == MREG_EEXISTS) {
+		/* Someone imported it meanwhile: fine if it is the same content. */
+		if ((rc = existing_conflict(store, c.record->name, c.record->version,
+					    c.record->digest, &existing)))
+			goto done;
+		info->unchanged = 1;
+	} else if (rc) {
+		goto done;
+	}
+success:
+	if (out) {
+		if (existing) {
+			*out = existing;
+			existing = NULL;
+		} else {
+			*out = c.record;
+			c.record = NULL;
+		}
+	}
+done:
+	if (locked)
+		store_unlock(store);
+	if (stage) {
+		fs_remove_tree(stage);
+		free(stage);
+	}
+	if (ingesting)
+		store_ingest_unlock(store);
+	mreg_record_free(existing);
+	bundle_contents_dispose(&c);
+	return rc;
+}
+
+/* ---- unpack ---- */
+
+#define AZURE_MODEL_SCHEMA "https://azuremlschemas.azureedge.net/latest/model.schema.json"
+
+static int write_model_yml(const mreg_record *r, const char *path, const char *tmpdir)
+{
+	yu_writer w;
+	char *text;
+	size_t len = 0;
+	int rc;
+
+	yu_writer_init(&w);
+	yu_map_start(&w);
+	yu_kv(&w, "$schema", AZURE_MODEL_SCHEMA);
+	yu_kv(&w, "name", r->name);
+	yu_kv(&w, "version", r->version);
+	yu_kv(&w, "type", r->type);
+	yu_kv(&w, "path", "model");
+	if (r->description)
+		yu_kv(&w, "description", r->description);
+	if (r->stage)
+		yu_kv(&w, "stage", r->stage);
+	if (r->tag_count) {
+		yu_str(&w, "tags");
+		yu_map_start(&w);
+		for (size_t i = 0; i < r->tag_count; i++)
+			yu_kv(&w, r->tags[i].key, r->tags[i].value);
+		yu_map_end(&w);
+	}
+	if (r->property_count) {
+		yu_str(&w, "properties");
+		yu_map_start(&w);
+		for (size_t i = 0; i < r->property_count; i++)
+			yu_kv(&w, r->properties[i].key, r->properties[i].value);
+		yu_map_end(&w);
+	}
+	yu_map_end(&w);
+	text = yu_writer_finish(&w, &len);
+	yu_writer_dispose(&w);
+	if (!text)
+		return mreg_seterr(MREG_EIO, "%s: cannot write the model YAML", path);
+	rc = fs_write_atomic(path, text, len, tmpdir, true);
+	free(text);
+	return rc;
+}
+
+/* Copy a file already written (a second path with the same content). */
+static int copy_file(const char *from, const char *to, const mreg_file *f)
+{
+	int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, rc;
+	uint8_t raw[SHA256_LEN];
+	char got[MREG_DIGEST_STRLEN];
+	uint64_t size = 0;
+
+	if (in < 0)
+		return mreg_seterr_errno("%s", from);
+	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (out < 0) {
+		rc = mreg_seterr_errno("%s", to);
+		goto done;
+	}
+	if ((rc = stream_copy(in, from, out, to, raw, &size, NULL)))
+		goto done;
+	digest_format(got, raw);
+	if (size != f->size || strcmp(got, f->digest))
+		rc = mreg_seterr(MREG_EIO, "%s: the copy does not match %s", to, f->digest);
+done:
+	close(in);
+	if (out >= 0)
+		close(out);
+	return rc;
+}
+
+/* Lay the model's files out under @root from the staged blobs in @blobs. */
+static int build_tree(const mreg_record *r, const char *blobs, const char *root)
+{
+	char **first = calloc(r->file_count + 1, sizeof(*first));
+	int rc = 0;
+
+	if (!first)
+		return mreg_seterr_nomem();
+	if ((rc = fs_mkdir_p(root, 0755)))
+		goto done;
+	for (size_t i = 0; i < r->file_count && rc == 0; i++) {
+		const mreg_file *f = &r->files[i];
+		char *dest = path_join(root, f->path), *parent = dest ? fs_dirname(dest) : NULL;
+		char *blob = path_join(blobs, f->digest + 7);
+		const char *earlier = NULL;
+
+		for (size_t k = 0; k < i && !earlier; k++)
+			if (first[k] && !strcmp(r->files[k].digest, f->digest))
+				earlier = first[k];
+		if (!dest || !parent || !blob)
+			rc = mreg_seterr_nomem();
+		else if (!(rc = fs_mkdir_p(parent, 0755))) {
+			if (earlier)
+				rc = copy_file(earlier, dest, f);
+			else if (rename(blob, dest) < 0)
+				rc = mreg_seterr_errno("%s: rename", dest);
+			if (rc == 0 && chmod(dest, f->mode) < 0)
+				rc = mreg_seterr_errno("%s: chmod", dest);
+		}
+		if (rc == 0 && !earlier) {
+			first[i] = dest;
+			dest = NULL;
+		}
+		free(dest);
+		free(parent);
+		free(blob);
+	}
+done:
+	for (size_t i = 0; i < r->file_count; i++)
+		free(first[i]);
+	free(first);
+	return rc;
+}
+
+static int dir_state(const char *dir, bool *exists)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *e;
+	int rc = 0;
+
+	*exists = false;
+	if (lstat(dir, &st) < 0)
+		return errno == ENOENT ? 0 : mreg_seterr_errno("%s", dir);
+	if (!S_ISDIR(st.st_mode))
+		return mreg_seterr(MREG_EEXISTS, "%s: exists and is not a folder", dir);
+	*exists = true;
+	if (!(d = opendir(dir)))
+		return mreg_seterr_errno("%s", dir);
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			rc = mreg_seterr(MREG_EEXISTS,
+					 "%s: the folder is not empty (unpack never overwrites)", dir);
+			break;
+		}
+	closedir(d);
+	return rc;
+}
+
+int mreg_bundle_unpack(mreg_bundle_info *info, mreg_record **out, const char *file,
+		       const char *dir, const mreg_bundle_read_options *o)
+{
+	mreg_bundle_info own;
+	bundle_contents c = {0};
+	char *abs = NULL, *parent = NULL, *stage = NULL, *blobs = NULL, *tree = NULL;
+	char *model = NULL, *yml = NULL, *to_model = NULL, *to_yml = NULL;
+	bool exists;
+	int rc;
+
+	if (!info)
+		info = &own;
+	memset(info, 0, sizeof(*info));
+	if (out)
+		*out = NULL;
+	if ((rc = check_read_options(o)))
+		return rc;
+	abs = fs_absolute(dir);
+	parent = abs ? fs_dirname(abs) : NULL;
+	if (!abs || !parent) {
+		rc = mreg_seterr_nomem();
+		goto done;
+	}
+	if ((rc = dir_state(abs, &exists)) || (rc = fs_mkdir_p(parent, 0755)))
+		goto done;
+	/* Staged beside the target, so the final moves are renames on one file system. */
+	stage = str_printf("%s.mreg-unpack-XXXXXX", abs);
+	if (!stage || !mkdtemp(stage)) {
+		rc = stage ? mreg_seterr_errno("%s: cannot create a staging folder", parent)
+			   : mreg_seterr_nomem();
+		free(stage);
+		stage = NULL;
+		goto done;
+	}
+	blobs = path_join(stage, "blobs");
+	tree = path_join(stage, "out");
+	model = tree ? path_join(tree, "model") : NULL;
+	yml = tree ? path_join(tree, "model.yml") : NULL;
+	if (!blobs || !tree || !model || !yml) {
+		rc = mreg_seterr_nomem();
+		goto done;
+	}
+	if (mkdir(blobs, 0700) < 0) {
+		rc = mreg_seterr_errno("%s", blobs);
+		goto done;
+	}
+	if ((rc = read_checked(&c, info, file, blobs, o, NULL)) || (rc = rename_record(c.record, o)))
+		goto done;
+	if ((rc = build_tree(c.record, blobs, model)) || (rc = write_model_yml(c.record, yml, stage)))
+		goto done;
+	if (!exists) {
+		mode_t mask = umask(0);
+		umask(mask);
+		chmod(tree, 0777 & ~mask);
+		rc = fs_rename_noreplace(tree, abs);
+	} else {
+		to_model = path_join(abs, "model");
+		to_yml = path_join(abs, "model.yml");
+		if (!to_model || !to_yml)
+			rc = mreg_seterr_nomem();
+		else if (!(rc = fs_rename_noreplace(model, to_model)) &&
+			 (rc = fs_rename_noreplace(yml, to_yml)))
+			fs_remove_tree(to_model);
+	}
+	if (rc)
+		goto done;
+	if (out) {
+		*out = c.record;
+		c.record = NULL;
+	}
+done:
+	if (stage) {
+		fs_remove_tree(stage);
+		free(stage);
+	}
+	bundle_contents_dispose(&c);
+	free(abs);
+	free(parent);
+	free(blobs);
+	free(tree);
+	free(model);
+	free(yml);
+	free(to_model);
+	free(to_yml);
+	return rc;
+}

@@ -1,0 +1,420 @@
+/*
+ * Writing a bundle: the record's files as an OCI image layout in one tar,
+ * streamed from the store and re-hashed on the way, with nothing in the
+ * archive that depends on the machine, the time or the user.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "bundle_priv.h"
+#include "error_priv.h"
+#include "fsutil.h"
+#include "hash.h"
+#include "store_priv.h"
+#include "strutil.h"
+
+/* Output: write() + the running BLAKE2b of the file when signing. */
+typedef struct {
+	int fd;
+	const char *name;
+	uint64_t written;
+	sign_prehash *prehash;
+	int err; /* errno of a failed write */
+} out_file;
+
+static la_ssize_t write_cb(struct archive *a, void *ctx, const void *buf, size_t len)
+{
+	out_file *o = ctx;
+	const char *p = buf;
+	size_t left = len;
+
+	(void)a;
+	while (left > 0) {
+		ssize_t n = write(o->fd, p, left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			o->err = errno;
+			return -1;
+		}
+		p += n;
+		left -= (size_t)n;
+	}
+	if (o->prehash)
+		sign_prehash_update(o->prehash, buf, len);
+	o->written += len;
+	return (la_ssize_t)len;
+}
+
+static int archive_fail(struct archive *a, const out_file *o, const char *what)
+{
+	if (o->err) {
+		errno = o->err;
+		return mreg_seterr_errno("%s: write", o->name);
+	}
+	return mreg_seterr(MREG_EIO, "%s: %s: %s", o->name, what,
+			   archive_error_string(a) ? archive_error_string(a) : "libarchive error");
+}
+
+/* Every entry the same way: no time, no owner, normalised modes. */
+static int put_header(struct archive *a, struct archive_entry *e, const out_file *o,
+		      const char *path, bool dir, uint64_t size)
+{
+	archive_entry_clear(e);
+	archive_entry_set_pathname(e, path);
+	archive_entry_set_filetype(e, dir ? AE_IFDIR : AE_IFREG);
+	archive_entry_set_perm(e, dir ? 0755 : 0644);
+	archive_entry_set_size(e, dir ? 0 : (la_int64_t)size);
+	archive_entry_set_mtime(e, 0, 0);
+	archive_entry_set_uid(e, 0);
+	archive_entry_set_gid(e, 0);
+	if (archive_write_header(a, e) != ARCHIVE_OK)
+		return archive_fail(a, o, path);
+	return 0;
+}
+
+static int put_data(struct archive *a, const out_file *o, const char *path, const void *data,
+		    size_t len)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		la_ssize_t n = archive_write_data(a, p, len);
+		if (n <= 0)
+			return archive_fail(a, o, path);
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int put_file(struct archive *a, struct archive_entry *e, const out_file *o,
+		    const char *path, const void *data, size_t len)
+{
+	int rc = put_header(a, e, o, path, false, len);
+
+	return rc ? rc : put_data(a, o, path, data, len);
+}
+
+typedef struct {
+	struct archive *a;
+	const out_file *o;
+	const char *path;
+} archive_sink;
+
+static int sink_write(void *ctx, const uint8_t *buf, size_t len)
+{
+	archive_sink *s = ctx;
+
+	return put_data(s->a, s->o, s->path, buf, len);
+}
+
+/* Stream one blob from the store into the archive, re-hashing it. */
+static int put_blob(struct archive *a, struct archive_entry *e, const out_file *o,
+		    const mreg_store *store, const mreg_file *f, stream_progress *progress)
+{
+	char path[sizeof("blobs/sha256/") + SHA256_HEXLEN], got[MREG_DIGEST_STRLEN];
+	uint8_t raw[SHA256_LEN];
+	uint64_t size = 0;
+	stream_fd in = {-1, f->digest, 0};
+	archive_sink sink = {a, o, path};
+	int rc;
+
+	snprintf(path, sizeof(path), "blobs/sha256/%s", f->digest + 7);
+	if ((rc = store_blob_open(store, f->digest, &in.fd)))
+		return mreg_error_prefix(MREG_ECORRUPT, "%s", f->path);
+	posix_fadvise(in.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	if ((rc = put_header(a, e, o, path, false, f->size)))
+		goto done;
+	rc = stream_pump(stream_fd_reader, &in, sink_write, &sink, f->size, raw, &size, progress);
+	if (rc)
+		goto done;
+	digest_format(got, raw);
+	/* The tar header promised f->size bytes: a blob that changed cannot go out. */
+	if (size != f->size || strcmp(got, f->digest))
+		rc = mreg_seterr(MREG_ECORRUPT,
+				 "%s: blob %s does not match its digest (read %s, %llu bytes; store "
+				 "corrupt? run mreg fsck)",
+				 f->path, f->digest, got, (unsigned long long)size);
+done:
+	close(in.fd);
+	return rc;
+}
+
+typedef struct {
+	const char *digest;
+	size_t index;
+} digest_ref;
+
+static int cmp_digest_ref(const void *a, const void *b)
+{
+	const digest_ref *x = a, *y = b;
+	int c = strcmp(x->digest, y->digest);
+
+	return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* first[i]: file i is the first in path order with its content (one blob per digest). */
+static bool *first_of_digest(const mreg_record *r)
+{
+	digest_ref *refs = calloc(r->file_count + 1, sizeof(*refs));
+	bool *first = calloc(r->file_count + 1, sizeof(*first));
+
+	if (!refs || !first) {
+		free(refs);
+		free(first);
+		return NULL;
+	}
+	for (size_t i = 0; i < r->file_count; i++)
+		refs[i] = (digest_ref){r->files[i].digest, i};
+	qsort(refs, r->file_count, sizeof(*refs), cmp_digest_ref);
+	for (size_t i = 0; i < r->file_count; i++)
+		if (i == 0 || strcmp(refs[i].digest, refs[i - 1].digest))
+			first[refs[i].index] = true;
+	free(refs);
+	return first;
+}
+
+static mreg_compression compression_for(const char *file)
+{
+	size_t n = strlen(file);
+	static const struct {
+		const char *suffix;
+		mreg_compression c;
+	} map[] = {{".zst", MREG_COMPRESS_ZSTD}, {".tzst", MREG_COMPRESS_ZSTD},
+		   {".gz", MREG_COMPRESS_GZIP}, {".tgz", MREG_COMPRESS_GZIP}};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(*map); i++) {
+		size_t k = strlen(map[i].suffix);
+		if (n > k && !strcmp(file + n - k, map[i].suffix))
+			return map[i].c;
+	}
+	return MREG_COMPRESS_NONE;
+}
+
+static int setup_archive(struct archive *a, mreg_compression c)
+{
+	int r = ARCHIVE_OK;
+
+	/* pax "restricted": plain ustar headers, a pax header only when ustar cannot
+	 * say it (files of 8 GiB and more); nothing per-run such as atime or pids. */
+	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK)
+		return mreg_seterr(MREG_EUNSUPPORTED, "libarchive: %s", archive_error_string(a));
+	if (c == MREG_COMPRESS_GZIP) {
+		r = archive_write_add_filter_gzip(a);
+		/* No time stamp in the gzip header: the same input gives the same bytes. */
+		if (r == ARCHIVE_OK)
+			r = archive_write_set_filter_option(a, "gzip", "timestamp", NULL);
+	} else if (c == MREG_COMPRESS_ZSTD) {
+		r = archive_write_add_filter_zstd(a);
+	}
+	if (r != ARCHIVE_OK)
+		return mreg_seterr(MREG_EUNSUPPORTED, "%s compression: %s", mreg_compression_name(c),
+				   archive_error_string(a));
+	/* Big writes; the last block is not padded, so the size is the archive's own. */
+	archive_write_set_bytes_per_block(a, 1 << 20);
+	archive_write_set_bytes_in_last_block(a, 1);
+	return 0;
+}
+
+char *bundle_manifest_comment(const char *name, const char *version, const char *digest)
+{
+	return str_printf("mreg manifest %s of %s:%s", digest, name, version);
+}
+
+static int check_record(const mreg_record *r)
+{
+	int rc;
+
+	if ((rc = mreg_name_check(r->name)) || (rc = mreg_version_check(r->version)))
+		return rc;
+	for (size_t i = 0; i < r->file_count; i++) {
+		if (!oci_path_safe(r->files[i].path))
+			return mreg_seterr(MREG_EINVALID, "%s:%s: file path '%s' cannot go in a bundle",
+					   r->name, r->version, r->files[i].path);
+		if (!digest_valid(r->files[i].digest))
+			return mreg_seterr(MREG_ECORRUPT, "%s:%s: %s: bad digest", r->name, r->version,
+					   r->files[i].path);
+	}
+	return 0;
+}
+
+int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_record *r,
+			const char *file, const mreg_package_options *opts)
+{
+	oci_blob config = {0}, manifest = {0}, index = {0};
+	struct archive *a = NULL;
+	struct archive_entry *e = NULL;
+	out_file o = {.fd = -1, .name = file};
+	stream_progress progress = {0};
+	mreg_compression comp;
+	char *dir = NULL, *tmp = NULL, *inner = NULL, *outer = NULL, *sidecar = NULL;
+	char *comment = NULL;
+	bool *first = NULL;
+	int rc;
+
+	if (info)
+		memset(info, 0, sizeof(*info));
+	if (!opts || opts->version != MREG_PACKAGE_OPTIONS_VERSION)
+		return mreg_seterr(MREG_EINVALID, "package options: unknown version");
+	if ((rc = check_record(r)))
+		return rc;
+	comp = opts->compression == MREG_COMPRESS_AUTO ? compression_for(file) : opts->compression;
+	if ((rc = oci_config_build(&config, r)) || (rc = oci_manifest_build(&manifest, r, &config)) ||
+	    (rc = oci_index_build(&index, r, &manifest)))
+		goto done;
+	sidecar = str_printf("%s%s", file, BUNDLE_SIDECAR_SUFFIX);
+	dir = fs_dirname(file);
+	first = first_of_digest(r);
+	if (!sidecar || !dir || !first) {
+		rc = mreg_seterr_nomem();
+		goto done;
+	}
+	if (!opts->force && fs_exists(file)) {
+		rc = mreg_seterr(MREG_EEXISTS, "%s: already exists (--force replaces it)", file);
+		goto done;
+	}
+	if (!opts->force && opts->sign_key && fs_exists(sidecar)) {
+		rc = mreg_seterr(MREG_EEXISTS, "%s: already exists (--force replaces it)", sidecar);
+		goto done;
+	}
+	if (opts->sign_key) {
+		uint8_t ph[SIGN_PREHASH_LEN];
+		sign_prehash *h = sign_prehash_new();
+		if (!h) {
+			rc = mreg_seterr_nomem();
+			goto done;
+		}
+		sign_prehash_update(h, manifest.data, manifest.len);
+		sign_prehash_final(h, ph);
+		sign_prehash_free(h);
+		comment = bundle_manifest_comment(r->name, r->version, manifest.digest);
+		if (!comment) {
+			rc = mreg_seterr_nomem();
+			goto done;
+		}
+		if ((rc = sign_minisig_create(&inner, opts->sign_key, ph, comment)))
+			goto done;
+		if (!(o.prehash = sign_prehash_new())) {
+			rc = mreg_seterr_nomem();
+			goto done;
+		}
+	}
+
+	if ((rc = fs_tmpfile(&tmp, &o.fd, dir, ".mreg-package-")))
+		goto done;
+	a = archive_write_new();
+	e = archive_entry_new();
+	if (!a || !e) {
+		rc = mreg_seterr_nomem();
+		goto done;
+	}
+	if ((rc = setup_archive(a, comp)))
+		goto done;
+	if (archive_write_open(a, &o, NULL, write_cb, NULL) != ARCHIVE_OK) {
+		rc = archive_fail(a, &o, "cannot start the archive");
+		goto done;
+	}
+	/* Metadata first, so a reader knows what to expect before the big blobs. */
+	if ((rc = put_file(a, e, &o, "oci-layout", OCI_LAYOUT_TEXT, strlen(OCI_LAYOUT_TEXT))) ||
+	    (rc = put_file(a, e, &o, "index.json", index.data, index.len)) ||
+	    (inner && (rc = put_file(a, e, &o, BUNDLE_MANIFEST_SIG, inner, strlen(inner)))) ||
+	    (rc = put_header(a, e, &o, "blobs", true, 0)) ||
+	    (rc = put_header(a, e, &o, "blobs/sha256", true, 0)))
+		goto done;
+	{
+		char path[sizeof("blobs/sha256/") + SHA256_HEXLEN];
+		snprintf(path, sizeof(path), "blobs/sha256/%s", manifest.digest + 7);
+		if ((rc = put_file(a, e, &o, path, manifest.data, manifest.len)))
+			goto done;
+		snprintf(path, sizeof(path), "blobs/sha256/%s", config.digest + 7);
+		if ((rc = put_file(a, e, &o, path, config.data, config.len)))
+			goto done;
+	}
+	progress = (stream_progress){opts->progress, opts->progress_ctx, 0, 0};
+	for (size_t i = 0; i < r->file_count; i++)
+		if (first[i])
+			progress.total += r->files[i].size; /* each content once */
+	for (size_t i = 0; i < r->file_count; i++) {
+		if (first[i] && (rc = put_blob(a, e, &o, store, &r->files[i], &progress)))
+			goto done;
+		if (first[i])
+			progress.base += r->files[i].size;
+	}
+	if (archive_write_close(a) != ARCHIVE_OK) {
+		rc = archive_fail(a, &o, "cannot finish the archive");
+		goto done;
+	}
+	/*
+	 * Not fsynced, like the output of tar or cp: a bundle is an export, not
+	 * the store's data, and the rename alone keeps a partial FILE from ever
+	 * appearing. Those who need it on disk now run sync(1).
+	 */
+	if (fchmod(o.fd, 0644) < 0) {
+		rc = mreg_seterr_errno("%s: chmod", tmp);
+		goto done;
+	}
+	if (opts->force) {
+		if (rename(tmp, file) < 0) {
+			rc = mreg_seterr_errno("%s: rename", file);
+			goto done;
+		}
+	} else if ((rc = fs_rename_noreplace(tmp, file))) {
+		goto done;
+	}
+	free(tmp);
+	tmp = NULL;
+	if (opts->sign_key) {
+		/* FILE.minisig signs the file's bytes: what `minisign -V` checks. */
+		uint8_t ph[SIGN_PREHASH_LEN];
+		char *trusted = str_printf("mreg bundle %s:%s manifest %s", r->name, r->version,
+					   manifest.digest);
+		sign_prehash_final(o.prehash, ph);
+		rc = trusted ? sign_minisig_create(&outer, opts->sign_key, ph, trusted)
+			     : mreg_seterr_nomem();
+		free(trusted);
+		if (rc || (rc = fs_write_atomic(sidecar, outer, strlen(outer), dir, false)))
+			goto done;
+	}
+	if (info) {
+		memcpy(info->manifest_digest, manifest.digest, MREG_DIGEST_STRLEN);
+		info->bundle_size = o.written;
+		info->compression = comp;
+		info->file_count = r->file_count;
+		info->total_size = r->total_size;
+		if (opts->sign_key) {
+			info->manifest_signed = 1;
+			info->sidecar = 1;
+			memcpy(info->key_id, mreg_secret_key_id(opts->sign_key), MREG_KEY_ID_STRLEN);
+			memcpy(info->sidecar_key_id, info->key_id, MREG_KEY_ID_STRLEN);
+		}
+	}
+done:
+	if (a)
+		archive_write_free(a); /* after a failure: frees without finishing */
+	archive_entry_free(e);
+	if (o.fd >= 0)
+		close(o.fd);
+	if (tmp) {
+		unlink(tmp);
+		free(tmp);
+	}
+	sign_prehash_free(o.prehash);
+	oci_blob_dispose(&config);
+	oci_blob_dispose(&manifest);
+	oci_blob_dispose(&index);
+	free(dir);
+	free(inner);
+	free(outer);
+	free(sidecar);
+	free(comment);
+	free(first);
+	return rc;
+}

@@ -1,0 +1,32 @@
+/* What the bundle and key commands share: passphrases, keys, reports. */
+#ifndef MREG_BUNDLE_CLI_H
+#define MREG_BUNDLE_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cli.h"
+
+/* The environment variable a passphrase may come from (automation, CI). */
+#define CLI_PASSPHRASE_ENV "MREG_KEY_PASSWORD"
+
+/*
+ * A passphrase from $MREG_KEY_PASSWORD, else from the terminal without echo
+ * (asked twice with @confirm). Prints the error and returns EXIT_ERROR when
+ * there is neither, or the two entries differ.
+ */
+int cli_passphrase(char *buf, size_t size, const char *prompt, bool confirm);
+
+/* Load a secret key, asking for its passphrase when it is encrypted. Prints errors. */
+int cli_load_secret_key(mreg_secret_key **out, const char *path);
+
+/* Load a public key; prints errors (a missing or bad key is a usage problem: exit 2). */
+int cli_load_public_key(mreg_public_key **out, const char *path);
+
+/* A bundle report as JSON (name, version, digests, sizes, signatures). */
+json_t *cli_bundle_json(const char *file, const mreg_bundle_info *info, const mreg_record *r);
+
+/* One line about the signatures, for human output ("signature: ..."). */
+void cli_print_signatures(const char *file, const mreg_bundle_info *info, bool key_given);
+
+#endif

@@ -1,0 +1,98 @@
+#include <string.h>
+
+#include "bundle_cli.h"
+#include "commands.h"
+
+enum { OPT_PUBKEY = 256, OPT_JSON };
+
+static const cli_option options[] = {
+	{'n', "name", "NAME", "import under this name instead of the bundle's"},
+	{'v', "version", "VERSION", "import as this version instead of the bundle's"},
+	{OPT_PUBKEY, "pubkey", "PUBLIC_KEY", "refuse the bundle unless this key signed it"},
+	{OPT_JSON, "json", NULL, "print what was imported as JSON"},
+	CLI_COMMON_OPTIONS,
+	{0},
+};
+
+static int run(int argc, char **argv)
+{
+	mreg_bundle_read_options o = MREG_BUNDLE_READ_OPTIONS_INIT;
+	mreg_bundle_info info;
+	mreg_store *store = NULL;
+	mreg_record *rec = NULL;
+	mreg_public_key *key = NULL;
+	cli_progress progress;
+	const char *pubkey = NULL, *file;
+	bool json = false;
+	char *arg;
+	int c, rc, status;
+
+	while ((c = cli_next_option(&cmd_import, argc, argv, &arg)) != -1) {
+		switch (c) {
+		case 'n': o.name = arg; break;
+		case 'v': o.model_version = arg; break;
+		case OPT_PUBKEY: pubkey = arg; break;
+		case OPT_JSON: json = true; break;
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(&cmd_import, "give one bundle file");
+	file = argv[optind];
+	if ((o.name && mreg_name_check(o.name)) ||
+	    (o.model_version && mreg_version_check(o.model_version)))
+		return cli_usage_error(&cmd_import, "%s", mreg_error_last());
+	if (pubkey && (status = cli_load_public_key(&key, pubkey)))
+		return status;
+	if ((status = cli_open_store(&store)))
+		goto done;
+	o.pubkey = key;
+	cli_progress_init(&progress, "importing");
+	o.progress = cli_progress_cb;
+	o.progress_ctx = &progress;
+	rc = mreg_bundle_import(&info, &rec, store, file, &o);
+	cli_progress_done(&progress);
+	if (rc) {
+		status = cli_fail(rc);
+		goto done;
+	}
+	if (json) {
+		json_t *doc = cli_bundle_json(file, &info, rec);
+		if (doc)
+			json_object_set_new(doc, "imported", json_boolean(!info.unchanged));
+		status = cli_print_json(doc);
+	} else {
+		char size[32];
+		cli_human_size(size, sizeof(size), rec->total_size);
+		if (info.unchanged)
+			printf("%s:%s is already in the store with the same content (%s): nothing "
+			       "to do\n",
+			       rec->name, rec->version, rec->digest);
+		else
+			printf("imported %s:%s from %s (%zu file%s, %s, every digest verified)\n",
+			       rec->name, rec->version, file, rec->file_count,
+			       rec->file_count == 1 ? "" : "s", size);
+		if (key)
+			printf("signature by key %s verified\n", mreg_public_key_id(key));
+		status = EXIT_OK;
+	}
+done:
+	mreg_public_key_free(key);
+	mreg_record_free(rec);
+	mreg_store_free(store);
+	return status;
+}
+
+const cli_command cmd_import = {
+	.name = "import",
+	.usage = "FILE [-n NAME] [-v VERSION] [--pubkey PUBLIC_KEY]",
+	.summary = "Add the version a bundle holds to the store, checking every byte first.",
+	.details = "Every blob's digest and size is checked against the manifest while it is\n"
+		   "copied into the store's tmp/; nothing becomes visible before the whole\n"
+		   "bundle passed. Hostile entries (paths leaving the folder, links, devices,\n"
+		   "duplicates, size lies) are refused with the entry named. Importing a version\n"
+		   "the store has with the same content does nothing; other content under an\n"
+		   "existing NAME:VERSION is refused (use -v). With --pubkey the bundle must be\n"
+		   "signed by that key (its manifest.minisig, or FILE.minisig beside it).",
+	.options = options,
+	.run = run,
+};

@@ -1,0 +1,107 @@
+#include <string.h>
+
+#include "bundle_cli.h"
+#include "commands.h"
+
+enum { OPT_COMPRESS = 256, OPT_SIGN, OPT_JSON };
+
+static const cli_option options[] = {
+	{'o', "output", "FILE", "the bundle to write (.tar, .tar.gz or .tar.zst)"},
+	{OPT_COMPRESS, "compress", "KIND", "none, gzip or zstd (default: by the file name)"},
+	{OPT_SIGN, "sign", "SECRET_KEY", "sign with this minisign secret key (see keygen)"},
+	{'f', "force", NULL, "replace FILE (and FILE.minisig) if they exist"},
+	{OPT_JSON, "json", NULL, "print what was written as JSON"},
+	CLI_COMMON_OPTIONS,
+	{0},
+};
+
+static int run(int argc, char **argv)
+{
+	mreg_package_options o = MREG_PACKAGE_OPTIONS_INIT;
+	mreg_bundle_info info;
+	mreg_store *store = NULL;
+	mreg_record *rec = NULL;
+	mreg_secret_key *key = NULL;
+	mreg_ref ref;
+	cli_progress progress;
+	const char *out = NULL, *sign = NULL;
+	bool json = false;
+	char *arg;
+	int c, rc, status;
+
+	while ((c = cli_next_option(&cmd_package, argc, argv, &arg)) != -1) {
+		switch (c) {
+		case 'o': out = arg; break;
+		case 'f': o.force = 1; break;
+		case OPT_SIGN: sign = arg; break;
+		case OPT_JSON: json = true; break;
+		case OPT_COMPRESS:
+			if (mreg_compression_parse(&o.compression, arg))
+				return cli_usage_error(&cmd_package, "%s", mreg_error_last());
+			break;
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(&cmd_package, "give one model: NAME, NAME:VERSION or NAME@latest");
+	if (!out)
+		return cli_usage_error(&cmd_package, "give the bundle to write: -o FILE");
+	cli_parse_ref(&cmd_package, &ref, argv[optind]);
+	mreg_ref_dispose(&ref);
+	if ((status = cli_open_store(&store)))
+		return status;
+	if ((rc = mreg_model_get(&rec, store, argv[optind]))) {
+		status = cli_fail(rc);
+		goto done;
+	}
+	if (sign && (status = cli_load_secret_key(&key, sign)))
+		goto done;
+	o.sign_key = key;
+	cli_progress_init(&progress, "packaging");
+	o.progress = cli_progress_cb;
+	o.progress_ctx = &progress;
+	rc = mreg_bundle_package(&info, store, rec, out, &o);
+	cli_progress_done(&progress);
+	if (rc) {
+		status = cli_fail(rc);
+		goto done;
+	}
+	if (json) {
+		json_t *doc = cli_bundle_json(out, &info, rec);
+		if (doc && key)
+			json_object_set_new(doc, "sidecar_file",
+					    json_pack("s++", out, ".minisig", ""));
+		status = cli_print_json(doc);
+	} else {
+		char size[32], bsize[32];
+		cli_human_size(size, sizeof(size), rec->total_size);
+		cli_human_size(bsize, sizeof(bsize), info.bundle_size);
+		printf("packaged %s:%s into %s (%zu file%s, %s; bundle %s, %s)\n", rec->name,
+		       rec->version, out, rec->file_count, rec->file_count == 1 ? "" : "s", size,
+		       bsize, mreg_compression_name(info.compression));
+		printf("manifest %s\n", info.manifest_digest);
+		if (key)
+			printf("signed by key %s: the manifest inside, the file in %s.minisig\n",
+			       info.key_id, out);
+		status = EXIT_OK;
+	}
+done:
+	mreg_secret_key_free(key);
+	mreg_record_free(rec);
+	mreg_store_free(store);
+	return status;
+}
+
+const cli_command cmd_package = {
+	.name = "package",
+	.usage = "NAME[:VERSION|@latest] -o FILE [--compress KIND] [--sign SECRET_KEY] [-f]",
+	.summary = "Write a version into one portable, reproducible bundle file.",
+	.details = "The bundle is a tar of an OCI image layout holding a CNCF ModelPack model:\n"
+		   "the record in the config, one layer per file (see BUNDLES in mreg(1)). The\n"
+		   "same version always gives the same bytes. Every blob is re-hashed as it is\n"
+		   "written. With --sign, the manifest's signature goes inside the bundle and a\n"
+		   "signature of the whole file goes to FILE.minisig, which 'minisign -Vm FILE\n"
+		   "-p KEY.pub' accepts; an encrypted key's passphrase is read from the terminal\n"
+		   "or from $MREG_KEY_PASSWORD.",
+	.options = options,
+	.run = run,
+};

@@ -1,0 +1,54 @@
+/* minisign signatures inside the library: over memory, over a prehash, over a stream. */
+#ifndef MREG_SIGN_PRIV_H
+#define MREG_SIGN_PRIV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mreg/sign.h"
+
+/* minisign's prehash: BLAKE2b-512 of the whole message. */
+#define SIGN_PREHASH_LEN 64
+
+/* An incremental prehash (opaque; crypto_generichash_state needs 64-byte alignment). */
+typedef struct sign_prehash sign_prehash;
+
+sign_prehash *sign_prehash_new(void);
+void sign_prehash_update(sign_prehash *h, const void *data, size_t len);
+void sign_prehash_final(sign_prehash *h, uint8_t out[SIGN_PREHASH_LEN]);
+void sign_prehash_free(sign_prehash *h);
+
+/*
+ * A minisign signature file's text for a message whose prehash is @prehash
+ * ("ED"), with @trusted_comment (no line breaks). *out is malloc'd.
+ */
+int sign_minisig_create(char **out, const mreg_secret_key *key,
+			const uint8_t prehash[SIGN_PREHASH_LEN], const char *trusted_comment);
+
+/* A parsed signature file. */
+typedef struct {
+	uint8_t alg[2];     /* "ED" (prehashed) or "Ed" (legacy) */
+	uint8_t keynum[8];
+	uint8_t sig[64];
+	char *trusted;      /* malloc'd */
+	uint8_t global[64];
+	char key_id[MREG_KEY_ID_STRLEN];
+} sign_minisig;
+
+/* Parse @len bytes of signature text; @where names it in messages. MREG_EINVALID. */
+int sign_minisig_parse(sign_minisig *out, const char *text, size_t len, const char *where);
+void sign_minisig_dispose(sign_minisig *sig);
+
+/* True for the prehashed algorithm "ED". */
+int sign_minisig_prehashed(const sign_minisig *sig);
+
+/*
+ * Check a parsed signature with @key. The message is given as @prehash for
+ * "ED" signatures or as @msg/@msg_len for legacy "Ed" ones (when only one is
+ * known, pass NULL for the other: a mismatch is MREG_EUNSUPPORTED).
+ * MREG_ECORRUPT naming @where when it does not verify or the key differs.
+ */
+int sign_minisig_verify(const mreg_public_key *key, const sign_minisig *sig,
+			const uint8_t *prehash, const uint8_t *msg, size_t msg_len, const char *where);
+
+#endif

@@ -1,0 +1,270 @@
+#!/usr/bin/env bats
+# Bundles: package, import, unpack, verify. Round trips, byte-identical
+# repackaging, OCI tools reading the bundle, hostile archives refused with the
+# store and the target folder unchanged, flat memory.
+
+load helpers
+
+HOSTILE="${BATS_TEST_DIRNAME}/hostile_bundle.py"
+
+setup() {
+	setup_store
+	make_model model
+	head -c 300000 /dev/urandom >model/weights.safetensors
+	run --separate-stderr mreg create -n demo -p model --tag team=vision --description "a demo"
+	assert_status 0
+}
+
+# A second store, empty, for imports: echo its MREG_DIR.
+fresh_store() {
+	local dir="${TEST_DIR}/$1/.mreg"
+	MREG_DIR="$dir" "${MREG}" init >/dev/null || return 1
+	echo "$dir"
+}
+
+@test "package, import on a fresh store, download: identical files and modes" {
+	run --separate-stderr mreg package demo:1 -o demo.tar
+	assert_status 0
+	assert_contains "$output" "packaged demo:1 into demo.tar (4 files"
+	[[ -z "$stderr" ]] || fail "stderr: $stderr"
+	other="$(fresh_store b)"
+	MREG_DIR="$other" run --separate-stderr mreg import demo.tar
+	assert_status 0
+	assert_contains "$output" "imported demo:1 from demo.tar (4 files"
+	MREG_DIR="$other" run --separate-stderr mreg download demo:1 -o out
+	assert_status 0
+	assert_same_tree model out
+	MREG_DIR="$other" run --separate-stderr mreg show demo:1 --json
+	[[ "$(echo "$output" | json_get 'd["tags"]["team"]')" == vision ]]
+	[[ "$(echo "$output" | json_get 'd["description"]')" == "a demo" ]]
+}
+
+@test "the same version gives byte-identical bundles, also after an import elsewhere" {
+	for ext in tar tar.gz tar.zst; do
+		run mreg package demo:1 -o "one.$ext"
+		assert_status 0
+		sleep 1 # a time stamp anywhere would differ now
+		run mreg package demo:1 -o "two.$ext"
+		assert_status 0
+		cmp "one.$ext" "two.$ext" || fail "$ext bundles differ"
+	done
+	other="$(fresh_store b)"
+	MREG_DIR="$other" run mreg import one.tar.zst
+	assert_status 0
+	MREG_DIR="$other" run mreg package demo:1 -o b.tar
+	assert_status 0
+	cmp one.tar b.tar || fail "the bundle made after importing elsewhere differs"
+	# Fixed tar metadata, metadata entries first.
+	tar -tvf one.tar >listing
+	! grep -v ' 0/0 ' listing || fail "an entry is not owned by 0/0"
+	! grep -v '1970-01-01 00:00' listing || fail "an entry has a real time stamp"
+	[[ "$(tar -tf one.tar | head -4 | tr '\n' ' ')" == "oci-layout index.json blobs/ blobs/sha256/ " ]]
+}
+
+@test "compression by name or --compress; --json; no overwrite without --force" {
+	run --separate-stderr mreg package demo -o b.tar.gz --json
+	assert_status 0
+	[[ "$(echo "$output" | json_get 'd["compression"]')" == gzip ]]
+	[[ "$(echo "$output" | json_get 'd["file_count"]')" == 4 ]]
+	[[ "$(echo "$output" | json_get 'd["manifest_digest"]')" == sha256:* ]]
+	gzip -t b.tar.gz
+	run --separate-stderr mreg package demo:1 -o b.zst.bundle --compress zstd
+	assert_status 0
+	zstd -q -t b.zst.bundle || fail "not zstd"
+	run --separate-stderr mreg package demo:1 -o b.tar.gz
+	assert_status 1
+	assert_one_error "b.tar.gz: already exists"
+	run --separate-stderr mreg package demo:1 -o b.tar.gz --force
+	assert_status 0
+	run --separate-stderr mreg package demo:1 -o x.tar --compress lz4
+	assert_status 2
+}
+
+@test "importing what the store has is a no-op; other content under the name is refused" {
+	mreg package demo:1 -o demo.tar >/dev/null
+	before="$(store_snapshot)"
+	run --separate-stderr mreg import demo.tar
+	assert_status 0
+	assert_contains "$output" "already in the store with the same content"
+	assert_store_unchanged "$before"
+	other="$(fresh_store b)"
+	mkdir other && echo different >other/x.txt
+	MREG_DIR="$other" mreg create -n demo -v 1 -p other >/dev/null
+	before="$(store_snapshot "$other")"
+	MREG_DIR="$other" run --separate-stderr mreg import demo.tar
+	assert_status 1
+	assert_one_error "demo version 1 already exists with other content"
+	[[ "$(store_snapshot "$other")" == "$before" ]] || fail "the store changed"
+	MREG_DIR="$other" run --separate-stderr mreg import demo.tar -v 2 --json
+	assert_status 0
+	[[ "$(echo "$output" | json_get 'd["version"]')" == 2 ]]
+	[[ "$(echo "$output" | json_get 'd["imported"]')" == true ]]
+	MREG_DIR="$other" run --separate-stderr mreg import demo.tar -n renamed
+	assert_status 0
+	assert_contains "$output" "imported renamed:1"
+}
+
+@test "unpack writes the model and an Azure ML model.yml that mreg create -f reads" {
+	mreg package demo:1 -o demo.tar.zst >/dev/null
+	run --separate-stderr env -u MREG_DIR "${MREG}" unpack demo.tar.zst -o az
+	assert_status 0
+	assert_contains "$output" "az ml model create -f az/model.yml"
+	assert_same_tree model az/model
+	grep -qx 'name: demo' az/model.yml
+	grep -qx 'version: "1"' az/model.yml
+	grep -qx 'type: custom_model' az/model.yml
+	grep -qx 'path: model' az/model.yml
+	grep -qx '  team: vision' az/model.yml
+	run --separate-stderr mreg create -f az/model.yml -v 7
+	assert_status 0
+	[[ "$(mreg show demo:7 --json | json_get 'd["digest"]')" == "$(mreg show demo:1 --json | json_get 'd["digest"]')" ]]
+	run --separate-stderr mreg unpack demo.tar.zst -o az
+	assert_status 1
+	assert_one_error "az: the folder is not empty"
+	mkdir empty
+	run --separate-stderr mreg unpack demo.tar.zst -o empty -n other -v 3
+	assert_status 0
+	grep -qx 'name: other' empty/model.yml
+	assert_no_staging .
+}
+
+@test "verify: OK, --json, and a damaged bundle fails naming the entry" {
+	mreg package demo:1 -o demo.tar >/dev/null
+	run --separate-stderr mreg verify demo.tar
+	assert_status 0
+	assert_contains "$output" "demo.tar: OK: demo:1 (custom_model), 4 files"
+	assert_contains "$output" "signature: none"
+	run --separate-stderr mreg verify demo.tar --json
+	assert_status 0
+	[[ "$(echo "$output" | json_get 'd["ok"]')" == true ]]
+	python3 "$HOSTILE" demo.tar digest bad.tar
+	run --separate-stderr mreg verify bad.tar
+	assert_status 1
+	assert_one_error "bad.tar: entry 'blobs/sha256/" "content does not match its digest"
+	run --separate-stderr mreg verify bad.tar --json
+	assert_status 1
+	[[ "$(echo "$output" | json_get 'd["ok"]')" == false ]]
+	run --separate-stderr mreg verify missing.tar
+	assert_status 1
+}
+
+# refused CASE NEEDLE...: the hostile bundle of CASE is refused by verify,
+# import and unpack with exit status 1 and one error containing every NEEDLE;
+# the store and the target folder are unchanged.
+refused() {
+	local case="$1"
+	shift
+	mreg package demo:1 -o good.tar >/dev/null
+	python3 "$HOSTILE" good.tar "$case" "$case.tar" || fail "cannot build $case.tar"
+	local before
+	before="$(store_snapshot)"
+	for cmd in verify "import -v 99" "unpack -o target"; do
+		run --separate-stderr mreg $cmd "$case.tar"
+		assert_status 1
+		assert_one_error "$@"
+	done
+	assert_store_unchanged "$before"
+	[[ ! -e target ]] || fail "the target folder was created"
+	[[ -z "$(ls "${MREG_DIR}/tmp" | grep -v ingest.lock)" ]] || fail "staging left in tmp/"
+	assert_no_staging .
+	[[ ! -e /tmp/mreg-cli-evil.txt && ! -e ../evil.txt ]] || fail "a file landed outside"
+}
+
+@test "hostile: an entry with '..'" {
+	refused dotdot "entry '../evil.txt': '..' in the path"
+}
+
+@test "hostile: an absolute path" {
+	refused absolute "'/tmp/mreg-cli-evil.txt': absolute path"
+}
+
+@test "hostile: a symbolic link" {
+	refused symlink "entry 'blobs/sha256/escape': symbolic link"
+}
+
+@test "hostile: a hard link" {
+	refused hardlink "entry 'hard': hard link"
+}
+
+@test "hostile: a device file" {
+	refused device "entry 'blobs/null': device file"
+}
+
+@test "hostile: a duplicate entry" {
+	refused duplicate "entry 'index.json': appears twice"
+}
+
+@test "hostile: a blob whose content is not its digest" {
+	refused digest "content does not match its digest"
+}
+
+@test "hostile: a blob whose size differs from the manifest" {
+	refused size "bytes in the archive, the manifest says"
+}
+
+@test "hostile: a manifest path that escapes the model folder" {
+	refused escape "path '../../outside.txt' escapes the model folder"
+}
+
+@test "hostile: a truncated bundle" {
+	refused truncated "runcated"
+}
+
+@test "hostile: a zero-length file" {
+	refused empty "empty.tar: empty file, not a bundle"
+}
+
+@test "hostile: a size field larger than the archive" {
+	refused sizefield "claims 8589934591 bytes but the bundle is only"
+}
+
+@test "skopeo copies the bundle as an OCI archive and reads the manifest back" {
+	command -v skopeo >/dev/null || skip "skopeo is not installed (apt install skopeo)"
+	mreg package demo:1 -o demo.tar >/dev/null
+	digest="$(mreg verify demo.tar --json | json_get 'd["manifest_digest"]')"
+	run skopeo copy oci-archive:demo.tar oci:copied
+	assert_status 0
+	run skopeo inspect --raw oci:copied
+	assert_status 0
+	[[ "$(echo "$output" | json_get 'd["artifactType"]')" == application/vnd.cncf.model.manifest.v1+json ]]
+	[[ "$(echo "$output" | json_get 'd["config"]["mediaType"]')" == application/vnd.cncf.model.config.v1+json ]]
+	[[ "$(echo "$output" | json_get 'len(d["layers"])')" == 4 ]]
+	[[ "sha256:$(echo -n "$output" | sha256sum | cut -d' ' -f1)" == "$digest" ]] ||
+		fail "skopeo's manifest is not the bundle's"
+	run skopeo copy oci-archive:demo.tar:1 oci:tagged:1
+	assert_status 0
+}
+
+@test "flat memory: packaging and importing 512 MiB stay small" {
+	[[ -x /usr/bin/time ]] || skip "/usr/bin/time is not installed (apt install time)"
+	truncate -s 512M big.bin
+	mreg create -n big -p big.bin >/dev/null
+	/usr/bin/time -f %M -o rss.package "${MREG}" package big:1 -o big.tar
+	other="$(fresh_store b)"
+	MREG_DIR="$other" /usr/bin/time -f %M -o rss.import "${MREG}" import big.tar
+	/usr/bin/time -f %M -o rss.unpack "${MREG}" unpack big.tar -o un
+	for f in rss.package rss.import rss.unpack; do
+		kib="$(tail -1 "$f")"
+		((kib < 65536)) || fail "$f: peak RSS $kib KiB (a streaming copy needs far less)"
+	done
+	cmp big.bin un/model/big.bin
+}
+
+@test "package, import and verify print a progress line on a terminal, nothing otherwise" {
+	command -v script >/dev/null || skip "script(1) from util-linux is not installed"
+	truncate -s 768M big.bin
+	mreg create -n big -p big.bin >/dev/null
+	run script -qec "'${MREG}' package big:1 -o big.tar" /dev/null
+	assert_status 0
+	[[ "$output" == *"packaging "*" / 768.0 MiB"*"/s"* ]] || fail "no progress line in: $output"
+	run script -qec "'${MREG}' verify big.tar" /dev/null
+	assert_status 0
+	[[ "$output" == *"verifying "*"/s"* ]] || fail "no progress line in: $output"
+	other="$(fresh_store b)"
+	run script -qec "MREG_DIR='$other' '${MREG}' import big.tar" /dev/null
+	assert_status 0
+	[[ "$output" == *"importing "*"/s"* ]] || fail "no progress line in: $output"
+	run --separate-stderr mreg verify big.tar
+	assert_status 0
+	[[ -z "$stderr" ]] || fail "stderr not empty: $stderr"
+}

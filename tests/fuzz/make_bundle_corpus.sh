@@ -1,0 +1,37 @@
+#!/bin/sh
+# Regenerate the seed corpus of fuzz_bundle: small valid bundles (plain, gzip,
+# zstd, signed, entries in another order) and one of each hostile kind the CLI
+# tests build. Usage: tests/fuzz/make_bundle_corpus.sh build/mreg
+set -eu
+MREG="$(realpath "$1")"
+HERE="$(cd "$(dirname "$0")" && pwd)"
+OUT="$HERE/corpus/bundle"
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK"
+export MREG_DIR="$WORK/.mreg"
+"$MREG" init >/dev/null
+mkdir -p model/sub
+printf 'tiny weights\n' >model/sub/w.bin
+printf '{"k": 1}\n' >model/config.json
+printf '# readme\n' >model/README.md
+"$MREG" create -n seed -p model --tag t=v >/dev/null
+"$MREG" keygen -W -s k.key -p k.pub >/dev/null
+mkdir -p "$OUT"
+rm -f "$OUT"/*
+"$MREG" package seed:1 -o "$OUT/plain.tar" >/dev/null
+"$MREG" package seed:1 -o "$OUT/gzip.tar.gz" >/dev/null
+"$MREG" package seed:1 -o "$OUT/zstd.tar.zst" >/dev/null
+"$MREG" package seed:1 -o "$OUT/signed.tar" --sign k.key >/dev/null
+rm -f "$OUT"/*.minisig
+python3 - "$OUT/plain.tar" "$OUT/reversed.tar" <<'PY'
+import sys, tarfile
+src, dst = sys.argv[1:]
+with tarfile.open(src) as t, tarfile.open(dst, "w", format=tarfile.USTAR_FORMAT) as o:
+    for m in reversed(t.getmembers()):
+        o.addfile(m, t.extractfile(m) if m.isfile() else None)
+PY
+for c in dotdot absolute symlink hardlink device duplicate digest size escape truncated sizefield; do
+	python3 "$HERE/../cli/hostile_bundle.py" "$OUT/plain.tar" "$c" "$OUT/hostile-$c.tar"
+done
+ls "$OUT" | wc -l
