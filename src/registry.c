@@ -536,6 +536,11 @@ int mreg_model_update(mreg_record **out, mreg_store *s, const char *name, const 
 		free(r->stage);
 		r->stage = o->stage[0] ? strdup(o->stage) : NULL;
 	}
+	/* Tags are set first, then removed: `--tag k=v --remove-tag k` (the
+	 * example of issue 2) ends without k rather than failing. */
+	for (size_t i = 0; i < o->set_tag_count; i++)
+		if ((rc = kv_set(&r->tags, &r->tag_count, o->set_tags[i].key, o->set_tags[i].value)))
+			goto done;
 	for (size_t i = 0; i < o->remove_tag_count; i++) {
 		if (kv_remove(&r->tags, &r->tag_count, o->remove_tags[i])) {
 			rc = mreg_seterr(MREG_ENOTFOUND, "%s:%s has no tag '%s'", name, version,
@@ -543,9 +548,6 @@ int mreg_model_update(mreg_record **out, mreg_store *s, const char *name, const 
 			goto done;
 		}
 	}
-	for (size_t i = 0; i < o->set_tag_count; i++)
-		if ((rc = kv_set(&r->tags, &r->tag_count, o->set_tags[i].key, o->set_tags[i].value)))
-			goto done;
 	if ((rc = store_record_write(s, r, false)))
 		goto done;
 	if (out) {

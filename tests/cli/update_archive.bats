@@ -219,3 +219,12 @@ setup() {
 	assert_status 1
 	assert_store_unchanged "$before"
 }
+
+@test "the issue's example: --tag k=v --remove-tag k with --description and --stage" {
+	run --separate-stderr mreg update churn:1 --description "new text" --tag k=v --remove-tag k --stage Production
+	assert_status 0
+	run --separate-stderr mreg show churn:1 --json
+	assert_status 0
+	[[ "$(json_get '[d["description"], d["stage"], "k" in d["tags"]]' <<<"$output")" == '["new text", "Production", false]' ]] ||
+		fail "$output"
+}
