@@ -6,5 +6,6 @@
 const mreg_format *const mreg_builtin_formats[] = {
 	&mreg_format_custom_model,
 	&mreg_format_mlflow_model,
+	&mreg_format_triton_model,
 	NULL,
 };

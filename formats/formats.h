@@ -6,6 +6,7 @@
 
 extern const mreg_format mreg_format_custom_model;
 extern const mreg_format mreg_format_mlflow_model;
+extern const mreg_format mreg_format_triton_model;
 
 /* The table, in the order plugins are asked to probe; NULL-terminated. */
 extern const mreg_format *const mreg_builtin_formats[];

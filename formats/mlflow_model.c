@@ -624,7 +624,7 @@ static int mlflow_validate(const char *path, mreg_diag_list *diags)
 	mlf_ctx c = {.dir = path, .diags = diags};
 	walk_result walk = {0};
 	char *mlmodel = NULL, *data = NULL;
-	size_t len;
+	size_t len, before = mreg_diag_count(diags);
 	struct stat st;
 	int rc;
 
@@ -645,6 +645,10 @@ static int mlflow_validate(const char *path, mreg_diag_list *diags)
 	walk_result_dispose(&walk);
 	if (rc == MREG_ENOTFOUND)
 		rc = 0;
+	/* The checks run in passes (document, flavors, signature, environment):
+	 * the report reads top to bottom, file by file. */
+	if (rc == 0 && before == 0)
+		mreg_diag_sort(diags);
 done:
 	free(data);
 	free(mlmodel);

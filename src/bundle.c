@@ -312,9 +312,13 @@ static int existing_conflict(mreg_store *store, const char *name, const char *ve
 	return rc;
 }
 
-/* Move the staged blobs into blobs/ (those the store has already stay as they are). */
-static int land_blobs(mreg_store *store, const mreg_record *r, const char *stage)
+/*
+ * Move the staged blobs into blobs/ (those the store has already stay as they
+ * are); *landed counts the blobs that were missing.
+ */
+static int land_blobs(mreg_store *store, const mreg_record *r, const char *stage, size_t *landed)
 {
+	*landed = 0;
 	for (size_t i = 0; i < r->file_count; i++) {
 		const char *hex = r->files[i].digest + 7;
 		char *from = path_join(stage, hex), *to = path_join(store->blobs, hex);
@@ -322,8 +326,12 @@ static int land_blobs(mreg_store *store, const mreg_record *r, const char *stage
 
 		if (!from || !to)
 			rc = mreg_seterr_nomem();
-		else if (fs_exists(from) && !fs_exists(to) && rename(from, to) < 0)
-			rc = mreg_seterr_errno("%s: rename", to);
+		else if (fs_exists(from) && !fs_exists(to)) {
+			if (rename(from, to) < 0)
+				rc = mreg_seterr_errno("%s: rename", to);
+			else
+				(*landed)++;
+		}
 		free(from);
 		free(to);
 		if (rc)
@@ -340,6 +348,7 @@ int mreg_bundle_import(mreg_bundle_info *info, mreg_record **out, mreg_store *st
 	mreg_record *existing = NULL;
 	char *stage = NULL;
 	bool ingesting = false, locked = false;
+	size_t landed = 0;
 	int rc;
 
 	if (!info)
@@ -366,12 +375,15 @@ int mreg_bundle_import(mreg_bundle_info *info, mreg_record **out, mreg_store *st
 	if ((rc = existing_conflict(store, c.record->name, c.record->version, c.record->digest,
 				    &existing)))
 		goto done;
+	/* The record may be here without its blobs (it came through git): the
+	 * blobs land either way, the record stays as it is. */
+	if ((rc = land_blobs(store, c.record, stage, &landed)))
+		goto done;
 	if (existing) {
-		info->unchanged = 1;
+		info->unchanged = landed == 0;
+		info->blobs_added = landed;
 		goto success;
 	}
-	if ((rc = land_blobs(store, c.record, stage)))
-		goto done;
 	if ((rc = store_lock(store)))
 		goto done;
 	locked = true;

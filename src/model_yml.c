@@ -105,7 +105,7 @@ int mreg_model_yml_read(mreg_model_yml **out, const char *file, mreg_diag_list *
 	int rc;
 
 	*out = NULL;
-	rc = yu_load_file(&doc, file, MREG_EINVALID, &line, &col, problem, sizeof(problem));
+	rc = yu_load_file(&doc, file, MREG_EINVALID, true, &line, &col, problem, sizeof(problem));
 	if (rc == MREG_EINVALID) {
 		mreg_diag_add(diags, MREG_DIAG_ERROR, file, line, col, "yml-syntax", "%s", problem);
 		return mreg_seterr(MREG_EINVALID, "%s: 1 error", file);

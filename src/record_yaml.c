@@ -411,7 +411,7 @@ int record_read_file(mreg_record **out, const char *path)
 	int rc;
 
 	*out = NULL;
-	rc = yu_load_file(&doc, path, MREG_ECORRUPT, NULL, NULL, NULL, 0);
+	rc = yu_load_file(&doc, path, MREG_ECORRUPT, false, NULL, NULL, NULL, 0);
 	if (rc)
 		return rc;
 	root = yaml_document_get_root_node(&doc);

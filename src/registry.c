@@ -402,6 +402,16 @@ int mreg_model_create(mreg_record **out, mreg_store *s, const mreg_create_option
 			return rc;
 		diags = own;
 	}
+	if (!o->type) {
+		/* Azure's default type is custom_model; say so when another plugin
+		 * recognises the model, since its checks and metadata are skipped. */
+		const mreg_format *seen = NULL;
+		if (mreg_format_detect(&seen, o->path) == 0 && seen != format)
+			mreg_diag_add(diags, MREG_DIAG_NOTE, o->path, 0, 0, "type-hint",
+				      "this looks like a %s; it is registered as custom_model (give -t "
+				      "%s to check it and record its metadata)",
+				      seen->name, seen->name);
+	}
 	if (!o->no_validate) {
 		size_t before = mreg_diag_count_severity(diags, MREG_DIAG_ERROR);
 		if ((rc = mreg_format_validate(format, o->path, diags, NULL)))
@@ -526,6 +536,11 @@ int mreg_model_update(mreg_record **out, mreg_store *s, const char *name, const 
 		free(r->stage);
 		r->stage = o->stage[0] ? strdup(o->stage) : NULL;
 	}
+	/* Tags are set first, then removed: `--tag k=v --remove-tag k` (the
+	 * example of issue 2) ends without k rather than failing. */
+	for (size_t i = 0; i < o->set_tag_count; i++)
+		if ((rc = kv_set(&r->tags, &r->tag_count, o->set_tags[i].key, o->set_tags[i].value)))
+			goto done;
 	for (size_t i = 0; i < o->remove_tag_count; i++) {
 		if (kv_remove(&r->tags, &r->tag_count, o->remove_tags[i])) {
 			rc = mreg_seterr(MREG_ENOTFOUND, "%s:%s has no tag '%s'", name, version,
@@ -533,9 +548,6 @@ int mreg_model_update(mreg_record **out, mreg_store *s, const char *name, const 
 			goto done;
 		}
 	}
-	for (size_t i = 0; i < o->set_tag_count; i++)
-		if ((rc = kv_set(&r->tags, &r->tag_count, o->set_tags[i].key, o->set_tags[i].value)))
-			goto done;
 	if ((rc = store_record_write(s, r, false)))
 		goto done;
 	if (out) {

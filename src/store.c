@@ -163,7 +163,7 @@ static int read_config(mreg_store *s)
 		rc = mreg_seterr(MREG_ENOTFOUND, "%s: not an mreg store (no config.yaml)", s->dir);
 		goto out;
 	}
-	rc = yu_load_file(&doc, config, MREG_ECORRUPT, NULL, NULL, NULL, 0);
+	rc = yu_load_file(&doc, config, MREG_ECORRUPT, false, NULL, NULL, NULL, 0);
 	if (rc)
 		goto out;
 	root = yaml_document_get_root_node(&doc);

@@ -16,7 +16,11 @@
  * memory and cost twice as much CPU), large enough to keep syscalls few.
  */
 #define CHUNK (256u << 10)
-#define NBUF 16              /* chunks in flight: 4 MiB of memory at most */
+/* O_DIRECT writes bypass the CPU cache, and each is a round trip to the disk:
+ * fewer, larger ones keep the disk busy. */
+#define DIRECT_CHUNK (1u << 20)
+#define NBUF 16              /* at most 16 chunks in flight */
+#define BUF_BYTES (8u << 20) /* and at most 8 MiB of buffers: 16 x 256 KiB, 8 x 1 MiB */
 #define ALIGN 4096           /* O_DIRECT wants aligned buffers, offsets and sizes */
 #define PIPELINE_MIN (8u << 20) /* below this, one thread is faster */
 #define PROGRESS_EVERY (16u << 20)
@@ -24,6 +28,7 @@
 typedef struct {
 	uint8_t *buf[NBUF];
 	size_t len[NBUF];
+	uint64_t nbuf;    /* buffers in use (NBUF or fewer for large chunks) */
 	hash_ctx *hash;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -49,7 +54,7 @@ static void *hasher_main(void *arg)
 		next = p->hashed;
 		pthread_mutex_unlock(&p->mu);
 
-		hash_update(p->hash, p->buf[next % NBUF], p->len[next % NBUF]);
+		hash_update(p->hash, p->buf[next % p->nbuf], p->len[next % p->nbuf]);
 
 		pthread_mutex_lock(&p->mu);
 		p->hashed++;
@@ -153,7 +158,7 @@ done:
 }
 
 static int copy_pipelined(stream_reader rd, void *rctx, stream_writer wr, void *wctx,
-			  hash_ctx *h, uint64_t *size, stream_progress *progress)
+			  hash_ctx *h, uint64_t *size, stream_progress *progress, size_t chunk)
 {
 	pipeline p = {.hash = h, .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 	pthread_t thread;
@@ -161,8 +166,9 @@ static int copy_pipelined(stream_reader rd, void *rctx, stream_writer wr, void *
 	uint64_t total = 0, last = 0;
 	int rc = 0;
 
-	for (int i = 0; i < NBUF; i++) {
-		if (posix_memalign((void **)&p.buf[i], ALIGN, CHUNK) != 0) {
+	p.nbuf = BUF_BYTES / chunk < NBUF ? BUF_BYTES / chunk : NBUF;
+	for (uint64_t i = 0; i < p.nbuf; i++) {
+		if (posix_memalign((void **)&p.buf[i], ALIGN, chunk) != 0) {
 			p.buf[i] = NULL;
 			rc = mreg_seterr_nomem();
 			goto done;
@@ -175,16 +181,16 @@ static int copy_pipelined(stream_reader rd, void *rctx, stream_writer wr, void *
 	started = true;
 
 	for (uint64_t i = 0;; i++) {
-		uint8_t *buf = p.buf[i % NBUF];
+		uint8_t *buf = p.buf[i % p.nbuf];
 		ssize_t n;
 
 		/* Wait until the hasher has released the buffer we reuse. */
 		pthread_mutex_lock(&p.mu);
-		while (i - p.hashed >= NBUF)
+		while (i - p.hashed >= p.nbuf)
 			pthread_cond_wait(&p.cv, &p.mu);
 		pthread_mutex_unlock(&p.mu);
 
-		n = rd(rctx, buf, CHUNK);
+		n = rd(rctx, buf, chunk);
 		if (n < 0) {
 			rc = (int)n;
 			break;
@@ -193,7 +199,7 @@ static int copy_pipelined(stream_reader rd, void *rctx, stream_writer wr, void *
 			break;
 
 		pthread_mutex_lock(&p.mu);
-		p.len[i % NBUF] = (size_t)n;
+		p.len[i % p.nbuf] = (size_t)n;
 		p.posted++;
 		pthread_cond_broadcast(&p.cv);
 		pthread_mutex_unlock(&p.mu);
@@ -214,14 +220,14 @@ done:
 		pthread_join(thread, NULL);
 	}
 	for (int i = 0; i < NBUF; i++)
-		free(p.buf[i]);
+		free(p.buf[i]); /* the unused ones are NULL */
 	pthread_mutex_destroy(&p.mu);
 	pthread_cond_destroy(&p.cv);
 	return rc;
 }
 
-int stream_pump(stream_reader rd, void *rctx, stream_writer wr, void *wctx, uint64_t size_hint,
-		uint8_t digest[SHA256_LEN], uint64_t *size, stream_progress *progress)
+static int pump(stream_reader rd, void *rctx, stream_writer wr, void *wctx, uint64_t size_hint,
+		uint8_t digest[SHA256_LEN], uint64_t *size, stream_progress *progress, size_t chunk)
 {
 	hash_ctx *h = hash_new();
 	int rc;
@@ -230,7 +236,7 @@ int stream_pump(stream_reader rd, void *rctx, stream_writer wr, void *wctx, uint
 	if (!h)
 		return mreg_seterr_nomem();
 	if (size_hint >= PIPELINE_MIN)
-		rc = copy_pipelined(rd, rctx, wr, wctx, h, size, progress);
+		rc = copy_pipelined(rd, rctx, wr, wctx, h, size, progress, chunk);
 	else
 		rc = copy_simple(rd, rctx, wr, wctx, h, size, progress);
 	if (rc == 0) {
@@ -240,6 +246,12 @@ int stream_pump(stream_reader rd, void *rctx, stream_writer wr, void *wctx, uint
 	}
 	hash_free(h);
 	return rc;
+}
+
+int stream_pump(stream_reader rd, void *rctx, stream_writer wr, void *wctx, uint64_t size_hint,
+		uint8_t digest[SHA256_LEN], uint64_t *size, stream_progress *progress)
+{
+	return pump(rd, rctx, wr, wctx, size_hint, digest, size, progress, CHUNK);
 }
 
 ssize_t stream_fd_reader(void *ctx, uint8_t *buf, size_t cap)
@@ -270,12 +282,14 @@ int stream_copy(int in_fd, const char *in_name, int out_fd, const char *out_name
 {
 	stream_fd in = {in_fd, in_name, 0};
 	stream_fd out = {out_fd, out_name, 0};
+	bool direct = out_fd >= 0 && (fcntl(out_fd, F_GETFL) & O_DIRECT);
 	struct stat st;
 	uint64_t hint = 0;
 
 	posix_fadvise(in_fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	if (fstat(in_fd, &st) == 0 && S_ISREG(st.st_mode))
 		hint = (uint64_t)st.st_size;
-	return stream_pump(stream_fd_reader, &in, out_fd >= 0 ? stream_fd_writer : NULL, &out, hint,
-			   digest, size, progress);
+
+	return pump(stream_fd_reader, &in, out_fd >= 0 ? stream_fd_writer : NULL, &out, hint, digest,
+		    size, progress, direct ? DIRECT_CHUNK : CHUNK);
 }

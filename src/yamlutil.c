@@ -1,4 +1,6 @@
 #include <errno.h>
+#include <stdint.h>
+#include <sys/stat.h>
 #include <pthread.h>
 #include <regex.h>
 #include <stdlib.h>
@@ -7,8 +9,56 @@
 #include "error_priv.h"
 #include "yamlutil.h"
 
-int yu_load_file(yaml_document_t *doc, const char *path, int errcode, unsigned int *line,
-		 unsigned int *col, char *problem, size_t problem_size)
+/* Refuse what the document loader should never see; 0 when the shape is fine. */
+static int scan_shape(FILE *f, const char *path, int errcode, bool aliases, unsigned int *line,
+		      unsigned int *col, char *problem, size_t problem_size)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	struct stat st;
+	const char *what = NULL;
+	int depth = 0, rc = 0;
+
+	if (fstat(fileno(f), &st) == 0 && (uint64_t)st.st_size > YU_MAX_BYTES)
+		return mreg_seterr(errcode, "%s: %lld bytes is too large for this file (at most %u)",
+				   path, (long long)st.st_size, YU_MAX_BYTES);
+	if (!yaml_parser_initialize(&parser))
+		return mreg_seterr_nomem();
+	yaml_parser_set_input_file(&parser, f);
+	for (;;) {
+		if (!yaml_parser_parse(&parser, &ev))
+			break; /* syntax errors are reported by the real load */
+		yaml_event_type_t type = ev.type;
+		if (type == YAML_SEQUENCE_START_EVENT || type == YAML_MAPPING_START_EVENT) {
+			if (++depth > YU_MAX_DEPTH)
+				what = "nesting is too deep";
+		} else if (type == YAML_SEQUENCE_END_EVENT || type == YAML_MAPPING_END_EVENT) {
+			depth--;
+		} else if (type == YAML_ALIAS_EVENT && !aliases) {
+			what = "aliases (*name) are not allowed in this file";
+		}
+		if (what) {
+			unsigned int l = (unsigned int)ev.start_mark.line + 1;
+			unsigned int c = (unsigned int)ev.start_mark.column + 1;
+			rc = mreg_seterr(errcode, "%s:%u:%u: %s", path, l, c, what);
+			if (line)
+				*line = l;
+			if (col)
+				*col = c;
+			if (problem)
+				snprintf(problem, problem_size, "%s", what);
+		}
+		yaml_event_delete(&ev);
+		if (what || type == YAML_STREAM_END_EVENT)
+			break;
+	}
+	yaml_parser_delete(&parser);
+	rewind(f);
+	return rc;
+}
+
+int yu_load_file(yaml_document_t *doc, const char *path, int errcode, bool aliases,
+		 unsigned int *line, unsigned int *col, char *problem, size_t problem_size)
 {
 	yaml_parser_t parser;
 	FILE *f;
@@ -17,6 +67,11 @@ int yu_load_file(yaml_document_t *doc, const char *path, int errcode, unsigned i
 	f = fopen(path, "rb");
 	if (!f)
 		return mreg_seterr_errno("%s", path);
+	if ((rc = scan_shape(f, path, errcode, aliases, line, col, problem, problem_size))) {
+		memset(doc, 0, sizeof(*doc));
+		fclose(f);
+		return rc;
+	}
 	if (!yaml_parser_initialize(&parser)) {
 		fclose(f);
 		return mreg_seterr_nomem();

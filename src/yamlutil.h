@@ -9,15 +9,22 @@
 
 #include "strutil.h"
 
+/* Bounds on what mreg's own YAML files (records, config, model.yml) may hold. */
+#define YU_MAX_BYTES (256u << 20)
+#define YU_MAX_DEPTH 64
+
 /*
- * Load the single document of @path into @doc. On a syntax error returns
+ * Load the single document of @path into @doc. The file is first scanned
+ * for its shape: larger than YU_MAX_BYTES, nested deeper than YU_MAX_DEPTH,
+ * or (unless @aliases) using an alias, it is refused like a syntax error
+ * (aliases could expand exponentially where nodes are walked). On a syntax error returns
  * @errcode with the message "PATH:LINE:COL: PROBLEM"; when @line/@col are
  * not NULL they receive the 1-based position. An empty file gives a document
  * without a root node (yaml_document_get_root_node() returns NULL).
  * MREG_ENOTFOUND / MREG_EIO when the file cannot be read.
  */
-int yu_load_file(yaml_document_t *doc, const char *path, int errcode, unsigned int *line,
-		 unsigned int *col, char *problem, size_t problem_size);
+int yu_load_file(yaml_document_t *doc, const char *path, int errcode, bool aliases,
+		 unsigned int *line, unsigned int *col, char *problem, size_t problem_size);
 
 /* The value node of @key in mapping @map, or NULL. */
 yaml_node_t *yu_map_get(yaml_document_t *doc, yaml_node_t *map, const char *key);

@@ -68,7 +68,8 @@ typedef struct {
 	int sidecar;                              /**< 1: FILE.minisig exists (or was written). */
 	char sidecar_key_id[MREG_KEY_ID_STRLEN];  /**< Who signed FILE.minisig, when read. */
 	int signature_verified;                   /**< 1: the signatures checked with the given key. */
-	int unchanged;                            /**< import: the version was in the store already. */
+	int unchanged;                            /**< import: the version and all its blobs were in the store already. */
+	size_t blobs_added;                       /**< import: blobs added for a version whose record was there (e.g. from git). */
 } mreg_bundle_info;
 
 /** Options of mreg_bundle_package(). Initialise with MREG_PACKAGE_OPTIONS_INIT. */
@@ -133,7 +134,9 @@ MREG_API int mreg_bundle_verify(mreg_bundle_info *info, mreg_record **record, co
  * is copied into the store's tmp/ and nothing becomes visible before the
  * whole bundle passed (as mreg_bundle_verify()); then the blobs move into
  * place and the record is written. Importing a version the store has with
- * the same content is a no-op (info->unchanged = 1).
+ * the same content leaves its record alone and adds only the blobs the store
+ * lacks (a record that came through git): info->blobs_added counts them, and
+ * info->unchanged = 1 when there were none.
  * Returns the codes of mreg_bundle_verify(), and MREG_EEXISTS when the store
  * has that name:version with other content.
  */

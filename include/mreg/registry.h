@@ -112,8 +112,9 @@ typedef struct {
 #define MREG_UPDATE_OPTIONS_INIT {.version = MREG_UPDATE_OPTIONS_VERSION}
 
 /**
- * Change the mutable fields of NAME:VERSION. Removing a tag that is not
- * there is an error (MREG_ENOTFOUND) so typos do not pass silently.
+ * Change the mutable fields of NAME:VERSION. Tags are set first, then
+ * removed. Removing a tag that is not there (after the sets) is an error
+ * (MREG_ENOTFOUND) so typos do not pass silently; nothing is changed then.
  * Returns MREG_ENOTFOUND, MREG_EINVALID, MREG_ECORRUPT, MREG_EIO.
  */
 MREG_API int mreg_model_update(mreg_record **out, mreg_store *store, const char *name,

@@ -63,7 +63,12 @@ static int run(int argc, char **argv)
 	} else {
 		char size[32];
 		cli_human_size(size, sizeof(size), rec->total_size);
-		if (info.unchanged)
+		if (!info.unchanged && info.blobs_added)
+			printf("%s:%s was in the store without its files: added %zu blob%s from %s "
+			       "(every digest verified)\n",
+			       rec->name, rec->version, info.blobs_added,
+			       info.blobs_added == 1 ? "" : "s", file);
+		else if (info.unchanged)
 			printf("%s:%s is already in the store with the same content (%s): nothing "
 			       "to do\n",
 			       rec->name, rec->version, rec->digest);

@@ -72,7 +72,7 @@ static int run(int argc, char **argv)
 
 const cli_command cmd_verify = {
 	.name = "verify",
-	.usage = "FILE [--pubkey PUBLIC_KEY]",
+	.usage = "FILE [--pubkey PUBLIC_KEY] [--json]",
 	.summary = "Check a bundle's structure, every digest and its signatures; import nothing.",
 	.details = "The same checks as 'mreg import', without a store. With --pubkey the bundle\n"
 		   "must be signed by that key: the manifest's signature inside it and\n"

@@ -5,7 +5,9 @@
 # The killed creates store a ~200 MiB file whose content changes a little
 # every round, so every round writes a new big blob: the kill lands while it
 # is streamed into tmp/, fsynced, renamed, or while the record is written.
-# Set MREG_CRASH_SEED to replay a run, MREG_CRASH_ROUNDS to change the count.
+# Every 5 kills, and at the end, gc must clear the leftovers and leave a
+# clean store. MREG_CRASH_SEED reuses a run's random choices (the timing
+# still varies); MREG_CRASH_ROUNDS changes the number of kills.
 
 load helpers
 
@@ -68,7 +70,7 @@ gc_and_check() {
 	rounds="${MREG_CRASH_ROUNDS:-50}"
 	seed="${MREG_CRASH_SEED:-$(( $(date +%s) % 32768 ))}"
 	RANDOM="$seed"
-	log "seed $seed (MREG_CRASH_SEED=$seed replays it)"
+	log "seed $seed (set MREG_CRASH_SEED=$seed to reuse it)"
 
 	mkdir -p model/sub
 	head -c $((200 * 1024 * 1024)) /dev/urandom >model/big.bin
@@ -78,21 +80,24 @@ gc_and_check() {
 	BIG_SIZE="$(stat -c %s model/big.bin)"
 	ROUND=0
 
-	# How long one create of new content takes: the fastest of three, in a
-	# scratch store, so that a kill rarely comes after the create is done.
-	span=
+	# How long one create of new content takes (the fastest of three, in a
+	# scratch store): the kills land between 0 and that. A create that
+	# finishes before its kill, after D ms, brings the span down to 0.8 D,
+	# so that a few kills reach the end of a create (the record write) but
+	# the versions to check after each kill, 200 MiB each, stay few.
 	mkdir scratch
 	"${MREG}" init scratch >/dev/null
+	times=()
 	for i in 1 2 3; do
 		mutate_model "timing $i"
 		t0="$(now_ms)"
 		"${MREG}" --store "${TEST_DIR}/scratch/.mreg" create -n m -p model >/dev/null
-		t=$(( $(now_ms) - t0 ))
-		if [[ -z "$span" || "$t" -lt "$span" ]]; then span="$t"; fi
+		times+=($(( $(now_ms) - t0 )))
 	done
 	rm -rf scratch
+	span="$(printf '%s\n' "${times[@]}" | sort -n | head -1)"
 	((span >= 20)) || span=20
-	log "one create takes ${span} ms"
+	log "one create takes ${span} ms (${times[*]})"
 
 	mutate_model 0
 	run --separate-stderr mreg create -n m -p model
@@ -102,6 +107,7 @@ gc_and_check() {
 	cp -a model ref/1
 	VERSIONS=(1)
 	completed=0
+	killed=0
 
 	for ((ROUND = 1; ROUND <= rounds; ROUND++)); do
 		mutate_model "$ROUND"
@@ -113,6 +119,7 @@ gc_and_check() {
 		rc=0
 		wait "$pid" || rc=$?
 		[[ "$rc" -eq 0 || "$rc" -eq 137 ]] || fail "round $ROUND: create exited $rc: $(cat create.err)"
+		[[ "$rc" -ne 137 ]] || killed=$((killed + 1))
 
 		# fsck: no record may name a missing or partial blob
 		run --separate-stderr "${MREG}" fsck
@@ -127,6 +134,10 @@ gc_and_check() {
 			cp -a model "ref/$next"
 			VERSIONS+=("$next")
 			completed=$((completed + 1))
+			# this create took less than $delay ms: aim below that from now on
+			span=$((delay * 8 / 10))
+			((span >= 20)) || span=20
+			log "round $ROUND: the create finished before its kill (${delay} ms); span now ${span} ms"
 		elif [[ "$now" != "${VERSIONS[*]}" ]]; then
 			fail "round $ROUND: versions are '$now', expected '${VERSIONS[*]}' (or one more)"
 		fi
@@ -137,7 +148,9 @@ gc_and_check() {
 			gc_and_check
 		fi
 	done
-	log "$rounds kills, $completed creates finished before their kill"
+	log "$killed of $rounds creates killed while running, $completed finished before their kill"
+	# a test that never interrupts a create proves nothing
+	((killed * 2 >= rounds)) || fail "only $killed of $rounds creates were interrupted"
 
 	# gc clears what the kills left, and the store is clean
 	gc_and_check

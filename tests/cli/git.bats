@@ -233,3 +233,27 @@ g = json.load(open(sys.argv[2]))["source"]["git"]
 assert g["commit"] == sys.argv[1], g
 PY
 }
+
+@test "a teammate's flow: clone the repository, import a bundle, download the version" {
+	make_repo
+	mreg init
+	git add .mreg && git commit -qm "store"
+	mreg create -n churn -p models/churn --commit
+	mreg package churn:1 -o "${TEST_DIR}/churn-1.tar"
+	cd "${TEST_DIR}"
+	git clone -q repo clone
+	cd clone
+	run mreg fsck
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"churn:1: 1 of 1 file is not present"* ]]
+	run --separate-stderr mreg import "${TEST_DIR}/churn-1.tar"
+	[ "$status" -eq 0 ] || fail "import: $stderr"
+	run mreg fsck
+	[ "$status" -eq 0 ] || fail "fsck after import: $output"
+	run mreg download churn:1 -o out
+	[ "$status" -eq 0 ]
+	cmp out/weights.bin "${TEST_DIR}/repo/models/churn/weights.bin"
+	# the record came with git and is unchanged by the import
+	run git status --porcelain .mreg
+	[ -z "$output" ] || fail "import changed committed files: $output"
+}

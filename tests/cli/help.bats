@@ -38,6 +38,17 @@ setup() {
 	done
 }
 
+@test "every command mreg --help lists has its own --help" {
+	run --separate-stderr mreg --help
+	listed="$(sed -n '/^Commands:/,/^$/p' <<<"$output" | awk 'NF > 1 { print $1 }')"
+	[[ "$(wc -l <<<"$listed")" -ge "${#COMMANDS[@]}" ]]
+	for c in $listed; do
+		run --separate-stderr mreg "$c" --help
+		assert_status 0
+		[[ "${lines[0]}" == "Usage: mreg ${c}"* ]] || fail "mreg $c --help: '${lines[0]}'"
+	done
+}
+
 @test "mreg help CMD is mreg CMD --help" {
 	run --separate-stderr mreg help create
 	assert_status 0

@@ -12,8 +12,15 @@ if [[ -z "${MREG:-}" || ! -x "${MREG}" ]]; then
 	exit 1
 fi
 
-# The real interpreter, not a version manager's shim (those cost ~0.1 s a call).
-PYTHON="$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null || echo python3)"
+# Python for the JSON checks: the system one when there is one (a version
+# manager's python3 shim costs a noticeable fraction of a second per call).
+PYTHON=python3
+for _p in /usr/bin/python3 /usr/local/bin/python3; do
+	if [[ -x "$_p" ]]; then
+		PYTHON="$_p"
+		break
+	fi
+done
 
 # Fresh folder, fresh store, an environment that cannot leak into the test.
 common_setup() {

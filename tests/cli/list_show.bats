@@ -17,7 +17,7 @@ setup() {
 # Every row starts each column where the header's title starts, and the
 # character before a column is a space: aligned plain text.
 check_aligned() {
-	python3 -c '
+	"${PYTHON}" -c '
 import re, sys
 lines = sys.stdin.read().splitlines()
 starts = [m.start() for m in re.finditer(r"\S+", lines[0])]
@@ -77,7 +77,7 @@ for row in lines[1:]:
 	[[ "$(json_get 'd[0]["size"]' <<<"$output")" == 3000 ]]
 	[[ "$(json_get 'all(r["archived"] is False for r in d)' <<<"$output")" == true ]]
 	# keys are snake_case
-	python3 -c '
+	"${PYTHON}" -c '
 import json, re, sys
 def walk(v):
     if isinstance(v, dict):

@@ -183,12 +183,26 @@ setup() {
 	[[ "$(json_get '[r["name"] + ":" + r["version"] for r in d]' <<<"$output")" == '["churn:2", "other:1"]' ]]
 }
 
-@test "deleting the last version removes the model" {
+@test "deleting the last version: the model is gone, and its number is not reused" {
 	mreg delete other:1 >/dev/null
-	[[ ! -e .mreg/models/other ]]
 	run --separate-stderr mreg show other
 	assert_status 1
-	assert_one_error "no model named other"
+	assert_one_error "other"
+	run --separate-stderr mreg show other:1
+	assert_status 1
+	assert_one_error "other" "1"
+	run mreg list --json
+	[[ "$(json_get '[r["name"] for r in d if r["name"] == "other"]' <<<"$output")" == "[]" ]]
+	run --separate-stderr mreg create -n other -p model
+	assert_status 0
+	[[ "$output" == "created other:2 "* ]]
+}
+
+@test "deleting the highest version: the next create does not reuse its number" {
+	mreg delete churn:2 >/dev/null
+	run --separate-stderr mreg create -n churn -p model
+	assert_status 0
+	[[ "$output" == "created churn:3 "* ]]
 }
 
 @test "delete refuses: no version (2), missing version (1), changing nothing" {
@@ -204,4 +218,13 @@ setup() {
 	run --separate-stderr mreg delete nosuch:1
 	assert_status 1
 	assert_store_unchanged "$before"
+}
+
+@test "the issue's example: --tag k=v --remove-tag k with --description and --stage" {
+	run --separate-stderr mreg update churn:1 --description "new text" --tag k=v --remove-tag k --stage Production
+	assert_status 0
+	run --separate-stderr mreg show churn:1 --json
+	assert_status 0
+	[[ "$(json_get '[d["description"], d["stage"], "k" in d["tags"]]' <<<"$output")" == '["new text", "Production", false]' ]] ||
+		fail "$output"
 }

@@ -82,11 +82,17 @@ YML
 }
 
 @test "the repository's example YAML registers" {
-	ex="${BATS_TEST_DIRNAME}/../../examples/churn-model.yml"
-	[[ -f "$ex" ]] || skip "no examples/churn-model.yml"
-	run --separate-stderr mreg create -f "$ex"
+	ex="${BATS_TEST_DIRNAME}/../../examples"
+	[[ -f "$ex/churn-model.yml" ]] || skip "no examples/churn-model.yml"
+	# a copy, so that the checkout's own state (git) plays no part
+	mkdir ex
+	cp -r "$ex/churn-model.yml" "$ex/churn-model" ex/
+	run --separate-stderr mreg create -f ex/churn-model.yml
 	assert_status 0
-	[[ "$output" == "created churn:"* ]]
+	[[ "$output" == "created churn:2025.11 (custom_model, "* ]]
+	[[ "$(mreg show churn:2025.11 --json | json_get 'd["stage"]')" == Staging ]]
+	mreg download churn:2025.11 -o out >/dev/null
+	assert_same_tree ex/churn-model out
 }
 
 @test "an unknown field: error at file:line:col, exit 1, store unchanged" {

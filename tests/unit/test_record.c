@@ -123,6 +123,18 @@ static void test_damaged(void)
 	tap_write("empty.yaml", "");
 	tap_is_int(record_read_file(&r, "empty.yaml"), MREG_ECORRUPT, "an empty file is not a record");
 	tap_is_int(record_read_file(&r, "missing.yaml"), MREG_ENOTFOUND, "a missing file is not found");
+	FILE *f = fopen("deep.yaml", "w");
+	fputs("name: ", f);
+	for (int i = 0; i < 100000; i++)
+		fputc('[', f);
+	fclose(f);
+	tap_is_int(record_read_file(&r, "deep.yaml"), MREG_ECORRUPT, "100000 levels of nesting refused");
+	tap_ok(strstr(mreg_error_last(), "deep.yaml:1:") && strstr(mreg_error_last(), "too deep"),
+	       "message names the place: %s", mreg_error_last());
+	tap_write("alias.yaml", "a: &x [1, 2]\nb: [*x, *x]\n");
+	tap_is_int(record_read_file(&r, "alias.yaml"), MREG_ECORRUPT, "aliases refused in records");
+	tap_ok(strstr(mreg_error_last(), "alias.yaml:2:") != NULL, "message names the alias: %s",
+	       mreg_error_last());
 }
 
 static void test_digest_stable(void)
