@@ -281,8 +281,13 @@ static int setup_archive(struct archive *a, mreg_compression c)
 	if (r != ARCHIVE_OK)
 		return mreg_seterr(MREG_EUNSUPPORTED, "%s compression: %s", mreg_compression_name(c),
 				   archive_error_string(a));
-	/* Big writes; the last block is not padded, so the size is the archive's own. */
-	archive_write_set_bytes_per_block(a, 1 << 20);
+	/*
+	 * 256 KiB writes; the last block is not padded, so the size is the
+	 * archive's own. Not 1 MiB: after other files freed small page-cache
+	 * folios, 1 MiB buffered writes cost six times the system time here
+	 * (ext4 on Linux 6.18), 256 KiB ones stayed fast (bench/bundle).
+	 */
+	archive_write_set_bytes_per_block(a, 256 << 10);
 	archive_write_set_bytes_in_last_block(a, 1);
 	return 0;
 }
