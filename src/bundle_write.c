@@ -116,60 +116,13 @@ static int sink_write(void *ctx, const uint8_t *buf, size_t len)
 	return put_data(s->a, s->o, s->path, buf, len);
 }
 
-#define COPY_CHUNK (1u << 20)
-#define PROGRESS_EVERY (16u << 20)
-
-/* Copy @in into the archive as it is stored: exactly @size bytes or an error. */
-static int copy_blob(struct archive *a, const out_file *o, const char *path, int in,
-		     const mreg_file *f, stream_progress *progress)
-{
-	uint8_t *buf = malloc(COPY_CHUNK);
-	uint64_t done = 0, last = 0;
-	int rc = 0;
-
-	if (!buf)
-		return mreg_seterr_nomem();
-	while (done < f->size) {
-		size_t want = f->size - done < COPY_CHUNK ? (size_t)(f->size - done) : COPY_CHUNK;
-		ssize_t n = read(in, buf, want);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = mreg_seterr_errno("blob %s: read", f->digest);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if ((rc = put_data(a, o, path, buf, (size_t)n)))
-			goto out;
-		done += (uint64_t)n;
-		if (progress && progress->fn && done - last >= PROGRESS_EVERY) {
-			progress->fn(progress->ctx, progress->base + done, progress->total);
-			last = done;
-		}
-	}
-	if (done != f->size)
-		rc = mreg_seterr(MREG_ECORRUPT,
-				 "%s: blob %s is %llu bytes, the record says %llu (store corrupt? run "
-				 "mreg fsck)",
-				 f->path, f->digest, (unsigned long long)done,
-				 (unsigned long long)f->size);
-	else if (progress && progress->fn)
-		progress->fn(progress->ctx, progress->base + done, progress->total);
-out:
-	free(buf);
-	return rc;
-}
-
 /*
- * One blob from the store into the archive. With @verify it is re-hashed on
- * the way (a second thread, so about the cost of the copy on two cores);
- * otherwise it is copied as stored, checked for its size only: every reader
- * checks every digest anyway.
+ * One blob from the store into the archive, re-hashed on the way (on a second
+ * thread: about the cost of the copy on two cores), so a damaged store never
+ * ships a bundle every reader would refuse.
  */
 static int put_blob(struct archive *a, struct archive_entry *e, const out_file *o,
-		    const mreg_store *store, const mreg_file *f, bool verify,
-		    stream_progress *progress)
+		    const mreg_store *store, const mreg_file *f, stream_progress *progress)
 {
 	char path[sizeof("blobs/sha256/") + SHA256_HEXLEN], got[MREG_DIGEST_STRLEN];
 	uint8_t raw[SHA256_LEN];
@@ -193,10 +146,6 @@ static int put_blob(struct archive *a, struct archive_entry *e, const out_file *
 	}
 	if ((rc = put_header(a, e, o, path, false, f->size)))
 		goto done;
-	if (!verify) {
-		rc = copy_blob(a, o, path, in.fd, f, progress);
-		goto done;
-	}
 	rc = stream_pump(stream_fd_reader, &in, sink_write, &sink, f->size, raw, &size, progress);
 	if (rc)
 		goto done;
@@ -411,8 +360,7 @@ int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_re
 		if (first[i])
 			progress.total += r->files[i].size; /* each content once */
 	for (size_t i = 0; i < r->file_count; i++) {
-		if (first[i] && (rc = put_blob(a, e, &o, store, &r->files[i],
-						 opts->verify || opts->sign_key, &progress)))
+		if (first[i] && (rc = put_blob(a, e, &o, store, &r->files[i], &progress)))
 			goto done;
 		if (first[i])
 			progress.base += r->files[i].size;

@@ -78,7 +78,6 @@ typedef struct {
 	mreg_compression compression;   /**< AUTO: by the file name. */
 	const mreg_secret_key *sign_key; /**< Sign the manifest and the file; NULL: unsigned. */
 	int force;                      /**< Replace FILE (and FILE.minisig) if they exist. */
-	int verify;                     /**< Re-hash every blob (always done when signing). */
 	mreg_progress_fn progress;
 	void *progress_ctx;
 } mreg_package_options;
@@ -88,11 +87,9 @@ typedef struct {
 
 /**
  * Write the bundle of @p record (a version of @p store) to @p file, reading
- * every blob once. Blobs are copied as stored, their sizes checked; with
- * @c verify, or when signing (a signature vouches for the content), every
- * blob is re-hashed on the way too. Readers check every digest in any case.
- * The file appears complete or not at all (written beside it, then renamed;
- * not fsynced, like tar's output). With a signing key the manifest's
+ * and re-hashing every blob once; a blob that does not match its digest or
+ * size stops it. The file appears complete or not at all (written beside it,
+ * then renamed; not fsynced, like tar's output). With a signing key the manifest's
  * signature goes inside the bundle and a signature of the whole file,
  * which `minisign -Vm FILE -p KEY.pub` accepts, to FILE.minisig.
  * @p info (may be NULL) receives what was written.

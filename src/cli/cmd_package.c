@@ -3,14 +3,13 @@
 #include "bundle_cli.h"
 #include "commands.h"
 
-enum { OPT_COMPRESS = 256, OPT_SIGN, OPT_VERIFY, OPT_JSON };
+enum { OPT_COMPRESS = 256, OPT_SIGN, OPT_JSON };
 
 static const cli_option options[] = {
 	{'o', "output", "FILE", "the bundle to write (.tar, .tar.gz or .tar.zst)"},
 	{OPT_COMPRESS, "compress", "KIND", "none, gzip or zstd (default: by the file name)"},
 	{OPT_SIGN, "sign", "SECRET_KEY", "sign with this minisign secret key (see keygen)"},
 	{'f', "force", NULL, "replace FILE (and FILE.minisig) if they exist"},
-	{OPT_VERIFY, "verify", NULL, "re-hash every blob from the store (always done with --sign)"},
 	{OPT_JSON, "json", NULL, "print what was written as JSON"},
 	CLI_COMMON_OPTIONS,
 	{0},
@@ -35,7 +34,6 @@ static int run(int argc, char **argv)
 		case 'o': out = arg; break;
 		case 'f': o.force = 1; break;
 		case OPT_SIGN: sign = arg; break;
-		case OPT_VERIFY: o.verify = 1; break;
 		case OPT_JSON: json = true; break;
 		case OPT_COMPRESS:
 			if (mreg_compression_parse(&o.compression, arg))
@@ -95,16 +93,15 @@ done:
 
 const cli_command cmd_package = {
 	.name = "package",
-	.usage = "NAME[:VERSION|@latest] -o FILE [--compress KIND] [--sign SECRET_KEY] [--verify] [-f]",
+	.usage = "NAME[:VERSION|@latest] -o FILE [--compress KIND] [--sign SECRET_KEY] [-f]",
 	.summary = "Write a version into one portable, reproducible bundle file.",
 	.details = "The bundle is a tar of an OCI image layout holding a CNCF ModelPack model:\n"
 		   "the record in the config, one layer per file (see BUNDLES in mreg(1)). The\n"
-		   "same version always gives the same bytes. Blobs are copied as stored, their\n"
-		   "sizes checked (every reader checks every digest); --verify, or --sign,\n"
-		   "re-hashes each on the way. With --sign, the manifest's signature goes inside\n"
-		   "the bundle and a signature of the whole file goes to FILE.minisig, which\n"
-		   "'minisign -Vm FILE -p KEY.pub' accepts; an encrypted key's passphrase is\n"
-		   "read from the terminal or from $MREG_KEY_PASSWORD.",
+		   "same version always gives the same bytes. Every blob is re-hashed as it is\n"
+		   "written. With --sign, the manifest's signature goes inside the bundle and a\n"
+		   "signature of the whole file goes to FILE.minisig, which 'minisign -Vm FILE\n"
+		   "-p KEY.pub' accepts; an encrypted key's passphrase is read from the terminal\n"
+		   "or from $MREG_KEY_PASSWORD.",
 	.options = options,
 	.run = run,
 };

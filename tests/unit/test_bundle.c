@@ -887,12 +887,11 @@ static void test_progress(void)
 	       "reading reports progress to the end");
 }
 
-/* A damaged store: sizes are always checked; content with --verify and when signing. */
+/* A damaged store never ships: content and size are checked as blobs go out. */
 static void test_damaged_store(void)
 {
 	mreg_create_options co = MREG_CREATE_OPTIONS_INIT;
 	mreg_package_options po = MREG_PACKAGE_OPTIONS_INIT;
-	mreg_bundle_read_options ro = read_opts();
 	mreg_secret_key *sk = NULL;
 	mreg_store *e = NULL;
 	mreg_record *r = NULL;
@@ -910,27 +909,22 @@ static void test_damaged_store(void)
 	f = fopen(blob, "r+");
 	fputc('X', f);
 	fclose(f);
-	tap_is_int(mreg_bundle_package(NULL, e, r, "dmg.tar", &po), 0,
-		   "package copies a damaged blob as stored");
-	tap_is_int(mreg_bundle_verify(NULL, NULL, "dmg.tar", &ro), MREG_ECORRUPT,
-		   "and every reader refuses the bundle");
-	po.verify = 1;
-	tap_is_int(mreg_bundle_package(NULL, e, r, "dmg2.tar", &po), MREG_ECORRUPT,
-		   "package --verify refuses it");
+	tap_is_int(mreg_bundle_package(NULL, e, r, "dmg.tar", &po), MREG_ECORRUPT,
+		   "package refuses a damaged blob");
 	tap_ok(strstr(mreg_error_last(), "w.bin: blob sha256:") &&
 		       strstr(mreg_error_last(), "does not match its digest"),
 	       "message names the file and blob: %s", mreg_error_last());
-	tap_ok(!fs_exists("dmg2.tar"), "no bundle written");
-	po.verify = 0;
+	tap_ok(!fs_exists("dmg.tar"), "no bundle written");
 	mreg_secret_key_load(&sk, "k.key", NULL);
 	po.sign_key = sk;
 	tap_is_int(mreg_bundle_package(NULL, e, r, "dmg3.tar", &po), MREG_ECORRUPT,
-		   "signing re-hashes too");
+		   "nor when signing");
 	tap_ok(!fs_exists("dmg3.tar") && !fs_exists("dmg3.tar.minisig"), "nothing written");
 	po.sign_key = NULL;
-	truncate(blob, 4);
+	if (truncate(blob, 4) != 0)
+		printf("# truncate failed\n");
 	tap_is_int(mreg_bundle_package(NULL, e, r, "dmg4.tar", &po), MREG_ECORRUPT,
-		   "a blob of the wrong size is refused without --verify");
+		   "a blob of the wrong size is refused before its header is written");
 	tap_ok(strstr(mreg_error_last(), "is 4 bytes, the record says 16") != NULL, "message: %s",
 	       mreg_error_last());
 	mreg_secret_key_free(sk);
