@@ -137,7 +137,11 @@ static int put_blob(struct archive *a, struct archive_entry *e, const out_file *
 		return mreg_error_prefix(MREG_ECORRUPT, "%s", f->path);
 	posix_fadvise(in.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	/* The tar header promises f->size bytes: check before writing it. */
-	if (fstat(in.fd, &st) < 0 || (uint64_t)st.st_size != f->size) {
+	if (fstat(in.fd, &st) < 0) {
+		rc = mreg_seterr_errno("blob %s", f->digest);
+		goto done;
+	}
+	if ((uint64_t)st.st_size != f->size) {
 		rc = mreg_seterr(MREG_ECORRUPT,
 				 "%s: blob %s is %lld bytes, the record says %llu (store corrupt? run "
 				 "mreg fsck)",
