@@ -16,19 +16,16 @@
  * memory and cost twice as much CPU), large enough to keep syscalls few.
  */
 #define CHUNK (256u << 10)
-/* O_DIRECT writes bypass the CPU cache, and each is a round trip to the disk:
- * fewer, larger ones keep the disk busy. */
-#define DIRECT_CHUNK (1u << 20)
-#define NBUF 16              /* at most 16 chunks in flight */
-#define BUF_BYTES (8u << 20) /* and at most 8 MiB of buffers: 16 x 256 KiB, 8 x 1 MiB */
-#define ALIGN 4096           /* O_DIRECT wants aligned buffers, offsets and sizes */
+#define NBUF 16              /* at most 16 chunks (4 MiB) in flight */
+#define ALIGN 4096           /* page-aligned buffers */
 #define PIPELINE_MIN (8u << 20) /* below this, one thread is faster */
 #define PROGRESS_EVERY (16u << 20)
+/* A durable copy asks the disk to flush after every this many bytes. */
+#define FLUSH_EVERY (64u << 20)
 
 typedef struct {
 	uint8_t *buf[NBUF];
 	size_t len[NBUF];
-	uint64_t nbuf;    /* buffers in use (NBUF or fewer for large chunks) */
 	hash_ctx *hash;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -54,7 +51,7 @@ static void *hasher_main(void *arg)
 		next = p->hashed;
 		pthread_mutex_unlock(&p->mu);
 
-		hash_update(p->hash, p->buf[next % p->nbuf], p->len[next % p->nbuf]);
+		hash_update(p->hash, p->buf[next % NBUF], p->len[next % NBUF]);
 
 		pthread_mutex_lock(&p->mu);
 		p->hashed++;
@@ -83,23 +80,11 @@ static ssize_t read_full(int fd, uint8_t *buf, size_t len)
 
 static int write_full(int fd, const uint8_t *buf, size_t len)
 {
-	/* An O_DIRECT file takes whole aligned blocks only: the short last
-	 * chunk, or a file system that refuses the alignment, goes buffered. */
-	int flags = fcntl(fd, F_GETFL);
-	if (flags >= 0 && (flags & O_DIRECT) && len % ALIGN != 0) {
-		fcntl(fd, F_SETFL, flags & ~O_DIRECT);
-		flags &= ~O_DIRECT;
-	}
 	while (len > 0) {
 		ssize_t n = write(fd, buf, len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EINVAL && flags >= 0 && (flags & O_DIRECT)) {
-				fcntl(fd, F_SETFL, flags & ~O_DIRECT);
-				flags &= ~O_DIRECT;
-				continue;
-			}
 			return -1;
 		}
 		buf += n;
@@ -116,16 +101,85 @@ static void report(stream_progress *progress, uint64_t done, uint64_t *last)
 	}
 }
 
-/* Writes dirty pages back while we go on, so the final fsync has little left
- * (nothing to do for O_DIRECT writes, which bypass the page cache). */
+/* Starts writing dirty pages back while we go on, so the kernel sends large
+ * requests early instead of a flood at the final fsync. */
 static void start_writeback(int fd, uint64_t off, size_t len)
 {
 #ifdef SYNC_FILE_RANGE_WRITE
-	if (!(fcntl(fd, F_GETFL) & O_DIRECT))
-		sync_file_range(fd, (off64_t)off, (off64_t)len, SYNC_FILE_RANGE_WRITE);
+	sync_file_range(fd, (off64_t)off, (off64_t)len, SYNC_FILE_RANGE_WRITE);
 #else
 	(void)fd; (void)off; (void)len;
 #endif
+}
+
+/*
+ * The background flush of a durable copy. A disk with a volatile write cache
+ * (every virtual disk, most SSDs) acknowledges writes at once and pays for them
+ * at the fsync that follows; fdatasync on a second thread while the copy goes
+ * on overlaps that cost with the reading and hashing, so the caller's final
+ * fsync finds little left to do. An error is kept and reported by the copy:
+ * the kernel reports a writeback error once per open file, so the caller's own
+ * fsync would not see it again.
+ */
+typedef struct {
+	int fd;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint64_t written; /* bytes written so far */
+	uint64_t flushed; /* bytes the last flush started with */
+	int err;          /* errno of a failed flush, else 0 */
+	bool stop;
+} flusher;
+
+static void *flusher_main(void *arg)
+{
+	flusher *f = arg;
+
+	pthread_mutex_lock(&f->mu);
+	for (;;) {
+		while (!f->stop && f->written - f->flushed < FLUSH_EVERY)
+			pthread_cond_wait(&f->cv, &f->mu);
+		if (f->stop)
+			break;
+		f->flushed = f->written;
+		pthread_mutex_unlock(&f->mu);
+		int rc = fdatasync(f->fd);
+		int err = rc < 0 ? errno : 0;
+		pthread_mutex_lock(&f->mu);
+		if (err && !f->err)
+			f->err = err;
+	}
+	pthread_mutex_unlock(&f->mu);
+	return NULL;
+}
+
+static bool flusher_start(flusher *f, int fd)
+{
+	*f = (flusher){.fd = fd, .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	return pthread_create(&f->thread, NULL, flusher_main, f) == 0;
+}
+
+static void flusher_note(flusher *f, uint64_t written)
+{
+	pthread_mutex_lock(&f->mu);
+	f->written = written;
+	if (written - f->flushed >= FLUSH_EVERY)
+		pthread_cond_signal(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+}
+
+/* Waits for a flush in progress; returns the errno of a failed one, else 0. */
+static int flusher_stop(flusher *f)
+{
+	pthread_mutex_lock(&f->mu);
+	f->stop = true;
+	pthread_cond_signal(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	pthread_join(f->thread, NULL);
+	pthread_mutex_destroy(&f->mu);
+	pthread_cond_destroy(&f->cv);
+	return f->err;
 }
 
 static int copy_simple(stream_reader rd, void *rctx, stream_writer wr, void *wctx, hash_ctx *h,
@@ -158,7 +212,7 @@ done:
 }
 
 static int copy_pipelined(stream_reader rd, void *rctx, stream_writer wr, void *wctx,
-			  hash_ctx *h, uint64_t *size, stream_progress *progress, size_t chunk)
+			  hash_ctx *h, uint64_t *size, stream_progress *progress, flusher *flush)
 {
 	pipeline p = {.hash = h, .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 	pthread_t thread;
@@ -166,9 +220,8 @@ static int copy_pipelined(stream_reader rd, void *rctx, stream_writer wr, void *
 	uint64_t total = 0, last = 0;
 	int rc = 0;
 
-	p.nbuf = BUF_BYTES / chunk < NBUF ? BUF_BYTES / chunk : NBUF;
-	for (uint64_t i = 0; i < p.nbuf; i++) {
-		if (posix_memalign((void **)&p.buf[i], ALIGN, chunk) != 0) {
+	for (int i = 0; i < NBUF; i++) {
+		if (posix_memalign((void **)&p.buf[i], ALIGN, CHUNK) != 0) {
 			p.buf[i] = NULL;
 			rc = mreg_seterr_nomem();
 			goto done;
@@ -181,16 +234,16 @@ static int copy_pipelined(stream_reader rd, void *rctx, stream_writer wr, void *
 	started = true;
 
 	for (uint64_t i = 0;; i++) {
-		uint8_t *buf = p.buf[i % p.nbuf];
+		uint8_t *buf = p.buf[i % NBUF];
 		ssize_t n;
 
 		/* Wait until the hasher has released the buffer we reuse. */
 		pthread_mutex_lock(&p.mu);
-		while (i - p.hashed >= p.nbuf)
+		while (i - p.hashed >= NBUF)
 			pthread_cond_wait(&p.cv, &p.mu);
 		pthread_mutex_unlock(&p.mu);
 
-		n = rd(rctx, buf, chunk);
+		n = rd(rctx, buf, CHUNK);
 		if (n < 0) {
 			rc = (int)n;
 			break;
@@ -199,7 +252,7 @@ static int copy_pipelined(stream_reader rd, void *rctx, stream_writer wr, void *
 			break;
 
 		pthread_mutex_lock(&p.mu);
-		p.len[i % p.nbuf] = (size_t)n;
+		p.len[i % NBUF] = (size_t)n;
 		p.posted++;
 		pthread_cond_broadcast(&p.cv);
 		pthread_mutex_unlock(&p.mu);
@@ -207,6 +260,8 @@ static int copy_pipelined(stream_reader rd, void *rctx, stream_writer wr, void *
 		if (wr && (rc = wr(wctx, buf, (size_t)n)))
 			break;
 		total += (uint64_t)n;
+		if (flush)
+			flusher_note(flush, total);
 		report(progress, total, &last);
 	}
 	*size = total;
@@ -227,7 +282,7 @@ done:
 }
 
 static int pump(stream_reader rd, void *rctx, stream_writer wr, void *wctx, uint64_t size_hint,
-		uint8_t digest[SHA256_LEN], uint64_t *size, stream_progress *progress, size_t chunk)
+		uint8_t digest[SHA256_LEN], uint64_t *size, stream_progress *progress, int flush_fd)
 {
 	hash_ctx *h = hash_new();
 	int rc;
@@ -235,9 +290,20 @@ static int pump(stream_reader rd, void *rctx, stream_writer wr, void *wctx, uint
 	*size = 0;
 	if (!h)
 		return mreg_seterr_nomem();
-	if (size_hint >= PIPELINE_MIN)
-		rc = copy_pipelined(rd, rctx, wr, wctx, h, size, progress, chunk);
-	else
+	if (size_hint >= PIPELINE_MIN) {
+		flusher flush;
+		bool flushing = flush_fd >= 0 && size_hint >= 2 * FLUSH_EVERY &&
+				flusher_start(&flush, flush_fd);
+		rc = copy_pipelined(rd, rctx, wr, wctx, h, size, progress,
+				    flushing ? &flush : NULL);
+		if (flushing) {
+			int err = flusher_stop(&flush);
+			if (err && rc == 0) {
+				errno = err;
+				rc = mreg_seterr_errno("%s: fsync", ((stream_fd *)wctx)->name);
+			}
+		}
+	} else
 		rc = copy_simple(rd, rctx, wr, wctx, h, size, progress);
 	if (rc == 0) {
 		hash_final(h, digest);
@@ -251,7 +317,7 @@ static int pump(stream_reader rd, void *rctx, stream_writer wr, void *wctx, uint
 int stream_pump(stream_reader rd, void *rctx, stream_writer wr, void *wctx, uint64_t size_hint,
 		uint8_t digest[SHA256_LEN], uint64_t *size, stream_progress *progress)
 {
-	return pump(rd, rctx, wr, wctx, size_hint, digest, size, progress, CHUNK);
+	return pump(rd, rctx, wr, wctx, size_hint, digest, size, progress, -1);
 }
 
 ssize_t stream_fd_reader(void *ctx, uint8_t *buf, size_t cap)
@@ -277,12 +343,11 @@ int stream_fd_writer(void *ctx, const uint8_t *buf, size_t len)
 	return 0;
 }
 
-int stream_copy(int in_fd, const char *in_name, int out_fd, const char *out_name,
-		uint8_t digest[SHA256_LEN], uint64_t *size, stream_progress *progress)
+static int copy_fd(int in_fd, const char *in_name, int out_fd, const char *out_name,
+		   uint8_t digest[SHA256_LEN], uint64_t *size, stream_progress *progress, bool durable)
 {
 	stream_fd in = {in_fd, in_name, 0};
 	stream_fd out = {out_fd, out_name, 0};
-	bool direct = out_fd >= 0 && (fcntl(out_fd, F_GETFL) & O_DIRECT);
 	struct stat st;
 	uint64_t hint = 0;
 
@@ -291,5 +356,17 @@ int stream_copy(int in_fd, const char *in_name, int out_fd, const char *out_name
 		hint = (uint64_t)st.st_size;
 
 	return pump(stream_fd_reader, &in, out_fd >= 0 ? stream_fd_writer : NULL, &out, hint, digest,
-		    size, progress, direct ? DIRECT_CHUNK : CHUNK);
+		    size, progress, durable ? out_fd : -1);
+}
+
+int stream_copy(int in_fd, const char *in_name, int out_fd, const char *out_name,
+		uint8_t digest[SHA256_LEN], uint64_t *size, stream_progress *progress)
+{
+	return copy_fd(in_fd, in_name, out_fd, out_name, digest, size, progress, false);
+}
+
+int stream_copy_durable(int in_fd, const char *in_name, int out_fd, const char *out_name,
+			uint8_t digest[SHA256_LEN], uint64_t *size, stream_progress *progress)
+{
+	return copy_fd(in_fd, in_name, out_fd, out_name, digest, size, progress, true);
 }

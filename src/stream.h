@@ -31,6 +31,15 @@ int stream_copy(int in_fd, const char *in_name, int out_fd, const char *out_name
 		uint8_t digest[SHA256_LEN], uint64_t *size, stream_progress *progress);
 
 /*
+ * stream_copy for a file that the caller will fsync: large files are flushed to
+ * the disk on a second thread as the copy goes on (every 64 MiB), so the final
+ * fsync overlaps the copy instead of following it. A failed flush is an error
+ * of the copy (MREG_EIO, message set).
+ */
+int stream_copy_durable(int in_fd, const char *in_name, int out_fd, const char *out_name,
+			uint8_t digest[SHA256_LEN], uint64_t *size, stream_progress *progress);
+
+/*
  * The general form: a source and an optional sink. A reader fills @buf with up
  * to @cap bytes and returns how many (0 at the end), or a negative MREG_E* code
  * with the message set. A writer takes @len bytes and returns 0 or a negative
