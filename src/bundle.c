@@ -175,17 +175,16 @@ static int check_read_options(const mreg_bundle_read_options *o)
 	return 0;
 }
 
-/* Give the record the name and version asked for. */
-static int rename_record(mreg_record *r, const mreg_bundle_read_options *o)
+int bundle_rename_record(mreg_record *r, const char *name, const char *version)
 {
-	if (o->name) {
+	if (name) {
 		free(r->name);
-		if (!(r->name = strdup(o->name)))
+		if (!(r->name = strdup(name)))
 			return mreg_seterr_nomem();
 	}
-	if (o->model_version) {
+	if (version) {
 		free(r->version);
-		if (!(r->version = strdup(o->model_version)))
+		if (!(r->version = strdup(version)))
 			return mreg_seterr_nomem();
 	}
 	r->archived = 0;
@@ -201,9 +200,6 @@ typedef struct {
 	mreg_store *store; /* import only */
 } early_ctx;
 
-static int existing_conflict(mreg_store *store, const char *name, const char *version,
-			     const char *digest, mreg_record **existing);
-
 static int on_metadata(void *ctx, const bundle_contents *c)
 {
 	early_ctx *ec = ctx;
@@ -216,7 +212,7 @@ static int on_metadata(void *ctx, const bundle_contents *c)
 		const char *version = ec->opts->model_version ? ec->opts->model_version
 							      : c->record->version;
 		mreg_record *existing = NULL;
-		rc = existing_conflict(ec->store, name, version, c->record->digest, &existing);
+		rc = bundle_existing(ec->store, name, version, c->record->digest, "import", &existing);
 		mreg_record_free(existing);
 		return rc;
 	}
@@ -280,12 +276,8 @@ int mreg_bundle_verify(mreg_bundle_info *info, mreg_record **out, const char *fi
 
 /* ---- import ---- */
 
-/*
- * The store's record of name:version, when there is one: the same content is
- * fine (*existing set), other content is MREG_EEXISTS.
- */
-static int existing_conflict(mreg_store *store, const char *name, const char *version,
-			     const char *digest, mreg_record **existing)
+int bundle_existing(mreg_store *store, const char *name, const char *version, const char *digest,
+		    const char *verb, mreg_record **existing)
 {
 	char *path = store_record_path(store, name, version);
 	int rc;
@@ -304,8 +296,9 @@ static int existing_conflict(mreg_store *store, const char *name, const char *ve
 	if (strcmp((*existing)->digest, digest)) {
 		rc = mreg_seterr(MREG_EEXISTS,
 				 "model %s version %s already exists with other content (%s, the "
-				 "bundle holds %s): import it under another version with -v",
-				 name, version, (*existing)->digest, digest);
+				 "%s holds %s): %s it under another version with -v",
+				 name, version, (*existing)->digest,
+				 strcmp(verb, "import") ? "registry" : "bundle", digest, verb);
 		mreg_record_free(*existing);
 		*existing = NULL;
 	}
@@ -340,15 +333,52 @@ static int land_blobs(mreg_store *store, const mreg_record *r, const char *stage
 	return fs_fsync_dir(store->blobs);
 }
 
+int bundle_land_version(mreg_store *store, mreg_record **record, const char *stage,
+			const char *verb, int *unchanged, size_t *blobs_added)
+{
+	mreg_record *r = *record, *existing = NULL;
+	size_t landed = 0;
+	int rc;
+
+	*unchanged = 0;
+	*blobs_added = 0;
+	if ((rc = bundle_existing(store, r->name, r->version, r->digest, verb, &existing)))
+		return rc;
+	/* The record may be here without its blobs (it came through git): the
+	 * blobs land either way, the record stays as it is. */
+	if ((rc = land_blobs(store, r, stage, &landed)))
+		goto done;
+	if (existing) {
+		*unchanged = landed == 0;
+		*blobs_added = landed;
+		goto done;
+	}
+	if ((rc = store_lock(store)))
+		goto done;
+	rc = store_record_write(store, r, true);
+	if (rc == MREG_EEXISTS) {
+		/* Someone landed it meanwhile: fine if it is the same content. */
+		rc = bundle_existing(store, r->name, r->version, r->digest, verb, &existing);
+		*unchanged = 1;
+	}
+	store_unlock(store);
+done:
+	if (rc == 0 && existing) {
+		mreg_record_free(*record);
+		*record = existing;
+	} else {
+		mreg_record_free(existing);
+	}
+	return rc;
+}
+
 int mreg_bundle_import(mreg_bundle_info *info, mreg_record **out, mreg_store *store,
 		       const char *file, const mreg_bundle_read_options *o)
 {
 	mreg_bundle_info own;
 	bundle_contents c = {0};
-	mreg_record *existing = NULL;
 	char *stage = NULL;
-	bool ingesting = false, locked = false;
-	size_t landed = 0;
+	bool ingesting = false;
 	int rc;
 
 	if (!info)
@@ -370,53 +400,23 @@ int mreg_bundle_import(mreg_bundle_info *info, mreg_record **out, mreg_store *st
 		stage = NULL;
 		goto done;
 	}
-	if ((rc = read_checked(&c, info, file, stage, o, store)) || (rc = rename_record(c.record, o)))
+	if ((rc = read_checked(&c, info, file, stage, o, store)) ||
+	    (rc = bundle_rename_record(c.record, o->name, o->model_version)))
 		goto done;
-	if ((rc = existing_conflict(store, c.record->name, c.record->version, c.record->digest,
-				    &existing)))
+	if ((rc = bundle_land_version(store, &c.record, stage, "import", &info->unchanged,
+				      &info->blobs_added)))
 		goto done;
-	/* The record may be here without its blobs (it came through git): the
-	 * blobs land either way, the record stays as it is. */
-	if ((rc = land_blobs(store, c.record, stage, &landed)))
-		goto done;
-	if (existing) {
-		info->unchanged = landed == 0;
-		info->blobs_added = landed;
-		goto success;
-	}
-	if ((rc = store_lock(store)))
-		goto done;
-	locked = true;
-	rc = store_record_write(store, c.record, true);
-	if (rc == MREG_EEXISTS) {
-		/* Someone imported it meanwhile: fine if it is the same content. */
-		if ((rc = existing_conflict(store, c.record->name, c.record->version,
-					    c.record->digest, &existing)))
-			goto done;
-		info->unchanged = 1;
-	} else if (rc) {
-		goto done;
-	}
-success:
 	if (out) {
-		if (existing) {
-			*out = existing;
-			existing = NULL;
-		} else {
-			*out = c.record;
-			c.record = NULL;
-		}
+		*out = c.record;
+		c.record = NULL;
 	}
 done:
-	if (locked)
-		store_unlock(store);
 	if (stage) {
 		fs_remove_tree(stage);
 		free(stage);
 	}
 	if (ingesting)
 		store_ingest_unlock(store);
-	mreg_record_free(existing);
 	bundle_contents_dispose(&c);
 	return rc;
 }
@@ -616,7 +616,7 @@ int mreg_bundle_unpack(mreg_bundle_info *info, mreg_record **out, const char *fi
 		rc = mreg_seterr_errno("%s", blobs);
 		goto done;
 	}
-	if ((rc = read_checked(&c, info, file, blobs, o, NULL)) || (rc = rename_record(c.record, o)))
+	if ((rc = read_checked(&c, info, file, blobs, o, NULL)) || (rc = bundle_rename_record(c.record, o->name, o->model_version)))
 		goto done;
 	if ((rc = build_tree(c.record, blobs, model)) || (rc = write_model_yml(c.record, yml, stage)))
 		goto done;

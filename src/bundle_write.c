@@ -178,7 +178,7 @@ static int cmp_digest_ref(const void *a, const void *b)
 }
 
 /* first[i]: file i is the first in path order with its content (one blob per digest). */
-static bool *first_of_digest(const mreg_record *r)
+bool *bundle_first_of_digest(const mreg_record *r)
 {
 	digest_ref *refs = calloc(r->file_count + 1, sizeof(*refs));
 	bool *first = calloc(r->file_count + 1, sizeof(*first));
@@ -293,7 +293,7 @@ int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_re
 		goto done;
 	sidecar = str_printf("%s%s", file, BUNDLE_SIDECAR_SUFFIX);
 	dir = fs_dirname(file);
-	first = first_of_digest(r);
+	first = bundle_first_of_digest(r);
 	if (!sidecar || !dir || !first) {
 		rc = mreg_seterr_nomem();
 		goto done;
