@@ -14,6 +14,7 @@
 #include "mreg/git.h"
 #include "mreg/record.h"
 #include "mreg/registry.h"
+#include "mreg/remote.h"
 #include "mreg/sign.h"
 #include "mreg/store.h"
 #include "mreg/version.h"

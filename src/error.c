@@ -29,6 +29,8 @@ const char *mreg_error_name(int code)
 	case MREG_EIO: return "I/O error";
 	case MREG_ENOMEM: return "out of memory";
 	case MREG_ELOCKED: return "locked";
+	case MREG_EAUTH: return "access denied";
+	case MREG_ENETWORK: return "network";
 	}
 	return "unknown error";
 }

@@ -26,6 +26,8 @@ typedef enum {
 	MREG_EIO = -6,          /**< The operating system refused (read, write, rename...). */
 	MREG_ENOMEM = -7,       /**< Out of memory. */
 	MREG_ELOCKED = -8,      /**< The store lock could not be taken. */
+	MREG_EAUTH = -9,        /**< A registry refused access (no or wrong credentials). */
+	MREG_ENETWORK = -10,    /**< A registry could not be reached, or the transfer broke off. */
 } mreg_error_code;
 
 /**

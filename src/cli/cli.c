@@ -122,7 +122,8 @@ int cli_exit_status(int rc)
 	case MREG_ENOTFOUND:
 	case MREG_EEXISTS:
 	case MREG_EINVALID:
-	case MREG_ECORRUPT: return EXIT_NO;
+	case MREG_ECORRUPT:
+	case MREG_EAUTH: return EXIT_NO;
 	default: return EXIT_ERROR;
 	}
 }

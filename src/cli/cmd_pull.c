@@ -1,0 +1,87 @@
+#include <string.h>
+
+#include "commands.h"
+#include "remote_cli.h"
+
+static const cli_option options[] = {
+	{'n', "name", "NAME", "register under this name instead of the pushed one"},
+	{'v', "version", "VERSION", "register as this version instead of the pushed one"},
+	CLI_REMOTE_OPTIONS,
+	CLI_COMMON_OPTIONS,
+	{0},
+};
+
+static int run(int argc, char **argv)
+{
+	mreg_remote_options o = MREG_REMOTE_OPTIONS_INIT;
+	mreg_remote_info info;
+	mreg_store *store = NULL;
+	mreg_record *rec = NULL;
+	cli_progress progress;
+	bool json = false;
+	char *arg;
+	int c, rc, status;
+
+	while ((c = cli_next_option(&cmd_pull, argc, argv, &arg)) != -1) {
+		switch (c) {
+		case 'n': o.name = arg; break;
+		case 'v': o.model_version = arg; break;
+		default: cli_remote_option(&cmd_pull, c, arg, &o, &json);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(&cmd_pull, "give one registry reference: "
+						  "HOST[:PORT]/REPOSITORY:TAG or "
+						  "HOST[:PORT]/REPOSITORY@sha256:DIGEST");
+	if ((o.name && mreg_name_check(o.name)) ||
+	    (o.model_version && mreg_version_check(o.model_version)))
+		return cli_usage_error(&cmd_pull, "%s", mreg_error_last());
+	if ((status = cli_open_store(&store)))
+		return status;
+	cli_progress_init(&progress, "pulling");
+	o.progress = cli_progress_cb;
+	o.progress_ctx = &progress;
+	rc = mreg_pull(&info, &rec, store, argv[optind], &o);
+	cli_progress_done(&progress);
+	if (rc) {
+		status = cli_fail(rc);
+		goto done;
+	}
+	if (json) {
+		status = cli_print_json(cli_remote_json(&info, rec));
+	} else {
+		char size[32];
+		cli_human_size(size, sizeof(size), info.bytes_moved);
+		if (info.unchanged)
+			printf("%s:%s is already in the store with the same content (manifest %s): "
+			       "nothing to do\n",
+			       rec->name, rec->version, info.manifest_digest);
+		else
+			printf("pulled %s:%s from %s (%zu file%s; %zu blob%s fetched, %s%s; every "
+			       "digest verified)\n",
+			       rec->name, rec->version, argv[optind], rec->file_count,
+			       rec->file_count == 1 ? "" : "s", info.blobs_moved,
+			       info.blobs_moved == 1 ? "" : "s", size,
+			       info.blobs_resumed ? ", resumed" : "");
+		status = EXIT_OK;
+	}
+done:
+	mreg_record_free(rec);
+	mreg_store_free(store);
+	return status;
+}
+
+const cli_command cmd_pull = {
+	.name = "pull",
+	.usage = "HOST[:PORT]/REPOSITORY{:TAG|@sha256:DIGEST} [-n NAME] [-v VERSION] [--plain-http]",
+	.summary = "Fetch a version from an OCI registry and register it, verifying every byte.",
+	.details = "Every blob's digest is checked while it streams into the store's tmp/;\n"
+		   "nothing becomes visible until all have been verified. A blob cut off is\n"
+		   "continued where it stopped (HTTP Range) by the next attempt or the next\n"
+		   "pull. Blobs the store has are not fetched; a pull by digest of a version\n"
+		   "the store holds transfers nothing. The artifact must be an mreg model (as\n"
+		   "pushed by mreg push, or a bundle copied with skopeo or oras).\n\n"
+		   CLI_REMOTE_DETAILS,
+	.options = options,
+	.run = run,
+};

@@ -1,0 +1,32 @@
+/* What push and pull share: the registry options and their parsing. */
+#ifndef MREG_REMOTE_CLI_H
+#define MREG_REMOTE_CLI_H
+
+#include "cli.h"
+
+enum { OPT_PLAIN_HTTP = 300, OPT_CA_FILE, OPT_RETRIES, OPT_REMOTE_JSON };
+
+#define CLI_REMOTE_OPTIONS                                                                 \
+	{OPT_PLAIN_HTTP, "plain-http", NULL,                                               \
+	 "speak http:// instead of https:// (a registry on this machine)"},                \
+	{OPT_CA_FILE, "ca-file", "FILE", "trust the CAs in this PEM file instead of the system's"}, \
+	{OPT_RETRIES, "retries", "N", "attempts after a network failure or 5xx (default 3)"},      \
+	{OPT_REMOTE_JSON, "json", NULL, "print what was done as JSON"}
+
+/*
+ * Take one of the CLI_REMOTE_OPTIONS into @o (and *json). Returns true when
+ * @key was one of them; exits with a usage error on a bad value.
+ */
+bool cli_remote_option(const cli_command *cmd, int key, const char *arg, mreg_remote_options *o,
+		       bool *json);
+
+/* The report of a push or pull as JSON. */
+json_t *cli_remote_json(const mreg_remote_info *info, const mreg_record *r);
+
+#define CLI_REMOTE_DETAILS                                                                 \
+	"Credentials: $MREG_REGISTRY_USERNAME and $MREG_REGISTRY_PASSWORD, else\n"       \
+	"$REGISTRY_AUTH_FILE, else $DOCKER_CONFIG/config.json or ~/.docker/config.json\n"  \
+	"(as docker, podman and skopeo login write them); never on the command line.\n"    \
+	"Basic and Bearer-token authentication, TLS verified unless --plain-http."
+
+#endif

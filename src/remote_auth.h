@@ -1,0 +1,47 @@
+/*
+ * Registry credentials and authentication challenges.
+ *
+ * Credentials come from the environment or from the files `docker login`,
+ * `podman login` and `skopeo login` write, never from the command line:
+ *   1. $MREG_REGISTRY_USERNAME and $MREG_REGISTRY_PASSWORD (any registry);
+ *   2. $REGISTRY_AUTH_FILE (containers-auth.json);
+ *   3. $DOCKER_CONFIG/config.json, else ~/.docker/config.json.
+ * In the files, "auths" maps a registry ("host:port", optionally with a
+ * scheme and a path, as docker writes them) to {"auth": base64("user:pass")}
+ * or {"username": ..., "password": ...}.
+ */
+#ifndef MREG_REMOTE_AUTH_H
+#define MREG_REMOTE_AUTH_H
+
+#include <stdbool.h>
+
+typedef struct {
+	char *username;
+	char *password;
+	char *source; /* where they came from, for messages ("$MREG_REGISTRY_USERNAME", a file) */
+} remote_creds;
+
+/*
+ * Find credentials for @host. Returns 0 and fills @out, MREG_ENOTFOUND when
+ * there are none (out stays empty, no message), or MREG_EINVALID for a
+ * malformed file (the message names it and the field).
+ */
+int remote_creds_find(remote_creds *out, const char *host);
+void remote_creds_dispose(remote_creds *c);
+
+/* A WWW-Authenticate challenge: "Basic realm=..." or "Bearer realm=...,service=...,scope=...". */
+typedef struct {
+	bool bearer; /* false: Basic */
+	char *realm;
+	char *service;
+	char *scope;
+} remote_challenge;
+
+/* Parse a header value. MREG_EUNSUPPORTED for another scheme, MREG_EINVALID when malformed. */
+int remote_challenge_parse(remote_challenge *out, const char *value);
+void remote_challenge_dispose(remote_challenge *c);
+
+/* "Basic base64(user:pass)"; NULL when out of memory. */
+char *remote_basic_header(const remote_creds *c);
+
+#endif

@@ -1,0 +1,563 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#include "error_priv.h"
+#include "config.h"
+#include "remote_auth.h"
+#include "remote_http.h"
+#include "strutil.h"
+
+#define ERROR_BODY_MAX (64u << 10)
+#define TOKEN_MAX (1u << 20)
+
+struct remote_session {
+	CURL *curl;
+	char *base;          /* "https://host:port" */
+	char *host;
+	char *repository;
+	char *actions;
+	remote_conn_options opts;
+	char *authorization; /* "Basic ..." or "Bearer ...", NULL until asked */
+	bool authenticated;  /* a 401 was answered at least once */
+	remote_creds creds;
+	int creds_state;     /* 0: not looked up; 1: found; -1: none */
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+static int curl_ready(void)
+{
+	static bool done;
+	static int rc;
+
+	/* Thread-unsafe once, as libcurl documents; the CLI calls it on one thread. */
+	if (!done) {
+		rc = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+		done = true;
+	}
+	return rc;
+}
+
+int remote_session_open(remote_session **out, const char *host, const char *repository,
+			const char *actions, const remote_conn_options *o)
+{
+	remote_session *s;
+
+	*out = NULL;
+	if (curl_ready() < 0)
+		return mreg_seterr(MREG_EIO, "libcurl could not be initialised");
+	if (!(s = calloc(1, sizeof(*s))))
+		return mreg_seterr_nomem();
+	s->opts = *o;
+	s->curl = curl_easy_init();
+	s->base = str_printf("%s://%s", o->plain_http ? "http" : "https", host);
+	s->host = strdup(host);
+	s->repository = strdup(repository);
+	s->actions = strdup(actions);
+	if (!s->curl || !s->base || !s->host || !s->repository || !s->actions) {
+		remote_session_close(s);
+		return mreg_seterr_nomem();
+	}
+	*out = s;
+	return 0;
+}
+
+static void wipe_free(char *secret)
+{
+	if (secret) {
+		sodium_memzero(secret, strlen(secret));
+		free(secret);
+	}
+}
+
+void remote_session_close(remote_session *s)
+{
+	if (!s)
+		return;
+	if (s->curl)
+		curl_easy_cleanup(s->curl);
+	free(s->base);
+	free(s->host);
+	free(s->repository);
+	free(s->actions);
+	wipe_free(s->authorization);
+	remote_creds_dispose(&s->creds);
+	free(s);
+}
+
+unsigned int remote_session_retries(const remote_session *s)
+{
+	return s->opts.retries;
+}
+
+const char *remote_session_host(const remote_session *s)
+{
+	return s->host;
+}
+
+char *remote_url(const remote_session *s, const char *p)
+{
+	if (str_starts_with(p, "http://") || str_starts_with(p, "https://"))
+		return strdup(p);
+	return str_printf("%s%s%s", s->base, p[0] == '/' ? "" : "/", p);
+}
+
+void remote_response_dispose(remote_response *rs)
+{
+	free(rs->location);
+	free(rs->content_type);
+	free(rs->digest);
+	free(rs->content_range);
+	free(rs->www_authenticate);
+	free(rs->body);
+	memset(rs, 0, sizeof(*rs));
+}
+
+/* ---- one transfer ---- */
+
+typedef struct {
+	remote_session *s;
+	const remote_request *rq;
+	remote_response *rs;
+	strbuf body;        /* kept body or error body */
+	size_t body_cap;
+	uint64_t sent;
+	int sink_rc;        /* the sink's error, which aborted the transfer */
+	bool too_large;
+} transfer;
+
+static bool success(long status)
+{
+	return status >= 200 && status < 300;
+}
+
+static size_t on_header(char *line, size_t size, size_t n, void *ctx)
+{
+	transfer *t = ctx;
+	size_t len = size * n, name_len;
+	char **slot = NULL;
+	const char *value;
+
+	/* A new status line (after a redirect or "100 Continue"): forget the last headers. */
+	if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+		long keep = t->rs->status;
+		remote_response_dispose(t->rs);
+		t->rs->status = keep;
+		return len;
+	}
+	value = memchr(line, ':', len);
+	if (!value)
+		return len;
+	name_len = (size_t)(value - line);
+	value++;
+	while (value < line + len && (*value == ' ' || *value == '\t'))
+		value++;
+	size_t vlen = (size_t)(line + len - value);
+	while (vlen > 0 && (value[vlen - 1] == '\r' || value[vlen - 1] == '\n' ||
+			    value[vlen - 1] == ' '))
+		vlen--;
+#define IS(h) (name_len == sizeof(h) - 1 && strncasecmp(line, h, name_len) == 0)
+	if (IS("Location"))
+		slot = &t->rs->location;
+	else if (IS("Content-Type"))
+		slot = &t->rs->content_type;
+	else if (IS("Docker-Content-Digest"))
+		slot = &t->rs->digest;
+	else if (IS("Content-Range"))
+		slot = &t->rs->content_range;
+	else if (IS("WWW-Authenticate"))
+		slot = &t->rs->www_authenticate;
+#undef IS
+	if (slot) {
+		free(*slot);
+		*slot = strndup(value, vlen);
+	}
+	return len;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *ctx)
+{
+	transfer *t = ctx;
+	size_t len = size * n;
+	long status = 0;
+
+	curl_easy_getinfo(t->s->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (success(status) && t->rq->sink) {
+		int rc = t->rq->sink(t->rq->sink_ctx, (const uint8_t *)data, len);
+		if (rc) {
+			t->sink_rc = rc;
+			return CURL_WRITEFUNC_ERROR;
+		}
+		return len;
+	}
+	if (t->body.len + len > t->body_cap) {
+		if (success(status)) {
+			t->too_large = true;
+			return CURL_WRITEFUNC_ERROR;
+		}
+		/* An error page: keep its start, which is enough to say what went wrong. */
+		len = t->body.len < t->body_cap ? t->body_cap - t->body.len : 0;
+		strbuf_add(&t->body, data, len);
+		return size * n;
+	}
+	strbuf_add(&t->body, data, len);
+	return t->body.failed ? CURL_WRITEFUNC_ERROR : len;
+}
+
+static size_t on_read(char *buf, size_t size, size_t n, void *ctx)
+{
+	transfer *t = ctx;
+	const remote_request *rq = t->rq;
+	size_t want = size * n;
+	uint64_t total = rq->body ? rq->body_len : rq->body_size;
+
+	if (t->sent >= total)
+		return 0;
+	if (want > total - t->sent)
+		want = (size_t)(total - t->sent);
+	if (rq->body) {
+		memcpy(buf, (const char *)rq->body + t->sent, want);
+	} else {
+		ssize_t got;
+		do
+			got = pread(rq->body_fd, buf, want, (off_t)t->sent);
+		while (got < 0 && errno == EINTR);
+		if (got <= 0)
+			return CURL_READFUNC_ABORT;
+		want = (size_t)got;
+	}
+	t->sent += want;
+	if (rq->sent)
+		rq->sent(rq->sent_ctx, t->sent);
+	return want;
+}
+
+static int on_seek(void *ctx, curl_off_t offset, int origin)
+{
+	transfer *t = ctx;
+
+	if (origin != SEEK_SET || offset < 0)
+		return CURL_SEEKFUNC_CANTSEEK;
+	t->sent = (uint64_t)offset;
+	return CURL_SEEKFUNC_OK;
+}
+
+/* The path of a URL, for messages (no query: upload URLs carry state there). */
+static char *url_for_message(const remote_session *s, const char *url)
+{
+	const char *p = url;
+
+	if (str_starts_with(p, s->base))
+		p += strlen(s->base);
+	return strndup(p, strcspn(p, "?"));
+}
+
+static int perform(remote_session *s, const remote_request *rq, remote_response *rs,
+		   const char *authorization)
+{
+	CURL *c = s->curl;
+	struct curl_slist *headers = NULL;
+	char *url = remote_url(s, rq->url), *h;
+	transfer t = {.s = s, .rq = rq, .rs = rs, .body = STRBUF_INIT};
+	bool has_body = rq->body || rq->body_fd >= 0;
+	CURLcode cc;
+	int rc = 0;
+
+	memset(rs, 0, sizeof(*rs));
+	if (!url)
+		return mreg_seterr_nomem();
+	t.body_cap = rq->sink ? ERROR_BODY_MAX : (rq->max_body ? rq->max_body : ERROR_BODY_MAX);
+	curl_easy_reset(c);
+	s->errbuf[0] = '\0';
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, s->errbuf);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "mreg/" MREG_VERSION);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, s->opts.plain_http ? "http,https" : "https");
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME,
+			 (long)(s->opts.stall_seconds ? s->opts.stall_seconds : 60));
+	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L << 10);
+	if (s->opts.ca_file)
+		curl_easy_setopt(c, CURLOPT_CAINFO, s->opts.ca_file);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+	if (strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0) {
+		/* Blobs may live behind a redirect (object storage); curl drops our
+		 * Authorization header when the redirect leaves the host. */
+		curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+		curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+		if (strcmp(rq->method, "HEAD") == 0)
+			curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	} else if (strcmp(rq->method, "POST") == 0 && !has_body) {
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+	} else {
+		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, rq->method);
+		curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+		curl_easy_setopt(c, CURLOPT_READDATA, &t);
+		curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
+		curl_easy_setopt(c, CURLOPT_SEEKDATA, &t);
+		curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE,
+				 (curl_off_t)(rq->body ? rq->body_len : has_body ? rq->body_size : 0));
+		curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 2L << 20);
+	}
+	if (rq->accept && (h = str_printf("Accept: %s", rq->accept)))
+		headers = curl_slist_append(headers, h), free(h);
+	if (rq->content_type && (h = str_printf("Content-Type: %s", rq->content_type)))
+		headers = curl_slist_append(headers, h), free(h);
+	if (rq->range && (h = str_printf("Range: %s", rq->range)))
+		headers = curl_slist_append(headers, h), free(h);
+	if (authorization && (h = str_printf("Authorization: %s", authorization))) {
+		headers = curl_slist_append(headers, h);
+		wipe_free(h);
+	}
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+
+	cc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rs->status);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(headers);
+
+	if (t.sink_rc) {
+		rc = t.sink_rc;
+	} else if (t.too_large) {
+		char *where = url_for_message(s, url);
+		rc = mreg_seterr(MREG_EINVALID, "%s: %s %s: the answer is larger than %zu bytes",
+				 s->host, rq->method, where ? where : "", t.body_cap);
+		free(where);
+	} else if (cc != CURLE_OK) {
+		char *where = url_for_message(s, url);
+		rs->transport_error = true;
+		rc = mreg_seterr(MREG_ENETWORK, "%s: %s %s: %s", s->host, rq->method,
+				 where ? where : "", s->errbuf[0] ? s->errbuf : curl_easy_strerror(cc));
+		free(where);
+	}
+	if (t.body.failed && rc == 0)
+		rc = mreg_seterr_nomem();
+	rs->body_len = t.body.len;
+	rs->body = strbuf_detach(&t.body);
+	free(url);
+	return rc;
+}
+
+/* ---- authentication ---- */
+
+static int find_creds(remote_session *s)
+{
+	if (s->creds_state == 0) {
+		int rc = remote_creds_find(&s->creds, s->host);
+		if (rc && rc != MREG_ENOTFOUND)
+			return rc;
+		s->creds_state = rc == 0 ? 1 : -1;
+	}
+	return 0;
+}
+
+static int no_creds_error(remote_session *s)
+{
+	return mreg_seterr(MREG_EAUTH,
+			   "%s: the registry asks for credentials and none were found: set "
+			   "MREG_REGISTRY_USERNAME and MREG_REGISTRY_PASSWORD, or log in with "
+			   "docker, podman or skopeo",
+			   s->host);
+}
+
+static int fetch_token(remote_session *s, const remote_challenge *ch)
+{
+	strbuf url = STRBUF_INIT;
+	remote_request rq = REMOTE_REQUEST_INIT;
+	remote_response rs;
+	char *basic = NULL, *esc;
+	json_t *doc = NULL;
+	const char *token;
+	int rc;
+
+	strbuf_puts(&url, ch->realm);
+	strbuf_puts(&url, strchr(ch->realm, '?') ? "&" : "?");
+	if (ch->service && (esc = curl_easy_escape(s->curl, ch->service, 0))) {
+		strbuf_printf(&url, "service=%s&", esc);
+		curl_free(esc);
+	}
+	char *scope = str_printf("repository:%s:%s", s->repository, s->actions);
+	if (scope && (esc = curl_easy_escape(s->curl, scope, 0))) {
+		strbuf_printf(&url, "scope=%s", esc);
+		curl_free(esc);
+	}
+	free(scope);
+	rq.url = strbuf_detach(&url);
+	if (!rq.url)
+		return mreg_seterr_nomem();
+	rq.method = "GET";
+	rq.max_body = TOKEN_MAX;
+	if (s->creds_state == 1 && !(basic = remote_basic_header(&s->creds))) {
+		free((char *)rq.url);
+		return mreg_seterr_nomem();
+	}
+	rc = perform(s, &rq, &rs, basic);
+	wipe_free(basic);
+	if (rc) {
+		rc = mreg_error_prefix(MREG_EAUTH, "%s: token service", s->host);
+		goto done;
+	}
+	if (rs.status == 401 || rs.status == 403) {
+		rc = s->creds_state == 1
+			     ? mreg_seterr(MREG_EAUTH,
+					   "%s: the token service refused the credentials from %s (%ld)",
+					   s->host, s->creds.source, rs.status)
+			     : no_creds_error(s);
+		goto done;
+	}
+	if (!success(rs.status)) {
+		rc = mreg_seterr(MREG_EAUTH, "%s: the token service answered %ld", s->host,
+				 rs.status);
+		goto done;
+	}
+	doc = json_loadb(rs.body ? rs.body : "", rs.body_len, 0, NULL);
+	token = json_string_value(json_object_get(doc, "token"));
+	if (!token || !*token)
+		token = json_string_value(json_object_get(doc, "access_token"));
+	if (!token || !*token) {
+		rc = mreg_seterr(MREG_EAUTH, "%s: the token service's answer holds no token",
+				 s->host);
+		goto done;
+	}
+	wipe_free(s->authorization);
+	if (!(s->authorization = str_printf("Bearer %s", token)))
+		rc = mreg_seterr_nomem();
+done:
+	json_decref(doc);
+	if (rs.body)
+		sodium_memzero(rs.body, rs.body_len);
+	remote_response_dispose(&rs);
+	free((char *)rq.url);
+	return rc;
+}
+
+static int authenticate(remote_session *s, const remote_response *rs)
+{
+	remote_challenge ch;
+	int rc;
+
+	if (!rs->www_authenticate)
+		return mreg_seterr(MREG_EAUTH, "%s: access denied (401) without a challenge",
+				   s->host);
+	if ((rc = remote_challenge_parse(&ch, rs->www_authenticate)))
+		return mreg_error_prefix(MREG_EAUTH, "%s", s->host);
+	if ((rc = find_creds(s)))
+		goto done;
+	if (ch.bearer) {
+		rc = fetch_token(s, &ch);
+	} else if (s->creds_state != 1) {
+		rc = no_creds_error(s);
+	} else {
+		wipe_free(s->authorization);
+		if (!(s->authorization = remote_basic_header(&s->creds)))
+			rc = mreg_seterr_nomem();
+	}
+done:
+	remote_challenge_dispose(&ch);
+	return rc;
+}
+
+int remote_send(remote_session *s, const remote_request *rq, remote_response *rs)
+{
+	int rc = perform(s, rq, rs, s->authorization);
+
+	if (rc == 0 && rs->status == 401 && !s->authenticated) {
+		s->authenticated = true;
+		if ((rc = authenticate(s, rs)))
+			return rc;
+		remote_response_dispose(rs);
+		rc = perform(s, rq, rs, s->authorization);
+	} else if (rc == 0 && rs->status == 401 && s->authorization &&
+		   str_starts_with(s->authorization, "Bearer ")) {
+		/* A token that expired: fetch another, once. */
+		if ((rc = authenticate(s, rs)))
+			return rc;
+		remote_response_dispose(rs);
+		rc = perform(s, rq, rs, s->authorization);
+	}
+	if (rc == 0 && rs->status == 401) {
+		find_creds(s);
+		return s->creds_state == 1
+			       ? mreg_seterr(MREG_EAUTH, "%s: the registry refused the credentials "
+							 "from %s (401)",
+					     s->host, s->creds.source)
+			       : no_creds_error(s);
+	}
+	return rc;
+}
+
+bool remote_retryable(int rc, const remote_response *rs)
+{
+	if (rc == MREG_ENETWORK)
+		return true;
+	if (rc)
+		return false;
+	return rs->status == 408 || rs->status == 429 || rs->status >= 500;
+}
+
+void remote_backoff(unsigned int attempt)
+{
+	unsigned int ms = 250u << (attempt > 5 ? 5 : attempt - 1);
+	struct timespec ts;
+
+	if (ms > 8000)
+		ms = 8000;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* The first error of an OCI error body: "CODE: message". */
+static char *registry_error(const remote_response *rs)
+{
+	json_t *doc, *first;
+	const char *code, *msg;
+	char *out = NULL;
+
+	if (!rs->body || !rs->body_len)
+		return NULL;
+	doc = json_loadb(rs->body, rs->body_len, 0, NULL);
+	first = json_array_get(json_object_get(doc, "errors"), 0);
+	code = json_string_value(json_object_get(first, "code"));
+	msg = json_string_value(json_object_get(first, "message"));
+	if (code)
+		out = msg ? str_printf("%s: %s", code, msg) : strdup(code);
+	json_decref(doc);
+	return out;
+}
+
+int remote_status_error(remote_session *s, const remote_request *rq, const remote_response *rs,
+			int code, const char *what)
+{
+	char *url = remote_url(s, rq->url);
+	char *where = url ? url_for_message(s, url) : NULL;
+	char *reg = registry_error(rs);
+
+	if (what)
+		mreg_seterr(code, "%s: %s %s: %s (%ld%s%s)", s->host, rq->method,
+			    where ? where : "", what, rs->status, reg ? " " : "", reg ? reg : "");
+	else
+		mreg_seterr(code, "%s: %s %s: the registry answered %ld%s%s", s->host, rq->method,
+			    where ? where : "", rs->status, reg ? ": " : "", reg ? reg : "");
+	free(reg);
+	free(where);
+	free(url);
+	return code;
+}

@@ -1,0 +1,101 @@
+# A real OCI registry for the push/pull tests: Debian's docker-registry (the
+# CNCF distribution server), started on 127.0.0.1 on a free port with a
+# configuration written here, and stopped in teardown. Optionally behind
+# registry_proxy.py, which injects faults.
+
+REGISTRY_BIN="${REGISTRY_BIN:-$(command -v docker-registry || command -v registry || true)}"
+PROXY_PY="${BATS_TEST_DIRNAME}/registry_proxy.py"
+
+require_registry() {
+	[[ -n "$REGISTRY_BIN" ]] || skip "docker-registry is not installed (apt install docker-registry)"
+}
+
+free_port() {
+	"$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Wait until URL answers (any HTTP status); $2 extra curl options.
+wait_http() {
+	local url="$1" i
+	shift
+	for ((i = 0; i < 100; i++)); do
+		if curl -s -o /dev/null "$@" "$url"; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# start_registry [plain|htpasswd|tls]: sets REG (127.0.0.1:PORT) and REG_DIR.
+# htpasswd: user "alice", password $REG_PASSWORD. tls: a self-signed
+# certificate for 127.0.0.1 in $REG_DIR/ca.pem.
+start_registry() {
+	local mode="${1:-plain}" port scheme=http curl_opts=()
+	require_registry
+	REG_DIR="${BATS_TEST_TMPDIR}/registry"
+	mkdir -p "$REG_DIR/data"
+	port="$(free_port)"
+	REG="127.0.0.1:${port}"
+	{
+		echo "version: 0.1"
+		echo "log: {level: error, accesslog: {disabled: true}}"
+		echo "storage: {filesystem: {rootdirectory: ${REG_DIR}/data}, delete: {enabled: true}}"
+		echo "http:"
+		echo "  addr: ${REG}"
+		if [[ "$mode" == tls ]]; then
+			echo "  tls: {certificate: ${REG_DIR}/ca.pem, key: ${REG_DIR}/key.pem}"
+		fi
+		if [[ "$mode" == htpasswd ]]; then
+			echo "auth: {htpasswd: {realm: mreg-test, path: ${REG_DIR}/htpasswd}}"
+		fi
+	} >"$REG_DIR/config.yml"
+	if [[ "$mode" == htpasswd ]]; then
+		REG_PASSWORD="s3cret-$RANDOM-pw"
+		htpasswd -Bbn alice "$REG_PASSWORD" >"$REG_DIR/htpasswd" 2>/dev/null ||
+			fail "htpasswd failed (apt install apache2-utils)"
+	fi
+	if [[ "$mode" == tls ]]; then
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+			-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+			-keyout "$REG_DIR/key.pem" -out "$REG_DIR/ca.pem" 2>/dev/null ||
+			fail "openssl req failed"
+		scheme=https
+		curl_opts=(--cacert "$REG_DIR/ca.pem")
+	fi
+	"$REGISTRY_BIN" serve "$REG_DIR/config.yml" >"$REG_DIR/log" 2>&1 3>&- &
+	REG_PID=$!
+	wait_http "${scheme}://${REG}/v2/" "${curl_opts[@]}" ||
+		fail "the registry did not start: $(cat "$REG_DIR/log")"
+}
+
+# start_proxy: a fault-injecting proxy in front of $REG; sets PROXY, PROXY_LOG, FAULT.
+start_proxy() {
+	local upstream="${REG##*:}"
+	PROXY_LOG="${BATS_TEST_TMPDIR}/proxy.log"
+	FAULT="${BATS_TEST_TMPDIR}/fault.json"
+	: >"$PROXY_LOG"
+	rm -f "$FAULT" "${BATS_TEST_TMPDIR}/proxy.port"
+	"$PYTHON" "$PROXY_PY" "$upstream" "${BATS_TEST_TMPDIR}/proxy.port" "$PROXY_LOG" "$FAULT" \
+		>"${BATS_TEST_TMPDIR}/proxy.err" 2>&1 3>&- &
+	PROXY_PID=$!
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[[ -s "${BATS_TEST_TMPDIR}/proxy.port" ]] && break
+		sleep 0.05
+	done
+	PROXY="127.0.0.1:$(cat "${BATS_TEST_TMPDIR}/proxy.port")" || fail "the proxy did not start"
+}
+
+# set_fault JSON (or "" for none)
+set_fault() {
+	printf '%s' "$1" >"$FAULT"
+}
+
+stop_registry() {
+	[[ -z "${PROXY_PID:-}" ]] || kill "$PROXY_PID" 2>/dev/null || true
+	[[ -z "${REG_PID:-}" ]] || kill "$REG_PID" 2>/dev/null || true
+	wait 2>/dev/null || true
+	PROXY_PID=
+	REG_PID=
+}

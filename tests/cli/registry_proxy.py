@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""A fault-injecting HTTP proxy in front of a real registry, for mreg's tests.
+
+    registry_proxy.py UPSTREAM_PORT PORT_FILE LOG_FILE FAULT_FILE
+
+Listens on 127.0.0.1 (a free port, written to PORT_FILE) and forwards every
+request to the registry on 127.0.0.1:UPSTREAM_PORT, streaming both ways and
+keeping the Host header, so the registry's Location headers point back here.
+Each request is logged to LOG_FILE as one JSON line: method, path, range,
+status, bytes of body sent back.
+
+FAULT_FILE (re-read on every request; absent or empty: no fault) is a JSON
+object:
+  {"kind": K, "times": N, "after": BYTES, "match": SUBSTRING}
+where kind is one of
+  status500    answer 500 instead of forwarding
+  cut-download send the headers and AFTER bytes of a blob, then close
+  cut-upload   read AFTER bytes of an upload's body, then close without answer
+  corrupt-blob flip one byte of a blob's body (the headers stay the same)
+  not-json     answer a manifest GET with a body that is not JSON
+It applies to the next N requests (default: all) whose path contains
+"match" (default: any path the kind applies to); "times" counts down in the
+file itself.
+"""
+
+import http.client
+import http.server
+import json
+import os
+import socket
+import sys
+import threading
+
+UPSTREAM = int(sys.argv[1])
+PORT_FILE, LOG_FILE, FAULT_FILE = sys.argv[2], sys.argv[3], sys.argv[4]
+LOCK = threading.Lock()
+HOP = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "proxy-connection"}
+
+
+def applies(kind, method, path):
+    is_blob = "/blobs/" in path and "/uploads/" not in path
+    return {
+        "status500": True,
+        "cut-download": method == "GET" and is_blob,
+        "corrupt-blob": method == "GET" and is_blob,
+        "cut-upload": method in ("PUT", "PATCH") and "/blobs/uploads/" in path,
+        "not-json": method == "GET" and "/manifests/" in path,
+    }.get(kind, False)
+
+
+def take_fault(method, path):
+    """The fault for this request, counting it down; None when there is none."""
+    with LOCK:
+        try:
+            with open(FAULT_FILE) as f:
+                text = f.read().strip()
+        except FileNotFoundError:
+            return None
+        if not text:
+            return None
+        fault = json.loads(text)
+        if not applies(fault["kind"], method, path):
+            return None
+        if fault.get("match") and fault["match"] not in path:
+            return None
+        times = fault.get("times")
+        if times is not None:
+            if times <= 0:
+                return None
+            fault["times"] = times - 1
+            with open(FAULT_FILE, "w") as f:
+                json.dump(fault, f)
+        return fault
+
+
+def log(entry):
+    with LOCK:
+        with open(LOG_FILE, "a") as f:
+            f.write(json.dumps(entry) + "\n")
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def relay(self):
+        method, path = self.command, self.path
+        fault = take_fault(method, path)
+        entry = {"method": method, "path": path.split("?")[0],
+                 "range": self.headers.get("Range"), "fault": fault and fault["kind"]}
+        length = int(self.headers.get("Content-Length") or 0)
+
+        if fault and fault["kind"] == "status500":
+            self.drain(length)
+            body = b'{"errors":[{"code":"UNKNOWN","message":"injected failure"}]}'
+            self.send_response(500)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(body)
+            entry.update(status=500, sent=len(body))
+            log(entry)
+            self.close_connection = True
+            return
+
+        up = http.client.HTTPConnection("127.0.0.1", UPSTREAM, timeout=120)
+        up.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+        for k, v in self.headers.items():
+            if k.lower() not in HOP and k.lower() != "expect":
+                up.putheader(k, v)
+        up.endheaders()
+        left = length
+        while left > 0:
+            chunk = self.rfile.read(min(left, 1 << 20))
+            if not chunk:
+                break
+            if fault and fault["kind"] == "cut-upload" and length - left + len(chunk) >= fault.get("after", 0):
+                entry.update(status=None, sent=0, received=length - left)
+                log(entry)
+                up.close()
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            up.send(chunk)
+            left -= len(chunk)
+        resp = up.getresponse()
+        status = resp.status
+
+        if fault and fault["kind"] == "not-json":
+            resp.read()
+            body = b"<html>this is not a manifest</html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(body)
+            entry.update(status=200, sent=len(body))
+            log(entry)
+            self.close_connection = True
+            return
+
+        self.send_response(status)
+        for k, v in resp.getheaders():
+            if k.lower() not in HOP:
+                self.send_header(k, v)
+        self.send_header("Connection", "close")
+        self.end_headers()
+        sent = 0
+        cut = fault and fault["kind"] == "cut-download" and status in (200, 206)
+        corrupt = fault and fault["kind"] == "corrupt-blob" and status in (200, 206)
+        if method != "HEAD":
+            while True:
+                chunk = resp.read(1 << 16)
+                if not chunk:
+                    break
+                if corrupt and sent + len(chunk) > 0:
+                    b = bytearray(chunk)
+                    b[len(b) // 2] ^= 0xFF
+                    chunk = bytes(b)
+                    corrupt = False
+                if cut and sent + len(chunk) >= fault.get("after", 0):
+                    keep = max(0, fault.get("after", 0) - sent)
+                    self.wfile.write(chunk[:keep])
+                    sent += keep
+                    self.wfile.flush()
+                    entry.update(status=status, sent=sent, cut=True)
+                    log(entry)
+                    up.close()
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                self.wfile.write(chunk)
+                sent += len(chunk)
+        up.close()
+        entry.update(status=status, sent=sent)
+        log(entry)
+        self.close_connection = True
+
+    def drain(self, length):
+        while length > 0:
+            chunk = self.rfile.read(min(length, 1 << 20))
+            if not chunk:
+                break
+            length -= len(chunk)
+
+    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = relay
+
+
+def main():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    tmp = PORT_FILE + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(str(server.server_address[1]))
+    os.rename(tmp, PORT_FILE)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

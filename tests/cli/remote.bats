@@ -1,0 +1,382 @@
+#!/usr/bin/env bats
+# Push and pull against a real registry (Debian's docker-registry, the CNCF
+# distribution server) on 127.0.0.1: round trips, dedup, resume, auth, TLS,
+# OCI tools (skopeo) on both sides, and faults injected by a proxy in front of
+# the registry (500s, connections cut mid-transfer, damaged blobs, a manifest
+# that is not JSON), each leaving the local store as it was.
+
+load helpers
+load registry
+
+setup() {
+	setup_store
+	make_model model
+	head -c 3000000 /dev/urandom >model/weights.safetensors
+	run --separate-stderr mreg create -n demo -p model --tag team=vision
+	assert_status 0
+}
+
+teardown() {
+	stop_registry
+}
+
+# A second, empty store: echo its MREG_DIR.
+fresh_store() {
+	local dir="${TEST_DIR}/$1/.mreg"
+	MREG_DIR="$dir" "${MREG}" init >/dev/null || return 1
+	echo "$dir"
+}
+
+# Requests in the proxy log: count those whose JSON line contains every argument.
+proxy_count() {
+	local n=0 line p ok
+	while IFS= read -r line; do
+		ok=1
+		for p in "$@"; do [[ "$line" == *"$p"* ]] || ok=0; done
+		((ok)) && n=$((n + 1))
+	done <"$PROXY_LOG"
+	echo "$n"
+}
+
+@test "push, pull into a fresh store, download: identical files; the manifest is package's" {
+	start_registry
+	run --separate-stderr mreg push demo:1 "$REG/team/demo" --plain-http
+	assert_status 0
+	assert_contains "$output" "pushed demo:1 to $REG/team/demo:1 (5 blobs sent, 2.9 MiB)"
+	pushed="$(sed -n 's/^manifest //p' <<<"$output")"
+	run --separate-stderr mreg package demo:1 -o demo.tar
+	assert_status 0
+	assert_contains "$output" "manifest $pushed"
+
+	other="$(fresh_store b)"
+	MREG_DIR="$other" run --separate-stderr "$MREG" pull "$REG/team/demo:1" --plain-http
+	assert_status 0
+	assert_contains "$output" "pulled demo:1 from $REG/team/demo:1 (4 files; 4 blobs fetched"
+	MREG_DIR="$other" run --separate-stderr "$MREG" download demo:1 -o out
+	assert_status 0
+	assert_same_tree model out/
+	MREG_DIR="$other" run --separate-stderr "$MREG" show demo:1 --json
+	[[ "$(json_get 'd["tags"]["team"]' <<<"$output")" == vision ]] || fail "tags lost: $output"
+	MREG_DIR="$other" run --separate-stderr "$MREG" fsck
+	assert_status 0
+}
+
+@test "skopeo reads what push wrote; a bundle skopeo copies to the registry pulls" {
+	command -v skopeo >/dev/null || skip "skopeo is not installed"
+	start_registry
+	run --separate-stderr mreg push demo:1 "$REG/team/demo:v1" --plain-http --json
+	assert_status 0
+	digest="$(json_get 'd["manifest_digest"]' <<<"$output")"
+	run skopeo inspect --tls-verify=false --raw "docker://$REG/team/demo:v1"
+	assert_status 0
+	[[ "sha256:$(printf '%s' "$output" | sha256sum | cut -d' ' -f1)" == "$digest" ]] ||
+		fail "skopeo's manifest is not the pushed one"
+	[[ "$(json_get 'd["artifactType"]' <<<"$output")" == application/vnd.cncf.model.manifest.v1+json ]]
+
+	run --separate-stderr mreg package demo:1 -o demo.tar
+	assert_status 0
+	run skopeo copy --dest-tls-verify=false oci-archive:demo.tar "docker://$REG/copied/demo:1"
+	assert_status 0
+	other="$(fresh_store b)"
+	MREG_DIR="$other" run --separate-stderr "$MREG" pull "$REG/copied/demo:1" --plain-http -n fromskopeo
+	assert_status 0
+	MREG_DIR="$other" run --separate-stderr "$MREG" download fromskopeo:1 -o out
+	assert_status 0
+	assert_same_tree model out/
+}
+
+@test "dedup: a second push sends nothing; a new version sends only its new blobs" {
+	start_registry
+	run --separate-stderr mreg push demo:1 "$REG/team/demo" --plain-http --json
+	assert_status 0
+	[[ "$(json_get 'd["blobs_moved"]' <<<"$output")" == 5 ]] || fail "$output"
+	run --separate-stderr mreg push demo:1 "$REG/team/demo" --plain-http --json
+	assert_status 0
+	[[ "$(json_get 'd["blobs_moved"]' <<<"$output")" == 0 ]] || fail "second push sent: $output"
+
+	printf 'weights v2\n' >model/a.txt
+	run --separate-stderr mreg create -n demo -p model
+	assert_status 0
+	run --separate-stderr mreg push demo:2 "$REG/team/demo" --plain-http --json
+	assert_status 0
+	# a.txt's new content and the new config: the other three blobs are there
+	[[ "$(json_get 'd["blobs_moved"]' <<<"$output")" == 2 ]] || fail "$output"
+	[[ "$(json_get 'd["tag"]' <<<"$output")" == 2 ]]
+
+	# a store that has version 1 fetches only the changed file for version 2
+	other="$(fresh_store b)"
+	MREG_DIR="$other" run --separate-stderr "$MREG" pull "$REG/team/demo:1" --plain-http
+	assert_status 0
+	MREG_DIR="$other" run --separate-stderr "$MREG" pull "$REG/team/demo:2" --plain-http --json
+	assert_status 0
+	[[ "$(json_get 'd["blobs_moved"]' <<<"$output")" == 1 ]] || fail "$output"
+}
+
+@test "pull by digest of a version the store holds transfers nothing" {
+	start_registry
+	start_proxy
+	run --separate-stderr mreg push demo:1 "$REG/team/demo" --plain-http --json
+	assert_status 0
+	digest="$(json_get 'd["manifest_digest"]' <<<"$output")"
+	before="$(store_snapshot)"
+	run --separate-stderr mreg pull "$PROXY/team/demo@$digest" --plain-http
+	assert_status 0
+	assert_contains "$output" "demo:1 is already in the store with the same content"
+	[[ "$(wc -l <"$PROXY_LOG")" -eq 0 ]] || fail "requests were made: $(cat "$PROXY_LOG")"
+	assert_store_unchanged "$before"
+	# by tag: only the manifest moves
+	run --separate-stderr mreg pull "$PROXY/team/demo:1" --plain-http
+	assert_status 0
+	[[ "$(proxy_count '"/v2/team/demo/blobs/')" -eq 0 ]] || fail "blobs fetched: $(cat "$PROXY_LOG")"
+}
+
+@test "a pulled digest that does not exist, a missing tag: exit 1, nothing written" {
+	start_registry
+	before="$(store_snapshot)"
+	run --separate-stderr mreg pull "$REG/team/none:1" --plain-http
+	assert_status 1
+	assert_one_error "$REG" "/v2/team/none/manifests/1" "no such tag" "MANIFEST_UNKNOWN"
+	run --separate-stderr mreg pull "$REG/team/none@sha256:$(printf x | sha256sum | cut -d' ' -f1)" --plain-http
+	assert_status 1
+	assert_one_error "no such digest"
+	assert_store_unchanged "$before"
+}
+
+@test "pull onto an existing NAME:VERSION with other content is refused; -v lands it" {
+	start_registry
+	run --separate-stderr mreg push demo:1 "$REG/team/demo" --plain-http
+	assert_status 0
+	other="$(fresh_store b)"
+	mkdir other-model && printf 'other\n' >other-model/x.txt
+	MREG_DIR="$other" run --separate-stderr "$MREG" create -n demo -p other-model
+	assert_status 0
+	before="$(MREG_DIR="$other" store_snapshot)"
+	MREG_DIR="$other" run --separate-stderr "$MREG" pull "$REG/team/demo:1" --plain-http
+	assert_status 1
+	assert_one_error "demo version 1 already exists with other content" "pull it under another version with -v"
+	[[ "$before" == "$(MREG_DIR="$other" store_snapshot)" ]] || fail "the store changed"
+	MREG_DIR="$other" run --separate-stderr "$MREG" pull "$REG/team/demo:1" --plain-http -v 7
+	assert_status 0
+	assert_contains "$output" "pulled demo:7"
+}
+
+@test "references the registry would refuse are refused with the reason" {
+	run --separate-stderr mreg push demo:1 127.0.0.1:1/Team/Demo --plain-http
+	assert_status 1
+	assert_one_error "repository 'Team/Demo'" "capital letters"
+	run --separate-stderr mreg push demo:1 127.0.0.1:1/team//demo --plain-http
+	assert_status 1
+	assert_one_error "empty path component"
+	run --separate-stderr mreg push demo:1 127.0.0.1:1/team/demo_-x --plain-http
+	assert_status 1
+	assert_one_error "separator"
+	run --separate-stderr mreg push demo:1 "127.0.0.1:1/team/demo:.bad" --plain-http
+	assert_status 1
+	assert_one_error "tag '.bad' is not valid"
+	run --separate-stderr mreg push demo:1 "127.0.0.1:1/team/demo@sha256:$(printf x | sha256sum | cut -d' ' -f1)"
+	assert_status 1
+	assert_one_error "push takes a tag, not a digest"
+	run --separate-stderr mreg pull team/demo:1
+	assert_status 1
+	assert_one_error "'team' is not a registry host"
+	run --separate-stderr mreg pull 127.0.0.1:1/team/demo
+	assert_status 1
+	assert_one_error "name a tag"
+	run --separate-stderr mreg pull "127.0.0.1:1/team/demo@sha1:abc"
+	assert_status 1
+	assert_one_error "sha256"
+	run --separate-stderr mreg push demo:1 127.0.0.1:99999/demo
+	assert_status 1
+	assert_one_error "not a registry host[:port]"
+}
+
+@test "without a repository the model name maps to one: lowercased, refused when it cannot" {
+	start_registry
+	run --separate-stderr mreg create -n Churn_Model-V2 -p model
+	assert_status 0
+	run --separate-stderr mreg push Churn_Model-V2:1 "$REG" --plain-http
+	assert_status 0
+	assert_contains "$output" "to $REG/churn_model-v2:1 ("
+	run --separate-stderr mreg push Churn_Model-V2:1 "$REG/team/" --plain-http
+	assert_status 0
+	assert_contains "$output" "to $REG/team/churn_model-v2:1 ("
+	run --separate-stderr mreg create -n bad_-name -p model
+	assert_status 0
+	run --separate-stderr mreg push bad_-name:1 "$REG" --plain-http
+	assert_status 1
+	assert_one_error "model name 'bad_-name' maps to repository 'bad_-name'" "name the repository yourself"
+	# a version that cannot be a tag needs one given
+	run --separate-stderr mreg create -n demo -v '1+local' -p model
+	if [[ "$status" -eq 0 ]]; then
+		run --separate-stderr mreg push "demo:1+local" "$REG/demo" --plain-http
+		assert_status 1
+		assert_one_error "cannot be a registry tag"
+	fi
+}
+
+@test "auth: htpasswd registry; no, wrong and right credentials; never written anywhere" {
+	start_registry htpasswd
+	unset MREG_REGISTRY_USERNAME MREG_REGISTRY_PASSWORD REGISTRY_AUTH_FILE
+	export HOME="$TEST_DIR/home" DOCKER_CONFIG="$TEST_DIR/docker"
+	mkdir -p "$HOME" "$DOCKER_CONFIG"
+	run --separate-stderr mreg push demo:1 "$REG/team/demo" --plain-http
+	assert_status 1
+	assert_one_error "$REG: the registry asks for credentials and none were found" "MREG_REGISTRY_USERNAME"
+
+	MREG_REGISTRY_USERNAME=alice MREG_REGISTRY_PASSWORD=wrong run --separate-stderr mreg push demo:1 "$REG/team/demo" --plain-http
+	assert_status 1
+	assert_one_error "refused the credentials from \$MREG_REGISTRY_USERNAME"
+	assert_not_contains "$stderr" wrong
+
+	MREG_REGISTRY_USERNAME=alice MREG_REGISTRY_PASSWORD="$REG_PASSWORD" run --separate-stderr mreg push demo:1 "$REG/team/demo" --plain-http
+	assert_status 0
+
+	# docker's config.json, as `docker login` writes it
+	printf '{"auths": {"%s": {"auth": "%s"}}}\n' "$REG" "$(printf 'alice:%s' "$REG_PASSWORD" | base64 -w0)" >"$DOCKER_CONFIG/config.json"
+	other="$(fresh_store b)"
+	MREG_DIR="$other" run --separate-stderr "$MREG" pull "$REG/team/demo:1" --plain-http
+	assert_status 0
+	MREG_DIR="$other" run --separate-stderr "$MREG" download demo:1 -o out
+	assert_status 0
+	assert_same_tree model out/
+
+	# $REGISTRY_AUTH_FILE (podman, skopeo login) comes before docker's file
+	printf '{"auths": {"%s": {"auth": "%s"}}}\n' "$REG" "$(printf 'alice:nope' | base64 -w0)" >authfile.json
+	REGISTRY_AUTH_FILE="$PWD/authfile.json" run --separate-stderr mreg pull "$REG/team/demo:1" --plain-http
+	assert_status 1
+	assert_one_error "refused the credentials from $PWD/authfile.json"
+
+	# a malformed config names the file
+	echo '{"auths": ' >"$DOCKER_CONFIG/config.json"
+	run --separate-stderr mreg pull "$REG/team/demo:1" --plain-http
+	assert_status 1
+	assert_one_error "$DOCKER_CONFIG/config.json" "not valid JSON"
+
+	! grep -rq "$REG_PASSWORD" "$MREG_DIR" "$other" || fail "the password was written into a store"
+}
+
+@test "TLS is verified: a self-signed registry is refused, --ca-file trusts it" {
+	start_registry tls
+	run --separate-stderr mreg push demo:1 "$REG/team/demo"
+	assert_status 2
+	assert_one_error "$REG" "certificate"
+	run --separate-stderr mreg push demo:1 "$REG/team/demo" --ca-file "$REG_DIR/ca.pem"
+	assert_status 0
+	other="$(fresh_store b)"
+	MREG_DIR="$other" run --separate-stderr "$MREG" pull "$REG/team/demo:1" --ca-file "$REG_DIR/ca.pem"
+	assert_status 0
+}
+
+@test "faults: 500s are retried with backoff; a registry that keeps failing leaves the store as it was" {
+	start_registry
+	start_proxy
+	set_fault '{"kind": "status500", "times": 2}'
+	run --separate-stderr mreg push demo:1 "$PROXY/team/demo" --plain-http
+	assert_status 0
+	[[ "$(proxy_count '"status": 500')" -eq 2 ]] || fail "$(cat "$PROXY_LOG")"
+
+	other="$(fresh_store b)"
+	set_fault '{"kind": "status500"}'
+	before="$(MREG_DIR="$other" store_snapshot)"
+	MREG_DIR="$other" run --separate-stderr "$MREG" pull "$PROXY/team/demo:1" --plain-http --retries 2
+	assert_status 2
+	assert_one_error "$PROXY" "500" "injected failure"
+	[[ "$(proxy_count '"status": 500')" -eq 5 ]] || fail "expected 3 more attempts: $(cat "$PROXY_LOG")"
+	[[ "$before" == "$(MREG_DIR="$other" store_snapshot)" ]] || fail "the store changed"
+
+	# 500s on one blob only, with no retries: no version, no blob lands
+	set_fault '{"kind": "status500", "match": "/blobs/sha256:"}'
+	MREG_DIR="$other" run --separate-stderr "$MREG" pull "$PROXY/team/demo:1" --plain-http --retries 0
+	assert_status 2
+	[[ "$before" == "$(MREG_DIR="$other" store_snapshot)" ]] || fail "the store changed"
+}
+
+@test "faults: a download cut halfway is resumed with Range, by the retry or by the next pull" {
+	start_registry
+	start_proxy
+	run --separate-stderr mreg push demo:1 "$REG/team/demo" --plain-http
+	assert_status 0
+	big="$(version_file_digest demo:1 weights.safetensors)"
+	other="$(fresh_store b)"
+	before="$(MREG_DIR="$other" store_snapshot)"
+
+	# no retries: the pull fails, the store is as it was, the first half is kept
+	set_fault "{\"kind\": \"cut-download\", \"match\": \"$big\", \"after\": 1500000, \"times\": 1}"
+	MREG_DIR="$other" run --separate-stderr "$MREG" pull "$PROXY/team/demo:1" --plain-http --retries 0
+	assert_status 2
+	assert_one_error "$PROXY" "1500000 of 3000000 bytes kept"
+	[[ "$before" == "$(MREG_DIR="$other" store_snapshot)" ]] || fail "the store changed"
+	MREG_DIR="$other" run --separate-stderr "$MREG" list
+	assert_not_contains "$output" demo
+
+	# the next pull asks for the rest only
+	MREG_DIR="$other" run --separate-stderr "$MREG" pull "$PROXY/team/demo:1" --plain-http --json
+	assert_status 0
+	[[ "$(json_get 'd["blobs_resumed"]' <<<"$output")" == 1 ]] || fail "$output"
+	[[ "$(proxy_count "$big" '"range": "bytes=1500000-"' '"status": 206' '"sent": 1500000')" -eq 1 ]] ||
+		fail "no ranged request for the rest: $(cat "$PROXY_LOG")"
+	MREG_DIR="$other" run --separate-stderr "$MREG" download demo:1 -o out
+	assert_status 0
+	assert_same_tree model out/
+
+	# with retries, the same pull goes on from where the cut left it
+	third="$(fresh_store c)"
+	: >"$PROXY_LOG"
+	set_fault "{\"kind\": \"cut-download\", \"match\": \"$big\", \"after\": 1000000, \"times\": 1}"
+	MREG_DIR="$third" run --separate-stderr "$MREG" pull "$PROXY/team/demo:1" --plain-http
+	assert_status 0
+	[[ "$(proxy_count "$big" '"range": "bytes=1000000-"' '"status": 206')" -eq 1 ]] || fail "$(cat "$PROXY_LOG")"
+	MREG_DIR="$third" run --separate-stderr "$MREG" fsck
+	assert_status 0
+}
+
+@test "faults: a blob that does not match its digest, a manifest that is not JSON" {
+	start_registry
+	start_proxy
+	run --separate-stderr mreg push demo:1 "$REG/team/demo" --plain-http
+	assert_status 0
+	big="$(version_file_digest demo:1 weights.safetensors)"
+	other="$(fresh_store b)"
+	before="$(MREG_DIR="$other" store_snapshot)"
+
+	set_fault "{\"kind\": \"corrupt-blob\", \"match\": \"$big\"}"
+	MREG_DIR="$other" run --separate-stderr "$MREG" pull "$PROXY/team/demo:1" --plain-http
+	assert_status 1
+	assert_one_error "weights.safetensors" "does not match its digest" "$big"
+	[[ "$before" == "$(MREG_DIR="$other" store_snapshot)" ]] || fail "the store changed"
+	[[ -z "$(find "$other/tmp/partial" -name "${big#sha256:}*")" ]] || fail "damaged data kept for resuming"
+
+	set_fault '{"kind": "not-json"}'
+	MREG_DIR="$other" run --separate-stderr "$MREG" pull "$PROXY/team/demo:1" --plain-http
+	assert_status 1
+	assert_one_error "$PROXY/team/demo:1: manifest" "JSON"
+	[[ "$before" == "$(MREG_DIR="$other" store_snapshot)" ]] || fail "the store changed"
+}
+
+@test "faults: an upload cut off fails cleanly (the tag is not written), and is retried" {
+	start_registry
+	start_proxy
+	set_fault '{"kind": "cut-upload", "after": 1000000}'
+	run --separate-stderr mreg push demo:1 "$PROXY/team/demo" --plain-http --retries 0
+	assert_status 2
+	assert_one_error "$PROXY" "PUT /v2/team/demo/blobs/uploads/"
+	run curl -s -o /dev/null -w '%{http_code}' "http://$REG/v2/team/demo/manifests/1"
+	[[ "$output" == 404 ]] || fail "the tag exists after a failed push ($output)"
+
+	set_fault '{"kind": "cut-upload", "after": 1000000, "times": 1}'
+	run --separate-stderr mreg push demo:1 "$PROXY/team/demo" --plain-http
+	assert_status 0
+	other="$(fresh_store b)"
+	MREG_DIR="$other" run --separate-stderr "$MREG" pull "$REG/team/demo:1" --plain-http
+	assert_status 0
+}
+
+@test "push of a version whose blobs are not in the store names the file, sends nothing" {
+	start_registry
+	rm -f "$MREG_DIR/blobs/sha256/$(file_digest model/a.txt | cut -d: -f2)"
+	run --separate-stderr mreg push demo:1 "$REG/team/demo" --plain-http
+	assert_status 1
+	assert_one_error "a.txt" "missing"
+	run curl -s "http://$REG/v2/_catalog"
+	assert_not_contains "$output" team/demo
+}
