@@ -259,8 +259,18 @@ static char *url_for_message(const remote_session *s, const char *url)
 	return strndup(p, strcspn(p, "?"));
 }
 
+static bool same_origin(const remote_session *s, const char *url)
+{
+	size_t n = strlen(s->base);
+	return strncmp(url, s->base, n) == 0 && (url[n] == '/' || url[n] == '\0' || url[n] == '?');
+}
+
+/*
+ * One attempt. @authorization goes to the registry's own URLs only, unless
+ * @to_any_host (the token service the registry's challenge named).
+ */
 static int perform(remote_session *s, const remote_request *rq, remote_response *rs,
-		   const char *authorization)
+		   const char *authorization, bool to_any_host)
 {
 	CURL *c = s->curl;
 	struct curl_slist *headers = NULL;
@@ -321,6 +331,10 @@ static int perform(remote_session *s, const remote_request *rq, remote_response 
 		headers = curl_slist_append(headers, h), free(h);
 	if (rq->range && (h = str_printf("Range: %s", rq->range)))
 		headers = curl_slist_append(headers, h), free(h);
+	/* Credentials go to the registry only, not to an upload or download
+	 * location elsewhere (object storage signs its own URLs). */
+	if (authorization && !to_any_host && !same_origin(s, url))
+		authorization = NULL;
 	if (authorization && (h = str_printf("Authorization: %s", authorization))) {
 		headers = curl_slist_append(headers, h);
 		wipe_free(h);
@@ -407,7 +421,7 @@ static int fetch_token(remote_session *s, const remote_challenge *ch)
 		free((char *)rq.url);
 		return mreg_seterr_nomem();
 	}
-	rc = perform(s, &rq, &rs, basic);
+	rc = perform(s, &rq, &rs, basic, true);
 	wipe_free(basic);
 	if (rc) {
 		rc = mreg_error_prefix(MREG_EAUTH, "%s: token service", s->host);
@@ -475,21 +489,21 @@ done:
 
 int remote_send(remote_session *s, const remote_request *rq, remote_response *rs)
 {
-	int rc = perform(s, rq, rs, s->authorization);
+	int rc = perform(s, rq, rs, s->authorization, false);
 
 	if (rc == 0 && rs->status == 401 && !s->authenticated) {
 		s->authenticated = true;
 		if ((rc = authenticate(s, rs)))
 			return rc;
 		remote_response_dispose(rs);
-		rc = perform(s, rq, rs, s->authorization);
+		rc = perform(s, rq, rs, s->authorization, false);
 	} else if (rc == 0 && rs->status == 401 && s->authorization &&
 		   str_starts_with(s->authorization, "Bearer ")) {
 		/* A token that expired: fetch another, once. */
 		if ((rc = authenticate(s, rs)))
 			return rc;
 		remote_response_dispose(rs);
-		rc = perform(s, rq, rs, s->authorization);
+		rc = perform(s, rq, rs, s->authorization, false);
 	}
 	if (rc == 0 && rs->status == 401) {
 		find_creds(s);
