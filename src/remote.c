@@ -146,15 +146,101 @@ static bool mentions(const remote_response *rs, const char *code)
 	return rs->body && strstr(rs->body, code);
 }
 
-/*
- * A monolithic upload: POST opens an upload session, one PUT streams the
- * whole blob from the store and closes it with the digest, which the registry
- * checks. A failed attempt worth retrying opens a new session.
- */
-static int upload_blob(remote_session *s, const char *repo, const push_blob *b, progress *p)
+#define CHUNK_START (8u << 20) /* first chunk of a chunked upload */
+#define CHUNK_FLOOR (256u << 10) /* a front end that refuses less is refused */
+
+typedef struct {
+	progress *p;
+	uint64_t offset; /* of the chunk being sent */
+} chunk_progress;
+
+static void on_chunk_sent(void *ctx, uint64_t sent)
 {
-	char *post_path = str_printf("/v2/%s/blobs/uploads/", repo), *put_url = NULL;
+	chunk_progress *c = ctx;
+	progress_report(c->p, c->offset + sent);
+}
+
+/*
+ * The chunked form, for registries (or the proxies in front of them) that
+ * refuse a whole blob in one request (413): PATCH one chunk after another to
+ * the upload's Location, each naming its byte range, then PUT with the digest
+ * and no body. A chunk refused with 413 is sent again at half the size. On
+ * return, @rs holds the last answer and *last the request it answered.
+ */
+static int upload_chunks(remote_session *s, const push_blob *b, progress *p, char **location,
+			 remote_response *rs, remote_request *patch, remote_request *put,
+			 const remote_request **last)
+{
+	uint64_t chunk = rs->chunk_min > CHUNK_START ? rs->chunk_min : CHUNK_START;
+	uint64_t floor = rs->chunk_min > CHUNK_FLOOR ? rs->chunk_min : CHUNK_FLOOR;
+	uint64_t offset = 0;
+	chunk_progress cp = {p, 0};
+	char range[64];
+	int rc = 0;
+
+	*patch = (remote_request)REMOTE_REQUEST_INIT;
+	patch->method = "PATCH";
+	patch->content_type = "application/octet-stream";
+	patch->content_range = range;
+	patch->sent = on_chunk_sent;
+	patch->sent_ctx = &cp;
+	while (offset < b->size) {
+		uint64_t n = b->size - offset < chunk ? b->size - offset : chunk;
+		snprintf(range, sizeof(range), "%llu-%llu", (unsigned long long)offset,
+			 (unsigned long long)(offset + n - 1));
+		remote_response_dispose(rs);
+		patch->url = *location;
+		if (b->fd >= 0) {
+			patch->body_fd = b->fd;
+			patch->body_offset = offset;
+			patch->body_size = n;
+		} else {
+			patch->body = b->data + offset;
+			patch->body_len = (size_t)n;
+		}
+		cp.offset = offset;
+		*last = patch;
+		if ((rc = remote_send(s, patch, rs)))
+			return rc;
+		if (rs->status == 413 && chunk / 2 >= floor) {
+			chunk /= 2;
+			continue;
+		}
+		if (rs->status != 202)
+			return 0; /* the caller reports it */
+		if (rs->location) {
+			char *next = strdup(rs->location);
+			if (!next)
+				return mreg_seterr_nomem();
+			free(*location);
+			*location = next;
+		}
+		offset += n;
+	}
+	remote_response_dispose(rs);
+	if (!(put->url = upload_url(s, *location, b->digest)))
+		return mreg_seterr_nomem();
+	put->body = NULL;
+	put->body_len = 0;
+	put->body_fd = -1;
+	put->sent = NULL;
+	*last = put;
+	return remote_send(s, put, rs);
+}
+
+/*
+ * Upload one blob. A POST opens an upload session; one PUT streams the whole
+ * blob from the store and closes it with the digest, which the registry
+ * checks (a monolithic upload). When that PUT is refused as too large (413),
+ * this blob and the next ones go in chunks (see upload_chunks). A failed
+ * attempt worth retrying opens a new session.
+ */
+static int upload_blob(remote_session *s, const char *repo, const push_blob *b, progress *p,
+		       bool *chunked)
+{
+	char *post_path = str_printf("/v2/%s/blobs/uploads/", repo), *location = NULL;
 	remote_request post = REMOTE_REQUEST_INIT, put = REMOTE_REQUEST_INIT;
+	remote_request patch = REMOTE_REQUEST_INIT;
 	remote_response rs = {0};
 	const remote_request *last = &post;
 	int rc;
@@ -165,40 +251,54 @@ static int upload_blob(remote_session *s, const char *repo, const push_blob *b, 
 	post.url = post_path;
 	put.method = "PUT";
 	put.content_type = "application/octet-stream";
-	if (b->fd >= 0) {
-		put.body_fd = b->fd;
-		put.body_size = b->size;
-	} else {
-		put.body = b->data;
-		put.body_len = b->len;
-	}
-	put.sent = on_sent;
-	put.sent_ctx = p;
-	for (unsigned int attempt = 0;; attempt++) {
+	for (unsigned int attempt = 0;;) {
 		last = &post;
 		rc = remote_send(s, &post, &rs);
+		if (rc == 0 && rs.status == 202 && !rs.location)
+			rc = mreg_seterr(MREG_EIO, "%s: POST %s: 202 without a Location",
+					 remote_session_host(s), post_path);
 		if (rc == 0 && rs.status == 202) {
-			if (!rs.location) {
-				rc = mreg_seterr(MREG_EIO, "%s: POST %s: 202 without a Location",
-						 remote_session_host(s), post_path);
-				break;
-			}
-			free(put_url);
-			if (!(put_url = upload_url(s, rs.location, b->digest))) {
+			free(location);
+			free((char *)put.url);
+			put.url = NULL;
+			if (!(location = strdup(rs.location))) {
 				rc = mreg_seterr_nomem();
 				break;
 			}
-			remote_response_dispose(&rs);
-			put.url = put_url;
-			last = &put;
-			rc = remote_send(s, &put, &rs);
+			if (*chunked) {
+				rc = upload_chunks(s, b, p, &location, &rs, &patch, &put, &last);
+			} else {
+				remote_response_dispose(&rs);
+				if (!(put.url = upload_url(s, location, b->digest))) {
+					rc = mreg_seterr_nomem();
+					break;
+				}
+				if (b->fd >= 0) {
+					put.body_fd = b->fd;
+					put.body_size = b->size;
+				} else {
+					put.body = b->data;
+					put.body_len = b->len;
+				}
+				put.sent = on_sent;
+				put.sent_ctx = p;
+				last = &put;
+				rc = remote_send(s, &put, &rs);
+				if (rc == 0 && rs.status == 413) {
+					/* Too large for one request: chunks, in a new
+					 * session (not an attempt that failed). */
+					*chunked = true;
+					remote_response_dispose(&rs);
+					continue;
+				}
+			}
 			if (rc == 0 && rs.status == 201)
 				break;
 		}
 		if (!remote_retryable(rc, &rs) || attempt >= remote_session_retries(s))
 			break;
 		remote_response_dispose(&rs);
-		remote_backoff(attempt + 1);
+		remote_backoff(++attempt);
 	}
 	if (rc == 0 && last == &put && rs.status == 201) {
 		if (rs.digest && strcmp(rs.digest, b->digest))
@@ -218,7 +318,8 @@ static int upload_blob(remote_session *s, const char *repo, const push_blob *b, 
 					 "the registry refused the upload");
 	}
 	remote_response_dispose(&rs);
-	free(put_url);
+	free((char *)put.url);
+	free(location);
 	free(post_path);
 	return rc;
 }
@@ -367,10 +468,11 @@ int mreg_push(mreg_remote_info *info, mreg_store *store, const mreg_record *r,
 	}
 	p.fn = o->progress;
 	p.ctx = o->progress_ctx;
+	bool chunked = false;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		if (!missing[i])
 			continue;
-		if ((rc = upload_blob(s, ref.repository, &blobs[i], &p)) == 0) {
+		if ((rc = upload_blob(s, ref.repository, &blobs[i], &p, &chunked)) == 0) {
 			p.base += blobs[i].size;
 			info->blobs_moved++;
 			info->bytes_moved += blobs[i].size;

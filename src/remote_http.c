@@ -174,6 +174,8 @@ static size_t on_header(char *line, size_t size, size_t n, void *ctx)
 		slot = &t->rs->content_range;
 	else if (IS("WWW-Authenticate"))
 		slot = &t->rs->www_authenticate;
+	if (IS("OCI-Chunk-Min-Length"))
+		t->rs->chunk_min = strtoull(value, NULL, 10);
 #undef IS
 	if (slot) {
 		free(*slot);
@@ -227,7 +229,7 @@ static size_t on_read(char *buf, size_t size, size_t n, void *ctx)
 	} else {
 		ssize_t got;
 		do
-			got = pread(rq->body_fd, buf, want, (off_t)t->sent);
+			got = pread(rq->body_fd, buf, want, (off_t)(rq->body_offset + t->sent));
 		while (got < 0 && errno == EINTR);
 		if (got <= 0)
 			return CURL_READFUNC_ABORT;
@@ -331,6 +333,8 @@ static int perform(remote_session *s, const remote_request *rq, remote_response 
 		headers = curl_slist_append(headers, h), free(h);
 	if (rq->range && (h = str_printf("Range: %s", rq->range)))
 		headers = curl_slist_append(headers, h), free(h);
+	if (rq->content_range && (h = str_printf("Content-Range: %s", rq->content_range)))
+		headers = curl_slist_append(headers, h), free(h);
 	/* Credentials go to the registry only, not to an upload or download
 	 * location elsewhere (object storage signs its own URLs). */
 	if (authorization && !to_any_host && !same_origin(s, url))
@@ -400,6 +404,13 @@ static int fetch_token(remote_session *s, const remote_challenge *ch)
 	const char *token;
 	int rc;
 
+	/* Credentials travel to the token service: not in clear text unless
+	 * the registry itself is spoken to in clear text. */
+	if (!s->opts.plain_http && !str_starts_with(ch->realm, "https://"))
+		return mreg_seterr(MREG_EAUTH,
+				   "%s: the registry names a token service that is not https (%s): "
+				   "refused, credentials would travel in clear text",
+				   s->host, ch->realm);
 	strbuf_puts(&url, ch->realm);
 	strbuf_puts(&url, strchr(ch->realm, '?') ? "&" : "?");
 	if (ch->service && (esc = curl_easy_escape(s->curl, ch->service, 0))) {

@@ -47,10 +47,15 @@ typedef struct {
 	const char *accept;       /* Accept, or NULL */
 	const char *content_type; /* of the body, or NULL */
 	const char *range;        /* Range ("bytes=N-"), or NULL */
-	/* A body from memory (body != NULL), or from a file (body_fd >= 0, body_size bytes). */
+	const char *content_range; /* Content-Range of a chunk ("0-1048575"), or NULL */
+	/*
+	 * A body from memory (body != NULL), or from a file (body_fd >= 0:
+	 * body_size bytes from body_offset).
+	 */
 	const void *body;
 	size_t body_len;
 	int body_fd;
+	uint64_t body_offset;
 	uint64_t body_size;
 	remote_sent_fn sent;
 	void *sent_ctx;
@@ -69,6 +74,7 @@ typedef struct {
 	char *digest;           /* Docker-Content-Digest */
 	char *content_range;    /* Content-Range */
 	char *www_authenticate; /* WWW-Authenticate */
+	uint64_t chunk_min;     /* OCI-Chunk-Min-Length, 0 when absent */
 	char *body;             /* the kept body, or the error body of a non-2xx answer */
 	size_t body_len;
 	bool transport_error;   /* no complete response (connection refused, cut, stalled) */

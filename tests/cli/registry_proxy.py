@@ -18,6 +18,8 @@ where kind is one of
   cut-upload   read AFTER bytes of an upload's body, then close without answer
   corrupt-blob flip one byte of a blob's body (the headers stay the same)
   not-json     answer a manifest GET with a body that is not JSON
+  limit-body   answer 413 to an upload whose body is larger than AFTER bytes
+               (as a front end with a body size limit does)
 It applies to the next N requests (default: all) whose path contains
 "match" (default: any path the kind applies to); "times" counts down in the
 file itself.
@@ -45,6 +47,7 @@ def applies(kind, method, path):
         "corrupt-blob": method == "GET" and is_blob,
         "cut-upload": method in ("PUT", "PATCH") and "/blobs/uploads/" in path,
         "not-json": method == "GET" and "/manifests/" in path,
+        "limit-body": method in ("PUT", "PATCH") and "/blobs/uploads/" in path,
     }.get(kind, False)
 
 
@@ -91,6 +94,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
         entry = {"method": method, "path": path.split("?")[0],
                  "range": self.headers.get("Range"), "fault": fault and fault["kind"]}
         length = int(self.headers.get("Content-Length") or 0)
+
+        if fault and fault["kind"] == "limit-body" and length > fault.get("after", 0):
+            self.drain(length)
+            body = b"<html>413 Request Entity Too Large</html>"
+            self.send_response(413)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(body)
+            entry.update(status=413, sent=len(body), length=length)
+            log(entry)
+            self.close_connection = True
+            return
+        if fault and fault["kind"] == "limit-body":
+            fault = None  # small enough: forwarded as it is
 
         if fault and fault["kind"] == "status500":
             self.drain(length)

@@ -371,6 +371,25 @@ proxy_count() {
 	assert_status 0
 }
 
+@test "a front end that limits request bodies (413): the blob goes in chunks" {
+	start_registry
+	start_proxy
+	set_fault '{"kind": "limit-body", "after": 1000000}'
+	run --separate-stderr mreg push demo:1 "$PROXY/team/demo" --plain-http
+	assert_status 0
+	[[ "$(proxy_count '"method": "PUT"' '"status": 413')" -eq 1 ]] || fail "$(cat "$PROXY_LOG")"
+	# 8, 4, 2 and 1 MiB chunks are refused, then 512 KiB ones pass: 6 for the 3 MB
+	# blob; the config, pushed after it, goes in chunks too (one)
+	[[ "$(proxy_count '"method": "PATCH"' '"status": 413')" -eq 4 ]] || fail "$(cat "$PROXY_LOG")"
+	[[ "$(proxy_count '"method": "PATCH"' '"status": 202')" -eq 7 ]] || fail "$(cat "$PROXY_LOG")"
+	other="$(fresh_store b)"
+	MREG_DIR="$other" run --separate-stderr "$MREG" pull "$REG/team/demo:1" --plain-http
+	assert_status 0
+	MREG_DIR="$other" run --separate-stderr "$MREG" download demo:1 -o out
+	assert_status 0
+	assert_same_tree model out/
+}
+
 @test "push of a version whose blobs are not in the store names the file, sends nothing" {
 	start_registry
 	rm -f "$MREG_DIR/blobs/sha256/$(file_digest model/a.txt | cut -d: -f2)"
