@@ -333,6 +333,22 @@ static int land_blobs(mreg_store *store, const mreg_record *r, const char *stage
 	return fs_fsync_dir(store->blobs);
 }
 
+int bundle_stage_create(const mreg_store *store, const char *what, char **out)
+{
+	char *stage = str_printf("%s/%s-XXXXXX", store->tmp, what);
+
+	*out = NULL;
+	if (!stage)
+		return mreg_seterr_nomem();
+	if (!mkdtemp(stage)) {
+		int rc = mreg_seterr_errno("%s: cannot create a staging folder", store->tmp);
+		free(stage);
+		return rc;
+	}
+	*out = stage;
+	return 0;
+}
+
 int bundle_land_version(mreg_store *store, mreg_record **record, const char *stage,
 			const char *verb, int *unchanged, size_t *blobs_added)
 {
@@ -392,14 +408,8 @@ int mreg_bundle_import(mreg_bundle_info *info, mreg_record **out, mreg_store *st
 	if ((rc = store_ingest_lock(store, false)))
 		return rc;
 	ingesting = true;
-	stage = str_printf("%s/import-XXXXXX", store->tmp);
-	if (!stage || !mkdtemp(stage)) {
-		rc = stage ? mreg_seterr_errno("%s: cannot create a staging folder", store->tmp)
-			   : mreg_seterr_nomem();
-		free(stage);
-		stage = NULL;
+	if ((rc = bundle_stage_create(store, "import", &stage)))
 		goto done;
-	}
 	if ((rc = read_checked(&c, info, file, stage, o, store)) ||
 	    (rc = bundle_rename_record(c.record, o->name, o->model_version)))
 		goto done;

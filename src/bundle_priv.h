@@ -66,6 +66,9 @@ int bundle_rename_record(mreg_record *r, const char *name, const char *version);
 int bundle_existing(mreg_store *store, const char *name, const char *version, const char *digest,
 		    const char *verb, mreg_record **existing);
 
+/* A new staging folder tmp/<what>-XXXXXX for blobs on their way in (malloc'd path). */
+int bundle_stage_create(const mreg_store *store, const char *what, char **out);
+
 /*
  * Make a version whose blobs are all staged in @stage (as <stage>/<hex>, each
  * complete, checked and fsynced) visible: move the blobs the store lacks into

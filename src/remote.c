@@ -107,13 +107,7 @@ static int blob_exists(remote_session *s, const char *repo, const char *digest, 
 		return mreg_seterr_nomem();
 	rq.method = "HEAD";
 	rq.url = path;
-	for (unsigned int attempt = 0;; attempt++) {
-		rc = remote_send(s, &rq, &rs);
-		if (!remote_retryable(rc, &rs) || attempt >= remote_session_retries(s))
-			break;
-		remote_response_dispose(&rs);
-		remote_backoff(attempt + 1);
-	}
+	rc = remote_send_retrying(s, &rq, &rs);
 	if (rc == 0) {
 		if (rs.status == 200)
 			*exists = true;
@@ -339,13 +333,7 @@ static int put_manifest(remote_session *s, const char *repo, const char *tag,
 	rq.content_type = OCI_MT_MANIFEST;
 	rq.body = manifest->data;
 	rq.body_len = manifest->len;
-	for (unsigned int attempt = 0;; attempt++) {
-		rc = remote_send(s, &rq, &rs);
-		if (!remote_retryable(rc, &rs) || attempt >= remote_session_retries(s))
-			break;
-		remote_response_dispose(&rs);
-		remote_backoff(attempt + 1);
-	}
+	rc = remote_send_retrying(s, &rq, &rs);
 	if (rc == 0 && rs.status != 201)
 		rc = remote_status_error(s, &rq, &rs,
 					 rs.status == 403   ? MREG_EAUTH
@@ -520,13 +508,7 @@ static int get_manifest(remote_session *s, const remote_ref *ref, const char *sh
 	rq.url = path;
 	rq.accept = MANIFEST_ACCEPT;
 	rq.max_body = OCI_JSON_MAX;
-	for (unsigned int attempt = 0;; attempt++) {
-		rc = remote_send(s, &rq, rs);
-		if (!remote_retryable(rc, rs) || attempt >= remote_session_retries(s))
-			break;
-		remote_response_dispose(rs);
-		remote_backoff(attempt + 1);
-	}
+	rc = remote_send_retrying(s, &rq, rs);
 	if (rc)
 		goto done;
 	if (rs->status == 404) {
@@ -835,13 +817,7 @@ static int fetch_config(remote_session *s, const char *repo, const oci_desc *des
 	rq.method = "GET";
 	rq.url = path;
 	rq.max_body = (size_t)desc->size;
-	for (unsigned int attempt = 0;; attempt++) {
-		rc = remote_send(s, &rq, rs);
-		if (!remote_retryable(rc, rs) || attempt >= remote_session_retries(s))
-			break;
-		remote_response_dispose(rs);
-		remote_backoff(attempt + 1);
-	}
+	rc = remote_send_retrying(s, &rq, rs);
 	if (rc == 0 && rs->status != 200)
 		rc = remote_status_error(s, &rq, rs,
 					 rs->status == 404 ? MREG_ENOTFOUND : MREG_ENETWORK,
@@ -1028,14 +1004,8 @@ int mreg_pull(mreg_remote_info *info, mreg_record **out, mreg_store *store,
 		if (rc)
 			goto done;
 	}
-	stage = str_printf("%s/pull-XXXXXX", store->tmp);
-	if (!stage || !mkdtemp(stage)) {
-		rc = stage ? mreg_seterr_errno("%s: cannot create a staging folder", store->tmp)
-			   : mreg_seterr_nomem();
-		free(stage);
-		stage = NULL;
+	if ((rc = bundle_stage_create(store, "pull", &stage)))
 		goto done;
-	}
 	if ((rc = pull_layers(s, store, &ref, r, stage, o, info)))
 		goto done;
 	rc = bundle_land_version(store, &r, stage, "pull", &info->unchanged, &added);

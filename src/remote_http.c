@@ -527,6 +527,19 @@ int remote_send(remote_session *s, const remote_request *rq, remote_response *rs
 	return rc;
 }
 
+int remote_send_retrying(remote_session *s, const remote_request *rq, remote_response *rs)
+{
+	int rc;
+
+	for (unsigned int attempt = 0;; attempt++) {
+		rc = remote_send(s, rq, rs);
+		if (!remote_retryable(rc, rs) || attempt >= s->opts.retries)
+			return rc;
+		remote_response_dispose(rs);
+		remote_backoff(attempt + 1);
+	}
+}
+
 bool remote_retryable(int rc, const remote_response *rs)
 {
 	if (rc == MREG_ENETWORK)

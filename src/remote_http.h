@@ -90,6 +90,13 @@ typedef struct {
 int remote_send(remote_session *s, const remote_request *rq, remote_response *rs);
 void remote_response_dispose(remote_response *rs);
 
+/*
+ * remote_send, tried again (after remote_backoff) while remote_retryable()
+ * says so, the session's retries times at most. For requests that can simply
+ * be sent again; uploads and resumable downloads do their own.
+ */
+int remote_send_retrying(remote_session *s, const remote_request *rq, remote_response *rs);
+
 /* True when a failed attempt is worth another: no response, or 408, 429, 5xx. */
 bool remote_retryable(int rc, const remote_response *rs);
 /* Sleep before attempt @attempt (1, 2, ...): 250 ms, 500 ms, 1 s, ... at most 8 s. */
