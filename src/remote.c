@@ -554,9 +554,14 @@ done:
 	return rc;
 }
 
+#define SINK_BUFFER (1u << 20) /* network pieces are small: write in 1 MiB pieces */
+
 typedef struct {
 	int fd;
-	uint64_t have;     /* bytes in the file, all hashed */
+	uint8_t *buf;      /* SINK_BUFFER bytes not yet written */
+	size_t buffered;
+	uint64_t written;  /* bytes in the file */
+	uint64_t have;     /* written + buffered, all hashed */
 	uint64_t expected;
 	hash_ctx *hash;
 	remote_response *rs;
@@ -567,11 +572,35 @@ typedef struct {
 	uint64_t fetched;  /* bytes received in this pull */
 } blob_sink;
 
+static int write_at(blob_sink *b, const uint8_t *data, size_t len)
+{
+	for (size_t done = 0; done < len;) {
+		ssize_t n = pwrite(b->fd, data + done, len - done, (off_t)(b->written + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return mreg_seterr_errno("%s: write", b->what);
+		done += (size_t)n;
+	}
+	b->written += len;
+	return 0;
+}
+
+/* Write what is buffered: after each response, so a cut-off try keeps it all. */
+static int sink_flush(blob_sink *b)
+{
+	int rc = write_at(b, b->buf, b->buffered);
+
+	b->buffered = 0;
+	return rc;
+}
+
 static int restart_blob(blob_sink *b)
 {
 	if (ftruncate(b->fd, 0) < 0)
 		return mreg_seterr_errno("%s: truncate", b->what);
-	b->have = 0;
+	b->have = b->written = 0;
+	b->buffered = 0;
 	uint8_t discard[SHA256_LEN];
 	hash_final(b->hash, discard); /* resets the context */
 	return 0;
@@ -603,13 +632,14 @@ static int sink_write(void *ctx, const uint8_t *buf, size_t len)
 				   "%s: %s: the registry sent more than the %llu bytes the manifest "
 				   "gives",
 				   b->host, b->what, (unsigned long long)b->expected);
-	for (size_t done = 0; done < len;) {
-		ssize_t n = pwrite(b->fd, buf + done, len - done, (off_t)(b->have + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return mreg_seterr_errno("%s: write", b->what);
-		done += (size_t)n;
+	if (b->buffered + len > SINK_BUFFER && (rc = sink_flush(b)))
+		return rc;
+	if (len >= SINK_BUFFER) {
+		if ((rc = write_at(b, buf, len)))
+			return rc;
+	} else {
+		memcpy(b->buf + b->buffered, buf, len);
+		b->buffered += len;
 	}
 	hash_update(b->hash, buf, len);
 	b->have += len;
@@ -645,7 +675,7 @@ static int rehash_partial(blob_sink *b)
 		off += (uint64_t)n;
 	}
 	free(buf);
-	b->have = off;
+	b->have = b->written = off;
 	return 0;
 }
 
@@ -713,7 +743,7 @@ static int fetch_blob(remote_session *s, const mreg_store *store, const char *re
 	bool resumable = false;
 	int rc;
 
-	if (!url || !(b.hash = hash_new())) {
+	if (!url || !(b.hash = hash_new()) || !(b.buf = malloc(SINK_BUFFER))) {
 		rc = mreg_seterr_nomem();
 		goto done;
 	}
@@ -732,6 +762,9 @@ static int fetch_blob(remote_session *s, const mreg_store *store, const char *re
 		rq.range = b.have > 0 ? range : NULL;
 		b.checked = false;
 		rc = remote_send(s, &rq, &rs);
+		int frc = sink_flush(&b);
+		if (frc && rc == 0)
+			rc = frc;
 		if (rc == 0 && (rs.status == 200 || rs.status == 206))
 			break;
 		if (rc == 0 && rs.status == 416) {
@@ -789,6 +822,7 @@ done:
 	if (b.fd >= 0)
 		close(b.fd);
 	hash_free(b.hash);
+	free(b.buf);
 	remote_response_dispose(&rs);
 	free(part);
 	free(dest);
