@@ -6,6 +6,7 @@
  * stream each missing layer into tmp/partial/<hex>.part while hashing it, and
  * land the version as `mreg import` does once every blob has been verified.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -109,7 +110,8 @@ static int blob_exists(remote_session *s, const char *repo, const char *digest, 
 	rq.url = path;
 	rc = remote_send_retrying(s, &rq, &rs);
 	if (rc == 0) {
-		if (rs.status == 200)
+		/* A redirect (to object storage) means the blob is there. */
+		if (rs.status == 200 || (rs.status >= 301 && rs.status <= 308))
 			*exists = true;
 		else if (rs.status == 404)
 			*exists = false;
@@ -680,40 +682,51 @@ static int rehash_partial(blob_sink *b)
 }
 
 /*
- * Open tmp/partial/<hex>.part, locked: a cut-off earlier try is continued. When
- * another pull holds it, a private file is used (no resuming then).
+ * Open tmp/partial/<hex>.part, locked: what a cut-off earlier try left is
+ * continued. The lock is taken on the file the path names now: a pull that
+ * held it may have finished and renamed it away meanwhile, so the path is
+ * checked again after the lock. When another pull holds it, a private file
+ * is used (*shared false: not kept for resuming).
  */
 static int open_partial(const mreg_store *store, const char *hex, char **path, int *fd,
-			bool *resumable)
+			bool *shared)
 {
-	char *dir = path_join(store->tmp, PARTIAL_DIR);
+	char *dir = path_join(store->tmp, PARTIAL_DIR), *name = NULL;
 	int rc = 0;
 
 	*path = NULL;
 	*fd = -1;
-	if (!dir)
-		return mreg_seterr_nomem();
-	if ((rc = fs_mkdir_p(dir, 0755)))
-		goto done;
-	if (!(*path = str_printf("%s/%s.part", dir, hex))) {
+	*shared = false;
+	if (!dir || !(name = str_printf("%s/%s.part", dir, hex))) {
 		rc = mreg_seterr_nomem();
 		goto done;
 	}
-	*fd = open(*path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (*fd < 0) {
-		rc = mreg_seterr_errno("%s", *path);
+	if ((rc = fs_mkdir_p(dir, 0755)))
 		goto done;
+	for (int tries = 0; tries < 8; tries++) {
+		struct stat held, now;
+		int f = open(name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (f < 0) {
+			rc = mreg_seterr_errno("%s", name);
+			goto done;
+		}
+		if (flock(f, LOCK_EX | LOCK_NB) < 0) {
+			close(f);
+			break; /* busy: a private file below */
+		}
+		if (fstat(f, &held) == 0 && stat(name, &now) == 0 && held.st_dev == now.st_dev &&
+		    held.st_ino == now.st_ino) {
+			*fd = f;
+			*path = name;
+			name = NULL;
+			*shared = true;
+			goto done;
+		}
+		close(f); /* renamed away under us: open the path again */
 	}
-	*resumable = true;
-	if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
-		*resumable = false;
-		close(*fd);
-		free(*path);
-		*path = NULL;
-		*fd = -1;
-		rc = fs_tmpfile(path, fd, dir, "blob-");
-	}
+	rc = fs_tmpfile(path, fd, dir, "blob-");
 done:
+	free(name);
 	free(dir);
 	return rc;
 }
@@ -728,6 +741,57 @@ static int note_kept(int rc, uint64_t have, uint64_t expected)
 	return rc;
 }
 
+/*
+ * GET the rest of the blob into b (from b->have on), trying again with a new
+ * Range after a cut, a short answer or a 5xx, the session's retries times.
+ */
+static int download_rest(remote_session *s, remote_request *rq, remote_response *rs, blob_sink *b)
+{
+	char range[48];
+	int rc = 0;
+
+	for (unsigned int attempt = 0; b->have < b->expected; attempt++) {
+		bool again;
+		snprintf(range, sizeof(range), "bytes=%llu-", (unsigned long long)b->have);
+		rq->range = b->have > 0 ? range : NULL;
+		b->checked = false;
+		remote_response_dispose(rs);
+		rc = remote_send(s, rq, rs);
+		int frc = sink_flush(b);
+		if (frc && (rc == 0 || rc == MREG_ENETWORK))
+			rc = frc;
+		if (rc == 0 && (rs->status == 200 || rs->status == 206)) {
+			if (b->have == b->expected)
+				return 0;
+			again = true; /* an answer shorter than the blob: ask for the rest */
+		} else if (rc == 0 && rs->status == 416 && b->have > 0) {
+			/* The registry cannot go on from here: start over. */
+			if ((rc = restart_blob(b)))
+				return rc;
+			again = true;
+		} else {
+			again = remote_retryable(rc, rs);
+		}
+		if (!again || attempt >= remote_session_retries(s))
+			break;
+		remote_backoff(attempt + 1);
+	}
+	if (b->have == b->expected && rc == 0)
+		return 0;
+	if (rc)
+		return rc;
+	if (rs->status == 200 || rs->status == 206)
+		return mreg_seterr(MREG_ENETWORK, "%s: %s: the registry sent %llu of %llu bytes",
+				   b->host, b->what, (unsigned long long)b->have,
+				   (unsigned long long)b->expected);
+	return remote_status_error(s, rq, rs,
+				   rs->status == 404   ? MREG_ENOTFOUND
+				   : rs->status == 403 ? MREG_EAUTH
+						       : MREG_ENETWORK,
+				   rs->status == 404 ? "the registry lacks a blob its manifest names"
+						     : NULL);
+}
+
 static int fetch_blob(remote_session *s, const mreg_store *store, const char *repo,
 		      const oci_desc *desc, const char *what, const char *stage, progress *p,
 		      mreg_remote_info *info)
@@ -738,69 +802,51 @@ static int fetch_blob(remote_session *s, const mreg_store *store, const char *re
 	remote_response rs = {0};
 	blob_sink b = {.fd = -1, .expected = desc->size, .what = what,
 		       .host = remote_session_host(s), .rs = &rs, .p = p};
-	char range[48], got[MREG_DIGEST_STRLEN];
+	char got[MREG_DIGEST_STRLEN];
 	uint8_t raw[SHA256_LEN];
-	bool resumable = false;
+	bool shared = false, resumed;
 	int rc;
 
 	if (!url || !(b.hash = hash_new()) || !(b.buf = malloc(SINK_BUFFER))) {
 		rc = mreg_seterr_nomem();
 		goto done;
 	}
-	if ((rc = open_partial(store, hex, &part, &b.fd, &resumable)) || (rc = rehash_partial(&b)))
+	if ((rc = open_partial(store, hex, &part, &b.fd, &shared)) || (rc = rehash_partial(&b)))
 		goto done;
-	if (b.have > 0)
-		info->blobs_resumed++;
+	resumed = b.have > 0;
 	rq.method = "GET";
 	rq.url = url;
 	rq.sink = sink_write;
 	rq.sink_ctx = &b;
-	for (unsigned int attempt = 0;; attempt++) {
-		if (b.have == b.expected)
-			break; /* complete already: only the digest is left to check */
-		snprintf(range, sizeof(range), "bytes=%llu-", (unsigned long long)b.have);
-		rq.range = b.have > 0 ? range : NULL;
-		b.checked = false;
-		rc = remote_send(s, &rq, &rs);
-		int frc = sink_flush(&b);
-		if (frc && rc == 0)
-			rc = frc;
-		if (rc == 0 && (rs.status == 200 || rs.status == 206))
-			break;
-		if (rc == 0 && rs.status == 416) {
-			/* The registry cannot continue where we are: start over. */
-			if ((rc = restart_blob(&b)))
+	for (;;) {
+		rc = download_rest(s, &rq, &rs, &b);
+		if (rc == 0) {
+			hash_final(b.hash, raw);
+			digest_format(got, raw);
+			if (strcmp(got, desc->digest) == 0)
 				break;
-		} else if (!remote_retryable(rc, &rs) || attempt >= remote_session_retries(s)) {
-			if (rc == 0)
-				rc = remote_status_error(s, &rq, &rs,
-							 rs.status == 404   ? MREG_ENOTFOUND
-							 : rs.status == 403 ? MREG_EAUTH
-									    : MREG_ENETWORK,
-							 rs.status == 404 ? "the registry lacks a "
-									    "blob its manifest names"
-									  : NULL);
-			else if (rc == MREG_ENETWORK && resumable)
-				rc = note_kept(rc, b.have, b.expected);
-			break;
+			rc = mreg_seterr(MREG_ECORRUPT,
+					 "%s: %s: the registry sent data that does not match its "
+					 "digest (%s; the manifest gives %s, %llu bytes)",
+					 remote_session_host(s), what, got, desc->digest,
+					 (unsigned long long)desc->size);
 		}
-		remote_response_dispose(&rs);
-		remote_backoff(attempt + 1);
-	}
-	if (rc)
-		goto done;
-	hash_final(b.hash, raw);
-	digest_format(got, raw);
-	if (b.have != desc->size || strcmp(got, desc->digest)) {
-		/* Damaged data is not worth continuing: the next try starts afresh. */
-		unlink(part);
-		rc = mreg_seterr(MREG_ECORRUPT,
-				 "%s: %s: the registry sent data that does not match its digest "
-				 "(%s, %llu bytes; the manifest gives %s, %llu bytes)",
-				 remote_session_host(s), what, got, (unsigned long long)b.have,
-				 desc->digest, (unsigned long long)desc->size);
+		if (rc == MREG_ECORRUPT) {
+			/* Damaged data is not kept for resuming. When the damage may be
+			 * in what an earlier try left, fetch the whole blob once more. */
+			int trc = restart_blob(&b);
+			if (trc)
+				rc = trc;
+			else if (resumed) {
+				resumed = false;
+				continue;
+			}
+		} else if (rc == MREG_ENETWORK && shared && b.have > 0) {
+			rc = note_kept(rc, b.have, b.expected);
+		}
 		goto done;
 	}
+	info->blobs_resumed += resumed;
 	if (fsync(b.fd) < 0) {
 		rc = mreg_seterr_errno("%s: fsync", part);
 		goto done;
@@ -809,15 +855,17 @@ static int fetch_blob(remote_session *s, const mreg_store *store, const char *re
 		rc = mreg_seterr_nomem();
 		goto done;
 	}
-	if (fchmod(b.fd, 0444) < 0 || rename(part, dest) < 0) {
+	if (rename(part, dest) < 0 || fchmod(b.fd, 0444) < 0) {
 		rc = mreg_seterr_errno("%s: rename", dest);
 		goto done;
 	}
-	info->blobs_moved++;
+	if (b.fetched > 0)
+		info->blobs_moved++;
 	info->bytes_moved += b.fetched;
 done:
-	/* A private file (another pull held the shared one) is not kept. */
-	if (rc && part && !resumable)
+	/* A private file (another pull held the shared one) is not kept, nor is
+	 * damaged data. */
+	if (rc && part && (!shared || rc == MREG_ECORRUPT))
 		unlink(part);
 	if (b.fd >= 0)
 		close(b.fd);
@@ -827,6 +875,37 @@ done:
 	free(part);
 	free(dest);
 	free(url);
+	return rc;
+}
+
+/*
+ * After a failed pull: put the blobs it verified back among the partial ones,
+ * complete, so the next pull checks them instead of fetching them again.
+ */
+static int keep_verified(const mreg_store *store, const char *stage, int rc)
+{
+	DIR *d = opendir(stage);
+	struct dirent *e;
+	char *msg;
+
+	if (!d)
+		return rc;
+	msg = strdup(mreg_error_last()); /* the pull's error, not ours */
+	while ((e = readdir(d))) {
+		char *from, *to;
+		if (!digest_hex_valid(e->d_name))
+			continue;
+		from = path_join(stage, e->d_name);
+		to = str_printf("%s/%s/%s.part", store->tmp, PARTIAL_DIR, e->d_name);
+		if (from && to && chmod(from, 0600) == 0)
+			fs_rename_noreplace(from, to);
+		free(from);
+		free(to);
+	}
+	closedir(d);
+	if (msg)
+		mreg_seterr(rc, "%s", msg);
+	free(msg);
 	return rc;
 }
 
@@ -1040,8 +1119,10 @@ int mreg_pull(mreg_remote_info *info, mreg_record **out, mreg_store *store,
 	}
 	if ((rc = bundle_stage_create(store, "pull", &stage)))
 		goto done;
-	if ((rc = pull_layers(s, store, &ref, r, stage, o, info)))
+	if ((rc = pull_layers(s, store, &ref, r, stage, o, info))) {
+		rc = keep_verified(store, stage, rc);
 		goto done;
+	}
 	rc = bundle_land_version(store, &r, stage, "pull", &info->unchanged, &added);
 	if (rc)
 		goto done;

@@ -131,6 +131,7 @@ int remote_creds_find(remote_creds *out, const char *host)
 {
 	const char *user = getenv("MREG_REGISTRY_USERNAME");
 	const char *pass = getenv("MREG_REGISTRY_PASSWORD");
+	const char *only = getenv("MREG_REGISTRY_HOST");
 	const char *authfile = getenv("REGISTRY_AUTH_FILE");
 	const char *dcfg = getenv("DOCKER_CONFIG");
 	const char *home = getenv("HOME");
@@ -138,6 +139,9 @@ int remote_creds_find(remote_creds *out, const char *host)
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	/* $MREG_REGISTRY_HOST keeps them for that registry alone. */
+	if (user && *user && only && *only && strcmp(only, host))
+		user = NULL;
 	if (user && *user) {
 		if (!pass)
 			return mreg_seterr(MREG_EINVALID,

@@ -3,7 +3,8 @@
  *
  * Credentials come from the environment or from the files `docker login`,
  * `podman login` and `skopeo login` write, never from the command line:
- *   1. $MREG_REGISTRY_USERNAME and $MREG_REGISTRY_PASSWORD (any registry);
+ *   1. $MREG_REGISTRY_USERNAME and $MREG_REGISTRY_PASSWORD (every registry, or
+ *      only $MREG_REGISTRY_HOST's when that is set);
  *   2. $REGISTRY_AUTH_FILE (containers-auth.json);
  *   3. $DOCKER_CONFIG/config.json, else ~/.docker/config.json.
  * In the files, "auths" maps a registry ("host:port", optionally with a

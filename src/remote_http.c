@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,6 @@ struct remote_session {
 	char *actions;
 	remote_conn_options opts;
 	char *authorization; /* "Basic ..." or "Bearer ...", NULL until asked */
-	bool authenticated;  /* a 401 was answered at least once */
 	remote_creds creds;
 	int creds_state;     /* 0: not looked up; 1: found; -1: none */
 	char errbuf[CURL_ERROR_SIZE];
@@ -129,6 +129,7 @@ typedef struct {
 	strbuf body;        /* kept body or error body */
 	size_t body_cap;
 	uint64_t sent;
+	int read_errno;     /* reading the body from its file failed */
 	int sink_rc;        /* the sink's error, which aborted the transfer */
 	bool too_large;
 } transfer;
@@ -145,11 +146,13 @@ static size_t on_header(char *line, size_t size, size_t n, void *ctx)
 	char **slot = NULL;
 	const char *value;
 
-	/* A new status line (after a redirect or "100 Continue"): forget the last headers. */
+	/* A new status line (after a redirect or "100 Continue"): forget the
+	 * last headers, and know the status before the body arrives (a sink
+	 * looks at it: a 200 to a Range request is the whole blob again). */
 	if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
-		long keep = t->rs->status;
+		const char *sp = memchr(line, ' ', len);
 		remote_response_dispose(t->rs);
-		t->rs->status = keep;
+		t->rs->status = sp ? strtol(sp + 1, NULL, 10) : 0;
 		return len;
 	}
 	value = memchr(line, ':', len);
@@ -231,8 +234,10 @@ static size_t on_read(char *buf, size_t size, size_t n, void *ctx)
 		do
 			got = pread(rq->body_fd, buf, want, (off_t)(rq->body_offset + t->sent));
 		while (got < 0 && errno == EINTR);
-		if (got <= 0)
+		if (got <= 0) {
+			t->read_errno = got < 0 ? errno : EIO; /* a file shorter than said */
 			return CURL_READFUNC_ABORT;
+		}
 		want = (size_t)got;
 	}
 	t->sent += want;
@@ -261,10 +266,60 @@ static char *url_for_message(const remote_session *s, const char *url)
 	return strndup(p, strcspn(p, "?"));
 }
 
+/* "scheme://host:port", lowercased, the port made explicit; NULL when unparsable. */
+static char *origin_of(const char *url)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL, *out = NULL;
+
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+		out = str_printf("%s://%s:%s", scheme, host, port);
+		for (char *c = out; c && *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return out;
+}
+
+/* The host of a URL, lowercased (NULL when unparsable). */
+static char *host_of(const char *url)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *out = NULL;
+
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && (out = strdup(host)))
+		for (char *c = out; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return out;
+}
+
+static bool same_host(const remote_session *s, const char *url)
+{
+	char *a = host_of(url), *b = host_of(s->base);
+	bool same = a && b && strcmp(a, b) == 0;
+
+	free(a);
+	free(b);
+	return same;
+}
+
 static bool same_origin(const remote_session *s, const char *url)
 {
-	size_t n = strlen(s->base);
-	return strncmp(url, s->base, n) == 0 && (url[n] == '/' || url[n] == '\0' || url[n] == '?');
+	char *a = origin_of(url), *b = origin_of(s->base);
+	bool same = a && b && strcmp(a, b) == 0;
+
+	free(a);
+	free(b);
+	return same;
 }
 
 /*
@@ -292,12 +347,16 @@ static int perform(remote_session *s, const remote_request *rq, remote_response 
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, s->errbuf);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "mreg/" MREG_VERSION);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* Without --plain-http nothing goes in clear text: not an upload
+	 * Location nor a redirect that a misconfigured proxy made http://. */
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, s->opts.plain_http ? "http,https" : "https");
 	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, s->opts.plain_http ? "http,https" : "https");
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME,
-			 (long)(s->opts.stall_seconds ? s->opts.stall_seconds : 60));
+	/* An upload's answer may take minutes after its last byte (registries on
+	 * object storage move the blob into place): a longer limit there. */
+	long stall = s->opts.stall_seconds ? (long)s->opts.stall_seconds : 60;
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, has_body && stall < 600 ? 600 : stall);
 	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L << 10);
 	if (s->opts.ca_file)
 		curl_easy_setopt(c, CURLOPT_CAINFO, s->opts.ca_file);
@@ -305,13 +364,14 @@ static int perform(remote_session *s, const remote_request *rq, remote_response 
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
-	if (strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0) {
+	if (strcmp(rq->method, "GET") == 0) {
 		/* Blobs may live behind a redirect (object storage); curl drops our
 		 * Authorization header when the redirect leaves the host. */
 		curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 		curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-		if (strcmp(rq->method, "HEAD") == 0)
-			curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	} else if (strcmp(rq->method, "HEAD") == 0) {
+		/* Not followed: a URL signed for GET answers a HEAD with 403. */
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
 	} else if (strcmp(rq->method, "POST") == 0 && !has_body) {
 		curl_easy_setopt(c, CURLOPT_POST, 1L);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
@@ -343,6 +403,12 @@ static int perform(remote_session *s, const remote_request *rq, remote_response 
 		headers = curl_slist_append(headers, h);
 		wipe_free(h);
 	}
+	if (!headers && (rq->accept || rq->content_type || rq->range || rq->content_range ||
+			 authorization)) {
+		free(url);
+		strbuf_dispose(&t.body);
+		return mreg_seterr_nomem();
+	}
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 
 	cc = curl_easy_perform(c);
@@ -352,6 +418,9 @@ static int perform(remote_session *s, const remote_request *rq, remote_response 
 
 	if (t.sink_rc) {
 		rc = t.sink_rc;
+	} else if (t.read_errno) {
+		errno = t.read_errno;
+		rc = mreg_seterr_errno("%s: reading the body to send", s->host);
 	} else if (t.too_large) {
 		char *where = url_for_message(s, url);
 		rc = mreg_seterr(MREG_EINVALID, "%s: %s %s: the answer is larger than %zu bytes",
@@ -404,9 +473,11 @@ static int fetch_token(remote_session *s, const remote_challenge *ch)
 	const char *token;
 	int rc;
 
-	/* Credentials travel to the token service: not in clear text unless
-	 * the registry itself is spoken to in clear text. */
-	if (!s->opts.plain_http && !str_starts_with(ch->realm, "https://"))
+	/* Credentials travel to the token service: not in clear text, unless
+	 * the registry itself is spoken to in clear text and the service is on
+	 * the same host (a registry on this machine). */
+	if (!str_starts_with(ch->realm, "https://") &&
+	    !(s->opts.plain_http && same_host(s, ch->realm)))
 		return mreg_seterr(MREG_EAUTH,
 				   "%s: the registry names a token service that is not https (%s): "
 				   "refused, credentials would travel in clear text",
@@ -435,7 +506,9 @@ static int fetch_token(remote_session *s, const remote_challenge *ch)
 	rc = perform(s, &rq, &rs, basic, true);
 	wipe_free(basic);
 	if (rc) {
-		rc = mreg_error_prefix(MREG_EAUTH, "%s: token service", s->host);
+		/* A network failure stays one: the caller may try again. */
+		rc = mreg_error_prefix(rc == MREG_ENETWORK ? rc : MREG_EAUTH, "%s: token service",
+				       s->host);
 		goto done;
 	}
 	if (rs.status == 401 || rs.status == 403) {
@@ -447,8 +520,8 @@ static int fetch_token(remote_session *s, const remote_challenge *ch)
 		goto done;
 	}
 	if (!success(rs.status)) {
-		rc = mreg_seterr(MREG_EAUTH, "%s: the token service answered %ld", s->host,
-				 rs.status);
+		rc = mreg_seterr(rs.status >= 500 || rs.status == 429 ? MREG_ENETWORK : MREG_EAUTH,
+				 "%s: the token service answered %ld", s->host, rs.status);
 		goto done;
 	}
 	doc = json_loadb(rs.body ? rs.body : "", rs.body_len, 0, NULL);
@@ -501,16 +574,11 @@ done:
 int remote_send(remote_session *s, const remote_request *rq, remote_response *rs)
 {
 	int rc = perform(s, rq, rs, s->authorization, false);
+	/* Basic credentials are tried once; a Bearer token may have expired:
+	 * another is fetched, once per request. */
+	bool can_authenticate = !s->authorization || str_starts_with(s->authorization, "Bearer ");
 
-	if (rc == 0 && rs->status == 401 && !s->authenticated) {
-		s->authenticated = true;
-		if ((rc = authenticate(s, rs)))
-			return rc;
-		remote_response_dispose(rs);
-		rc = perform(s, rq, rs, s->authorization, false);
-	} else if (rc == 0 && rs->status == 401 && s->authorization &&
-		   str_starts_with(s->authorization, "Bearer ")) {
-		/* A token that expired: fetch another, once. */
+	if (rc == 0 && rs->status == 401 && can_authenticate) {
 		if ((rc = authenticate(s, rs)))
 			return rc;
 		remote_response_dispose(rs);
@@ -551,7 +619,7 @@ bool remote_retryable(int rc, const remote_response *rs)
 
 void remote_backoff(unsigned int attempt)
 {
-	unsigned int ms = 250u << (attempt > 5 ? 5 : attempt - 1);
+	unsigned int ms = 250u << (attempt < 1 ? 0 : attempt > 6 ? 5 : attempt - 1);
 	struct timespec ts;
 
 	if (ms > 8000)

@@ -282,7 +282,8 @@ done:
 }
 
 static int pump(stream_reader rd, void *rctx, stream_writer wr, void *wctx, uint64_t size_hint,
-		uint8_t digest[SHA256_LEN], uint64_t *size, stream_progress *progress, int flush_fd)
+		uint8_t digest[SHA256_LEN], uint64_t *size, stream_progress *progress,
+		const stream_fd *durable)
 {
 	hash_ctx *h = hash_new();
 	int rc;
@@ -292,15 +293,15 @@ static int pump(stream_reader rd, void *rctx, stream_writer wr, void *wctx, uint
 		return mreg_seterr_nomem();
 	if (size_hint >= PIPELINE_MIN) {
 		flusher flush;
-		bool flushing = flush_fd >= 0 && size_hint >= 2 * FLUSH_EVERY &&
-				flusher_start(&flush, flush_fd);
+		bool flushing = durable && size_hint >= 2 * FLUSH_EVERY &&
+				flusher_start(&flush, durable->fd);
 		rc = copy_pipelined(rd, rctx, wr, wctx, h, size, progress,
 				    flushing ? &flush : NULL);
 		if (flushing) {
 			int err = flusher_stop(&flush);
 			if (err && rc == 0) {
 				errno = err;
-				rc = mreg_seterr_errno("%s: fsync", ((stream_fd *)wctx)->name);
+				rc = mreg_seterr_errno("%s: fsync", durable->name);
 			}
 		}
 	} else
@@ -317,7 +318,7 @@ static int pump(stream_reader rd, void *rctx, stream_writer wr, void *wctx, uint
 int stream_pump(stream_reader rd, void *rctx, stream_writer wr, void *wctx, uint64_t size_hint,
 		uint8_t digest[SHA256_LEN], uint64_t *size, stream_progress *progress)
 {
-	return pump(rd, rctx, wr, wctx, size_hint, digest, size, progress, -1);
+	return pump(rd, rctx, wr, wctx, size_hint, digest, size, progress, NULL);
 }
 
 ssize_t stream_fd_reader(void *ctx, uint8_t *buf, size_t cap)
@@ -356,7 +357,7 @@ static int copy_fd(int in_fd, const char *in_name, int out_fd, const char *out_n
 		hint = (uint64_t)st.st_size;
 
 	return pump(stream_fd_reader, &in, out_fd >= 0 ? stream_fd_writer : NULL, &out, hint, digest,
-		    size, progress, durable ? out_fd : -1);
+		    size, progress, durable && out_fd >= 0 ? &out : NULL);
 }
 
 int stream_copy(int in_fd, const char *in_name, int out_fd, const char *out_name,

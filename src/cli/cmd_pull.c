@@ -1,3 +1,4 @@
+#include <signal.h>
 #include <string.h>
 
 #include "commands.h"
@@ -36,6 +37,9 @@ static int run(int argc, char **argv)
 	if ((o.name && mreg_name_check(o.name)) ||
 	    (o.model_version && mreg_version_check(o.model_version)))
 		return cli_usage_error(&cmd_pull, "%s", mreg_error_last());
+	/* A registry that closes the connection while we send must give an
+	 * error, not kill us: libcurl is told not to touch signals. */
+	signal(SIGPIPE, SIG_IGN);
 	if ((status = cli_open_store(&store)))
 		return status;
 	cli_progress_init(&progress, "pulling");

@@ -1,3 +1,4 @@
+#include <signal.h>
 #include <string.h>
 
 #include "commands.h"
@@ -28,6 +29,9 @@ static int run(int argc, char **argv)
 						  "NAME[:VERSION] HOST[:PORT]/REPOSITORY[:TAG]");
 	cli_parse_ref(&cmd_push, &ref, argv[optind]);
 	mreg_ref_dispose(&ref);
+	/* A registry that closes the connection while we send must give an
+	 * error, not kill us: libcurl is told not to touch signals. */
+	signal(SIGPIPE, SIG_IGN);
 	if ((status = cli_open_store(&store)))
 		return status;
 	if ((rc = mreg_model_get(&rec, store, argv[optind]))) {

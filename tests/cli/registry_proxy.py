@@ -20,6 +20,8 @@ where kind is one of
   not-json     answer a manifest GET with a body that is not JSON
   limit-body   answer 413 to an upload whose body is larger than AFTER bytes
                (as a front end with a body size limit does)
+  ignore-range forward a blob GET without its Range header (the whole blob, 200)
+  status416    answer a blob GET with 416 Range Not Satisfiable
 It applies to the next N requests (default: all) whose path contains
 "match" (default: any path the kind applies to); "times" counts down in the
 file itself.
@@ -48,6 +50,8 @@ def applies(kind, method, path):
         "cut-upload": method in ("PUT", "PATCH") and "/blobs/uploads/" in path,
         "not-json": method == "GET" and "/manifests/" in path,
         "limit-body": method in ("PUT", "PATCH") and "/blobs/uploads/" in path,
+        "ignore-range": method == "GET" and is_blob,
+        "status416": method == "GET" and is_blob,
     }.get(kind, False)
 
 
@@ -111,16 +115,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if fault and fault["kind"] == "limit-body":
             fault = None  # small enough: forwarded as it is
 
-        if fault and fault["kind"] == "status500":
+        if fault and fault["kind"] in ("status500", "status416"):
             self.drain(length)
+            code = 500 if fault["kind"] == "status500" else 416
             body = b'{"errors":[{"code":"UNKNOWN","message":"injected failure"}]}'
-            self.send_response(500)
+            self.send_response(code)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Connection", "close")
             self.end_headers()
             self.wfile.write(body)
-            entry.update(status=500, sent=len(body))
+            entry.update(status=code, sent=len(body))
             log(entry)
             self.close_connection = True
             return
@@ -128,8 +133,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         up = http.client.HTTPConnection("127.0.0.1", UPSTREAM, timeout=120)
         up.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
         for k, v in self.headers.items():
-            if k.lower() not in HOP and k.lower() != "expect":
-                up.putheader(k, v)
+            if k.lower() in HOP or k.lower() == "expect":
+                continue
+            if k.lower() == "range" and fault and fault["kind"] == "ignore-range":
+                continue
+            up.putheader(k, v)
         up.endheaders()
         left = length
         while left > 0:
