@@ -178,6 +178,14 @@ static void test_creds(void)
 	tap_is_int(remote_creds_find(&c, "r.io"), 0, "the environment comes first");
 	tap_is_str(c.username, "env", "user from the environment");
 	remote_creds_dispose(&c);
+	setenv("MREG_REGISTRY_HOST", "other.io:5000", 1);
+	tap_is_int(remote_creds_find(&c, "r.io"), 0, "MREG_REGISTRY_HOST names another registry");
+	tap_is_str(c.username, "alice", "so the environment's credentials are not used for r.io");
+	remote_creds_dispose(&c);
+	tap_is_int(remote_creds_find(&c, "other.io:5000"), 0, "and are for the one it names");
+	tap_is_str(c.username, "env", "user from the environment for MREG_REGISTRY_HOST");
+	remote_creds_dispose(&c);
+	unsetenv("MREG_REGISTRY_HOST");
 	unsetenv("MREG_REGISTRY_USERNAME");
 	unsetenv("MREG_REGISTRY_PASSWORD");
 
