@@ -92,6 +92,39 @@ for cmd in validate create; do
 	echo "(exit status $status, as expected)"
 done
 
+step "Share a version through an OCI registry (a local docker-registry): push, pull elsewhere"
+registry=$(command -v docker-registry || true)
+if [ -z "$registry" ]; then
+	echo "skipped: docker-registry is not installed (apt-get install docker-registry)"
+else
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	mkdir -p "$work/registry"
+	cat >"$work/registry/config.yml" <<EOF2
+version: 0.1
+log: {level: error, accesslog: {disabled: true}}
+storage: {filesystem: {rootdirectory: $work/registry/data}}
+http: {addr: 127.0.0.1:$port}
+EOF2
+	"$registry" serve "$work/registry/config.yml" >"$work/registry/log" 2>&1 &
+	registry_pid=$!
+	trap 'kill $registry_pid 2>/dev/null; wait $registry_pid 2>/dev/null; rm -rf "$work"' EXIT
+	for _ in $(seq 50); do
+		curl -s -o /dev/null "http://127.0.0.1:$port/v2/" 2>/dev/null && break
+		sleep 0.1
+	done
+	mreg push churn:1 "127.0.0.1:$port/demo/churn" --plain-http
+	show MREG_DIR="$work/elsewhere/.mreg"
+	(
+		export MREG_DIR=$work/elsewhere/.mreg
+		mreg init
+		mreg pull "127.0.0.1:$port/demo/churn:1" --plain-http
+		mreg download churn:1 -o "$work/pulled"
+	)
+	show diff -r churn-model "$work/pulled"
+	diff -r churn-model "$work/pulled"
+	echo "identical"
+fi
+
 step "Check every blob and record of the store"
 mreg list
 mreg fsck
