@@ -69,7 +69,7 @@ done:
 
 const cli_command cmd_push = {
 	.name = "push",
-	.usage = "NAME[:VERSION|@latest] HOST[:PORT]/REPOSITORY[:TAG] [--plain-http] [--ca-file FILE]",
+	.usage = "NAME[:VERSION|@latest] HOST[:PORT][/REPOSITORY][:TAG] [--plain-http] [--ca-file FILE]",
 	.summary = "Upload a version to an OCI registry, as the artifact `mreg package` writes.",
 	.details = "The manifest is the one `mreg package` puts in a bundle (same digest).\n"
 		   "Blobs the registry has already are not sent again; the others stream from\n"

@@ -24,9 +24,10 @@ bool cli_remote_option(const cli_command *cmd, int key, const char *arg, mreg_re
 json_t *cli_remote_json(const mreg_remote_info *info, const mreg_record *r);
 
 #define CLI_REMOTE_DETAILS                                                                 \
-	"Credentials: $MREG_REGISTRY_USERNAME and $MREG_REGISTRY_PASSWORD, else\n"       \
-	"$REGISTRY_AUTH_FILE, else $DOCKER_CONFIG/config.json or ~/.docker/config.json\n"  \
-	"(as docker, podman and skopeo login write them); never on the command line.\n"    \
+	"Credentials: $MREG_REGISTRY_USERNAME and $MREG_REGISTRY_PASSWORD (for\n"         \
+	"$MREG_REGISTRY_HOST only, when set), else $REGISTRY_AUTH_FILE, else\n"           \
+	"$DOCKER_CONFIG/config.json or ~/.docker/config.json (as docker, podman and\n"    \
+	"skopeo login write them); never on the command line.\n"                          \
 	"Basic and Bearer-token authentication, TLS verified unless --plain-http."
 
 #endif
