@@ -408,7 +408,7 @@ static int stream_blob(reader *rd, blob_slot *s, uint64_t size, uint8_t raw[SHA2
 {
 	const char *stage = rd->opts->stage;
 	char *part = NULL, *final = NULL;
-	stream_fd out = {-1, NULL, 0};
+	stream_fd out = {.fd = -1};
 	int rc;
 
 	if (stage) {

@@ -127,7 +127,7 @@ static int put_blob(struct archive *a, struct archive_entry *e, const out_file *
 	char path[sizeof("blobs/sha256/") + SHA256_HEXLEN], got[MREG_DIGEST_STRLEN];
 	uint8_t raw[SHA256_LEN];
 	uint64_t size = 0;
-	stream_fd in = {-1, f->digest, 0};
+	stream_fd in = {.fd = -1, .name = f->digest};
 	archive_sink sink = {a, o, path};
 	struct stat st;
 	int rc;

@@ -20,6 +20,9 @@
 #define ALIGN 4096           /* page-aligned buffers */
 #define PIPELINE_MIN (8u << 20) /* below this, one thread is faster */
 #define PROGRESS_EVERY (16u << 20)
+/* Writeback starts for every this many bytes written: per 256 KiB chunk it
+ * cost a fifth of the time of a 1 GiB create (bench/ingest), per 8 MiB nothing. */
+#define WRITEBACK_EVERY (8u << 20)
 /* A durable copy asks the disk to flush after every this many bytes. */
 #define FLUSH_EVERY (64u << 20)
 
@@ -338,17 +341,20 @@ int stream_fd_writer(void *ctx, const uint8_t *buf, size_t len)
 
 	if (write_full(out->fd, buf, len) < 0)
 		return mreg_seterr_errno("%s: write", out->name);
-	if (len >= CHUNK / 2)
-		start_writeback(out->fd, out->off, len);
 	out->off += len;
+	out->pending += len;
+	if (out->pending >= WRITEBACK_EVERY) {
+		start_writeback(out->fd, out->off - out->pending, out->pending);
+		out->pending = 0;
+	}
 	return 0;
 }
 
 static int copy_fd(int in_fd, const char *in_name, int out_fd, const char *out_name,
 		   uint8_t digest[SHA256_LEN], uint64_t *size, stream_progress *progress, bool durable)
 {
-	stream_fd in = {in_fd, in_name, 0};
-	stream_fd out = {out_fd, out_name, 0};
+	stream_fd in = {.fd = in_fd, .name = in_name};
+	stream_fd out = {.fd = out_fd, .name = out_name};
 	struct stat st;
 	uint64_t hint = 0;
 

@@ -57,6 +57,7 @@ typedef struct {
 	int fd;
 	const char *name;
 	uint64_t off;
+	uint64_t pending; /* written, writeback not started yet */
 } stream_fd;
 
 ssize_t stream_fd_reader(void *ctx, uint8_t *buf, size_t cap);
