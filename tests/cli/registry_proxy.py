@@ -22,6 +22,12 @@ where kind is one of
                (as a front end with a body size limit does)
   ignore-range forward a blob GET without its Range header (the whole blob, 200)
   status416    answer a blob GET with 416 Range Not Satisfiable
+  redirect-blob answer a blob GET with 307 to the same path on "to" (HOST:PORT),
+               as a registry that keeps its blobs in object storage does
+
+With $PROXY_INJECT_AUTH set, requests are forwarded with that Authorization
+header instead of their own (a stand-in for a pre-signed storage URL). Every
+log line says whether the request came with an Authorization header.
 It applies to the next N requests (default: all) whose path contains
 "match" (default: any path the kind applies to); "times" counts down in the
 file itself.
@@ -38,6 +44,7 @@ import threading
 UPSTREAM = int(sys.argv[1])
 PORT_FILE, LOG_FILE, FAULT_FILE = sys.argv[2], sys.argv[3], sys.argv[4]
 LOCK = threading.Lock()
+INJECT_AUTH = os.environ.get("PROXY_INJECT_AUTH")
 HOP = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "proxy-connection"}
 
 
@@ -52,6 +59,7 @@ def applies(kind, method, path):
         "limit-body": method in ("PUT", "PATCH") and "/blobs/uploads/" in path,
         "ignore-range": method == "GET" and is_blob,
         "status416": method == "GET" and is_blob,
+        "redirect-blob": method == "GET" and is_blob,
     }.get(kind, False)
 
 
@@ -96,7 +104,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         method, path = self.command, self.path
         fault = take_fault(method, path)
         entry = {"method": method, "path": path.split("?")[0],
-                 "range": self.headers.get("Range"), "fault": fault and fault["kind"]}
+                 "range": self.headers.get("Range"), "fault": fault and fault["kind"],
+                 "auth": self.headers.get("Authorization") is not None}
         length = int(self.headers.get("Content-Length") or 0)
 
         if fault and fault["kind"] == "limit-body" and length > fault.get("after", 0):
@@ -115,6 +124,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if fault and fault["kind"] == "limit-body":
             fault = None  # small enough: forwarded as it is
 
+        if fault and fault["kind"] == "redirect-blob":
+            self.drain(length)
+            self.send_response(307)
+            self.send_header("Location", "http://%s%s" % (fault["to"], path))
+            self.send_header("Content-Length", "0")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            entry.update(status=307, sent=0)
+            log(entry)
+            self.close_connection = True
+            return
         if fault and fault["kind"] in ("status500", "status416"):
             self.drain(length)
             code = 500 if fault["kind"] == "status500" else 416
@@ -135,9 +155,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         for k, v in self.headers.items():
             if k.lower() in HOP or k.lower() == "expect":
                 continue
+            if k.lower() == "authorization" and INJECT_AUTH:
+                continue
             if k.lower() == "range" and fault and fault["kind"] == "ignore-range":
                 continue
             up.putheader(k, v)
+        if INJECT_AUTH:
+            up.putheader("Authorization", INJECT_AUTH)
         up.endheaders()
         left = length
         while left > 0:

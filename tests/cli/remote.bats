@@ -248,6 +248,36 @@ proxy_count() {
 	! grep -rq "$REG_PASSWORD" "$MREG_DIR" "$other" || fail "the password was written into a store"
 }
 
+@test "auth: credentials are not sent where a blob GET is redirected (another origin)" {
+	start_registry htpasswd
+	unset REGISTRY_AUTH_FILE MREG_REGISTRY_HOST
+	export DOCKER_CONFIG="$TEST_DIR/docker"
+	export MREG_REGISTRY_USERNAME=alice MREG_REGISTRY_PASSWORD="$REG_PASSWORD"
+	run --separate-stderr mreg push demo:1 "$REG/team/demo" --plain-http
+	assert_status 0
+	start_proxy
+	# "storage": a second proxy on another port that signs requests itself
+	storage_log="$BATS_TEST_TMPDIR/storage.log"
+	: >"$storage_log"
+	PROXY_INJECT_AUTH="Basic $(printf 'alice:%s' "$REG_PASSWORD" | base64 -w0)" \
+		"$PYTHON" "$PROXY_PY" "${REG##*:}" "$BATS_TEST_TMPDIR/storage.port" "$storage_log" \
+		"$BATS_TEST_TMPDIR/storage.fault" >/dev/null 2>&1 3>&- &
+	storage_pid=$!
+	for _ in $(seq 100); do [[ -s "$BATS_TEST_TMPDIR/storage.port" ]] && break; sleep 0.05; done
+	set_fault "{\"kind\": \"redirect-blob\", \"to\": \"127.0.0.1:$(cat "$BATS_TEST_TMPDIR/storage.port")\"}"
+	other="$(fresh_store b)"
+	MREG_DIR="$other" run --separate-stderr "$MREG" pull "$PROXY/team/demo:1" --plain-http
+	kill "$storage_pid" 2>/dev/null || true
+	assert_status 0
+	[[ "$(proxy_count '"status": 307' '"auth": true')" -ge 5 ]] || fail "no redirects with auth: $(cat "$PROXY_LOG")"
+	n="$(grep -c '"method": "GET"' "$storage_log")"
+	[[ "$n" -ge 5 ]] || fail "storage saw $n GETs: $(cat "$storage_log")"
+	! grep -q '"auth": true' "$storage_log" || fail "credentials reached the storage: $(cat "$storage_log")"
+	MREG_DIR="$other" run --separate-stderr "$MREG" download demo:1 -o out
+	assert_status 0
+	assert_same_tree model out/
+}
+
 @test "TLS is verified: a self-signed registry is refused, --ca-file trusts it" {
 	start_registry tls
 	run --separate-stderr mreg push demo:1 "$REG/team/demo"
