@@ -13,6 +13,11 @@
  * Credentials come from the environment or docker's and containers' auth
  * files, never from arguments (see mreg(1)); TLS is verified unless
  * plain_http is set.
+ *
+ * The first push or pull initialises libcurl (curl_global_init): make it
+ * before starting other threads, or initialise libcurl yourself first. A
+ * process that sends to registries should ignore SIGPIPE (libcurl is told
+ * not to touch signals); the mreg program does.
  */
 #ifndef MREG_REMOTE_H
 #define MREG_REMOTE_H
