@@ -335,18 +335,15 @@ static int land_blobs(mreg_store *store, const mreg_record *r, const char *stage
 
 int bundle_stage_create(const mreg_store *store, const char *what, char **out)
 {
-	char *stage = str_printf("%s/%s-XXXXXX", store->tmp, what);
+	char *prefix = str_printf("%s/%s-", store->tmp, what);
+	int rc;
 
 	*out = NULL;
-	if (!stage)
+	if (!prefix)
 		return mreg_seterr_nomem();
-	if (!mkdtemp(stage)) {
-		int rc = mreg_seterr_errno("%s: cannot create a staging folder", store->tmp);
-		free(stage);
-		return rc;
-	}
-	*out = stage;
-	return 0;
+	rc = fs_tmpdir(out, prefix, store->tmp);
+	free(prefix);
+	return rc;
 }
 
 int bundle_land_version(mreg_store *store, mreg_record **record, const char *stage,
@@ -606,14 +603,11 @@ int mreg_bundle_unpack(mreg_bundle_info *info, mreg_record **out, const char *fi
 	if ((rc = dir_state(abs, &exists)) || (rc = fs_mkdir_p(parent, 0755)))
 		goto done;
 	/* Staged beside the target, so the final moves are renames on one file system. */
-	stage = str_printf("%s.mreg-unpack-XXXXXX", abs);
-	if (!stage || !mkdtemp(stage)) {
-		rc = stage ? mreg_seterr_errno("%s: cannot create a staging folder", parent)
-			   : mreg_seterr_nomem();
-		free(stage);
-		stage = NULL;
+	char *prefix = str_printf("%s.mreg-unpack-", abs);
+	rc = prefix ? fs_tmpdir(&stage, prefix, parent) : mreg_seterr_nomem();
+	free(prefix);
+	if (rc)
 		goto done;
-	}
 	blobs = path_join(stage, "blobs");
 	tree = path_join(stage, "out");
 	model = tree ? path_join(tree, "model") : NULL;

@@ -127,7 +127,7 @@ int mreg_model_download(mreg_store *s, const mreg_record *r, const char *dir,
 			mreg_progress_fn fn, void *ctx)
 {
 	stream_progress progress = {fn, ctx, 0, r->total_size};
-	char *abs = fs_absolute(dir), *parent = NULL, *stage = NULL;
+	char *abs = fs_absolute(dir), *parent = NULL, *prefix = NULL, *stage = NULL;
 	struct stat st;
 	bool exists;
 	int rc = 0;
@@ -142,7 +142,7 @@ int mreg_model_download(mreg_store *s, const mreg_record *r, const char *dir,
 	if (exists) {
 		if ((rc = check_free(r, abs)))
 			goto done;
-		stage = str_printf("%s/.mreg-download-XXXXXX", abs);
+		prefix = str_printf("%s/.mreg-download-", abs);
 	} else {
 		parent = fs_dirname(abs);
 		if (!parent) {
@@ -151,18 +151,11 @@ int mreg_model_download(mreg_store *s, const mreg_record *r, const char *dir,
 		}
 		if ((rc = fs_mkdir_p(parent, 0755)))
 			goto done;
-		stage = str_printf("%s.mreg-download-XXXXXX", abs);
+		prefix = str_printf("%s.mreg-download-", abs);
 	}
-	if (!stage) {
-		rc = mreg_seterr_nomem();
+	rc = prefix ? fs_tmpdir(&stage, prefix, dir) : mreg_seterr_nomem();
+	if (rc)
 		goto done;
-	}
-	if (!mkdtemp(stage)) {
-		rc = mreg_seterr_errno("%s: cannot create a staging folder", dir);
-		free(stage);
-		stage = NULL;
-		goto done;
-	}
 	for (size_t i = 0; i < r->file_count; i++) {
 		if ((rc = write_one(s, &r->files[i], stage, &progress)))
 			goto done;
@@ -187,5 +180,6 @@ done:
 	}
 	free(abs);
 	free(parent);
+	free(prefix);
 	return rc;
 }

@@ -85,6 +85,22 @@ int fs_tmpfile(char **path_out, int *fd_out, const char *dir, const char *prefix
 	return 0;
 }
 
+int fs_tmpdir(char **path_out, const char *prefix, const char *where)
+{
+	char *path = str_printf("%sXXXXXX", prefix);
+
+	*path_out = NULL;
+	if (!path)
+		return mreg_seterr_nomem();
+	if (!mkdtemp(path)) {
+		int rc = mreg_seterr_errno("%s: cannot create a staging folder", where);
+		free(path);
+		return rc;
+	}
+	*path_out = path;
+	return 0;
+}
+
 int fs_rename_noreplace(const char *from, const char *to)
 {
 	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)

@@ -19,6 +19,12 @@ char *fs_dirname(const char *path);
 int fs_tmpfile(char **path_out, int *fd_out, const char *dir, const char *prefix);
 
 /*
+ * Create a unique staging folder "<prefix>XXXXXX" (mode 0700); @where names
+ * the place in the error message ("DIR: cannot create a staging folder").
+ */
+int fs_tmpdir(char **path_out, const char *prefix, const char *where);
+
+/*
  * Write @data to @path crash-safely: a temporary file in @tmpdir, fsync,
  * rename onto @path, fsync of @path's directory. With @noreplace an existing
  * @path is left alone and MREG_EEXISTS returned.
