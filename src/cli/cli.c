@@ -134,6 +134,13 @@ int cli_fail(int rc)
 	return cli_exit_status(rc);
 }
 
+int cli_check_rename(const cli_command *cmd, const char *name, const char *version)
+{
+	if ((name && mreg_name_check(name)) || (version && mreg_version_check(version)))
+		return cli_usage_error(cmd, "%s", mreg_error_last());
+	return EXIT_OK;
+}
+
 int cli_open_store(mreg_store **out)
 {
 	int rc = mreg_store_open(out, cli_store_dir);

@@ -69,6 +69,12 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The exit status for a libmreg code. */
 int cli_exit_status(int rc);
 
+/*
+ * -n NAME / -v VERSION of import, unpack and pull: EXIT_OK when each given one
+ * follows the naming rules, else the usage error (printed) and its status.
+ */
+int cli_check_rename(const cli_command *cmd, const char *name, const char *version);
+
 /* Open the store (honouring --store); prints the error itself. */
 int cli_open_store(mreg_store **out);
 

@@ -38,9 +38,8 @@ static int run(int argc, char **argv)
 	if (argc - optind != 1)
 		return cli_usage_error(&cmd_import, "give one bundle file");
 	file = argv[optind];
-	if ((o.name && mreg_name_check(o.name)) ||
-	    (o.model_version && mreg_version_check(o.model_version)))
-		return cli_usage_error(&cmd_import, "%s", mreg_error_last());
+	if ((status = cli_check_rename(&cmd_import, o.name, o.model_version)))
+		return status;
 	if (pubkey && (status = cli_load_public_key(&key, pubkey)))
 		return status;
 	if ((status = cli_open_store(&store)))

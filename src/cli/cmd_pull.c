@@ -34,9 +34,8 @@ static int run(int argc, char **argv)
 		return cli_usage_error(&cmd_pull, "give one registry reference: "
 						  "HOST[:PORT]/REPOSITORY:TAG or "
 						  "HOST[:PORT]/REPOSITORY@sha256:DIGEST");
-	if ((o.name && mreg_name_check(o.name)) ||
-	    (o.model_version && mreg_version_check(o.model_version)))
-		return cli_usage_error(&cmd_pull, "%s", mreg_error_last());
+	if ((status = cli_check_rename(&cmd_pull, o.name, o.model_version)))
+		return status;
 	/* A registry that closes the connection while we send must give an
 	 * error, not kill us: libcurl is told not to touch signals. */
 	signal(SIGPIPE, SIG_IGN);

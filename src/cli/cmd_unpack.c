@@ -41,9 +41,8 @@ static int run(int argc, char **argv)
 	if (!out)
 		return cli_usage_error(&cmd_unpack, "give the folder to write: -o DIR");
 	file = argv[optind];
-	if ((o.name && mreg_name_check(o.name)) ||
-	    (o.model_version && mreg_version_check(o.model_version)))
-		return cli_usage_error(&cmd_unpack, "%s", mreg_error_last());
+	if ((status = cli_check_rename(&cmd_unpack, o.name, o.model_version)))
+		return status;
 	if (pubkey && (status = cli_load_public_key(&key, pubkey)))
 		return status;
 	o.pubkey = key;
