@@ -89,6 +89,7 @@ typedef struct {
 	int fd;           /* store blob, or -1 for data */
 	const char *data;
 	size_t len;
+	bool missing;     /* the registry lacks it: to send */
 } push_blob;
 
 static void on_sent(void *ctx, uint64_t sent)
@@ -425,7 +426,7 @@ int mreg_push(mreg_remote_info *info, mreg_store *store, const mreg_record *r,
 		struct stat st;
 		if (!first[i])
 			continue;
-		blobs[n] = (push_blob){f->digest, f->size, f->path, -1, NULL, 0};
+		blobs[n] = (push_blob){f->digest, f->size, f->path, -1, NULL, 0, false};
 		if ((rc = store_blob_open(store, f->digest, &blobs[n].fd))) {
 			rc = mreg_error_prefix(MREG_ECORRUPT, "%s", f->path);
 			goto done;
@@ -439,20 +440,15 @@ int mreg_push(mreg_remote_info *info, mreg_store *store, const mreg_record *r,
 		}
 	}
 	blobs[n++] = (push_blob){config.digest, config.len, "the model config", -1, config.data,
-				 config.len};
+				 config.len, false};
 	info->blobs = n;
 
 	if ((rc = open_session(&s, &ref, "pull,push", o)))
 		goto done;
-	bool *missing = calloc(n, sizeof(*missing));
-	if (!missing) {
-		rc = mreg_seterr_nomem();
-		goto done;
-	}
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		bool exists = false;
 		if ((rc = blob_exists(s, ref.repository, blobs[i].digest, &exists)) == 0 && !exists) {
-			missing[i] = true;
+			blobs[i].missing = true;
 			p.total += blobs[i].size;
 		}
 	}
@@ -460,7 +456,7 @@ int mreg_push(mreg_remote_info *info, mreg_store *store, const mreg_record *r,
 	p.ctx = o->progress_ctx;
 	bool chunked = false;
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		if (!missing[i])
+		if (!blobs[i].missing)
 			continue;
 		if ((rc = upload_blob(s, ref.repository, &blobs[i], &p, &chunked)) == 0) {
 			p.base += blobs[i].size;
@@ -468,7 +464,6 @@ int mreg_push(mreg_remote_info *info, mreg_store *store, const mreg_record *r,
 			info->bytes_moved += blobs[i].size;
 		}
 	}
-	free(missing);
 	if (rc == 0)
 		rc = put_manifest(s, ref.repository, tag, &manifest);
 	if (rc == 0)

@@ -22,6 +22,7 @@
 struct remote_session {
 	CURL *curl;
 	char *base;          /* "https://host:port" */
+	char *origin;        /* base normalised by origin_of(), for same_origin() */
 	char *host;
 	char *repository;
 	char *actions;
@@ -31,6 +32,8 @@ struct remote_session {
 	int creds_state;     /* 0: not looked up; 1: found; -1: none */
 	char errbuf[CURL_ERROR_SIZE];
 };
+
+static char *origin_of(const char *url);
 
 static int curl_ready(void)
 {
@@ -58,6 +61,7 @@ int remote_session_open(remote_session **out, const char *host, const char *repo
 	s->opts = *o;
 	s->curl = curl_easy_init();
 	s->base = str_printf("%s://%s", o->plain_http ? "http" : "https", host);
+	s->origin = s->base ? origin_of(s->base) : NULL;
 	s->host = strdup(host);
 	s->repository = strdup(repository);
 	s->actions = strdup(actions);
@@ -84,6 +88,7 @@ void remote_session_close(remote_session *s)
 	if (s->curl)
 		curl_easy_cleanup(s->curl);
 	free(s->base);
+	free(s->origin);
 	free(s->host);
 	free(s->repository);
 	free(s->actions);
@@ -314,11 +319,10 @@ static bool same_host(const remote_session *s, const char *url)
 
 static bool same_origin(const remote_session *s, const char *url)
 {
-	char *a = origin_of(url), *b = origin_of(s->base);
-	bool same = a && b && strcmp(a, b) == 0;
+	char *a = origin_of(url);
+	bool same = a && s->origin && strcmp(a, s->origin) == 0;
 
 	free(a);
-	free(b);
 	return same;
 }
 
