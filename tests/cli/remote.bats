@@ -27,6 +27,16 @@ fresh_store() {
 	echo "$dir"
 }
 
+# A registry holding demo:1 in team/demo, and a fault proxy in front of it
+# ($PROXY); BIG is the digest of the 3 MB weights file, the one to hurt.
+pushed_behind_proxy() {
+	start_registry
+	start_proxy
+	run --separate-stderr mreg push demo:1 "$REG/team/demo" --plain-http
+	assert_status 0
+	BIG="$(version_file_digest demo:1 weights.safetensors)"
+}
+
 # Requests in the proxy log: count those whose JSON line contains every argument.
 proxy_count() {
 	local n=0 line p ok
@@ -319,11 +329,8 @@ proxy_count() {
 }
 
 @test "faults: a download cut halfway is resumed with Range, by the retry or by the next pull" {
-	start_registry
-	start_proxy
-	run --separate-stderr mreg push demo:1 "$REG/team/demo" --plain-http
-	assert_status 0
-	big="$(version_file_digest demo:1 weights.safetensors)"
+	pushed_behind_proxy
+	big="$BIG"
 	other="$(fresh_store b)"
 	before="$(MREG_DIR="$other" store_snapshot)"
 
@@ -361,11 +368,8 @@ proxy_count() {
 }
 
 @test "resume: a registry that ignores Range, one that answers 416, a damaged or oversized .part" {
-	start_registry
-	start_proxy
-	run --separate-stderr mreg push demo:1 "$REG/team/demo" --plain-http
-	assert_status 0
-	big="$(version_file_digest demo:1 weights.safetensors)"
+	pushed_behind_proxy
+	big="$BIG"
 	part() { echo "$1/tmp/partial/${big#sha256:}.part"; }
 
 	# a cut, then a registry that sends the whole blob again (200): it starts over
@@ -444,11 +448,8 @@ proxy_count() {
 }
 
 @test "faults: a blob that does not match its digest, a manifest that is not JSON" {
-	start_registry
-	start_proxy
-	run --separate-stderr mreg push demo:1 "$REG/team/demo" --plain-http
-	assert_status 0
-	big="$(version_file_digest demo:1 weights.safetensors)"
+	pushed_behind_proxy
+	big="$BIG"
 	other="$(fresh_store b)"
 	before="$(MREG_DIR="$other" store_snapshot)"
 
