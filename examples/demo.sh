@@ -24,7 +24,20 @@ if [ -z "$MREG" ] || [ ! -x "$MREG" ] || [ -d "$MREG" ]; then
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/mreg-demo.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+registry_pid=
+# On any exit: stop the registry if one runs, remove the work folder, and keep
+# the demo's own exit status (a stopped registry's 143 is not the demo's).
+cleanup() {
+	local status=$?
+	set +e
+	if [ -n "$registry_pid" ]; then
+		kill "$registry_pid" 2>/dev/null
+		wait "$registry_pid" 2>/dev/null
+	fi
+	rm -rf "$work"
+	exit "$status"
+}
+trap cleanup EXIT
 export MREG_DIR=$work/.mreg # the store; mreg would otherwise look for .mreg/
 cd "$here"                   # so that the commands below read naturally
 
@@ -107,7 +120,6 @@ http: {addr: 127.0.0.1:$port}
 EOF2
 	"$registry" serve "$work/registry/config.yml" >"$work/registry/log" 2>&1 &
 	registry_pid=$!
-	trap 'kill $registry_pid 2>/dev/null; wait $registry_pid 2>/dev/null; rm -rf "$work"' EXIT
 	for _ in $(seq 50); do
 		curl -s -o /dev/null "http://127.0.0.1:$port/v2/" 2>/dev/null && break
 		sleep 0.1

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # Bundles: package, import, unpack, verify. Round trips, byte-identical
 # repackaging, OCI tools reading the bundle, hostile archives refused with the
-# store and the target folder unchanged, flat memory.
+# store and the target folder unchanged. (Flat memory and progress lines with
+# big files: big.bats, in the slow suite.)
 
 load helpers
 
@@ -244,38 +245,4 @@ refused() {
 		fail "skopeo's manifest is not the bundle's"
 	run skopeo copy oci-archive:demo.tar:1 oci:tagged:1
 	assert_status 0
-}
-
-@test "flat memory: packaging and importing 512 MiB stay small" {
-	[[ -x /usr/bin/time ]] || skip "/usr/bin/time is not installed (apt install time)"
-	truncate -s 512M big.bin
-	mreg create -n big -p big.bin >/dev/null
-	/usr/bin/time -f %M -o rss.package "${MREG}" package big:1 -o big.tar
-	other="$(fresh_store b)"
-	MREG_DIR="$other" /usr/bin/time -f %M -o rss.import "${MREG}" import big.tar
-	/usr/bin/time -f %M -o rss.unpack "${MREG}" unpack big.tar -o un
-	for f in rss.package rss.import rss.unpack; do
-		kib="$(tail -1 "$f")"
-		((kib < 65536)) || fail "$f: peak RSS $kib KiB (a streaming copy needs far less)"
-	done
-	cmp big.bin un/model/big.bin
-}
-
-@test "package, import and verify print a progress line on a terminal, nothing otherwise" {
-	command -v script >/dev/null || skip "script(1) from util-linux is not installed"
-	truncate -s 768M big.bin
-	mreg create -n big -p big.bin >/dev/null
-	run script -qec "'${MREG}' package big:1 -o big.tar" /dev/null
-	assert_status 0
-	[[ "$output" == *"packaging "*" / 768.0 MiB"*"/s"* ]] || fail "no progress line in: $output"
-	run script -qec "'${MREG}' verify big.tar" /dev/null
-	assert_status 0
-	[[ "$output" == *"verifying "*"/s"* ]] || fail "no progress line in: $output"
-	other="$(fresh_store b)"
-	run script -qec "MREG_DIR='$other' '${MREG}' import big.tar" /dev/null
-	assert_status 0
-	[[ "$output" == *"importing "*"/s"* ]] || fail "no progress line in: $output"
-	run --separate-stderr mreg verify big.tar
-	assert_status 0
-	[[ -z "$stderr" ]] || fail "stderr not empty: $stderr"
 }

@@ -193,7 +193,7 @@ PY
 	run --separate-stderr mreg create -n e -p m
 	[ "$status" -eq 0 ]
 	[[ "$stderr" == *"has no commit yet"*"[git-no-commit]"* ]]
-	! grep -q "git:" .mreg/models/e/1.yaml
+	! grep -q "git:" .mreg/models/e/1.yaml || fail "provenance recorded for a repository with no commit"
 	cd "${TEST_DIR}"
 
 	make_repo
