@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "bundle_priv.h"
+#include "ingest.h"
 #include "error_priv.h"
 #include "fsutil.h"
 #include "hash.h"
@@ -175,24 +176,6 @@ static int check_read_options(const mreg_bundle_read_options *o)
 	return 0;
 }
 
-int bundle_rename_record(mreg_record *r, const char *name, const char *version)
-{
-	if (name) {
-		free(r->name);
-		if (!(r->name = strdup(name)))
-			return mreg_seterr_nomem();
-	}
-	if (version) {
-		free(r->version);
-		if (!(r->version = strdup(version)))
-			return mreg_seterr_nomem();
-	}
-	r->archived = 0;
-	if (!r->created_at && !(r->created_at = record_now()))
-		return mreg_seterr_nomem();
-	return 0;
-}
-
 /* Early checks while the layers are still to come: a bad signature ends it now. */
 typedef struct {
 	const mreg_bundle_read_options *opts;
@@ -212,7 +195,7 @@ static int on_metadata(void *ctx, const bundle_contents *c)
 		const char *version = ec->opts->model_version ? ec->opts->model_version
 							      : c->record->version;
 		mreg_record *existing = NULL;
-		rc = bundle_existing(ec->store, name, version, c->record->digest, "import", &existing);
+		rc = ingest_existing(ec->store, name, version, c->record->digest, "import", &existing);
 		mreg_record_free(existing);
 		return rc;
 	}
@@ -276,115 +259,6 @@ int mreg_bundle_verify(mreg_bundle_info *info, mreg_record **out, const char *fi
 
 /* ---- import ---- */
 
-int bundle_existing(mreg_store *store, const char *name, const char *version, const char *digest,
-		    const char *verb, mreg_record **existing)
-{
-	char *path = store_record_path(store, name, version);
-	int rc;
-
-	*existing = NULL;
-	if (!path)
-		return mreg_seterr_nomem();
-	rc = record_read_file(existing, path);
-	free(path);
-	if (rc == MREG_ENOTFOUND) {
-		mreg_error_clear();
-		return 0;
-	}
-	if (rc)
-		return rc;
-	if (strcmp((*existing)->digest, digest)) {
-		rc = mreg_seterr(MREG_EEXISTS,
-				 "model %s version %s already exists with other content (%s, the "
-				 "%s holds %s): %s it under another version with -v",
-				 name, version, (*existing)->digest,
-				 strcmp(verb, "import") ? "registry" : "bundle", digest, verb);
-		mreg_record_free(*existing);
-		*existing = NULL;
-	}
-	return rc;
-}
-
-/*
- * Move the staged blobs into blobs/ (those the store has already stay as they
- * are); *landed counts the blobs that were missing.
- */
-static int land_blobs(mreg_store *store, const mreg_record *r, const char *stage, size_t *landed)
-{
-	*landed = 0;
-	for (size_t i = 0; i < r->file_count; i++) {
-		const char *hex = r->files[i].digest + 7;
-		char *from = path_join(stage, hex), *to = path_join(store->blobs, hex);
-		int rc = 0;
-
-		if (!from || !to)
-			rc = mreg_seterr_nomem();
-		else if (fs_exists(from) && !fs_exists(to)) {
-			if (rename(from, to) < 0)
-				rc = mreg_seterr_errno("%s: rename", to);
-			else
-				(*landed)++;
-		}
-		free(from);
-		free(to);
-		if (rc)
-			return rc;
-	}
-	return fs_fsync_dir(store->blobs);
-}
-
-int bundle_stage_create(const mreg_store *store, const char *what, char **out)
-{
-	char *prefix = str_printf("%s/%s-", store->tmp, what);
-	int rc;
-
-	*out = NULL;
-	if (!prefix)
-		return mreg_seterr_nomem();
-	rc = fs_tmpdir(out, prefix, store->tmp);
-	free(prefix);
-	return rc;
-}
-
-int bundle_land_version(mreg_store *store, mreg_record **record, const char *stage,
-			const char *verb, int *unchanged, size_t *blobs_added)
-{
-	mreg_record *r = *record, *existing = NULL;
-	size_t landed = 0;
-	int rc;
-
-	*unchanged = 0;
-	*blobs_added = 0;
-	if ((rc = bundle_existing(store, r->name, r->version, r->digest, verb, &existing)))
-		return rc;
-	/* The record may be here without its blobs (it came through git): the
-	 * blobs land either way, the record stays as it is. */
-	if ((rc = land_blobs(store, r, stage, &landed)))
-		goto done;
-	if (existing) {
-		*unchanged = landed == 0;
-		*blobs_added = landed;
-		goto done;
-	}
-	if ((rc = store_lock(store)))
-		goto done;
-	rc = store_record_write(store, r, true);
-	if (rc == MREG_EEXISTS) {
-		/* Someone landed it meanwhile: fine if it is the same content. */
-		rc = bundle_existing(store, r->name, r->version, r->digest, verb, &existing);
-		*unchanged = 1;
-	}
-	store_unlock(store);
-done:
-	if (rc == 0 && existing) {
-		mreg_record_free(*record);
-		*record = existing;
-	} else {
-		mreg_record_free(existing);
-	}
-	return rc;
-}
-
 int mreg_bundle_import(mreg_bundle_info *info, mreg_record **out, mreg_store *store,
 		       const char *file, const mreg_bundle_read_options *o)
 {
@@ -405,12 +279,12 @@ int mreg_bundle_import(mreg_bundle_info *info, mreg_record **out, mreg_store *st
 	if ((rc = store_ingest_lock(store, false)))
 		return rc;
 	ingesting = true;
-	if ((rc = bundle_stage_create(store, "import", &stage)))
+	if ((rc = ingest_stage_create(store, "import", &stage)))
 		goto done;
 	if ((rc = read_checked(&c, info, file, stage, o, store)) ||
-	    (rc = bundle_rename_record(c.record, o->name, o->model_version)))
+	    (rc = record_rename(c.record, o->name, o->model_version)))
 		goto done;
-	if ((rc = bundle_land_version(store, &c.record, stage, "import", &info->unchanged,
+	if ((rc = ingest_land_version(store, &c.record, stage, "import", &info->unchanged,
 				      &info->blobs_added)))
 		goto done;
 	if (out) {
@@ -620,7 +494,7 @@ int mreg_bundle_unpack(mreg_bundle_info *info, mreg_record **out, const char *fi
 		rc = mreg_seterr_errno("%s", blobs);
 		goto done;
 	}
-	if ((rc = read_checked(&c, info, file, blobs, o, NULL)) || (rc = bundle_rename_record(c.record, o->name, o->model_version)))
+	if ((rc = read_checked(&c, info, file, blobs, o, NULL)) || (rc = record_rename(c.record, o->name, o->model_version)))
 		goto done;
 	if ((rc = build_tree(c.record, blobs, model)) || (rc = write_model_yml(c.record, yml, stage)))
 		goto done;

@@ -55,33 +55,6 @@ int bundle_read_fd(bundle_contents *out, int fd, const char *name, const bundle_
 int bundle_read_file(bundle_contents *out, const char *file, const bundle_read_opts *opts);
 void bundle_contents_dispose(bundle_contents *c);
 
-/* Give @r the name and version asked for (NULL: keep), unarchived, with a creation time. */
-int bundle_rename_record(mreg_record *r, const char *name, const char *version);
-
-/*
- * The store's record of name:version, when there is one: the same content is
- * fine (*existing set), other content is MREG_EEXISTS with a message telling
- * the user to @verb ("import", "pull") it under another version.
- */
-int bundle_existing(mreg_store *store, const char *name, const char *version, const char *digest,
-		    const char *verb, mreg_record **existing);
-
-/* A new staging folder tmp/<what>-XXXXXX for blobs on their way in (malloc'd path). */
-int bundle_stage_create(const mreg_store *store, const char *what, char **out);
-
-/*
- * Make a version whose blobs are all staged in @stage (as <stage>/<hex>, each
- * complete, checked and fsynced) visible: move the blobs the store lacks into
- * blobs/, then write the record under the store lock. A record already there
- * with the same content stays (*record is replaced by it; *unchanged when no
- * blob was missing, *blobs_added otherwise). The caller holds the ingest lock.
- */
-int bundle_land_version(mreg_store *store, mreg_record **record, const char *stage,
-			const char *verb, int *unchanged, size_t *blobs_added);
-
-/* first[i]: files[i] is the first file (in record order) with its digest; NULL when out of memory. */
-bool *bundle_first_of_digest(const mreg_record *r);
-
 /* The trusted comment signed with the manifest. */
 char *bundle_manifest_comment(const char *name, const char *version, const char *digest);
 

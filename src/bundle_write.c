@@ -17,6 +17,7 @@
 #include "error_priv.h"
 #include "fsutil.h"
 #include "hash.h"
+#include "record_priv.h"
 #include "store_priv.h"
 #include "strutil.h"
 
@@ -164,40 +165,6 @@ done:
 	return rc;
 }
 
-typedef struct {
-	const char *digest;
-	size_t index;
-} digest_ref;
-
-static int cmp_digest_ref(const void *a, const void *b)
-{
-	const digest_ref *x = a, *y = b;
-	int c = strcmp(x->digest, y->digest);
-
-	return c ? c : (x->index > y->index) - (x->index < y->index);
-}
-
-/* first[i]: file i is the first in path order with its content (one blob per digest). */
-bool *bundle_first_of_digest(const mreg_record *r)
-{
-	digest_ref *refs = calloc(r->file_count + 1, sizeof(*refs));
-	bool *first = calloc(r->file_count + 1, sizeof(*first));
-
-	if (!refs || !first) {
-		free(refs);
-		free(first);
-		return NULL;
-	}
-	for (size_t i = 0; i < r->file_count; i++)
-		refs[i] = (digest_ref){r->files[i].digest, i};
-	qsort(refs, r->file_count, sizeof(*refs), cmp_digest_ref);
-	for (size_t i = 0; i < r->file_count; i++)
-		if (i == 0 || strcmp(refs[i].digest, refs[i - 1].digest))
-			first[refs[i].index] = true;
-	free(refs);
-	return first;
-}
-
 static mreg_compression compression_for(const char *file)
 {
 	size_t n = strlen(file);
@@ -293,7 +260,7 @@ int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_re
 		goto done;
 	sidecar = str_printf("%s%s", file, BUNDLE_SIDECAR_SUFFIX);
 	dir = fs_dirname(file);
-	first = bundle_first_of_digest(r);
+	first = record_first_of_digest(r);
 	if (!sidecar || !dir || !first) {
 		rc = mreg_seterr_nomem();
 		goto done;

@@ -10,7 +10,6 @@
 #include "fsutil.h"
 #include "gitinfo.h"
 #include "mreg/git.h"
-#include "mreg/store.h"
 #include "strutil.h"
 
 static pthread_once_t git_once = PTHREAD_ONCE_INIT;
@@ -405,7 +404,7 @@ done:
 	return rc;
 }
 
-int mreg_model_log(mreg_log_entry **out, size_t *count, mreg_store *store, const char *name)
+int gitinfo_history(mreg_log_entry **out, size_t *count, const char *store_dir, const char *name)
 {
 	git_repository *repo = NULL;
 	git_revwalk *walk = NULL;
@@ -416,17 +415,15 @@ int mreg_model_log(mreg_log_entry **out, size_t *count, mreg_store *store, const
 
 	*out = NULL;
 	*count = 0;
-	if ((rc = mreg_name_check(name)))
-		return rc;
-	rc = open_repo(&repo, mreg_store_path(store));
+	rc = open_repo(&repo, store_dir);
 	if (rc == 1 || (rc == 0 && git_repository_is_bare(repo))) {
 		rc = mreg_seterr(MREG_EINVALID, "%s is not inside a git work tree: no history to show",
-				 mreg_store_path(store));
+				 store_dir);
 		goto done;
 	}
 	if (rc)
 		return rc;
-	models = path_join(mreg_store_path(store), "models");
+	models = path_join(store_dir, "models");
 	rel = models ? relative_to(git_repository_workdir(repo), models) : NULL;
 	prefix = rel ? str_printf("%s/%s/", rel, name) : NULL;
 	if (!prefix) {
@@ -466,17 +463,4 @@ done:
 	git_revwalk_free(walk);
 	git_repository_free(repo);
 	return rc;
-}
-
-void mreg_log_free(mreg_log_entry *e, size_t n)
-{
-	if (!e)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		free(e[i].version);
-		free(e[i].commit);
-		free(e[i].author);
-		free(e[i].summary);
-	}
-	free(e);
 }

@@ -1,14 +1,17 @@
 /*
- * Git integration (libgit2): where a store belongs, the provenance of a model
- * path, committing one record without touching anything else the user staged,
- * and the history of a model's records.
+ * Git integration (libgit2 on paths; nothing here knows the store): where a
+ * store belongs, the provenance of a model path, committing one record without
+ * touching anything else the user staged, and the history of a model's records.
  */
 #ifndef MREG_GITINFO_H
 #define MREG_GITINFO_H
 
 #include <stdbool.h>
 
+#include <stddef.h>
+
 #include "mreg/diag.h"
+#include "mreg/git.h"
 #include "mreg/record.h"
 
 /* The work-tree root containing @path (malloc'd), or NULL outside git / in a bare repository. */
@@ -31,6 +34,14 @@ int gitinfo_check_committable(const char *store_dir);
  */
 int gitinfo_commit_record(const char *store_dir, const char *record_path, const char *message,
 			  char *commit_out);
+
+/*
+ * The commits that added or removed a record of model @name under
+ * @store_dir/models/<name>/, newest first (mreg_model_log() of the store at
+ * @store_dir). MREG_EINVALID when @store_dir is not in a git work tree. Free
+ * the entries with mreg_log_free().
+ */
+int gitinfo_history(mreg_log_entry **out, size_t *count, const char *store_dir, const char *name);
 
 /* Remove "user:password@" from a URL (scp-like "git@host:path" is kept). malloc'd. */
 char *gitinfo_strip_credentials(const char *url);

@@ -386,7 +386,7 @@ bool oci_path_safe(const char *path)
 	size_t len = strlen(path);
 
 	if (len == 0 || len > 4096 || path[0] == '/' || path[len - 1] == '/' || strchr(path, '\\') ||
-	    !walk_name_ok(path))
+	    !utf8_printable(path))
 		return false;
 	while (*p) {
 		const char *slash = strchr(p, '/');
@@ -576,7 +576,7 @@ static int opt_str(char **out, json_t *o, const char *key, bool printable)
 		return 0;
 	if (!json_is_string(v))
 		return bad(key, "must be a string");
-	if (printable ? !walk_name_ok(json_string_value(v)) : !utf8_valid(json_string_value(v)))
+	if (printable ? !utf8_printable(json_string_value(v)) : !utf8_valid(json_string_value(v)))
 		return bad(key, "holds control characters or bad UTF-8");
 	*out = strdup(json_string_value(v));
 	return *out ? 0 : mreg_seterr_nomem();

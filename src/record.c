@@ -95,11 +95,11 @@ int kv_check(const char *what, const char *key, const char *value)
 {
 	if (!key || !key[0])
 		return mreg_seterr(MREG_EINVALID, "%s: empty key", what);
-	if (!walk_name_ok(key))
+	if (!utf8_printable(key))
 		return mreg_seterr(MREG_EINVALID,
 				   "%s '%s': key is not valid UTF-8 or holds control characters",
 				   what, key);
-	if (value && !walk_name_ok(value))
+	if (value && !utf8_printable(value))
 		return mreg_seterr(MREG_EINVALID,
 				   "%s '%s': value is not valid UTF-8 or holds control characters",
 				   what, key);
@@ -369,4 +369,56 @@ void mreg_ref_dispose(mreg_ref *ref)
 	free(ref->name);
 	free(ref->version);
 	memset(ref, 0, sizeof(*ref));
+}
+
+int record_rename(mreg_record *r, const char *name, const char *version)
+{
+	if (name) {
+		free(r->name);
+		if (!(r->name = strdup(name)))
+			return mreg_seterr_nomem();
+	}
+	if (version) {
+		free(r->version);
+		if (!(r->version = strdup(version)))
+			return mreg_seterr_nomem();
+	}
+	r->archived = 0;
+	if (!r->created_at && !(r->created_at = record_now()))
+		return mreg_seterr_nomem();
+	return 0;
+}
+
+typedef struct {
+	const char *digest;
+	size_t index;
+} digest_ref;
+
+static int cmp_digest_ref(const void *a, const void *b)
+{
+	const digest_ref *x = a, *y = b;
+	int c = strcmp(x->digest, y->digest);
+
+	return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* first[i]: file i is the first in path order with its content (one blob per digest). */
+bool *record_first_of_digest(const mreg_record *r)
+{
+	digest_ref *refs = calloc(r->file_count + 1, sizeof(*refs));
+	bool *first = calloc(r->file_count + 1, sizeof(*first));
+
+	if (!refs || !first) {
+		free(refs);
+		free(first);
+		return NULL;
+	}
+	for (size_t i = 0; i < r->file_count; i++)
+		refs[i] = (digest_ref){r->files[i].digest, i};
+	qsort(refs, r->file_count, sizeof(*refs), cmp_digest_ref);
+	for (size_t i = 0; i < r->file_count; i++)
+		if (i == 0 || strcmp(refs[i].digest, refs[i - 1].digest))
+			first[refs[i].index] = true;
+	free(refs);
+	return first;
 }

@@ -43,6 +43,12 @@ int record_read_file(mreg_record **out, const char *path);
 /* The record as a jansson object (new reference) or NULL when out of memory. */
 json_t *record_to_json_value(const mreg_record *record);
 
+/* Give @r the name and version asked for (NULL: keep), unarchived, with a creation time. */
+int record_rename(mreg_record *r, const char *name, const char *version);
+
+/* first[i]: files[i] is the first file (in record order) with its digest; NULL when out of memory. */
+bool *record_first_of_digest(const mreg_record *r);
+
 /* Order of versions in listings: creation time, then version. */
 int record_cmp_created(const mreg_record *a, const mreg_record *b);
 

@@ -10,6 +10,7 @@
 #include "formats.h"
 #include "fsutil.h"
 #include "gitinfo.h"
+#include "ingest.h"
 #include "mreg/registry.h"
 #include "record_priv.h"
 #include "store_priv.h"
@@ -310,7 +311,7 @@ static int check_create_options(const mreg_create_options *o, const mreg_format 
 			return rc;
 	if (o->description && !utf8_valid(o->description))
 		return mreg_seterr(MREG_EINVALID, "description is not valid UTF-8");
-	if (o->stage && !walk_name_ok(o->stage))
+	if (o->stage && !utf8_printable(o->stage))
 		return mreg_seterr(MREG_EINVALID, "stage '%s' is not printable UTF-8", o->stage);
 	return 0;
 }
@@ -461,14 +462,7 @@ int mreg_model_create(mreg_record **out, mreg_store *s, const mreg_create_option
 	progress.fn = o->progress;
 	progress.ctx = o->progress_ctx;
 	progress.total = walk.total_size;
-	for (size_t i = 0; i < walk.count; i++) {
-		if ((rc = store_blob_put(s, &walk.files[i], &r->files[i], &progress)))
-			goto done;
-		r->file_count = i + 1;
-		progress.base += r->files[i].size;
-	}
-	/* Blob renames must be durable before any record names them. */
-	if ((rc = fs_fsync_dir(s->blobs)) || (rc = record_compute_digest(r)))
+	if ((rc = ingest_files(s, &walk, r, &progress)) || (rc = record_compute_digest(r)))
 		goto done;
 
 	if ((rc = store_lock(s)))
@@ -520,7 +514,7 @@ int mreg_model_update(mreg_record **out, mreg_store *s, const char *name, const 
 	for (size_t i = 0; i < o->set_tag_count; i++)
 		if ((rc = kv_check("tag", o->set_tags[i].key, o->set_tags[i].value)))
 			return rc;
-	if (o->stage && o->stage[0] && !walk_name_ok(o->stage))
+	if (o->stage && o->stage[0] && !utf8_printable(o->stage))
 		return mreg_seterr(MREG_EINVALID, "stage '%s' is not printable UTF-8", o->stage);
 	if (o->description && !utf8_valid(o->description))
 		return mreg_seterr(MREG_EINVALID, "description is not valid UTF-8");

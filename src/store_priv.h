@@ -37,15 +37,6 @@ void store_unlock(mreg_store *store);
 char *store_model_dir(const mreg_store *store, const char *name);
 char *store_record_path(const mreg_store *store, const char *name, const char *version);
 
-/*
- * Stream one model file into the store: hash while copying into tmp/, then
- * rename to blobs/sha256/<hex> unless that blob exists already (dedup).
- * Fills @out (path, size, mode, digest). The blob directory still needs
- * fs_fsync_dir(store->blobs) before a record may name the blob.
- */
-int store_blob_put(mreg_store *store, const walk_file *file, mreg_file *out,
-		   stream_progress *progress);
-
 /* Open a blob for reading; MREG_ECORRUPT naming the digest when it is missing. */
 int store_blob_open(const mreg_store *store, const char *digest, int *fd);
 

@@ -11,7 +11,7 @@
 #include <sys/types.h>
 
 #include "hash.h"
-#include "mreg/registry.h"
+#include "mreg/common.h"
 
 /* Progress over several files: @base bytes done before this file, of @total. */
 typedef struct {

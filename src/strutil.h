@@ -20,6 +20,9 @@ bool str_starts_with(const char *s, const char *prefix);
 /* True when @s is valid UTF-8 (control characters allowed). */
 bool utf8_valid(const char *s);
 
+/* True when @s is valid UTF-8 without control characters (C0 or DEL). */
+bool utf8_printable(const char *s);
+
 /* A growable NUL-terminated buffer. */
 typedef struct {
 	char *data;

@@ -31,14 +31,6 @@ typedef struct ancestor {
 
 static const char *skipped_dirs[] = {".git", ".mreg"};
 
-bool walk_name_ok(const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return false;
-	return utf8_valid(s);
-}
-
 static void diag(walker *w, mreg_diag_severity sev, const char *file, const char *code,
 		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
@@ -102,7 +94,7 @@ static void visit(walker *w, const char *abs, const char *rel, const ancestor *u
 	struct stat lst, st;
 	const char *shown = abs;
 
-	if (!walk_name_ok(rel)) {
+	if (!utf8_printable(rel)) {
 		diag(w, MREG_DIAG_ERROR, shown, "custom-bad-name",
 		     "file name is not valid UTF-8 or holds control characters");
 		return;
@@ -265,7 +257,7 @@ int walk_model(walk_result *out, const char *path, mreg_diag_list *diags)
 		/* A single file: the "folder" is its own path, so nothing may escape. */
 		w.root_real = real;
 		w.root_real_len = strlen(real);
-		if (!walk_name_ok(base + 1))
+		if (!utf8_printable(base + 1))
 			diag(&w, MREG_DIAG_ERROR, path, "custom-bad-name",
 			     "file name is not valid UTF-8 or holds control characters");
 		else if (!readable(path, false))

@@ -43,7 +43,4 @@ int walk_model(walk_result *out, const char *path, mreg_diag_list *diags);
 
 void walk_result_dispose(walk_result *res);
 
-/* True when @s is valid UTF-8 without control characters. */
-bool walk_name_ok(const char *s);
-
 #endif

@@ -29,7 +29,6 @@
 #include <stdint.h>
 
 #include "record.h"
-#include "registry.h"
 #include "sign.h"
 #include "store.h"
 

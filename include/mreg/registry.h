@@ -20,12 +20,6 @@
 extern "C" {
 #endif
 
-/**
- * Progress of long work: @p done of @p total bytes. Called at most every
- * few megabytes, from the calling thread.
- */
-typedef void (*mreg_progress_fn)(void *ctx, uint64_t done, uint64_t total);
-
 /** Options of mreg_model_create(). Initialise with MREG_CREATE_OPTIONS_INIT. */
 typedef struct {
 	unsigned int version;       /**< MREG_CREATE_OPTIONS_VERSION. */

@@ -26,7 +26,6 @@
 #include <stdint.h>
 
 #include "record.h"
-#include "registry.h"
 #include "store.h"
 
 #include "common.h"

@@ -7,6 +7,7 @@
 
 #include "error_priv.h"
 #include "hash.h"
+#include "mreg/record.h"
 #include "stream.h"
 #include "tap.h"
 

@@ -95,20 +95,11 @@ static void test_single_and_missing(void)
 	mreg_diag_list_free(d);
 }
 
-static void test_names(void)
-{
-	tap_ok(walk_name_ok("modèle/poids.bin"), "UTF-8 names are fine");
-	tap_ok(!walk_name_ok("a\nb"), "a newline is refused");
-	tap_ok(!walk_name_ok("\xff\xfe"), "invalid UTF-8 is refused");
-	tap_ok(!walk_name_ok("\xc0\xaf"), "overlong UTF-8 is refused");
-}
-
 int main(void)
 {
 	tap_tmpdir();
 	test_plain();
 	test_bad();
 	test_single_and_missing();
-	test_names();
 	return tap_done();
 }

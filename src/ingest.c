@@ -1,0 +1,234 @@
+/*
+ * The store's one ingest path: every version that enters the store, whether
+ * from a model folder (create), a bundle (import) or a registry (pull), goes
+ * through here. Blobs arrive first, each written to tmp/, fsynced and renamed
+ * into blobs/ (or into a staging folder until the whole version is checked);
+ * the record is written last, under the store lock. The caller holds the
+ * shared ingest lock from the first blob to the record, so gc never takes a
+ * blob whose record is not written yet.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error_priv.h"
+#include "fsutil.h"
+#include "hash.h"
+#include "ingest.h"
+#include "record_priv.h"
+#include "store_priv.h"
+#include "strutil.h"
+
+/* ---- blobs straight from a model folder (create) ---- */
+
+static bool same_file_state(const struct stat *a, const struct stat *b)
+{
+	return a->st_size == b->st_size && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec && a->st_ino == b->st_ino;
+}
+
+int ingest_blob_put(mreg_store *s, const walk_file *file, mreg_file *out,
+		    stream_progress *progress)
+{
+	char *tmp = NULL, *dest = NULL;
+	int in = -1, fd = -1, rc;
+	uint8_t raw[SHA256_LEN];
+	uint64_t size = 0;
+	struct stat before, after;
+
+	/* O_NONBLOCK: a file swapped for a FIFO since the walk must not hang us. */
+	in = open(file->abs, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (in < 0)
+		return mreg_seterr_errno("%s", file->abs);
+	if (fstat(in, &before) < 0) {
+		rc = mreg_seterr_errno("%s", file->abs);
+		goto done;
+	}
+	if (!S_ISREG(before.st_mode)) {
+		rc = mreg_seterr(MREG_EINVALID, "%s: not a regular file", file->abs);
+		goto done;
+	}
+	fcntl(in, F_SETFL, fcntl(in, F_GETFL) & ~O_NONBLOCK);
+	if ((rc = fs_tmpfile(&tmp, &fd, s->tmp, "blob-")))
+		goto done;
+	/* Buffered writes, flushed on a second thread as the copy goes (see
+	 * stream.h). O_DIRECT was tried and measured slower: one write in flight
+	 * at a time, and the fsync still had to flush the disk's cache. */
+	if ((rc = stream_copy_durable(in, file->abs, fd, tmp, raw, &size, progress)))
+		goto done;
+	if (fstat(in, &after) < 0 || !same_file_state(&before, &after) ||
+	    size != (uint64_t)before.st_size) {
+		rc = mreg_seterr(MREG_EINVALID, "%s: the file changed while it was being read",
+				 file->abs);
+		goto done;
+	}
+	digest_format(out->digest, raw);
+	out->size = size;
+	out->mode = file->mode;
+	out->path = strdup(file->rel);
+	if (!out->path) {
+		rc = mreg_seterr_nomem();
+		goto done;
+	}
+	dest = path_join(s->blobs, out->digest + 7);
+	if (!dest) {
+		rc = mreg_seterr_nomem();
+		goto done;
+	}
+	if (fs_exists(dest))
+		goto done; /* stored already: this copy is dropped below */
+	if (fchmod(fd, 0444) < 0 || fsync(fd) < 0) {
+		rc = mreg_seterr_errno("%s: fsync", tmp);
+		goto done;
+	}
+	if (rename(tmp, dest) < 0) {
+		rc = mreg_seterr_errno("%s: rename", dest);
+		goto done;
+	}
+	free(tmp);
+	tmp = NULL;
+done:
+	if (rc && out->path) {
+		free(out->path);
+		out->path = NULL;
+	}
+	if (in >= 0)
+		close(in);
+	if (fd >= 0)
+		close(fd);
+	if (tmp) {
+		unlink(tmp);
+		free(tmp);
+	}
+	free(dest);
+	return rc;
+}
+
+int ingest_files(mreg_store *s, const walk_result *walk, mreg_record *r, stream_progress *progress)
+{
+	int rc;
+
+	for (size_t i = 0; i < walk->count; i++) {
+		if ((rc = ingest_blob_put(s, &walk->files[i], &r->files[i], progress)))
+			return rc;
+		r->file_count = i + 1;
+		progress->base += r->files[i].size;
+	}
+	/* Blob renames must be durable before any record names them. */
+	return fs_fsync_dir(s->blobs);
+}
+
+/* ---- staged versions (import, pull) ---- */
+
+int ingest_stage_create(const mreg_store *store, const char *what, char **out)
+{
+	char *prefix = str_printf("%s/%s-", store->tmp, what);
+	int rc;
+
+	*out = NULL;
+	if (!prefix)
+		return mreg_seterr_nomem();
+	rc = fs_tmpdir(out, prefix, store->tmp);
+	free(prefix);
+	return rc;
+}
+
+int ingest_existing(mreg_store *store, const char *name, const char *version, const char *digest,
+		    const char *verb, mreg_record **existing)
+{
+	char *path = store_record_path(store, name, version);
+	int rc;
+
+	*existing = NULL;
+	if (!path)
+		return mreg_seterr_nomem();
+	rc = record_read_file(existing, path);
+	free(path);
+	if (rc == MREG_ENOTFOUND) {
+		mreg_error_clear();
+		return 0;
+	}
+	if (rc)
+		return rc;
+	if (strcmp((*existing)->digest, digest)) {
+		rc = mreg_seterr(MREG_EEXISTS,
+				 "model %s version %s already exists with other content (%s, the "
+				 "%s holds %s): %s it under another version with -v",
+				 name, version, (*existing)->digest,
+				 strcmp(verb, "import") ? "registry" : "bundle", digest, verb);
+		mreg_record_free(*existing);
+		*existing = NULL;
+	}
+	return rc;
+}
+
+/*
+ * Move the staged blobs into blobs/ (those the store has already stay as they
+ * are); *landed counts the blobs that were missing.
+ */
+static int land_blobs(mreg_store *store, const mreg_record *r, const char *stage, size_t *landed)
+{
+	*landed = 0;
+	for (size_t i = 0; i < r->file_count; i++) {
+		const char *hex = r->files[i].digest + 7;
+		char *from = path_join(stage, hex), *to = path_join(store->blobs, hex);
+		int rc = 0;
+
+		if (!from || !to)
+			rc = mreg_seterr_nomem();
+		else if (fs_exists(from) && !fs_exists(to)) {
+			if (rename(from, to) < 0)
+				rc = mreg_seterr_errno("%s: rename", to);
+			else
+				(*landed)++;
+		}
+		free(from);
+		free(to);
+		if (rc)
+			return rc;
+	}
+	return fs_fsync_dir(store->blobs);
+}
+
+int ingest_land_version(mreg_store *store, mreg_record **record, const char *stage,
+			const char *verb, int *unchanged, size_t *blobs_added)
+{
+	mreg_record *r = *record, *existing = NULL;
+	size_t landed = 0;
+	int rc;
+
+	*unchanged = 0;
+	*blobs_added = 0;
+	if ((rc = ingest_existing(store, r->name, r->version, r->digest, verb, &existing)))
+		return rc;
+	/* The record may be here without its blobs (it came through git): the
+	 * blobs land either way, the record stays as it is. */
+	if ((rc = land_blobs(store, r, stage, &landed)))
+		goto done;
+	if (existing) {
+		*unchanged = landed == 0;
+		*blobs_added = landed;
+		goto done;
+	}
+	if ((rc = store_lock(store)))
+		goto done;
+	rc = store_record_write(store, r, true);
+	if (rc == MREG_EEXISTS) {
+		/* Someone landed it meanwhile: fine if it is the same content. */
+		rc = ingest_existing(store, r->name, r->version, r->digest, verb, &existing);
+		*unchanged = 1;
+	}
+	store_unlock(store);
+done:
+	if (rc == 0 && existing) {
+		mreg_record_free(*record);
+		*record = existing;
+	} else {
+		mreg_record_free(existing);
+	}
+	return rc;
+}

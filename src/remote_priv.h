@@ -1,0 +1,59 @@
+/*
+ * Internals shared by push (remote_push.c), pull (remote_pull.c) and the
+ * resumable blob download (remote_blob.c): options, the session, progress.
+ */
+#ifndef MREG_REMOTE_PRIV_H
+#define MREG_REMOTE_PRIV_H
+
+#include <stdint.h>
+
+#include "mreg/remote.h"
+#include "mreg/store.h"
+#include "oci.h"
+#include "remote_http.h"
+#include "remote_ref.h"
+
+#define MANIFEST_ACCEPT                                                                   \
+	OCI_MT_MANIFEST ", " OCI_MT_INDEX                                                  \
+	", application/vnd.docker.distribution.manifest.v2+json"                          \
+	", application/vnd.docker.distribution.manifest.list.v2+json"
+#define DOCKER_MT_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define DOCKER_MT_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+/* tmp/partial/<hex>.part: blobs a pull has begun, kept to resume from. */
+#define PARTIAL_DIR "partial"
+
+/* Progress over all the blobs one push or pull moves. */
+typedef struct {
+	mreg_progress_fn fn;
+	void *ctx;
+	uint64_t base;  /* bytes of the blobs done before this one */
+	uint64_t total; /* of all blobs to move */
+} remote_progress;
+
+void remote_progress_report(remote_progress *p, uint64_t done);
+
+/* Check the caller's options (version, retries, name and version given). */
+int remote_check_options(const mreg_remote_options *o);
+
+/* A session with @ref's registry, authorised for @actions ("pull", "push,pull"). */
+int remote_open_session(remote_session **s, const remote_ref *ref, const char *actions,
+			const mreg_remote_options *o);
+
+/*
+ * Download blob @desc of @repo into <@stage>/<hex>, complete and verified,
+ * resuming from tmp/partial/<hex>.part when an earlier pull left one (with a
+ * Range request, re-hashing what is there first). @what names the blob in
+ * messages. Counts bytes and blobs in @info.
+ */
+int remote_fetch_blob(remote_session *s, const mreg_store *store, const char *repo,
+		      const oci_desc *desc, const char *what, const char *stage, remote_progress *p,
+		      mreg_remote_info *info);
+
+/*
+ * After a failed pull (@rc, message set): put the blobs it verified in @stage
+ * back among the partial ones, complete, so the next pull checks them instead
+ * of fetching them again. Returns @rc with its message.
+ */
+int remote_keep_verified(const mreg_store *store, const char *stage, int rc);
+
+#endif
