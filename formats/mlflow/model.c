@@ -20,7 +20,7 @@
 
 #include "error_priv.h"
 #include "formats.h"
-#include "mlflow_model.h"
+#include "mlflow/mlflow_model.h"
 #include "strutil.h"
 #include "walk.h"
 

@@ -28,11 +28,11 @@
 #include "error_priv.h"
 #include "formats.h"
 #include "fsutil.h"
-#include "pbtxt.h"
+#include "triton/pbtxt.h"
 #include "strutil.h"
-#include "triton_model.h"
+#include "triton/triton_model.h"
 #include "walk.h"
-#include "triton_schema.h"
+#include "triton/triton_schema.h"
 
 #define CONFIG_NAME "config.pbtxt"
 /* Far beyond any real config; bounds memory on hostile input. */

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "triton_schema.h"
+#include "triton/triton_schema.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
