@@ -5,9 +5,11 @@
  * python_env.yaml, requirements.txt) and by the fuzz target
  * (tests/fuzz/fuzz_mlmodel.c).
  *
- * Rules and MLflow's own behaviour: docs/mlflow_model.md and
- * ../shared/reference/mlflow_rules.md. Only MLmodel and the environment
- * files are read; every other file is only looked up by name (stat).
+ * The rules: docs/mlflow_model.md. MLflow's own behaviour, which they
+ * follow: mlflow/models/model.py (Model.load), mlflow/models/signature.py,
+ * mlflow/types/schema.py, mlflow/pyfunc/__init__.py and
+ * mlflow/utils/environment.py. Only MLmodel and the environment files are
+ * read; every other file is only looked up by name (stat).
  */
 #ifndef MREG_MLFLOW_MODEL_H
 #define MREG_MLFLOW_MODEL_H
