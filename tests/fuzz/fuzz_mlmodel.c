@@ -9,7 +9,7 @@
 
 #include <jansson.h>
 
-#include "mlflow_model.h"
+#include "mlflow/mlflow_model.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

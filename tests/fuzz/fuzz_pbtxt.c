@@ -8,8 +8,8 @@
 #include <stdint.h>
 
 #include "mreg/error.h"
-#include "pbtxt.h"
-#include "triton_schema.h"
+#include "triton/pbtxt.h"
+#include "triton/triton_schema.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -16,7 +16,7 @@
 
 #include "error_priv.h"
 #include "formats.h"
-#include "mlflow_model.h"
+#include "mlflow/mlflow_model.h"
 #include "mreg/registry.h"
 #include "mreg/store.h"
 #include "record_priv.h"

@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 
 #include "mreg/error.h"
-#include "pbtxt.h"
 #include "tap.h"
+#include "triton/pbtxt.h"
 
 static pbtxt_msg *parse_ok(const char *text, const char *what)
 {

@@ -16,7 +16,7 @@
 #include "mreg/diag.h"
 #include "mreg/format.h"
 #include "tap.h"
-#include "triton_model.h"
+#include "triton/triton_model.h"
 
 /* Cases where mreg knowingly differs from Triton, with the reason.
  * (None today; an entry here must say why.) */

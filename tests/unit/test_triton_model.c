@@ -7,7 +7,7 @@
 #include "formats.h"
 #include "mreg/diag.h"
 #include "tap.h"
-#include "triton_model.h"
+#include "triton/triton_model.h"
 
 static const mreg_format *fmt = &mreg_format_triton_model;
 

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pbtxt.h"
 #include "tap.h"
-#include "triton_schema.h"
+#include "triton/pbtxt.h"
+#include "triton/triton_schema.h"
 
 typedef struct {
 	char msgs[8][512];

@@ -1,12 +1,15 @@
 /*
- * mlflow_model: the parts of the plugin shared by its files (mlflow_model.c:
- * MLmodel and flavors; mlflow_signature.c: the signature's JSON schemas;
- * mlflow_env.c: conda.yaml, python_env.yaml, requirements.txt) and by the
- * fuzz target (tests/fuzz/fuzz_mlmodel.c).
+ * mlflow_model: the parts of the plugin shared by its files (model.c:
+ * MLmodel and flavors; yaml.c: YAML read with positions, path rules;
+ * signature.c: the signature's JSON schemas; env.c: conda.yaml,
+ * python_env.yaml, requirements.txt) and by the fuzz target
+ * (tests/fuzz/fuzz_mlmodel.c).
  *
- * Rules and MLflow's own behaviour: docs/mlflow_model.md and
- * ../shared/reference/mlflow_rules.md. Only MLmodel and the environment
- * files are read; every other file is only looked up by name (stat).
+ * The rules: docs/mlflow_model.md. MLflow's own behaviour, which they
+ * follow: mlflow/models/model.py (Model.load), mlflow/models/signature.py,
+ * mlflow/types/schema.py, mlflow/pyfunc/__init__.py and
+ * mlflow/utils/environment.py. Only MLmodel and the environment files are
+ * read; every other file is only looked up by name (stat).
  */
 #ifndef MREG_MLFLOW_MODEL_H
 #define MREG_MLFLOW_MODEL_H
@@ -133,13 +136,13 @@ const char *mlf_path_problem(const char *s, size_t len);
 /* True when @rel (relative to the model folder) exists. */
 bool mlf_exists(const mlf_ctx *c, const char *rel);
 
-/* mlflow_signature.c: check the signature mapping @sig of MLmodel. */
+/* signature.c: check the signature mapping @sig of MLmodel. */
 void mlf_check_signature(mlf_ctx *c, const yaml_node_t *sig);
 
-/* mlflow_signature.c: the signature as JSON for the record, or NULL. */
+/* signature.c: the signature as JSON for the record, or NULL. */
 json_t *mlf_signature_json(const mlf_yaml *y, const yaml_node_t *sig);
 
-/* mlflow_env.c: check the environment files (after MLmodel was checked). */
+/* env.c: check the environment files (after MLmodel was checked). */
 void mlf_check_env(mlf_ctx *c);
 
 /*

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "error_priv.h"
-#include "mlflow_model.h"
+#include "mlflow/mlflow_model.h"
 
 #define E MREG_DIAG_ERROR
 #define W MREG_DIAG_WARNING

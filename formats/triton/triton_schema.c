@@ -1,8 +1,8 @@
 /*
  * The schema of config.pbtxt: every message, field, enum, oneof and map of
- * Triton's model_config.proto (triton-inference-server/common, commit
- * 83adf7cf88a2f343005974dff3728be746de2d66; see
- * ../shared/reference/triton_fields.md), written as C tables, and the
+ * Triton's model_config.proto (triton-inference-server/common,
+ * protobuf/model_config.proto at commit
+ * 83adf7cf88a2f343005974dff3728be746de2d66), written as C tables, and the
  * checks protobuf's TextFormat::Parser makes while it reads a message.
  *
  * Names follow protobuf: nested types are "inference.Outer.Inner", the
@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "triton_schema.h"
+#include "triton/triton_schema.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

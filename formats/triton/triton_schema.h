@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pbtxt.h"
+#include "triton/pbtxt.h"
 
 typedef enum {
 	TS_DOUBLE,

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "error_priv.h"
-#include "mlflow_model.h"
+#include "mlflow/mlflow_model.h"
 #include "strutil.h"
 
 /* ---- diagnostics ---- */

@@ -14,7 +14,7 @@
 #include <strings.h>
 
 #include "mreg/error.h"
-#include "pbtxt.h"
+#include "triton/pbtxt.h"
 
 typedef enum { TK_END, TK_IDENT, TK_INT, TK_FLOAT, TK_STRING, TK_SYMBOL } tk_type;
 

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "error_priv.h"
-#include "mlflow_model.h"
+#include "mlflow/mlflow_model.h"
 #include "strutil.h"
 
 #define E MREG_DIAG_ERROR

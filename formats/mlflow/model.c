@@ -20,7 +20,7 @@
 
 #include "error_priv.h"
 #include "formats.h"
-#include "mlflow_model.h"
+#include "mlflow/mlflow_model.h"
 #include "strutil.h"
 #include "walk.h"
 
@@ -34,7 +34,9 @@ static const char *known_keys[] = {"artifact_path", "auth_policy", "databricks_r
 	"model_id", "model_size_bytes", "model_uuid", "prompts", "resources", "run_id",
 	"saved_input_example_info", "signature", "type_hint_from_example", "utc_time_created"};
 
-/* Flavor keys that name a file or folder of the model, in any flavor (rules §4, §7). */
+/* Flavor keys that name a file or folder of the model, in any flavor: paths relative to the
+ * model root, as pyfunc's add_to_model (mlflow/pyfunc/__init__.py) and the flavors'
+ * save_model write them. */
 static const char *path_keys[] = {"data", "model_data", "pickled_model", "model_path",
 	"python_model", "code", "saved_model_dir", "model_binary", "peft_adaptor", "input_schema",
 	"training_schema"};
