@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 
 #include "formats.h"
-#include "walk.h"
+#include "util/walk.h"
 
 /* Anything that exists could be a custom model, but any other type that
  * recognises the path knows better. */

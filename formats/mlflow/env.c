@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error_priv.h"
+#include "util/error_priv.h"
 #include "mlflow/mlflow_model.h"
-#include "strutil.h"
+#include "util/strutil.h"
 
 #define E MREG_DIAG_ERROR
 #define W MREG_DIAG_WARNING

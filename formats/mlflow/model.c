@@ -18,11 +18,11 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "error_priv.h"
+#include "util/error_priv.h"
 #include "formats.h"
 #include "mlflow/mlflow_model.h"
-#include "strutil.h"
-#include "walk.h"
+#include "util/strutil.h"
+#include "util/walk.h"
 
 #define E MREG_DIAG_ERROR
 #define W MREG_DIAG_WARNING

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error_priv.h"
+#include "util/error_priv.h"
 #include "mlflow/mlflow_model.h"
 
 #define E MREG_DIAG_ERROR

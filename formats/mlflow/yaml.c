@@ -20,9 +20,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "error_priv.h"
+#include "util/error_priv.h"
 #include "mlflow/mlflow_model.h"
-#include "strutil.h"
+#include "util/strutil.h"
 
 /* ---- diagnostics ---- */
 

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "error_priv.h"
-#include "strutil.h"
+#include "util/error_priv.h"
+#include "util/strutil.h"
 #include "triton/triton_priv.h"
 
 static void vreport(trepo *r, tmodel *m, mreg_diag_severity sev, const char *file, tpos p,

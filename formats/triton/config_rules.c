@@ -21,7 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "strutil.h"
+#include "util/strutil.h"
 #include "triton/triton_priv.h"
 
 /* ---- ValidateModelConfig ---- */

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "strutil.h"
+#include "util/strutil.h"
 #include "triton/triton_priv.h"
 
 /* ---- ensembles within one config (ValidateEnsembleSchedulingConfig) ---- */

@@ -15,8 +15,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "error_priv.h"
-#include "strutil.h"
+#include "util/error_priv.h"
+#include "util/strutil.h"
 #include "triton/triton_priv.h"
 
 /* Far beyond any real config; bounds memory on hostile input. */

@@ -9,11 +9,11 @@
 #include <jansson.h>
 #include <stdlib.h>
 
-#include "error_priv.h"
+#include "util/error_priv.h"
 #include "formats.h"
-#include "strutil.h"
+#include "util/strutil.h"
 #include "triton/triton_priv.h"
-#include "walk.h"
+#include "util/walk.h"
 
 /* ---- describe ---- */
 

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error_priv.h"
-#include "fsutil.h"
-#include "strutil.h"
+#include "util/error_priv.h"
+#include "util/fsutil.h"
+#include "util/strutil.h"
 #include "triton/triton_priv.h"
 
 /* ---- one model ---- */

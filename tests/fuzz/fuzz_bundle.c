@@ -12,8 +12,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "bundle_priv.h"
-#include "record_priv.h"
+#include "bundle/bundle_priv.h"
+#include "store/record_priv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "mreg/registry.h"
-#include "record_priv.h"
+#include "store/record_priv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -15,13 +15,13 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "bundle_priv.h"
-#include "error_priv.h"
-#include "fsutil.h"
-#include "hash.h"
-#include "record_priv.h"
+#include "bundle/bundle_priv.h"
+#include "util/error_priv.h"
+#include "util/fsutil.h"
+#include "util/hash.h"
+#include "store/record_priv.h"
 #include "mreg.h"
-#include "strutil.h"
+#include "util/strutil.h"
 #include "tap.h"
 
 

@@ -1,7 +1,7 @@
 /* Git helpers that need no repository: credential stripping. */
 #include <stdlib.h>
 
-#include "gitinfo.h"
+#include "store/gitinfo.h"
 #include "tap.h"
 
 static void strip(const char *in, const char *want)

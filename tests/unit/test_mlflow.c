@@ -14,12 +14,12 @@
 
 #include <jansson.h>
 
-#include "error_priv.h"
+#include "util/error_priv.h"
 #include "formats.h"
 #include "mlflow/mlflow_model.h"
 #include "mreg/registry.h"
 #include "mreg/store.h"
-#include "record_priv.h"
+#include "store/record_priv.h"
 #include "tap.h"
 
 static const char conda_yaml[] =

@@ -19,9 +19,9 @@
 
 #include <jansson.h>
 
-#include "error_priv.h"
+#include "util/error_priv.h"
 #include "formats.h"
-#include "strutil.h"
+#include "util/strutil.h"
 #include "tap.h"
 
 typedef struct {

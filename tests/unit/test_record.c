@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error_priv.h"
-#include "record_priv.h"
+#include "util/error_priv.h"
+#include "store/record_priv.h"
 #include "tap.h"
 
 static void test_names(void)

@@ -7,9 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "error_priv.h"
+#include "util/error_priv.h"
 #include "mreg.h"
-#include "store_priv.h"
+#include "store/store_priv.h"
 #include "tap.h"
 
 static mreg_store *store;

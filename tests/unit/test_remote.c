@@ -2,9 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error_priv.h"
-#include "remote_auth.h"
-#include "remote_ref.h"
+#include "util/error_priv.h"
+#include "remote/remote_auth.h"
+#include "remote/remote_ref.h"
 #include "tap.h"
 
 static void ref_ok(const char *text, const char *host, const char *repo, const char *tag,

@@ -6,9 +6,9 @@
 
 #include <sodium.h>
 
-#include "error_priv.h"
+#include "util/error_priv.h"
 #include "mreg/sign.h"
-#include "sign_priv.h"
+#include "bundle/sign_priv.h"
 #include "tap.h"
 
 

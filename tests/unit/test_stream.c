@@ -5,10 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "error_priv.h"
-#include "hash.h"
+#include "util/error_priv.h"
+#include "util/hash.h"
 #include "mreg/record.h"
-#include "stream.h"
+#include "util/stream.h"
 #include "tap.h"
 
 static uint64_t progress_last;

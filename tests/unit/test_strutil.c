@@ -1,5 +1,5 @@
 /* The string helpers: one rule each (src/strutil.c). */
-#include "strutil.h"
+#include "util/strutil.h"
 #include "tap.h"
 
 static void test_printable(void)

@@ -4,9 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "error_priv.h"
+#include "util/error_priv.h"
 #include "tap.h"
-#include "walk.h"
+#include "util/walk.h"
 
 static bool has_code(mreg_diag_list *d, const char *code, const char *file_part)
 {

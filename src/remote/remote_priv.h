@@ -9,7 +9,7 @@
 
 #include "mreg/remote.h"
 #include "mreg/store.h"
-#include "oci.h"
+#include "bundle/oci.h"
 #include "remote_http.h"
 #include "remote_ref.h"
 

@@ -7,14 +7,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "error_priv.h"
-#include "fsutil.h"
+#include "util/error_priv.h"
+#include "util/fsutil.h"
 #include "gitinfo.h"
-#include "hash.h"
+#include "util/hash.h"
 #include "record_priv.h"
 #include "store_priv.h"
-#include "strutil.h"
-#include "yamlutil.h"
+#include "util/strutil.h"
+#include "util/yamlutil.h"
 
 static const char config_text[] =
 	"# mreg store configuration (see mreg-store(5))\n"

@@ -12,14 +12,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bundle_priv.h"
-#include "error_priv.h"
-#include "fsutil.h"
-#include "hash.h"
-#include "record_priv.h"
+#include "bundle/bundle_priv.h"
+#include "util/error_priv.h"
+#include "util/fsutil.h"
+#include "util/hash.h"
+#include "store/record_priv.h"
 #include "remote_priv.h"
-#include "store_priv.h"
-#include "strutil.h"
+#include "store/store_priv.h"
+#include "util/strutil.h"
 
 typedef struct {
 	const char *digest;

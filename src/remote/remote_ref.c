@@ -2,9 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error_priv.h"
+#include "util/error_priv.h"
 #include "remote_ref.h"
-#include "strutil.h"
+#include "util/strutil.h"
 
 static bool lower_alnum(char c)
 {

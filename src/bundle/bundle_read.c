@@ -28,10 +28,10 @@
 #include <sodium.h>
 
 #include "bundle_priv.h"
-#include "error_priv.h"
-#include "fsutil.h"
-#include "hash.h"
-#include "strutil.h"
+#include "util/error_priv.h"
+#include "util/fsutil.h"
+#include "util/hash.h"
+#include "util/strutil.h"
 
 #define READ_BLOCK (1u << 20)
 #define SMALL_MAX (64u << 10)   /* oci-layout, manifest.minisig */

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error_priv.h"
-#include "hash.h"
+#include "util/error_priv.h"
+#include "util/hash.h"
 #include "record_priv.h"
-#include "yamlutil.h"
+#include "util/yamlutil.h"
 
 /* ---- writing ---- */
 

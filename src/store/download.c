@@ -10,12 +10,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "error_priv.h"
-#include "fsutil.h"
-#include "hash.h"
+#include "util/error_priv.h"
+#include "util/fsutil.h"
+#include "util/hash.h"
 #include "mreg/registry.h"
 #include "store_priv.h"
-#include "strutil.h"
+#include "util/strutil.h"
 
 static int write_one(const mreg_store *s, const mreg_file *f, const char *stage,
 		     stream_progress *progress)

@@ -5,9 +5,9 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "error_priv.h"
+#include "util/error_priv.h"
 #include "remote_auth.h"
-#include "strutil.h"
+#include "util/strutil.h"
 
 #define CONFIG_MAX (1u << 20)
 

@@ -6,15 +6,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "error_priv.h"
+#include "util/error_priv.h"
 #include "formats.h"
-#include "fsutil.h"
+#include "util/fsutil.h"
 #include "gitinfo.h"
 #include "ingest.h"
 #include "mreg/registry.h"
 #include "record_priv.h"
 #include "store_priv.h"
-#include "strutil.h"
+#include "util/strutil.h"
 
 /* ---- reading ---- */
 

@@ -14,12 +14,12 @@
 
 #include <jansson.h>
 
-#include "error_priv.h"
-#include "hash.h"
+#include "util/error_priv.h"
+#include "util/hash.h"
 #include "oci.h"
-#include "record_priv.h"
-#include "strutil.h"
-#include "walk.h"
+#include "store/record_priv.h"
+#include "util/strutil.h"
+#include "util/walk.h"
 
 #define MT_PREFIX "application/vnd.cncf.model."
 static const char *const raw_types[] = {

@@ -9,8 +9,8 @@
 
 #include "mreg/record.h"
 #include "mreg/store.h"
-#include "stream.h"
-#include "walk.h"
+#include "util/stream.h"
+#include "util/walk.h"
 
 /*
  * Stream one model file into the store: hash while copying into tmp/, then

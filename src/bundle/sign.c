@@ -14,10 +14,10 @@
 
 #include <sodium.h>
 
-#include "error_priv.h"
-#include "fsutil.h"
+#include "util/error_priv.h"
+#include "util/fsutil.h"
 #include "sign_priv.h"
-#include "strutil.h"
+#include "util/strutil.h"
 
 #define KEYNUM_LEN 8
 #define SALT_LEN crypto_pwhash_scryptsalsa208sha256_SALTBYTES /* 32 */

@@ -1,7 +1,7 @@
 /* The record as JSON: `--json` output and, later, bundle configs. */
 #include <stdlib.h>
 
-#include "error_priv.h"
+#include "util/error_priv.h"
 #include "record_priv.h"
 
 static json_t *kv_object(const mreg_kv *kv, size_t n)

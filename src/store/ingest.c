@@ -15,13 +15,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "error_priv.h"
-#include "fsutil.h"
-#include "hash.h"
+#include "util/error_priv.h"
+#include "util/fsutil.h"
+#include "util/hash.h"
 #include "ingest.h"
 #include "record_priv.h"
 #include "store_priv.h"
-#include "strutil.h"
+#include "util/strutil.h"
 
 /* ---- blobs straight from a model folder (create) ---- */
 

@@ -6,8 +6,8 @@
 
 #include "mreg/record.h"
 #include "mreg/store.h"
-#include "stream.h"
-#include "walk.h"
+#include "util/stream.h"
+#include "util/walk.h"
 
 struct mreg_store {
 	char *dir;     /* absolute path of .mreg */

@@ -8,7 +8,7 @@
 #include "mreg/bundle.h"
 #include "oci.h"
 #include "sign_priv.h"
-#include "stream.h"
+#include "util/stream.h"
 
 /* The signature of the manifest inside a bundle, at the layout's root. */
 #define BUNDLE_MANIFEST_SIG "manifest.minisig"

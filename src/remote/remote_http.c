@@ -10,11 +10,11 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "error_priv.h"
+#include "util/error_priv.h"
 #include "config.h"
 #include "remote_auth.h"
 #include "remote_http.h"
-#include "strutil.h"
+#include "util/strutil.h"
 
 #define ERROR_BODY_MAX (64u << 10)
 #define TOKEN_MAX (1u << 20)

@@ -5,7 +5,7 @@
  */
 #include <stdlib.h>
 
-#include "error_priv.h"
+#include "util/error_priv.h"
 #include "remote_priv.h"
 
 void remote_progress_report(remote_progress *p, uint64_t done)

@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error_priv.h"
-#include "fsutil.h"
+#include "util/error_priv.h"
+#include "util/fsutil.h"
 #include "mreg/registry.h"
 #include "record_priv.h"
-#include "yamlutil.h"
+#include "util/yamlutil.h"
 
 /* Azure fields mreg reads, and server-side ones it accepts and ignores. */
 static const char *known[] = {"$schema", "name", "version", "type", "path", "description",

@@ -14,12 +14,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "error_priv.h"
-#include "fsutil.h"
-#include "hash.h"
+#include "util/error_priv.h"
+#include "util/fsutil.h"
+#include "util/hash.h"
 #include "remote_priv.h"
-#include "store_priv.h"
-#include "strutil.h"
+#include "store/store_priv.h"
+#include "util/strutil.h"
 
 #define REHASH_CHUNK (256u << 10)
 

@@ -14,12 +14,12 @@
 #include <archive_entry.h>
 
 #include "bundle_priv.h"
-#include "error_priv.h"
-#include "fsutil.h"
-#include "hash.h"
-#include "record_priv.h"
-#include "store_priv.h"
-#include "strutil.h"
+#include "util/error_priv.h"
+#include "util/fsutil.h"
+#include "util/hash.h"
+#include "store/record_priv.h"
+#include "store/store_priv.h"
+#include "util/strutil.h"
 
 /* Output: write() + the running BLAKE2b of the file when signing. */
 typedef struct {

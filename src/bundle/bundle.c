@@ -12,14 +12,14 @@
 #include <unistd.h>
 
 #include "bundle_priv.h"
-#include "ingest.h"
-#include "error_priv.h"
-#include "fsutil.h"
-#include "hash.h"
-#include "record_priv.h"
-#include "store_priv.h"
-#include "strutil.h"
-#include "yamlutil.h"
+#include "store/ingest.h"
+#include "util/error_priv.h"
+#include "util/fsutil.h"
+#include "util/hash.h"
+#include "store/record_priv.h"
+#include "store/store_priv.h"
+#include "util/strutil.h"
+#include "util/yamlutil.h"
 
 #define SIDECAR_MAX 16384
 

@@ -3,11 +3,11 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include "error_priv.h"
-#include "hash.h"
+#include "util/error_priv.h"
+#include "util/hash.h"
 #include "record_priv.h"
-#include "strutil.h"
-#include "walk.h"
+#include "util/strutil.h"
+#include "util/walk.h"
 
 static const char *core_keys[] = {"name", "version", "type", "description", "stage", "tags",
 	"properties", "created_at", "archived", "source", "digest", "size", "files", "format"};

@@ -6,11 +6,11 @@
 
 #include <git2.h>
 
-#include "error_priv.h"
-#include "fsutil.h"
+#include "util/error_priv.h"
+#include "util/fsutil.h"
 #include "gitinfo.h"
 #include "mreg/git.h"
-#include "strutil.h"
+#include "util/strutil.h"
 
 static pthread_once_t git_once = PTHREAD_ONCE_INIT;
 
