@@ -156,11 +156,36 @@ typedef struct {
 } mreg_model_yml;
 
 /**
- * Read an Azure ML model YAML file. Every problem (YAML syntax, unknown or
- * mistyped field) is appended to @p diags with its line and column.
- * Returns MREG_EINVALID when @p diags holds errors, MREG_ENOTFOUND, MREG_EIO.
- * Free with mreg_model_yml_free().
+ * Values given elsewhere (on the command line) that win over the file's: a
+ * field set here is taken as it is, and the file's value for it is neither
+ * used nor checked (so `version: <VERSION>` with -v 3 is fine). Initialise
+ * with MREG_MODEL_YML_OPTIONS_INIT.
  */
+typedef struct {
+	unsigned int version;       /**< MREG_MODEL_YML_OPTIONS_VERSION. */
+	const char *name;           /**< NULL: the file's. */
+	const char *model_version;  /**< NULL: the file's. */
+	const char *type;           /**< NULL: the file's. */
+	const char *path;           /**< NULL: the file's (resolved against its folder). */
+	const char *description;    /**< NULL: the file's. */
+	const char *stage;          /**< NULL: the file's. */
+} mreg_model_yml_options;
+
+#define MREG_MODEL_YML_OPTIONS_VERSION 1
+#define MREG_MODEL_YML_OPTIONS_INIT {MREG_MODEL_YML_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL}
+
+/**
+ * Read an Azure ML model YAML file. Every problem (YAML syntax, unknown or
+ * mistyped field, a placeholder such as `<VERSION>` or `{{MODEL_VERSION}}`
+ * left in a value, named with the flag that sets it) is appended to @p diags
+ * with its line and column. Fields set in @p o (may be NULL) win over the
+ * file's and are not checked in it. Returns MREG_EINVALID when @p diags holds
+ * errors, MREG_ENOTFOUND, MREG_EIO. Free with mreg_model_yml_free().
+ */
+MREG_API int mreg_model_yml_read_with(mreg_model_yml **out, const char *file,
+				      const mreg_model_yml_options *o, mreg_diag_list *diags);
+
+/** mreg_model_yml_read_with() with no values from elsewhere. */
 MREG_API int mreg_model_yml_read(mreg_model_yml **out, const char *file, mreg_diag_list *diags);
 
 /** Free a model YAML. Accepts NULL. */

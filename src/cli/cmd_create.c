@@ -80,7 +80,16 @@ static int run(int argc, char **argv)
 	if (mreg_diag_list_new(&diags))
 		return cli_fail(MREG_ENOMEM);
 	if (file) {
-		rc = mreg_model_yml_read(&yml, file, diags);
+		/* What the command line names wins over the file, before the
+		 * file's values are checked (a placeholder version with -v). */
+		mreg_model_yml_options yo = MREG_MODEL_YML_OPTIONS_INIT;
+		yo.name = o.name;
+		yo.model_version = o.model_version;
+		yo.type = o.type;
+		yo.path = o.path;
+		yo.description = o.description;
+		yo.stage = o.stage;
+		rc = mreg_model_yml_read_with(&yml, file, &yo, diags);
 		if (rc) {
 			cli_print_diags(diags, stderr);
 			status = cli_fail(rc);

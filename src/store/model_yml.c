@@ -92,8 +92,58 @@ static void kv_field(yml_reader *rd, yaml_node_t *root, const char *key, mreg_kv
 	}
 }
 
+/*
+ * A value the user was meant to fill in: `<VERSION>`, `{{MODEL_VERSION}}`,
+ * `${VERSION}` or `$VERSION`, as azureml-examples and CI templates write them.
+ */
+static bool is_placeholder(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= 2 && s[0] == '<' && s[n - 1] == '>')
+		return true;
+	if (n >= 4 && !strncmp(s, "{{", 2) && !strcmp(s + n - 2, "}}"))
+		return true;
+	if (n >= 2 && s[0] == '$') {
+		const char *v = s[1] == '{' ? s + 2 : s + 1;
+		size_t k = strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
+		return k > 0 && (s[1] == '{' ? !strcmp(v + k, "}") : v[k] == '\0');
+	}
+	return false;
+}
+
+/*
+ * The file's value of @key, unless the caller gave one (@given): then the
+ * file's is neither read nor checked. A placeholder left in the file is an
+ * error naming the flag that sets the field.
+ */
+static char *field(yml_reader *rd, yaml_node_t *root, const char *key, const char *given,
+		   const char *flag)
+{
+	char *v;
+
+	if (given)
+		return strdup(given);
+	v = scalar_field(rd, root, key);
+	if (v && flag && is_placeholder(v)) {
+		err(rd, yu_map_get(rd->doc, root, key), "yml-placeholder",
+		    "%s '%s' is a placeholder: give the %s with %s, or write it in the file", key, v,
+		    key, flag);
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
 int mreg_model_yml_read(mreg_model_yml **out, const char *file, mreg_diag_list *diags)
 {
+	return mreg_model_yml_read_with(out, file, NULL, diags);
+}
+
+int mreg_model_yml_read_with(mreg_model_yml **out, const char *file,
+			     const mreg_model_yml_options *o, mreg_diag_list *diags)
+{
+	static const mreg_model_yml_options none = MREG_MODEL_YML_OPTIONS_INIT;
 	yaml_document_t doc;
 	yml_reader rd = {&doc, file, diags};
 	yaml_node_t *root, *n;
@@ -105,6 +155,10 @@ int mreg_model_yml_read(mreg_model_yml **out, const char *file, mreg_diag_list *
 	int rc;
 
 	*out = NULL;
+	if (!o)
+		o = &none;
+	if (o->version != MREG_MODEL_YML_OPTIONS_VERSION)
+		return mreg_seterr(MREG_EINVALID, "model.yml options: unknown version");
 	rc = yu_load_file(&doc, file, MREG_EINVALID, true, &line, &col, problem, sizeof(problem));
 	if (rc == MREG_EINVALID) {
 		mreg_diag_add(diags, MREG_DIAG_ERROR, file, line, col, "yml-syntax", "%s", problem);
@@ -138,23 +192,27 @@ int mreg_model_yml_read(mreg_model_yml **out, const char *file, mreg_diag_list *
 			err(&rd, kn, "yml-unknown", "unknown field '%s' (known: name, version, type, "
 				"path, description, tags, properties, stage)", k);
 	}
-	y->name = scalar_field(&rd, root, "name");
-	y->version = scalar_field(&rd, root, "version");
-	y->type = scalar_field(&rd, root, "type");
-	y->description = scalar_field(&rd, root, "description");
-	y->stage = scalar_field(&rd, root, "stage");
-	path = scalar_field(&rd, root, "path");
+	y->name = field(&rd, root, "name", o->name, "-n");
+	y->version = field(&rd, root, "version", o->model_version, "-v");
+	y->type = field(&rd, root, "type", o->type, "-t");
+	y->description = field(&rd, root, "description", o->description, NULL);
+	y->stage = field(&rd, root, "stage", o->stage, "--stage");
+	path = o->path ? NULL : field(&rd, root, "path", NULL, "-p");
 	kv_field(&rd, root, "tags", &y->tags, &y->tag_count);
 	kv_field(&rd, root, "properties", &y->properties, &y->property_count);
 
-	if (y->name && mreg_name_check(y->name))
+	/* Values from the command line are checked by the caller, not here. */
+	if (!o->name && y->name && mreg_name_check(y->name))
 		err(&rd, yu_map_get(&doc, root, "name"), "yml-value", "%s", mreg_error_last());
-	if (y->version && mreg_version_check(y->version))
+	if (!o->model_version && y->version && mreg_version_check(y->version))
 		err(&rd, yu_map_get(&doc, root, "version"), "yml-value", "%s", mreg_error_last());
-	if (y->type && !mreg_format_find(y->type))
+	if (!o->type && y->type && !mreg_format_find(y->type))
 		err(&rd, yu_map_get(&doc, root, "type"), "yml-value",
 		    "unknown model type '%s'", y->type);
-	if (path) {
+	if (o->path) {
+		if (!(y->path = strdup(o->path)))
+			rc = mreg_seterr_nomem();
+	} else if (path) {
 		/* Azure resolves `path` against the YAML file's folder. */
 		if (path[0] == '/' || !(dir = fs_dirname(file))) {
 			y->path = path;

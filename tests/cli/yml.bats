@@ -164,3 +164,24 @@ YML
 	assert_status 1
 	assert_contains "$stderr" "proj/list.yml:1:1: error:"
 }
+
+@test "command-line values win over the file before its values are checked: placeholders as azureml-examples write them" {
+	for placeholder in '<VERSION>' '{{MODEL_VERSION}}' '${MODEL_VERSION}'; do
+		sed -i "s|^version: .*|version: \"$placeholder\"|" proj/model.yml
+		run --separate-stderr mreg create -f proj/model.yml
+		assert_status 1
+		assert_contains "$stderr" "model.yml:3:10: error: version '$placeholder' is a placeholder: give the version with -v, or write it in the file [yml-placeholder]"
+		[[ ! -e .mreg/models/churn ]] || fail "a version was registered from a placeholder"
+	done
+	run --separate-stderr mreg create -f proj/model.yml -v 7
+	assert_status 0
+	assert_contains "$output" "created churn:7"
+	# -n wins over a name the file has, and over the type's check too
+	sed -i 's|^name: .*|name: "<MODEL_NAME>"|; s|^type: .*|type: not_a_type|' proj/model.yml
+	run --separate-stderr mreg create -f proj/model.yml -n other -v 1 -t custom_model
+	assert_status 0
+	assert_contains "$output" "created other:1 (custom_model"
+	run --separate-stderr mreg create -f proj/model.yml -v 2 -t custom_model
+	assert_status 1
+	assert_contains "$stderr" "name '<MODEL_NAME>' is a placeholder: give the name with -n"
+}
