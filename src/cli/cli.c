@@ -88,7 +88,8 @@ void cli_print_help(const cli_command *cmd, FILE *f)
 				mreg_format_at(i)->summary);
 	}
 	fprintf(f, "\nExit status: 0 ok, 1 a negative answer (invalid, not found, failed "
-		   "check), 2 usage or runtime error.\nSee mreg(1).\n");
+		   "check), 2 usage or runtime error.\nSee mreg-%s(1).\n",
+		cmd->man_page ? cmd->man_page : cmd->name);
 }
 
 int cli_usage_error(const cli_command *cmd, const char *fmt, ...)

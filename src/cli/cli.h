@@ -30,6 +30,7 @@ typedef struct {
 	const char *details;  /* paragraphs for --help, may be NULL */
 	const cli_option *options; /* terminated by {0} */
 	bool lists_types;     /* --help lists the model types of the format table */
+	const char *man_page; /* its man page is mreg-MAN_PAGE(1); NULL: mreg-NAME(1) */
 	int (*run)(int argc, char **argv);
 } cli_command;
 

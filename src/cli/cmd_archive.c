@@ -68,5 +68,6 @@ const cli_command cmd_restore = {
 	.summary = "Undo archive for a version (or every version of NAME).",
 	.details = NULL,
 	.options = options,
+	.man_page = "archive", /* mreg-archive(1) describes both */
 	.run = run_restore,
 };

@@ -96,7 +96,7 @@ const cli_command cmd_package = {
 	.usage = "NAME[:VERSION|@latest] -o FILE [--compress KIND] [--sign SECRET_KEY] [-f]",
 	.summary = "Write a version into one portable, reproducible bundle file.",
 	.details = "The bundle is a tar of an OCI image layout holding a CNCF ModelPack model:\n"
-		   "the record in the config, one layer per file (see BUNDLES in mreg(1)). The\n"
+		   "the record in the config, one layer per file (see mreg-bundle(5)). The\n"
 		   "same version always gives the same bytes. Every blob is re-hashed as it is\n"
 		   "written. With --sign, the manifest's signature goes inside the bundle and a\n"
 		   "signature of the whole file goes to FILE.minisig, which 'minisign -Vm FILE\n"

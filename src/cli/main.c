@@ -23,7 +23,7 @@ static void usage(FILE *f)
 		   "  -h, --help    show this help ('mreg COMMAND --help' for a command)\n"
 		   "  --version     print the version\n\n"
 		   "Exit status: 0 ok, 1 a negative answer (invalid, not found, failed check),\n"
-		   "2 usage or runtime error. See mreg(1) and mreg-store(5).\n");
+		   "2 usage or runtime error. See mreg(1), mreg-COMMAND(1) and mreg-store(5).\n");
 }
 
 int main(int argc, char **argv)
