@@ -17,7 +17,7 @@ static const cli_option options[] = {
 	{OPT_PROPERTY, "property", "K=V", "a property, fixed once created (repeatable)"},
 	{OPT_STAGE, "stage", "STAGE", "lifecycle stage, e.g. Development or Production"},
 	{OPT_NO_VALIDATE, "no-validate", NULL, "register even if the type's checks fail"},
-	{OPT_COMMIT, "commit", NULL, "commit the new record to git (only the record)"},
+	{OPT_COMMIT, "commit", NULL, "commit the new record to git (and config.yaml, .gitignore on first use)"},
 	{OPT_NO_COMMIT, "no-commit", NULL, "do not commit, even if config.yaml says git.commit: true"},
 	{OPT_JSON, "json", NULL, "print the new record as JSON"},
 	CLI_COMMON_OPTIONS,

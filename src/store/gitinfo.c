@@ -217,8 +217,40 @@ int gitinfo_check_committable(const char *store_dir)
 	return 0;
 }
 
+static int strv_push(char ***v, size_t *n, char *s)
+{
+	char **grown = realloc(*v, (*n + 1) * sizeof(**v));
+
+	if (!grown)
+		return mreg_seterr_nomem();
+	*v = grown;
+	grown[(*n)++] = s;
+	return 0;
+}
+
+/* Add the file @path (in @repo's work tree) to the in-memory index @mem. */
+static int index_add_file(git_index *mem, git_repository *repo, const char *path, char **rel_out)
+{
+	git_index_entry entry;
+	git_oid blob;
+	char *rel = relative_to(git_repository_workdir(repo), path);
+
+	*rel_out = rel;
+	if (!rel)
+		return mreg_seterr(MREG_EINVALID, "%s is outside the git work tree", path);
+	if (git_blob_create_from_disk(&blob, repo, path) < 0)
+		return mreg_seterr(MREG_EIO, "git commit of %s: %s", path, git_msg());
+	memset(&entry, 0, sizeof(entry));
+	entry.mode = GIT_FILEMODE_BLOB;
+	entry.id = blob;
+	entry.path = rel;
+	if (git_index_add(mem, &entry) < 0)
+		return mreg_seterr(MREG_EIO, "git commit of %s: %s", path, git_msg());
+	return 0;
+}
+
 int gitinfo_commit_record(const char *store_dir, const char *record_path, const char *message,
-			  char *commit_out)
+			  const char *const *if_new, size_t if_new_count, char *commit_out)
 {
 	git_repository *repo = NULL;
 	git_index *mem = NULL, *real = NULL;
@@ -226,29 +258,21 @@ int gitinfo_commit_record(const char *store_dir, const char *record_path, const 
 	git_reference *head = NULL;
 	git_commit *parent = NULL;
 	git_tree *head_tree = NULL, *tree = NULL;
-	git_oid blob, tree_id, commit_id;
-	git_index_entry entry;
-	char *rel = NULL;
+	git_oid tree_id, commit_id;
+	char *rel = NULL, **staged = NULL;
+	size_t nstaged = 0;
 	int rc;
 
 	if ((rc = open_repo(&repo, store_dir)) == 1)
 		return gitinfo_check_committable(store_dir);
 	if (rc)
 		return rc;
-	rel = relative_to(git_repository_workdir(repo), record_path);
-	if (!rel) {
-		rc = mreg_seterr(MREG_EINVALID, "%s is outside the git work tree", record_path);
-		goto done;
-	}
 	if (git_signature_default(&sig, repo) < 0) {
 		rc = mreg_seterr(MREG_EINVALID,
 				 "git commit: no identity (set git config user.name and user.email): %s",
 				 git_msg());
 		goto done;
 	}
-	if (git_blob_create_from_disk(&blob, repo, record_path) < 0)
-		goto git_fail;
-
 	/* The new tree is HEAD's tree plus the record, built in an index of
 	 * our own: whatever the user staged stays staged and uncommitted. */
 	if (git_index_new(&mem) < 0)
@@ -262,11 +286,25 @@ int gitinfo_commit_record(const char *store_dir, const char *record_path, const 
 		goto git_fail;
 	}
 	rc = 0;
-	memset(&entry, 0, sizeof(entry));
-	entry.mode = GIT_FILEMODE_BLOB;
-	entry.id = blob;
-	entry.path = rel;
-	if (git_index_add(mem, &entry) < 0 || git_index_write_tree_to(&tree_id, mem, repo) < 0 ||
+	if ((rc = index_add_file(mem, repo, record_path, &rel)))
+		goto done;
+	/* The store's own files go in with the first record that is committed,
+	 * so that a clone is a store; later commits leave them alone (a user's
+	 * uncommitted change to config.yaml is theirs to commit). */
+	for (size_t i = 0; i < if_new_count; i++) {
+		char *new_rel = relative_to(git_repository_workdir(repo), if_new[i]);
+		bool add = new_rel && fs_exists(if_new[i]) && !in_tree(head_tree, new_rel);
+		if (add) {
+			char *added = NULL;
+			rc = index_add_file(mem, repo, if_new[i], &added);
+			if (rc == 0 && (rc = strv_push(&staged, &nstaged, added)))
+				free(added);
+		}
+		free(new_rel);
+		if (rc)
+			goto done;
+	}
+	if (git_index_write_tree_to(&tree_id, mem, repo) < 0 ||
 	    git_tree_lookup(&tree, repo, &tree_id) < 0)
 		goto git_fail;
 	/* Updating "HEAD" moves the current branch (or a detached HEAD); libgit2
@@ -279,13 +317,21 @@ int gitinfo_commit_record(const char *store_dir, const char *record_path, const 
 	/* Stage the record in the real index too (same content as the commit), so
 	 * git status shows it clean; no other entry is touched. */
 	if (git_repository_index(&real, repo) < 0 || git_index_read(real, 0) < 0 ||
-	    git_index_add_bypath(real, rel) < 0 || git_index_write(real) < 0)
+	    git_index_add_bypath(real, rel) < 0)
+		goto git_fail;
+	for (size_t i = 0; i < nstaged; i++)
+		if (git_index_add_bypath(real, staged[i]) < 0)
+			goto git_fail;
+	if (git_index_write(real) < 0)
 		goto git_fail;
 	goto done;
 git_fail:
 	rc = mreg_seterr(MREG_EIO, "git commit of %s: %s", record_path, git_msg());
 done:
 	free(rel);
+	for (size_t i = 0; i < nstaged; i++)
+		free(staged[i]);
+	free(staged);
 	git_index_free(mem);
 	git_index_free(real);
 	git_signature_free(sig);

@@ -29,11 +29,13 @@ int gitinfo_check_committable(const char *store_dir);
 
 /*
  * Commit the file @record_path (inside the work tree of @store_dir's
- * repository) with @message on top of HEAD, touching no other path of the
- * index or the work tree. Sets *commit_out (41 bytes) to the new commit id.
+ * repository) with @message on top of HEAD, together with each file of
+ * @if_new that exists but is not in HEAD's tree yet (the store's config.yaml
+ * and .gitignore on first use), touching no other path of the index or the
+ * work tree. Sets *commit_out (41 bytes) to the new commit id.
  */
 int gitinfo_commit_record(const char *store_dir, const char *record_path, const char *message,
-			  char *commit_out);
+			  const char *const *if_new, size_t if_new_count, char *commit_out);
 
 /*
  * The commits that added or removed a record of model @name under

@@ -365,12 +365,16 @@ static int commit_record(mreg_store *s, const mreg_record *r)
 	char *message = str_printf("mreg: register model %s version %s\n\n%s, %zu file%s, %s\n",
 				   r->name, r->version, r->type, r->file_count,
 				   r->file_count == 1 ? "" : "s", r->digest);
+	char *config = path_join(mreg_store_path(s), "config.yaml");
+	char *ignore = path_join(mreg_store_path(s), ".gitignore");
+	const char *store_files[] = {config, ignore};
 	char commit[64];
 	int rc;
 
-	if (!path || !message) {
+	if (!path || !message || !config || !ignore) {
 		rc = mreg_seterr_nomem();
-	} else if ((rc = gitinfo_commit_record(mreg_store_path(s), path, message, commit))) {
+	} else if ((rc = gitinfo_commit_record(mreg_store_path(s), path, message, store_files, 2,
+					       commit))) {
 		char *dir = store_model_dir(s, r->name);
 		unlink(path);
 		if (dir && rmdir(dir) == 0)
@@ -380,6 +384,8 @@ static int commit_record(mreg_store *s, const mreg_record *r)
 	}
 	free(path);
 	free(message);
+	free(config);
+	free(ignore);
 	return rc;
 }
 

@@ -160,7 +160,18 @@ static int read_config(mreg_store *s)
 		goto out;
 	}
 	if (!fs_exists(config)) {
-		rc = mreg_seterr(MREG_ENOTFOUND, "%s: not an mreg store (no config.yaml)", s->dir);
+		/* Records without the config: most likely a clone of a repository
+		 * where only records were committed (mreg before 0.2 did that). */
+		if (fs_exists(s->models))
+			rc = mreg_seterr(MREG_ENOTFOUND,
+					 "%s: not an mreg store (no config.yaml), though it holds "
+					 "records (did they come through git without the store's "
+					 "config?): run 'mreg init' with --store %s to write the "
+					 "config; the records are kept",
+					 s->dir, s->dir);
+		else
+			rc = mreg_seterr(MREG_ENOTFOUND, "%s: not an mreg store (no config.yaml)",
+					 s->dir);
 		goto out;
 	}
 	rc = yu_load_file(&doc, config, MREG_ECORRUPT, false, NULL, NULL, NULL, 0);

@@ -257,3 +257,47 @@ PY
 	run git status --porcelain .mreg
 	[ -z "$output" ] || fail "import changed committed files: $output"
 }
+
+@test "the first create --commit also commits config.yaml and .gitignore: a clone is a store and lists the version" {
+	make_repo
+	mreg init
+	run --separate-stderr mreg create -n churn -p models/churn --commit
+	assert_status 0
+	[[ "$(git show --name-only --format= HEAD | sort | tr '\n' ' ')" == ".mreg/.gitignore .mreg/config.yaml .mreg/models/churn/1.yaml " ]] ||
+		fail "first commit holds: $(git show --name-only --format= HEAD)"
+	echo "# a change of the user's" >>.mreg/config.yaml
+	run --separate-stderr mreg create -n churn -p models/churn -v 2 --commit
+	assert_status 0
+	[[ "$(git show --name-only --format= HEAD)" == ".mreg/models/churn/2.yaml" ]] ||
+		fail "a later commit took more than its record: $(git show --name-only --format= HEAD)"
+	[[ "$(git status --porcelain .mreg)" == " M .mreg/config.yaml" ]] ||
+		fail "the user's config change was touched: $(git status --porcelain .mreg)"
+	cd "${TEST_DIR}"
+	git clone -q repo clone
+	cd clone
+	unset MREG_DIR
+	run --separate-stderr "${MREG}" list
+	assert_status 0
+	assert_contains "$output" "churn  1"
+	assert_contains "$output" "churn  2"
+}
+
+@test "records that came through git without config.yaml: the message says how to go on, and init keeps them" {
+	make_repo
+	mreg init
+	mreg create -n churn -p models/churn >/dev/null
+	git add .mreg/models && git commit -qm "records only, as mreg 0.1 committed them"
+	cd "${TEST_DIR}"
+	git clone -q repo clone
+	cd clone
+	unset MREG_DIR
+	run --separate-stderr "${MREG}" list
+	assert_status 2
+	assert_contains "$stderr" "$PWD/.mreg: not an mreg store (no config.yaml), though it holds records"
+	assert_contains "$stderr" "run 'mreg init' with --store $PWD/.mreg to write the config; the records are kept"
+	run --separate-stderr "${MREG}" --store .mreg init
+	assert_status 0
+	run --separate-stderr "${MREG}" list
+	assert_status 0
+	assert_contains "$output" "churn  1"
+}
