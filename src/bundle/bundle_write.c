@@ -134,7 +134,7 @@ static int put_blob(struct archive *a, struct archive_entry *e, const out_file *
 	int rc;
 
 	snprintf(path, sizeof(path), "blobs/sha256/%s", f->digest + 7);
-	if ((rc = store_blob_open(store, f->digest, &in.fd)))
+	if ((rc = store_blob_open(store, f->digest, f->size, &in.fd)))
 		return mreg_error_prefix(MREG_ECORRUPT, "%s", f->path);
 	posix_fadvise(in.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	/* The tar header promises f->size bytes: check before writing it. */

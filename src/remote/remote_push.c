@@ -366,7 +366,7 @@ int mreg_push(mreg_remote_info *info, mreg_store *store, const mreg_record *r,
 		if (!first[i])
 			continue;
 		blobs[n] = (push_blob){f->digest, f->size, f->path, -1, NULL, 0, false};
-		if ((rc = store_blob_open(store, f->digest, &blobs[n].fd))) {
+		if ((rc = store_blob_open(store, f->digest, f->size, &blobs[n].fd))) {
 			rc = mreg_error_prefix(MREG_ECORRUPT, "%s", f->path);
 			goto done;
 		}

@@ -35,7 +35,7 @@ static int write_one(const mreg_store *s, const mreg_file *f, const char *stage,
 	}
 	if ((rc = fs_mkdir_p(parent, 0755)))
 		goto done;
-	if ((rc = store_blob_open(s, f->digest, &in))) {
+	if ((rc = store_blob_open(s, f->digest, f->size, &in))) {
 		rc = mreg_error_prefix(MREG_ECORRUPT, "%s", f->path);
 		goto done;
 	}

@@ -151,6 +151,7 @@ static int check_blobs(fsck_ctx *f, mreg_fsck_result *res, mreg_store *s, const 
 		char want[MREG_DIGEST_STRLEN], got[MREG_DIGEST_STRLEN];
 		uint8_t raw[SHA256_LEN];
 		uint64_t size = 0;
+		struct stat st;
 		int fd;
 
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
@@ -163,10 +164,20 @@ static int check_blobs(fsck_ctx *f, mreg_fsck_result *res, mreg_store *s, const 
 			free(path);
 			continue;
 		}
-		fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-		if (fd < 0) {
-			mreg_diag_add(f->diags, MREG_DIAG_ERROR, path, 0, 0, "fsck-blob-unreadable",
-				      "cannot read blob: %s", strerror(errno));
+		/* Never follow a link or read a FIFO or device: a blob is a file. */
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			if (fd >= 0 || errno == ELOOP)
+				mreg_diag_add(f->diags, MREG_DIAG_ERROR, path, 0, 0,
+					      "fsck-blob-not-file",
+					      "not a regular file (a link, FIFO or device where a blob "
+					      "should be): remove it, then fetch the blob again");
+			else
+				mreg_diag_add(f->diags, MREG_DIAG_ERROR, path, 0, 0,
+					      "fsck-blob-unreadable", "cannot read blob: %s",
+					      strerror(errno));
+			if (fd >= 0)
+				close(fd);
 			f->problems++;
 			free(path);
 			continue;

@@ -319,20 +319,49 @@ char *store_record_path(const mreg_store *s, const char *name, const char *versi
 	return str_printf("%s/%s/%s.yaml", s->models, name, version);
 }
 
-int store_blob_open(const mreg_store *s, const char *digest, int *fd)
+int store_blob_open(const mreg_store *s, const char *digest, uint64_t size, int *fd)
 {
 	char *path = NULL;
+	struct stat st;
 	int rc = mreg_store_blob_path(&path, s, digest);
 
+	*fd = -1;
 	if (rc)
 		return rc;
-	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* A blob is a regular file of its recorded size, nothing else: not a
+	 * symlink (O_NOFOLLOW), and a FIFO or device must not block the open
+	 * (O_NONBLOCK) or feed us without end. */
+	*fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (*fd < 0) {
 		if (errno == ENOENT)
 			rc = mreg_seterr(MREG_ECORRUPT, "blob %s is missing from the store", digest);
+		else if (errno == ELOOP)
+			rc = mreg_seterr(MREG_ECORRUPT,
+					 "blob %s is a symbolic link, not a file (store corrupt? run "
+					 "mreg fsck)",
+					 digest);
 		else
 			rc = mreg_seterr_errno("blob %s", digest);
+		goto done;
 	}
+	if (fstat(*fd, &st) < 0) {
+		rc = mreg_seterr_errno("blob %s", digest);
+	} else if (!S_ISREG(st.st_mode)) {
+		rc = mreg_seterr(MREG_ECORRUPT,
+				 "blob %s is not a regular file (store corrupt? run mreg fsck)", digest);
+	} else if (size != STORE_SIZE_UNKNOWN && (uint64_t)st.st_size != size) {
+		rc = mreg_seterr(MREG_ECORRUPT,
+				 "blob %s has %llu bytes where its record says %llu (store corrupt? "
+				 "run mreg fsck)",
+				 digest, (unsigned long long)st.st_size, (unsigned long long)size);
+	} else if (fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		rc = mreg_seterr_errno("blob %s", digest);
+	}
+	if (rc) {
+		close(*fd);
+		*fd = -1;
+	}
+done:
 	free(path);
 	return rc;
 }

@@ -3,6 +3,7 @@
 #define MREG_STORE_PRIV_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "mreg/record.h"
 #include "mreg/store.h"
@@ -37,8 +38,14 @@ void store_unlock(mreg_store *store);
 char *store_model_dir(const mreg_store *store, const char *name);
 char *store_record_path(const mreg_store *store, const char *name, const char *version);
 
-/* Open a blob for reading; MREG_ECORRUPT naming the digest when it is missing. */
-int store_blob_open(const mreg_store *store, const char *digest, int *fd);
+#define STORE_SIZE_UNKNOWN UINT64_MAX
+
+/*
+ * Open a blob for reading. MREG_ECORRUPT naming the digest when it is
+ * missing, is not a regular file (a symlink, FIFO or device is refused without
+ * blocking) or does not have @size bytes (STORE_SIZE_UNKNOWN: any size).
+ */
+int store_blob_open(const mreg_store *store, const char *digest, uint64_t size, int *fd);
 
 /* Write a record crash-safely; with @create, MREG_EEXISTS if the version exists. */
 int store_record_write(mreg_store *store, const mreg_record *record, bool create);

@@ -206,3 +206,34 @@ blob_path() {
 	run mreg fsck
 	assert_status 0
 }
+
+@test "a blob that is not a regular file (a link to /dev/zero, a FIFO, wrong size): fsck, download and package refuse it at once" {
+	a1="$(blob_path "$A1")"
+	b="$(blob_path "$B")"
+	chmod u+w "$(dirname "$a1")"
+	rm -f "$a1" "$b"
+	ln -s /dev/zero "$a1"
+	mkfifo "$b"
+	# timeout: before the fix these ran forever or blocked in open()
+	run --separate-stderr timeout 20 "${MREG}" fsck
+	assert_status 1
+	assert_contains "$output" "${a1}: error: not a regular file (a link, FIFO or device where a blob should be)"
+	assert_contains "$output" "${b}: error: not a regular file"
+	run --separate-stderr timeout 20 "${MREG}" download churn:1 -o out
+	assert_status 1
+	assert_contains "$stderr" "a.txt: blob ${A1} is a symbolic link, not a file (store corrupt? run mreg fsck)"
+	[[ ! -e out ]] || fail "download left out/ behind"
+	run --separate-stderr timeout 20 "${MREG}" package churn:2 -o b.tar
+	assert_status 1
+	assert_contains "$stderr" "blob ${B} is not a regular file (store corrupt? run mreg fsck)"
+	[[ ! -e b.tar ]] || fail "package left b.tar behind"
+}
+
+@test "a blob whose size is not the recorded one is refused before it is read" {
+	a2="$(blob_path "$A2")"
+	chmod u+w "$(dirname "$a2")" "$a2"
+	printf 'longer than it was\n' >>"$a2"
+	run --separate-stderr mreg download churn:2 -o out
+	assert_status 1
+	assert_contains "$stderr" "blob ${A2} has 30 bytes where its record says 11 (store corrupt? run mreg fsck)"
+}
