@@ -156,6 +156,26 @@ int remote_ref_parse(remote_ref *out, const char *text)
 	memset(out, 0, sizeof(*out));
 	if (!copy)
 		return mreg_seterr_nomem();
+	/* user:password@ in a reference: refused without echoing any of it. An
+	 * '@' with a '/' after it is not a digest's (those end the reference). */
+	for (const char *p = strrchr(text, '/'); p && p > text; p--) {
+		if (*p == '@') {
+			rc = mreg_seterr(MREG_EINVALID,
+					 "'***@%s': a registry reference cannot hold credentials "
+					 "(user:password@ is neither sent nor shown): give them with "
+					 "MREG_REGISTRY_USERNAME and MREG_REGISTRY_PASSWORD, docker "
+					 "login or a credential file (see mreg-registries(7))",
+					 p + 1);
+			goto done;
+		}
+	}
+	if (strstr(text, "://")) {
+		rc = mreg_seterr(MREG_EINVALID,
+				 "'%s': a registry reference has no scheme: give HOST[:PORT]/REPOSITORY"
+				 "[:TAG] (https is the default; --plain-http for a local registry)",
+				 text);
+		goto done;
+	}
 	slash = strchr(copy, '/');
 	if (!slash || slash == copy) {
 		rc = mreg_seterr(MREG_EINVALID,

@@ -11,6 +11,7 @@
 #include "gitinfo.h"
 #include "mreg/git.h"
 #include "util/strutil.h"
+#include "util/url.h"
 
 static pthread_once_t git_once = PTHREAD_ONCE_INIT;
 
@@ -63,20 +64,6 @@ char *gitinfo_worktree_root(const char *path)
 	return root;
 }
 
-char *gitinfo_strip_credentials(const char *url)
-{
-	const char *scheme = strstr(url, "://");
-	const char *at, *slash;
-
-	if (!scheme)
-		return strdup(url); /* scp-like or a local path: no password can be there */
-	slash = strchr(scheme + 3, '/');
-	at = strchr(scheme + 3, '@');
-	if (!at || (slash && at > slash))
-		return strdup(url);
-	return str_printf("%.*s%s", (int)(scheme + 3 - url), url, at + 1);
-}
-
 /* The path of @path relative to @root (both resolved), or NULL when outside. */
 static char *relative_to(const char *root, const char *path)
 {
@@ -103,7 +90,7 @@ static char *remote_url(git_repository *repo)
 		git_strarray_dispose(&names);
 	}
 	if (remote && git_remote_url(remote))
-		url = gitinfo_strip_credentials(git_remote_url(remote));
+		url = url_redact(git_remote_url(remote));
 	git_remote_free(remote);
 	return url;
 }

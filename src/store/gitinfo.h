@@ -45,7 +45,5 @@ int gitinfo_commit_record(const char *store_dir, const char *record_path, const 
  */
 int gitinfo_history(mreg_log_entry **out, size_t *count, const char *store_dir, const char *name);
 
-/* Remove "user:password@" from a URL (scp-like "git@host:path" is kept). malloc'd. */
-char *gitinfo_strip_credentials(const char *url);
 
 #endif

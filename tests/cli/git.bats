@@ -301,3 +301,25 @@ PY
 	assert_status 0
 	assert_contains "$output" "churn  1"
 }
+
+@test "recorded remotes hold no credentials whatever their shape: a token in the query, a password with '@' or '/'" {
+	make_repo
+	mreg init
+	v=0
+	for url in "https://gitlab.example.com/team/churn.git?private_token=glpat-s3cr3t" \
+		"https://alice:p%40s3cr3t@git.example.com/team/churn.git" \
+		"https://alice:p@s3cr3t@git.example.com/team/churn.git" \
+		"https://alice:p/s3cr3t@git.example.com/team/churn.git"; do
+		git remote remove origin 2>/dev/null || true
+		git remote add origin "$url"
+		v=$((v + 1))
+		run --separate-stderr mreg create -n churn -p models/churn -v "$v" --json
+		assert_status 0
+		! grep -rq "s3cr3t" .mreg || fail "$url: the credential was written into the store"
+		! grep -q "s3cr3t" <<<"$output$stderr" || fail "$url: the credential was shown"
+	done
+	[[ "$(mreg show churn:1 --json | json_get 'd["source"]["git"]["remote"]')" == "https://gitlab.example.com/team/churn.git" ]]
+	[[ "$(mreg show churn:2 --json | json_get 'd["source"]["git"]["remote"]')" == "https://git.example.com/team/churn.git" ]]
+	# a URL no parser reads the same way is not recorded at all
+	[[ "$(mreg show churn:3 --json | json_get 'd["source"]["git"].get("remote") is None')" == "true" ]] || fail "a remote was recorded from an unparseable URL"
+}

@@ -68,6 +68,17 @@ static void test_refs(void)
 	ref_bad("r.io:0/m", "not a registry host[:port]");
 	ref_bad("r.io:70000/m", "not a registry host[:port]");
 	ref_bad("r_io.com/m", "not a registry host[:port]");
+	/* Credentials are refused, and never echoed, whatever the password holds. */
+	const char *with_creds[] = {"alice:s3cr3t@localhost:5000/x/c:1", "s3cr3t@r.io/m",
+		"alice:s3/cr3t@r.io/m", "alice:s3@cr3t@r.io/m:t",
+		"https://alice:s3cr3t@r.io/m"};
+	for (size_t i = 0; i < sizeof(with_creds) / sizeof(*with_creds); i++) {
+		ref_bad(with_creds[i], "cannot hold credentials");
+		tap_ok(!strstr(mreg_error_last(), "s3") && !strstr(mreg_error_last(), "alice"),
+		       "'%s': the message shows no part of the credentials: %s", with_creds[i],
+		       mreg_error_last());
+	}
+	ref_bad("https://r.io/m:1", "has no scheme");
 
 	char tag[200];
 	memset(tag, 'a', 129);

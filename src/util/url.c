@@ -1,0 +1,59 @@
+/* URLs made safe to record: no credentials, no query string (see url.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "url.h"
+#include "strutil.h"
+
+/* `[user[:password]@]host:path` (git's scp-like syntax), or a local path. */
+static char *redact_scp_like(const char *url)
+{
+	const char *colon = strchr(url, ':'), *slash = strchr(url, '/'), *at;
+
+	if (!colon || (slash && slash < colon))
+		return strdup(url); /* a local path */
+	/* The userinfo ends at the last '@' before the host's ':'. */
+	at = NULL;
+	for (const char *p = url; *p && (!slash || p < slash); p++)
+		if (*p == '@')
+			at = p;
+	if (!at)
+		return strdup(url);
+	if (memchr(url, ':', (size_t)(at - url)))
+		return strdup(at + 1); /* user:password@host:path: no user at all */
+	return strdup(url);
+}
+
+char *url_redact(const char *url)
+{
+	CURLU *h;
+	char *parsed = NULL, *out = NULL;
+
+	if (!strstr(url, "://"))
+		return redact_scp_like(url);
+	if (!(h = curl_url())) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	/* A URL libcurl cannot parse (a password with an unencoded '/' or '@')
+	 * is not recorded at all: no guess may leave part of a secret in it. */
+	if (curl_url_set(h, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+	    curl_url_set(h, CURLUPART_USER, NULL, 0) == CURLUE_OK &&
+	    curl_url_set(h, CURLUPART_PASSWORD, NULL, 0) == CURLUE_OK &&
+	    curl_url_set(h, CURLUPART_OPTIONS, NULL, 0) == CURLUE_OK &&
+	    curl_url_set(h, CURLUPART_QUERY, NULL, 0) == CURLUE_OK &&
+	    curl_url_set(h, CURLUPART_FRAGMENT, NULL, 0) == CURLUE_OK &&
+	    curl_url_get(h, CURLUPART_URL, &parsed, 0) == CURLUE_OK) {
+		out = strdup(parsed);
+		if (!out)
+			errno = ENOMEM;
+	} else {
+		errno = EINVAL;
+	}
+	curl_free(parsed);
+	curl_url_cleanup(h);
+	return out;
+}
