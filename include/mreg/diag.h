@@ -73,6 +73,10 @@ MREG_API const char *mreg_diag_severity_name(mreg_diag_severity severity);
 /**
  * Format one diagnostic the way compilers do:
  * "path/MLmodel:12:3: error: message [code]" (":line:col" omitted when 0).
+ * The file name and message come from untrusted models: control characters
+ * and invalid UTF-8 in them are shown escaped (\x1b, \n, \u009b), so a
+ * diagnostic is one line and nothing in it acts on a terminal. (Library
+ * error messages, mreg_error_last(), are escaped the same way.)
  * Returns a malloc'd string the caller frees, or NULL when out of memory.
  */
 MREG_API char *mreg_diag_format(const mreg_diag *diag);

@@ -117,17 +117,39 @@ const char *mreg_diag_severity_name(mreg_diag_severity severity)
 	return "error";
 }
 
+/* @s as a terminal may show it (see str_escape_controls). */
+static void put_visible(strbuf *sb, const char *s)
+{
+	size_t size;
+	char *clean;
+
+	if (!str_needs_escape(s)) {
+		strbuf_puts(sb, s);
+		return;
+	}
+	size = strlen(s) * 6 + 1; /* the longest escape, \u00HH, stands for 2 bytes */
+	if (!(clean = malloc(size))) {
+		strbuf_puts(sb, "(unprintable)");
+		return;
+	}
+	str_escape_controls(clean, size, s);
+	strbuf_puts(sb, clean);
+	free(clean);
+}
+
 char *mreg_diag_format(const mreg_diag *d)
 {
 	strbuf sb = STRBUF_INIT;
 
-	strbuf_puts(&sb, d->file);
+	/* File names and messages come from untrusted models and bundles. */
+	put_visible(&sb, d->file);
 	if (d->line) {
 		strbuf_printf(&sb, ":%u", d->line);
 		if (d->column)
 			strbuf_printf(&sb, ":%u", d->column);
 	}
-	strbuf_printf(&sb, ": %s: %s", mreg_diag_severity_name(d->severity), d->message);
+	strbuf_printf(&sb, ": %s: ", mreg_diag_severity_name(d->severity));
+	put_visible(&sb, d->message);
 	if (d->code[0])
 		strbuf_printf(&sb, " [%s]", d->code);
 	return strbuf_detach(&sb);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "error_priv.h"
+#include "strutil.h"
 
 static _Thread_local char last_error[1024];
 
@@ -35,6 +36,21 @@ const char *mreg_error_name(int code)
 	return "unknown error";
 }
 
+/*
+ * Messages name untrusted things (file names from a model folder, fields of a
+ * bundle or a registry's answer): what a terminal could act on is made
+ * visible, once, here, so that no caller has to remember it.
+ */
+static void make_printable(void)
+{
+	char clean[sizeof(last_error)];
+
+	if (!str_needs_escape(last_error))
+		return;
+	str_escape_controls(clean, sizeof(clean), last_error);
+	memcpy(last_error, clean, sizeof(clean));
+}
+
 int mreg_seterr(int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -42,6 +58,7 @@ int mreg_seterr(int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(last_error, sizeof(last_error), fmt, ap);
 	va_end(ap);
+	make_printable();
 	return code;
 }
 
@@ -56,6 +73,7 @@ int mreg_seterr_errno(const char *fmt, ...)
 	va_end(ap);
 	len = strlen(last_error);
 	snprintf(last_error + len, sizeof(last_error) - len, ": %s", strerror(saved));
+	make_printable();
 	errno = saved;
 	if (saved == ENOENT || saved == ENOTDIR)
 		return MREG_ENOTFOUND;
@@ -81,6 +99,7 @@ int mreg_error_prefix(int code, const char *fmt, ...)
 	size_t rest = strnlen(old, sizeof(last_error) - n - 1);
 	memcpy(last_error + n, old, rest);
 	last_error[n + rest] = '\0';
+	make_printable();
 	return code;
 }
 

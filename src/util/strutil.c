@@ -146,3 +146,82 @@ bool utf8_printable(const char *s)
 			return false;
 	return utf8_valid(s);
 }
+
+/* Length of the valid UTF-8 sequence at @p (1-4), or 0 when it is not one. */
+static size_t utf8_seq_len(const unsigned char *p)
+{
+	size_t n;
+
+	if (*p < 0x80)
+		return 1;
+	if (*p >= 0xc2 && *p <= 0xdf)
+		n = 2;
+	else if ((*p & 0xf0) == 0xe0)
+		n = 3;
+	else if (*p >= 0xf0 && *p <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+/* What @p (one character) must become, or NULL when it is fine as it is. */
+static const char *escape_of(const unsigned char *p, size_t *len, char buf[8])
+{
+	*len = utf8_seq_len(p);
+	if (*len == 0) {
+		*len = 1;
+		snprintf(buf, 8, "\\x%02x", *p);
+		return buf;
+	}
+	if (*len == 1 && (*p < 0x20 || *p == 0x7f)) {
+		if (*p == '\n')
+			return "\\n";
+		if (*p == '\r')
+			return "\\r";
+		if (*p == '\t')
+			return "\\t";
+		snprintf(buf, 8, "\\x%02x", *p);
+		return buf;
+	}
+	if (*len == 2 && p[0] == 0xc2 && p[1] < 0xa0) {
+		snprintf(buf, 8, "\\u%04x", p[1]);
+		return buf;
+	}
+	return NULL;
+}
+
+bool str_needs_escape(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char buf[8];
+	size_t len;
+
+	for (; *p; p += len)
+		if (escape_of(p, &len, buf))
+			return true;
+	return false;
+}
+
+void str_escape_controls(char *dst, size_t size, const char *src)
+{
+	const unsigned char *p = (const unsigned char *)src;
+	size_t used = 0, len;
+	char buf[8];
+
+	if (!size)
+		return;
+	for (; *p; p += len) {
+		const char *esc = escape_of(p, &len, buf);
+		const char *from = esc ? esc : (const char *)p;
+		size_t n = esc ? strlen(esc) : len;
+		if (used + n >= size)
+			break; /* cut whole characters only */
+		memcpy(dst + used, from, n);
+		used += n;
+	}
+	dst[used] = '\0';
+}

@@ -23,6 +23,18 @@ bool utf8_valid(const char *s);
 /* True when @s is valid UTF-8 without control characters (C0 or DEL). */
 bool utf8_printable(const char *s);
 
+/*
+ * Copy @src into @dst (@size bytes, always NUL-terminated, cut if need be)
+ * with everything a terminal could act on made visible: \n, \r, \t, other
+ * C0 controls, DEL and bytes that are not UTF-8 as \xHH, and C1 controls
+ * (U+0080-U+009F) as \u00HH. For human output of untrusted text (file names
+ * from a model folder, fields of a bundle): JSON output escapes by itself.
+ */
+void str_escape_controls(char *dst, size_t size, const char *src);
+
+/* True when str_escape_controls() would change @s. */
+bool str_needs_escape(const char *s);
+
 /* A growable NUL-terminated buffer. */
 typedef struct {
 	char *data;

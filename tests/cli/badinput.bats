@@ -235,3 +235,24 @@ shared_setup() {
 	assert_one_error "--bogus"
 	assert_store_unchanged "$BEFORE"
 }
+
+@test "control characters from untrusted names reach the terminal escaped, never raw: diagnostics and error messages" {
+	mkdir m
+	echo x >m/a
+	touch "m/$(printf 'evil\033[31mred\nnext')"
+	run --separate-stderr mreg validate m
+	assert_status 1
+	assert_contains "$output$stderr" 'm/evil\x1b[31mred\nnext: error: file name is not valid UTF-8 or holds control characters [custom-bad-name]'
+	[[ "$output$stderr" != *$'\033'* ]] || fail "an ESC reached the output"
+	# one diagnostic, one line
+	[[ "$(grep -c custom-bad-name <<<"$output$stderr")" == 1 ]]
+	# the JSON keeps the name as it is (JSON escapes it)
+	run --separate-stderr mreg validate m --json
+	[[ "$(json_get 'd["diagnostics"][0]["file"]' <<<"$output" | head -c 9 | od -An -c | tr -s ' ')" == *"e v i l 033"* ]] ||
+		fail "the JSON lost the raw name: $output"
+	# an error message that echoes a name
+	run --separate-stderr mreg create -n x -p "$(printf 'no\033]0;pwned\007such')"
+	assert_status 1
+	assert_contains "$stderr" 'no\x1b]0;pwned\x07such'
+	[[ "$stderr" != *$'\033'* && "$stderr" != *$'\007'* ]] || fail "a control character reached stderr"
+}
