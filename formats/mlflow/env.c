@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "util/error_priv.h"
+#include "util/fsutil.h"
 #include "mlflow/mlflow_model.h"
 #include "util/strutil.h"
 
@@ -128,7 +129,7 @@ static bool load_env_yaml(env_check *e, mlf_yaml *y, const char *rel, mreg_diag_
 		e->c->rc = mreg_seterr_nomem();
 		return false;
 	}
-	if (mlf_read_file(path, &data, &len) < 0) {
+	if (fs_read_small(&data, &len, path, MLF_MAX_FILE_SIZE, NULL) < 0) {
 		/* A missing file MLmodel names was reported with mlflow-file-missing. */
 		if (errno != ENOENT && errno != ENOTDIR)
 			mlf_diag_at(e->c, sev, path, 0, 0, "mlflow-env-file", "cannot read: %s",
@@ -322,7 +323,7 @@ static void check_requirements(env_check *e)
 		e->c->rc = mreg_seterr_nomem();
 		return;
 	}
-	if (mlf_read_file(path, &data, &len) < 0) {
+	if (fs_read_small(&data, &len, path, MLF_MAX_FILE_SIZE, NULL) < 0) {
 		if (errno != ENOENT && errno != ENOTDIR)
 			mlf_diag_at(e->c, e->req_sev, path, 0, 0, "mlflow-env-file", "cannot read: %s",
 				    errno == EFBIG ? "larger than 16 MiB" : strerror(errno));

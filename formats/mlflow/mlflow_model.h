@@ -85,13 +85,6 @@ void mlf_diag_at(mlf_ctx *c, mreg_diag_severity sev, const char *file, unsigned 
 bool mlf_yaml_load(mlf_ctx *c, mlf_yaml *y, const char *display, const char *data, size_t len,
 		   const char *code, mreg_diag_severity sev);
 
-/*
- * Read the whole file @path into a malloc'd buffer (NUL-terminated). Returns
- * 0, or -1 with errno set (EFBIG when larger than MLF_MAX_FILE_SIZE, EISDIR
- * for a folder, EINVAL for another non-regular file).
- */
-int mlf_read_file(const char *path, char **data, size_t *len);
-
 void mlf_yaml_dispose(mlf_yaml *y);
 
 /* The type of @n as PyYAML resolves it (plain scalars by YAML 1.1 rules). */

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "util/error_priv.h"
+#include "util/fsutil.h"
 #include "formats.h"
 #include "mlflow/mlflow_model.h"
 #include "util/strutil.h"
@@ -44,16 +45,6 @@ static const char *path_keys[] = {"data", "model_data", "pickled_model", "model_
 /* saved_input_example_info.type values MLflow can read back (models/utils.py). */
 static const char *example_types[] = {"dataframe", "ndarray", "json_object",
 	"sparse_matrix_csc", "sparse_matrix_csr"};
-
-static bool in_list(const char *s, const char **list, size_t n)
-{
-	for (size_t i = 0; s && i < n; i++)
-		if (!strcmp(s, list[i]))
-			return true;
-	return false;
-}
-
-#define IN(s, list) in_list((s), (list), sizeof(list) / sizeof(*(list)))
 
 /* The formats MLflow writes, compiled once. */
 enum { RE_MODULE, RE_TIME, RE_RUN_ID, RE_MODEL_UUID, RE_MODEL_ID, RE_COUNT };
@@ -233,7 +224,7 @@ static void check_flavor(mlf_ctx *c, const char *name, const yaml_node_t *key,
 			continue; /* a repeated key: only the last counts */
 		kl = strlen(kn);
 		snprintf(what, sizeof(what), "%s.%s", name, kn);
-		if (IN(kn, path_keys) ||
+		if (STR_IN_ARRAY(kn, path_keys) ||
 		    (!strcmp(kn, "model") && (!strcmp(name, "crate") || !strcmp(name, "r_function"))))
 			mlf_check_path(c, y, v, what, E);
 		else if (!strcmp(kn, "artifacts"))
@@ -329,7 +320,7 @@ static void check_input_example(mlf_ctx *c, const yaml_node_t *key, const yaml_n
 	if (!type)
 		mlf_diag(c, E, y, key, "mlflow-input-example",
 			 "saved_input_example_info has no 'type': MLflow cannot read the example");
-	else if (!IN(ts, example_types))
+	else if (!STR_IN_ARRAY(ts, example_types))
 		mlf_diag(c, E, y, type, "mlflow-input-example",
 			 "saved_input_example_info.type %s%s%s is not one MLflow reads (dataframe, "
 			 "ndarray, json_object, sparse_matrix_csc, sparse_matrix_csr)",
@@ -439,7 +430,7 @@ static void check_keys(mlf_ctx *c, const yaml_node_t *root)
 	     p++) {
 		yaml_node_t *k = yaml_document_get_node((yaml_document_t *)&y->doc, p->key);
 		const char *key = mlf_text(k);
-		if (!key || IN(key, known_keys))
+		if (!key || STR_IN_ARRAY(key, known_keys))
 			continue;
 		if (!strcmp(key, "time_created"))
 			mlf_diag(c, W, y, k, "mlflow-legacy",
@@ -638,7 +629,7 @@ static int mlflow_validate(const char *path, mreg_diag_list *diags)
 	mlmodel = path_join(path, "MLmodel");
 	if (!mlmodel)
 		return mreg_seterr_nomem();
-	if (mlf_read_file(mlmodel, &data, &len) < 0)
+	if (fs_read_small(&data, &len, mlmodel, MLF_MAX_FILE_SIZE, NULL) < 0)
 		missing_mlmodel(&c, path, mlmodel, errno);
 	else if ((rc = mlflow_check_text(path, data, len, diags)))
 		goto done;
@@ -666,7 +657,7 @@ static int mlflow_describe(const char *path, char **json_out)
 	*json_out = NULL;
 	if (!mlmodel)
 		return mreg_seterr_nomem();
-	if (mlf_read_file(mlmodel, &data, &len) == 0)
+	if (fs_read_small(&data, &len, mlmodel, MLF_MAX_FILE_SIZE, NULL) == 0)
 		rc = mlflow_describe_text(data, len, json_out);
 	free(data);
 	free(mlmodel);

@@ -14,6 +14,7 @@
 
 #include "util/error_priv.h"
 #include "mlflow/mlflow_model.h"
+#include "util/strutil.h"
 
 #define E MREG_DIAG_ERROR
 #define W MREG_DIAG_WARNING
@@ -35,16 +36,6 @@ static const char *dtype_names[] = {"bool", "bool_", "bool8", "int8", "int16", "
 	"short", "ushort", "intc", "uintc", "intp", "uintp", "int_", "uint", "long", "ulong",
 	"byte", "ubyte", "float_", "complex_", "cfloat", "cdouble", "csingle", "clongdouble",
 	"clongfloat", "longcomplex", "datetime64", "timedelta64"};
-
-static bool in_list(const char *s, const char **list, size_t n)
-{
-	for (size_t i = 0; s && i < n; i++)
-		if (!strcmp(s, list[i]))
-			return true;
-	return false;
-}
-
-#define IN(s, list) in_list((s), (list), sizeof(list) / sizeof(*(list)))
 
 typedef struct {
 	mlf_ctx *c;
@@ -108,7 +99,7 @@ static bool dtype_ok(const char *d, bool *sized)
 
 	*sized = false;
 	pthread_once(&once, compile_dtype_patterns);
-	if (IN(d, dtype_names) || (dtype_re_ok && !regexec(&dtype_named, d, 0, NULL, 0)))
+	if (STR_IN_ARRAY(d, dtype_names) || (dtype_re_ok && !regexec(&dtype_named, d, 0, NULL, 0)))
 		return true;
 	if (!dtype_re_ok || regexec(&dtype_code, d, 0, NULL, 0))
 		return false;
@@ -163,7 +154,7 @@ static bool check_type(sig_check *s, json_t *obj, const char *where, int depth, 
 		return false;
 	}
 	ty = json_string_value(t);
-	if (IN(ty, basic_types)) {
+	if (STR_IN_ARRAY(ty, basic_types)) {
 		const char *k;
 		json_t *v;
 		/* schema.py builds ColSpec(**x): any other key is a TypeError. */
@@ -438,7 +429,7 @@ static void check_params(sig_check *s, json_t *arr)
 		if (!strcmp(ty, "object")) {
 			if (!check_type(s, x, where, 0, false, false))
 				continue;
-		} else if (!IN(ty, basic_types)) {
+		} else if (!STR_IN_ARRAY(ty, basic_types)) {
 			problem(s, where,
 				"unknown type '%s' (parameters are boolean, integer, long, float, "
 				"double, string, datetime or object)", ty);
@@ -532,7 +523,7 @@ void mlf_check_signature(mlf_ctx *c, const yaml_node_t *sig)
 	     p++) {
 		yaml_node_t *k = yaml_document_get_node((yaml_document_t *)&y->doc, p->key);
 		const char *key = mlf_text(k);
-		if (key && !IN(key, fields))
+		if (key && !STR_IN_ARRAY(key, fields))
 			mlf_diag(c, W, y, k, "mlflow-unknown-key",
 				 "unknown key '%s' in signature (MLflow reads inputs, outputs and "
 				 "params)", key);

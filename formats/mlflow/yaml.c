@@ -22,6 +22,7 @@
 
 #include "util/error_priv.h"
 #include "mlflow/mlflow_model.h"
+#include "util/path.h"
 #include "util/strutil.h"
 
 /* ---- diagnostics ---- */
@@ -84,66 +85,6 @@ void mlf_diag_at(mlf_ctx *c, mreg_diag_severity sev, const char *file, unsigned 
 	va_start(ap, fmt);
 	diag_v(c, sev, file, line, column, code, fmt, ap);
 	va_end(ap);
-}
-
-/* ---- reading ---- */
-
-int mlf_read_file(const char *path, char **data, size_t *len)
-{
-	struct stat st;
-	char *buf = NULL;
-	size_t got = 0;
-	int fd, saved;
-
-	*data = NULL;
-	*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) < 0)
-		goto fail;
-	if (S_ISDIR(st.st_mode)) {
-		errno = EISDIR;
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		errno = EINVAL;
-		goto fail;
-	}
-	if ((uint64_t)st.st_size > MLF_MAX_FILE_SIZE) {
-		errno = EFBIG;
-		goto fail;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
-		goto fail;
-	/* Read to the end: the file may have grown since fstat. */
-	for (;;) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size + 1 - got);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-		if (got == (size_t)st.st_size + 1) {
-			errno = EFBIG; /* still growing; refuse rather than chase it */
-			goto fail;
-		}
-	}
-	close(fd);
-	buf[got] = '\0';
-	*data = buf;
-	*len = got;
-	return 0;
-fail:
-	saved = errno;
-	free(buf);
-	close(fd);
-	errno = saved;
-	return -1;
 }
 
 /* ---- loading ---- */
@@ -798,29 +739,20 @@ bool mlf_exists(const mlf_ctx *c, const char *rel)
 
 const char *mlf_path_problem(const char *s, size_t len)
 {
-	int depth = 0;
+	unsigned bad;
 
 	if (!len)
 		return "is empty";
 	if (strlen(s) != len)
 		return "holds a NUL character";
-	if (s[0] == '/' || (len >= 3 && s[1] == ':' && (s[2] == '\\' || s[2] == '/')) ||
-	    str_starts_with(s, "\\\\"))
+	bad = path_problems(s, PATH_REJECT_ABSOLUTE | PATH_REJECT_DRIVE | PATH_REJECT_BACKSLASH |
+				       PATH_REJECT_ESCAPE);
+	if (bad & (PATH_REJECT_ABSOLUTE | PATH_REJECT_DRIVE))
 		return "is absolute: paths in MLmodel are relative to the model folder";
-	if (strchr(s, '\\'))
+	if (bad & PATH_REJECT_BACKSLASH)
 		return "holds a backslash: MLflow paths use '/'";
-	for (const char *p = s; *p;) {
-		size_t n = strcspn(p, "/");
-		if (n == 2 && p[0] == '.' && p[1] == '.') {
-			if (--depth < 0)
-				return "leads out of the model folder";
-		} else if (n && !(n == 1 && p[0] == '.')) {
-			depth++;
-		}
-		p += n;
-		if (*p == '/')
-			p++;
-	}
+	if (bad & PATH_REJECT_ESCAPE)
+		return "leads out of the model folder";
 	return NULL;
 }
 

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "util/path.h"
 #include "util/strutil.h"
 #include "triton/triton_priv.h"
 
@@ -868,29 +869,8 @@ void tm_check_instance_groups(trepo *r, tmodel *m)
 /* ---- rules applied when Triton loads a model (backend_model.cc, model.cc,
  * backend_model_instance.cc, sequence_batch_scheduler.cc) ---- */
 
-/* True when @rel, joined to a folder, leaves it ("..", or absolute). */
-static bool path_escapes(const char *rel)
-{
-	int depth = 0;
-	const char *p = rel;
-
-	if (*p == '/')
-		return true;
-	while (*p) {
-		const char *e = strchr(p, '/');
-		size_t n = e ? (size_t)(e - p) : strlen(p);
-		if (n == 2 && p[0] == '.' && p[1] == '.') {
-			if (--depth < 0)
-				return true;
-		} else if (n && !(n == 1 && p[0] == '.')) {
-			depth++;
-		}
-		p += n;
-		while (*p == '/')
-			p++;
-	}
-	return false;
-}
+/* What leaves the folder a path is joined to: "/x", or a ".." climbing above it. */
+#define LEAVES_FOLDER (PATH_REJECT_ABSOLUTE | PATH_REJECT_ESCAPE)
 
 void tm_check_runtime(trepo *r, tmodel *m)
 {
@@ -901,7 +881,7 @@ void tm_check_runtime(trepo *r, tmodel *m)
 		return;
 	/* The library is looked for in the version folder, then the model
 	 * folder, then the backend folder; a name with ".." leaves the first. */
-	if (strstr(rt, "..") && path_escapes(rt)) {
+	if (strstr(rt, "..") && !path_is_valid(rt, LEAVES_FOLDER)) {
 		const char *where = m->nversions ? m->versions[m->nversions - 1].dir : m->dir;
 		cfg_error(
 		    r, m, p, "triton-runtime",
@@ -922,7 +902,7 @@ void tm_check_labels(trepo *r, tmodel *m)
 		const char *oname = ts_str(io->msg, "name");
 		if (!*label)
 			continue;
-		if (path_escapes(label)) {
+		if (!path_is_valid(label, LEAVES_FOLDER)) {
 			tm_cfg_diag(
 			    r, m, MREG_DIAG_ERROR, pos_field(m, io->msg, "label_filename"),
 			    "triton-label-file",
@@ -1150,7 +1130,7 @@ void tm_check_batch_strategy(trepo *r, tmodel *m)
 			cfg_error(r, m, pos_value(e), "triton-batch-strategy",
 			          "TRITON_BATCH_STRATEGY_PATH cannot be specified with sequence "
 			          "batcher, using default batching strategy");
-		else if (*path != '/' && path_escapes(path))
+		else if (*path != '/' && !path_is_valid(path, PATH_REJECT_ESCAPE))
 			cfg_error(r, m, pos_value(e), "triton-batch-strategy",
 			          "Batching library path escapes model repository.");
 	}
@@ -1162,11 +1142,8 @@ void tm_check_model_files(trepo *r, tmodel *m)
 {
 	static const char *const known[] = {"tensorrt",   "onnxruntime", "pytorch",
 	                                    "tensorflow", "openvino",    "python"};
-	bool is_known = false;
 
-	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		is_known |= !strcmp(m->backend, known[i]);
-	if (!is_known || !strcmp(m->platform, ENSEMBLE))
+	if (!STR_IN_ARRAY(m->backend, known) || !strcmp(m->platform, ENSEMBLE))
 		return;
 	const char *file = *m->model_file                       ? m->model_file
 	                   : !strcmp(m->platform, "torch_aoti") ? "model.pt2"

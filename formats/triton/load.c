@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "util/error_priv.h"
+#include "util/fsutil.h"
 #include "util/strutil.h"
 #include "triton/triton_priv.h"
 
@@ -48,8 +49,8 @@ static void schema_report(void *ctx, unsigned int line, unsigned int column, con
 void tm_read_config(trepo *r, tmodel *m)
 {
 	struct stat st;
-	FILE *f = NULL;
 	char *text = NULL;
+	size_t len;
 	pbtxt_error err;
 	int rc;
 
@@ -58,31 +59,31 @@ void tm_read_config(trepo *r, tmodel *m)
 		return;
 	m->has_config = true;
 	m->config_ok = false;
-	if (stat(m->config_file, &st) != 0 || !S_ISREG(st.st_mode)) {
-		cfg_error(r, m, ((tpos){0, 0}), "triton-config",
-		          "failed to open text file for read %s: not a regular file",
-		          m->config_file);
+	rc = fs_read_small(&text, &len, m->config_file, CONFIG_MAX, NULL);
+	if (rc == MREG_ENOMEM) {
+		r->nomem = true;
 		return;
 	}
-	if ((size_t)st.st_size > CONFIG_MAX) {
+	if (rc == MREG_EINVALID && errno == EFBIG) {
 		cfg_error(r, m, ((tpos){0, 0}), "triton-config",
 		          "failed to read text proto from %s: larger than %zu MiB", m->config_file,
 		          CONFIG_MAX >> 20);
 		return;
 	}
-	text = malloc((size_t)st.st_size + 1);
-	if (!text) {
-		r->nomem = true;
+	/* A link to nothing is there (lstat) but no file. */
+	if (rc == MREG_EINVALID || rc == MREG_ENOTFOUND || (rc && errno == ELOOP)) {
+		cfg_error(r, m, ((tpos){0, 0}), "triton-config",
+		          "failed to open text file for read %s: not a regular file",
+		          m->config_file);
 		return;
 	}
-	if (!(f = fopen(m->config_file, "rb")) ||
-	    fread(text, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
+	if (rc) {
 		cfg_error(r, m, ((tpos){0, 0}), "triton-config",
 		          "failed to open text file for read %s: %s", m->config_file,
-		          strerror(errno ? errno : EIO));
-		goto done;
+		          strerror(errno));
+		return;
 	}
-	rc = pbtxt_parse(&m->tree, text, (size_t)st.st_size, &err);
+	rc = pbtxt_parse(&m->tree, text, len, &err);
 	if (rc == MREG_ENOMEM) {
 		r->nomem = true;
 		goto done;
@@ -98,8 +99,6 @@ void tm_read_config(trepo *r, tmodel *m)
 	}
 	m->config_ok = bad == 0;
 done:
-	if (f)
-		fclose(f);
 	free(text);
 }
 

@@ -58,38 +58,22 @@ typedef struct {
 static int sidecar_open(sidecar *s, const char *file)
 {
 	char *text = NULL;
-	struct stat st;
-	int fd = -1, rc = 0;
-	ssize_t n;
+	size_t len;
+	int rc;
 
 	memset(s, 0, sizeof(*s));
 	s->file = file;
 	s->path = str_printf("%s%s", file, BUNDLE_SIDECAR_SUFFIX);
 	if (!s->path)
 		return mreg_seterr_nomem();
-	fd = open(s->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : mreg_seterr_errno("%s", s->path);
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > SIDECAR_MAX) {
+	rc = fs_read_small(&text, &len, s->path, SIDECAR_MAX, NULL);
+	if (rc == MREG_ENOTFOUND && errno == ENOENT)
+		return 0;
+	if (rc == MREG_EINVALID)
 		rc = mreg_seterr(MREG_EINVALID, "%s: not a minisign signature file", s->path);
-		goto done;
-	}
-	text = malloc((size_t)st.st_size + 1);
-	if (!text) {
-		rc = mreg_seterr_nomem();
-		goto done;
-	}
-	n = read(fd, text, (size_t)st.st_size);
-	if (n < 0) {
-		rc = mreg_seterr_errno("%s: read", s->path);
-		goto done;
-	}
-	if ((rc = sign_minisig_parse(&s->sig, text, (size_t)n, s->path)))
-		goto done;
-	s->present = true;
-done:
+	if (rc == 0 && (rc = sign_minisig_parse(&s->sig, text, len, s->path)) == 0)
+		s->present = true;
 	free(text);
-	close(fd);
 	return rc;
 }
 

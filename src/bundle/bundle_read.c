@@ -31,6 +31,7 @@
 #include "util/error_priv.h"
 #include "util/fsutil.h"
 #include "util/hash.h"
+#include "util/path.h"
 #include "util/strutil.h"
 
 #define READ_BLOCK (1u << 20)
@@ -248,23 +249,18 @@ typedef enum {
  */
 static int classify(reader *rd, const char *raw, entry_kind *kind, char hex[SHA256_HEXLEN + 1])
 {
-	char name[4097];
+	char name[PATH_MAX_BYTES + 1];
 	size_t len = strlen(raw);
+	unsigned bad = path_problems(raw, PATH_REJECT_ABSOLUTE | PATH_REJECT_LONG |
+						  PATH_REJECT_TRAVERSAL);
 
 	*kind = NAME_BAD;
-	if (raw[0] == '/')
+	if (bad & PATH_REJECT_ABSOLUTE)
 		return bad_entry(rd, MREG_EINVALID, "absolute path (it would land outside)");
-	if (len >= sizeof(name))
+	if (bad & PATH_REJECT_LONG)
 		return bad_entry(rd, MREG_EINVALID, "name too long");
-	for (const char *p = raw; *p;) {
-		const char *slash = strchr(p, '/');
-		size_t n = slash ? (size_t)(slash - p) : strlen(p);
-		if (n == 2 && !strncmp(p, "..", 2))
-			return bad_entry(rd, MREG_EINVALID, "'..' in the path (it would land outside)");
-		p += n;
-		if (*p == '/')
-			p++;
-	}
+	if (bad & PATH_REJECT_TRAVERSAL)
+		return bad_entry(rd, MREG_EINVALID, "'..' in the path (it would land outside)");
 	memcpy(name, raw, len + 1);
 	while (!strncmp(name, "./", 2))
 		memmove(name, name + 2, strlen(name + 2) + 1);

@@ -224,7 +224,7 @@ static int check_record(const mreg_record *r)
 	if ((rc = mreg_name_check(r->name)) || (rc = mreg_version_check(r->version)))
 		return rc;
 	for (size_t i = 0; i < r->file_count; i++) {
-		if (!oci_path_safe(r->files[i].path))
+		if (!path_is_valid(r->files[i].path, OCI_PATH_RULES))
 			return mreg_seterr(MREG_EINVALID, "%s:%s: file path '%s' cannot go in a bundle",
 					   r->name, r->version, r->files[i].path);
 		if (!digest_valid(r->files[i].digest))

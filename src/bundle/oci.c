@@ -37,22 +37,14 @@ static const char *const weight_ext[] = {"safetensors", "bin", "pt", "pth", "mar
 	"ptl", "tflite", "h5", "hdf", "hdf5", "pb", "gguf", "ggml", "ckpt", "checkpoint", "onnx",
 	"pkl", "pickle", "joblib", "keras", "npy", "npz", "mlmodel", "engine", "plan", "trt",
 	"model", "msgpack", "caffemodel", "graphdef", "savedmodel", "weights", "tensor", "index",
-	"ot", "nb", "dlc", "llamafile", NULL};
+	"ot", "nb", "dlc", "llamafile"};
 static const char *const config_ext[] = {"json", "jsonl", "json5", "yaml", "yml", "toml", "ini",
-	"cfg", "conf", "config", "xml", "pbtxt", "prototxt", "properties", NULL};
+	"cfg", "conf", "config", "xml", "pbtxt", "prototxt", "properties"};
 static const char *const doc_ext[] = {"md", "rst", "txt", "pdf", "html", "htm", "png", "jpg",
-	"jpeg", "gif", "svg", "webp", "log", NULL};
+	"jpeg", "gif", "svg", "webp", "log"};
 static const char *const code_ext[] = {"py", "ipynb", "sh", "bash", "c", "h", "cc", "cpp", "hpp",
 	"cu", "cuh", "java", "js", "ts", "go", "rs", "r", "jl", "lua", "rb", "scala", "kt", "sql",
-	"so", "dll", "dylib", "whl", "patch", NULL};
-
-static bool in_list(const char *s, const char *const *list)
-{
-	for (; *list; list++)
-		if (!strcmp(s, *list))
-			return true;
-	return false;
-}
+	"so", "dll", "dylib", "whl", "patch"};
 
 const char *oci_media_type(const char *path, bool *guessed)
 {
@@ -80,13 +72,13 @@ const char *oci_media_type(const char *path, bool *guessed)
 	ext = strrchr(name, '.');
 	if (ext) {
 		ext++;
-		if (in_list(ext, weight_ext) || str_starts_with(ext, "data-"))
+		if (STR_IN_ARRAY(ext, weight_ext) || str_starts_with(ext, "data-"))
 			return raw_types[MT_WEIGHT];
-		if (in_list(ext, config_ext))
+		if (STR_IN_ARRAY(ext, config_ext))
 			return raw_types[MT_WEIGHT_CONFIG];
-		if (in_list(ext, doc_ext))
+		if (STR_IN_ARRAY(ext, doc_ext))
 			return raw_types[MT_DOC];
-		if (in_list(ext, code_ext))
+		if (STR_IN_ARRAY(ext, code_ext))
 			return raw_types[MT_CODE];
 	}
 	*guessed = true;
@@ -380,26 +372,6 @@ done:
 	return rc;
 }
 
-bool oci_path_safe(const char *path)
-{
-	const char *p = path;
-	size_t len = strlen(path);
-
-	if (len == 0 || len > 4096 || path[0] == '/' || path[len - 1] == '/' || strchr(path, '\\') ||
-	    !utf8_printable(path))
-		return false;
-	while (*p) {
-		const char *slash = strchr(p, '/');
-		size_t n = slash ? (size_t)(slash - p) : strlen(p);
-		if (n == 0 || n > 255 || (n == 1 && p[0] == '.') || (n == 2 && !strncmp(p, "..", 2)))
-			return false;
-		p += n;
-		if (*p == '/')
-			p++;
-	}
-	return true;
-}
-
 void oci_manifest_dispose(oci_manifest *m)
 {
 	for (size_t i = 0; i < m->count; i++)
@@ -411,14 +383,6 @@ void oci_manifest_dispose(oci_manifest *m)
 static int cmp_layer_path(const void *a, const void *b)
 {
 	return strcmp(((const oci_layer *)a)->path, ((const oci_layer *)b)->path);
-}
-
-static bool is_raw_type(const char *mt)
-{
-	for (size_t i = 0; i < sizeof(raw_types) / sizeof(*raw_types); i++)
-		if (!strcmp(mt, raw_types[i]))
-			return true;
-	return false;
 }
 
 /* The permission bits from ModelPack's file metadata annotation (0644 without one). */
@@ -501,7 +465,7 @@ int oci_manifest_parse(oci_manifest *out, const char *text, size_t len)
 
 		snprintf(what, sizeof(what), "manifest: layer %zu", i + 1);
 		s = get_str(d, "mediaType");
-		if (!s || !is_raw_type(s)) {
+		if (!s || !STR_IN_ARRAY(s, raw_types)) {
 			rc = mreg_seterr(s && str_starts_with(s, MT_PREFIX) ? MREG_EUNSUPPORTED
 									    : MREG_EINVALID,
 					 "%s: media type %.100s is not a raw ModelPack file layer", what,
@@ -514,7 +478,7 @@ int oci_manifest_parse(oci_manifest *out, const char *text, size_t len)
 			rc = mreg_seterr(MREG_EINVALID, "%s: no %s annotation", what, MODEL_FILEPATH);
 			goto done;
 		}
-		if (!oci_path_safe(path)) {
+		if (!path_is_valid(path, OCI_PATH_RULES)) {
 			rc = mreg_seterr(MREG_EINVALID,
 					 "%s: path '%.200s' escapes the model folder or is malformed",
 					 what, path);

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "mreg/record.h"
+#include "util/path.h"
 
 #define OCI_LAYOUT_TEXT "{\"imageLayoutVersion\":\"1.0.0\"}"
 #define OCI_MT_INDEX "application/vnd.oci.image.index.v1+json"
@@ -95,7 +96,15 @@ void oci_manifest_dispose(oci_manifest *m);
  */
 int oci_config_parse(mreg_record **out, const char *text, size_t len, const oci_manifest *m);
 
-/* A relative path inside a model that cannot escape it. */
-bool oci_path_safe(const char *path);
+/*
+ * The paths a bundle may hold (path_is_valid()): relative, inside the model,
+ * in the plain form a record lists them in, and short and printable enough
+ * for any file system the bundle is unpacked on.
+ */
+#define OCI_PATH_RULES                                                                        \
+	(PATH_REJECT_EMPTY | PATH_REJECT_ABSOLUTE | PATH_REJECT_BACKSLASH |                    \
+	 PATH_REJECT_EMPTY_COMPONENT | PATH_REJECT_DOT_COMPONENT | PATH_REJECT_TRAVERSAL |     \
+	 PATH_REJECT_CONTROL | PATH_REJECT_NON_UTF8 | PATH_REJECT_LONG |                       \
+	 PATH_REJECT_LONG_COMPONENT)
 
 #endif

@@ -105,55 +105,12 @@ static void le64_store(uint8_t *p, uint64_t v)
  */
 static int read_small(char **out, size_t *len, const char *path, size_t max, bool secret)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	char *buf = NULL;
-	size_t got = 0;
-	int rc = 0;
+	static const fs_allocator secret_mem = {sodium_malloc, sodium_free};
+	int rc = fs_read_small(out, len, path, max, secret ? &secret_mem : NULL);
 
-	*out = NULL;
-	if (fd < 0)
-		return mreg_seterr_errno("%s", path);
-	if (fstat(fd, &st) < 0) {
-		rc = mreg_seterr_errno("%s", path);
-		goto done;
-	}
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
+	if (rc == MREG_EINVALID)
 		rc = mreg_seterr(MREG_EINVALID, "%s: not a minisign file (%s)", path,
-				 S_ISREG(st.st_mode) ? "too large" : "not a regular file");
-		goto done;
-	}
-	buf = secret ? sodium_malloc(max + 1) : malloc(max + 1);
-	if (!buf) {
-		rc = mreg_seterr_nomem();
-		goto done;
-	}
-	for (;;) {
-		ssize_t n = read(fd, buf + got, max - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = mreg_seterr_errno("%s: read", path);
-			goto done;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-		if (got == max)
-			break;
-	}
-	buf[got] = '\0';
-	*out = buf;
-	*len = got;
-	buf = NULL;
-done:
-	if (buf) {
-		if (secret)
-			sodium_free(buf);
-		else
-			free(buf);
-	}
-	close(fd);
+				 errno == EFBIG ? "too large" : "not a regular file");
 	return rc;
 }
 

@@ -3,12 +3,13 @@
 #include <string.h>
 
 #include "util/error_priv.h"
+#include "util/grammar.h"
 #include "remote_ref.h"
 #include "util/strutil.h"
 
 static bool lower_alnum(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+	return ascii_islower(c) || ascii_isdigit(c);
 }
 
 /* One path component: [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)* */
@@ -25,7 +26,7 @@ static bool component_valid(const char *s, size_t len, const char **why)
 		while (i < len && lower_alnum(s[i]))
 			i++;
 		if (i == start) {
-			if (isupper((unsigned char)s[i]))
+			if (ascii_isupper(s[i]))
 				*why = "capital letters (repository names are lowercase)";
 			else if (strchr("._-", s[i]))
 				*why = "a separator (\".\", \"_\", \"__\" or \"-\") that does not stand "
@@ -45,13 +46,13 @@ static bool component_valid(const char *s, size_t len, const char **why)
 			while (i < len && s[i] == '-')
 				i++;
 		else {
-			*why = isupper((unsigned char)s[i])
+			*why = ascii_isupper(s[i])
 				       ? "capital letters (repository names are lowercase)"
 				       : "a character other than a-z, 0-9, \".\", \"_\", \"-\" and \"/\"";
 			return false;
 		}
 		if (i == len || !lower_alnum(s[i])) {
-			if (i < len && isupper((unsigned char)s[i]))
+			if (i < len && ascii_isupper(s[i]))
 				*why = "capital letters (repository names are lowercase)";
 			else
 				*why = "a separator (\".\", \"_\", \"__\" or \"-\") that does not stand "
@@ -79,17 +80,7 @@ bool remote_repository_valid(const char *repo, const char **why)
 
 bool remote_tag_valid(const char *tag)
 {
-	size_t len = strlen(tag);
-
-	if (len == 0 || len > REMOTE_TAG_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = tag[i];
-		bool ok = isalnum((unsigned char)c) || c == '_' || (i > 0 && (c == '.' || c == '-'));
-		if (!ok)
-			return false;
-	}
-	return true;
+	return grammar_tag_valid(tag);
 }
 
 static bool host_valid(const char *host)
@@ -111,7 +102,7 @@ static bool host_valid(const char *host)
 	} else {
 		const char *c = host;
 		for (; *c && *c != ':'; c++)
-			if (!isalnum((unsigned char)*c) && *c != '.' && *c != '-')
+			if (!ascii_isalnum(*c) && *c != '.' && *c != '-')
 				return false;
 		if (c == host || host[0] == '-' || host[0] == '.')
 			return false;
@@ -255,7 +246,8 @@ char *remote_name_to_repository(const char *name)
 		return NULL;
 	}
 	for (char *c = repo; *c; c++)
-		*c = (char)tolower((unsigned char)*c);
+		if (ascii_isupper(*c))
+			*c = (char)(*c - 'A' + 'a');
 	if (!remote_repository_valid(repo, &why)) {
 		mreg_seterr(MREG_EINVALID,
 			    "model name '%s' maps to repository '%s', which has %s: name the "

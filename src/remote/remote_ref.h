@@ -10,8 +10,7 @@
 
 #include "mreg/record.h"
 
-/* The distribution spec's bounds. */
-#define REMOTE_TAG_MAX 128
+/* The distribution spec's bound (a tag's is GRAMMAR_TAG_MAX). */
 #define REMOTE_NAME_MAX 255 /* HOST/REPOSITORY, as distribution counts it */
 
 typedef struct {
@@ -31,7 +30,7 @@ void remote_ref_dispose(remote_ref *r);
 
 /* A repository path: components of [a-z0-9]+ joined by ".", "_", "__" or "-"+, "/"-separated. */
 bool remote_repository_valid(const char *repo, const char **why);
-/* A tag: [A-Za-z0-9_][A-Za-z0-9._-]{0,127}. */
+/* A tag: [A-Za-z0-9_][A-Za-z0-9._-]{0,127}, the version grammar (grammar_tag_valid()). */
 bool remote_tag_valid(const char *tag);
 
 /*

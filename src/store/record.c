@@ -4,20 +4,18 @@
 #include <time.h>
 
 #include "util/error_priv.h"
+#include "util/grammar.h"
 #include "util/hash.h"
 #include "record_priv.h"
 #include "util/strutil.h"
 #include "util/walk.h"
 
-static const char *core_keys[] = {"name", "version", "type", "description", "stage", "tags",
-	"properties", "created_at", "archived", "source", "digest", "size", "files", "format"};
+static const char *const core_keys[] = {"name", "version", "type", "description", "stage",
+	"tags", "properties", "created_at", "archived", "source", "digest", "size", "files", "format"};
 
 bool record_core_key(const char *key)
 {
-	for (size_t i = 0; i < sizeof(core_keys) / sizeof(*core_keys); i++)
-		if (!strcmp(key, core_keys[i]))
-			return true;
-	return false;
+	return STR_IN_ARRAY(key, core_keys);
 }
 
 void kv_free(mreg_kv *items, size_t count)
@@ -285,9 +283,7 @@ int mreg_name_check(const char *name)
 				   len);
 	for (size_t i = 0; i < len; i++) {
 		char c = name[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			     (c >= '0' && c <= '9');
-		if (alnum || (i > 0 && (c == '_' || c == '-')))
+		if (ascii_isalnum(c) || (i > 0 && (c == '_' || c == '-')))
 			continue;
 		if (i == 0)
 			return mreg_seterr(MREG_EINVALID,
@@ -302,29 +298,25 @@ int mreg_name_check(const char *name)
 
 int mreg_version_check(const char *version)
 {
-	size_t len = version ? strlen(version) : 0;
+	size_t len = version ? strlen(version) : 0, i;
+	char c;
 
 	if (len == 0)
 		return mreg_seterr(MREG_EINVALID, "version is empty");
-	if (len > 128)
-		return mreg_seterr(MREG_EINVALID, "version '%.40s...' is longer than 128 characters",
+	if (len > GRAMMAR_TAG_MAX)
+		return mreg_seterr(MREG_EINVALID, "version '%.40s...' is longer than %d characters",
+				   version, GRAMMAR_TAG_MAX);
+	i = grammar_tag_span(version);
+	if (i == len)
+		return 0;
+	if (i == 0)
+		return mreg_seterr(MREG_EINVALID, "version '%s' must start with a letter, digit or '_'",
 				   version);
-	for (size_t i = 0; i < len; i++) {
-		char c = version[i];
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			  (c >= '0' && c <= '9') || c == '_' || (i > 0 && (c == '.' || c == '-'));
-		if (ok)
-			continue;
-		if (i == 0)
-			return mreg_seterr(MREG_EINVALID,
-					   "version '%s' must start with a letter, digit or '_'",
-					   version);
-		return mreg_seterr(MREG_EINVALID,
-				   "version '%s': character %zu ('%c') is not allowed (letters, "
-				   "digits, '_', '.' and '-' only)",
-				   version, i + 1, c >= 0x20 && c < 0x7f ? c : '?');
-	}
-	return 0;
+	c = version[i];
+	return mreg_seterr(MREG_EINVALID,
+			   "version '%s': character %zu ('%c') is not allowed (letters, digits, "
+			   "'_', '.' and '-' only)",
+			   version, i + 1, c >= 0x20 && c < 0x7f ? c : '?');
 }
 
 int mreg_ref_parse(mreg_ref *out, const char *text)

@@ -8,6 +8,7 @@
 
 #include "util/error_priv.h"
 #include "util/hash.h"
+#include "util/path.h"
 #include "record_priv.h"
 #include "util/yamlutil.h"
 
@@ -357,11 +358,9 @@ static int parse_files(const reader *rd, yaml_node_t *root, mreg_record *r)
 		}
 		memcpy(f->digest, digest, MREG_DIGEST_STRLEN);
 		free(digest);
-		if (!f->path[0] || f->path[0] == '/' || strstr(f->path, "//") ||
-		    !strcmp(f->path, "..") || str_starts_with(f->path, "../") ||
-		    strstr(f->path, "/../") || (strlen(f->path) >= 3 &&
-		    !strcmp(f->path + strlen(f->path) - 3, "/..")) ||
-		    !strcmp(f->path, ".") || str_starts_with(f->path, "./") || strstr(f->path, "/./"))
+		if (!path_is_valid(f->path, PATH_REJECT_EMPTY | PATH_REJECT_ABSOLUTE |
+						    PATH_REJECT_EMPTY_COMPONENT |
+						    PATH_REJECT_DOT_COMPONENT | PATH_REJECT_TRAVERSAL))
 			return bad(rd, yu_map_get(rd->doc, fn, "path"),
 				   "file path '%s' is not a plain relative path", f->path);
 		if (i > 0 && strcmp(r->files[i - 1].path, f->path) >= 0)

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,4 +266,72 @@ char *fs_absolute(const char *path)
 	free(parts);
 	free(src);
 	return strbuf_detach(&sb);
+}
+
+int fs_read_small(char **out, size_t *len, const char *path, size_t max,
+		  const fs_allocator *mem)
+{
+	void (*release)(void *) = mem ? mem->free : free;
+	struct stat st;
+	char *buf = NULL;
+	size_t size, got = 0;
+	int fd, rc = 0, err = 0;
+
+	*out = NULL;
+	*len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return mreg_seterr_errno("%s", path);
+	if (fstat(fd, &st) < 0) {
+		rc = mreg_seterr_errno("%s", path);
+		goto done;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		rc = mreg_seterr(MREG_EINVALID, "%s: not a regular file", path);
+		goto done;
+	}
+	if ((uint64_t)st.st_size > max) {
+		err = EFBIG;
+		rc = mreg_seterr(MREG_EINVALID, "%s: larger than %zu bytes", path, max);
+		goto done;
+	}
+	size = (size_t)st.st_size;
+	buf = mem ? mem->alloc(size + 1) : malloc(size + 1);
+	if (!buf) {
+		err = ENOMEM;
+		rc = mreg_seterr_nomem();
+		goto done;
+	}
+	/* One byte more than fstat promised: a file still growing is refused, not chased. */
+	for (;;) {
+		ssize_t n = read(fd, buf + got, size + 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = mreg_seterr_errno("%s: read", path);
+			goto done;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got > size) {
+			err = EFBIG;
+			rc = mreg_seterr(MREG_EINVALID, "%s: grew while being read", path);
+			goto done;
+		}
+	}
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	buf = NULL;
+done:
+	if (!err)
+		err = errno;
+	if (buf)
+		release(buf);
+	close(fd);
+	if (rc)
+		errno = err;
+	return rc;
 }

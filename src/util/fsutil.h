@@ -45,6 +45,26 @@ int fs_remove_tree(const char *path);
 /* True when @path exists (lstat). */
 bool fs_exists(const char *path);
 
+/* Where fs_read_small() puts what it reads (malloc and free when NULL). */
+typedef struct {
+	void *(*alloc)(size_t size);
+	void (*free)(void *p);
+} fs_allocator;
+
+/*
+ * Read the regular file @path whole into a NUL-terminated buffer from @mem
+ * (the caller frees it the same way), refusing a file of more than @max
+ * bytes or one that grows while read. A FIFO is refused, not waited on.
+ * Returns 0; MREG_EINVALID for a file that is not regular, too large or
+ * growing ("PATH: not a regular file", "PATH: larger than MAX bytes", "PATH:
+ * grew while being read"); or what the system said ("PATH: strerror", "PATH: read: strerror"): MREG_ENOTFOUND,
+ * MREG_EIO, MREG_ENOMEM. For callers that word their own message, errno
+ * then says why: EISDIR a folder, EINVAL another file that is not regular,
+ * EFBIG too large or growing, ENOMEM, else what open, fstat or read set.
+ */
+int fs_read_small(char **out, size_t *len, const char *path, size_t max,
+		  const fs_allocator *mem);
+
 /* Absolute, normalised form of @path without resolving symlinks (malloc'd). */
 char *fs_absolute(const char *path);
 

@@ -36,6 +36,14 @@ bool str_starts_with(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+bool str_in_list(const char *s, const char *const *list, size_t n)
+{
+	for (size_t i = 0; s && i < n && list[i]; i++)
+		if (!strcmp(s, list[i]))
+			return true;
+	return false;
+}
+
 static bool strbuf_grow(strbuf *sb, size_t extra)
 {
 	size_t need, cap;

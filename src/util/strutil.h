@@ -17,6 +17,15 @@ char *path_join(const char *a, const char *b);
 /* True when @s starts with @prefix. */
 bool str_starts_with(const char *s, const char *prefix);
 
+/*
+ * True when @s equals one of the first @n strings of @list; a NULL entry ends
+ * the list early, and a NULL @s is in no list.
+ */
+bool str_in_list(const char *s, const char *const *list, size_t n);
+
+/* str_in_list() over a whole array. */
+#define STR_IN_ARRAY(s, array) str_in_list((s), (array), sizeof(array) / sizeof(*(array)))
+
 /* True when @s is valid UTF-8 (control characters allowed). */
 bool utf8_valid(const char *s);
 

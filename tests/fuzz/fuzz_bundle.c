@@ -25,8 +25,8 @@ static void check(const bundle_contents *c)
 	if (!r || r->file_count != c->manifest.count)
 		abort();
 	for (size_t i = 0; i < r->file_count; i++)
-		if (!oci_path_safe(r->files[i].path) || (i && strcmp(r->files[i - 1].path,
-								    r->files[i].path) >= 0))
+		if (!path_is_valid(r->files[i].path, OCI_PATH_RULES) ||
+		    (i && strcmp(r->files[i - 1].path, r->files[i].path) >= 0))
 			abort(); /* unsafe, unsorted or duplicate paths got through */
 	if (record_copy(&copy, r) == 0) {
 		if (record_compute_digest(copy) || strcmp(copy->digest, r->digest))

@@ -31,6 +31,25 @@ static void test_versions(void)
 	tap_is_int(mreg_version_check(".1"), MREG_EINVALID, "leading dot refused");
 	tap_is_int(mreg_version_check("1/2"), MREG_EINVALID, "slash refused");
 	tap_is_int(mreg_version_check("v 1"), MREG_EINVALID, "space refused");
+	tap_is_int(mreg_version_check("-1"), MREG_EINVALID, "leading '-' refused");
+	tap_is_str(mreg_error_last(), "version '-1' must start with a letter, digit or '_'",
+		   "the message for a leading '-'");
+	tap_is_int(mreg_version_check("1.-_"), 0, "'.', '-' and '_' after the first character");
+	tap_is_int(mreg_version_check("caf\xc3\xa9"), MREG_EINVALID, "a non-ASCII letter refused");
+	tap_is_str(mreg_error_last(),
+		   "version 'caf\xc3\xa9': character 4 ('?') is not allowed (letters, digits, '_', "
+		   "'.' and '-' only)",
+		   "the message names the byte's position");
+	tap_is_int(mreg_version_check(""), MREG_EINVALID, "empty refused");
+	tap_is_int(mreg_version_check(NULL), MREG_EINVALID, "NULL refused");
+	char v[200];
+	memset(v, '7', 129);
+	v[129] = '\0';
+	tap_is_int(mreg_version_check(v), MREG_EINVALID, "129 characters refused");
+	tap_ok(strstr(mreg_error_last(), "is longer than 128 characters") != NULL,
+	       "the message says the bound: %s", mreg_error_last());
+	v[128] = '\0';
+	tap_is_int(mreg_version_check(v), 0, "128 characters accepted");
 }
 
 static void test_refs(void)
@@ -137,6 +156,41 @@ static void test_damaged(void)
 	       mreg_error_last());
 }
 
+/* A record whose second file is @path, written and read back. */
+static int read_with_path(const char *path)
+{
+	mreg_record *r = sample(), *back = NULL;
+	char *yaml = NULL;
+	size_t len = 0;
+	int rc;
+
+	free(r->files[1].path);
+	r->files[1].path = strdup(path);
+	rc = record_to_yaml(&yaml, &len, r);
+	if (rc == 0) {
+		tap_write("p.yaml", yaml);
+		rc = record_read_file(&back, "p.yaml");
+	}
+	mreg_record_free(back);
+	mreg_record_free(r);
+	free(yaml);
+	return rc;
+}
+
+static void test_file_paths(void)
+{
+	static const char *const bad[] = {"sub/..", "sub/../w.bin", "sub//w.bin", "sub/./w.bin",
+		"sub/.", "sub/", "/sub/w.bin", ".", "./sub", "..", "../sub"};
+
+	tap_is_int(read_with_path("sub/w.bin"), 0, "a plain relative path is fine");
+	tap_is_int(read_with_path("sub/..w/.x"), 0, "names with dots are fine");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		tap_is_int(read_with_path(bad[i]), MREG_ECORRUPT, "file path '%s' refused", bad[i]);
+		tap_ok(strstr(mreg_error_last(), "is not a plain relative path") != NULL,
+		       "the message says why: %s", mreg_error_last());
+	}
+}
+
 static void test_digest_stable(void)
 {
 	mreg_record *a = sample(), *b = sample();
@@ -157,6 +211,7 @@ int main(void)
 	test_refs();
 	test_roundtrip();
 	test_damaged();
+	test_file_paths();
 	test_digest_stable();
 	return tap_done();
 }

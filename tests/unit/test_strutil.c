@@ -1,4 +1,4 @@
-/* The string helpers: one rule each (src/strutil.c). */
+/* The string helpers: one rule each (src/util/strutil.c). */
 #include "util/strutil.h"
 #include "tap.h"
 
@@ -38,9 +38,28 @@ static void test_escape(void)
 	tap_is_str(small, "", "an escape that does not fit is left out, not cut in half");
 }
 
+static void test_in_list(void)
+{
+	static const char *const fruit[] = {"apple", "pear", ""};
+	static const char *const ended[] = {"a", NULL, "b"};
+
+	tap_ok(STR_IN_ARRAY("pear", fruit), "a listed string is found");
+	tap_ok(STR_IN_ARRAY("", fruit), "the empty string when listed");
+	tap_ok(!STR_IN_ARRAY("pea", fruit) && !STR_IN_ARRAY("pears", fruit),
+	       "a prefix or an extension is not found");
+	tap_ok(!STR_IN_ARRAY("Apple", fruit), "case counts");
+	tap_ok(!STR_IN_ARRAY(NULL, fruit), "NULL is in no list");
+	tap_ok(!str_in_list("pear", fruit, 1), "only the first n entries count");
+	tap_ok(str_in_list("apple", fruit, 1), "the first of one");
+	tap_ok(!str_in_list("apple", fruit, 0), "nothing in an empty list");
+	tap_ok(str_in_list("a", ended, 3) && !str_in_list("b", ended, 3),
+	       "a NULL entry ends the list");
+}
+
 int main(void)
 {
 	test_printable();
 	test_escape();
+	test_in_list();
 	return tap_done();
 }
