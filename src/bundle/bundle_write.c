@@ -130,25 +130,14 @@ static int put_blob(struct archive *a, struct archive_entry *e, const out_file *
 	uint64_t size = 0;
 	stream_fd in = {.fd = -1, .name = f->digest};
 	archive_sink sink = {a, o, path};
-	struct stat st;
 	int rc;
 
 	snprintf(path, sizeof(path), "blobs/sha256/%s", f->digest + 7);
 	if ((rc = store_blob_open(store, f->digest, f->size, &in.fd)))
 		return mreg_error_prefix(MREG_ECORRUPT, "%s", f->path);
+	/* The tar header promises f->size bytes: store_blob_open checked that
+	 * the blob is a regular file of that size before the header is written. */
 	posix_fadvise(in.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	/* The tar header promises f->size bytes: check before writing it. */
-	if (fstat(in.fd, &st) < 0) {
-		rc = mreg_seterr_errno("blob %s", f->digest);
-		goto done;
-	}
-	if ((uint64_t)st.st_size != f->size) {
-		rc = mreg_seterr(MREG_ECORRUPT,
-				 "%s: blob %s is %lld bytes, the record says %llu (store corrupt? run "
-				 "mreg fsck)",
-				 f->path, f->digest, (long long)st.st_size, (unsigned long long)f->size);
-		goto done;
-	}
 	if ((rc = put_header(a, e, o, path, false, f->size)))
 		goto done;
 	rc = stream_pump(stream_fd_reader, &in, sink_write, &sink, f->size, raw, &size, progress);

@@ -925,7 +925,7 @@ static void test_damaged_store(void)
 		printf("# truncate failed\n");
 	tap_is_int(mreg_bundle_package(NULL, e, r, "dmg4.tar", &po), MREG_ECORRUPT,
 		   "a blob of the wrong size is refused before its header is written");
-	tap_ok(strstr(mreg_error_last(), "is 4 bytes, the record says 16") != NULL, "message: %s",
+	tap_ok(strstr(mreg_error_last(), "has 4 bytes where its record says 16") != NULL, "message: %s",
 	       mreg_error_last());
 	mreg_secret_key_free(sk);
 	mreg_record_free(r);
