@@ -155,8 +155,13 @@ static int read_config(mreg_store *s)
 
 	if (!config)
 		return mreg_seterr_nomem();
-	if (!fs_exists(s->dir)) {
+	/* A store we may not read is not "no store": say why. */
+	if (!fs_exists(s->dir) && errno != EACCES) {
 		rc = mreg_seterr(MREG_ENOTFOUND, "%s: no such store", s->dir);
+		goto out;
+	}
+	if (access(s->dir, R_OK | X_OK) < 0 && errno == EACCES) {
+		rc = mreg_seterr(MREG_EIO, "%s: cannot read the store: %s", s->dir, strerror(EACCES));
 		goto out;
 	}
 	if (!fs_exists(config)) {

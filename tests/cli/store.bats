@@ -109,3 +109,14 @@ setup() {
 	assert_status 2
 	assert_one_error "config.yaml" "99"
 }
+
+@test "a store we may not read says so (permission denied), not 'not an mreg store'" {
+	[[ "$(id -u)" == 0 ]] && command -v setpriv >/dev/null || skip "needs root and setpriv to run mreg as another user"
+	mreg init >/dev/null
+	chmod 700 "${MREG_DIR}"
+	chmod 755 "${TEST_DIR}" "$(dirname "${MREG_DIR}")"
+	run --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups "${MREG}" list
+	assert_status 2
+	assert_contains "$stderr" "${MREG_DIR}: cannot read the store: Permission denied"
+	[[ "$stderr" != *"not an mreg store"* ]] || fail "$stderr"
+}
