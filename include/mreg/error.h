@@ -28,6 +28,7 @@ typedef enum {
 	MREG_ELOCKED = -8,      /**< The store lock could not be taken. */
 	MREG_EAUTH = -9,        /**< A registry refused access (no or wrong credentials). */
 	MREG_ENETWORK = -10,    /**< A registry could not be reached, or the transfer broke off. */
+	MREG_EINTERRUPTED = -11, /**< Stopped by mreg_interrupt(), what it had begun undone. */
 } mreg_error_code;
 
 /**
@@ -43,6 +44,18 @@ MREG_API void mreg_error_clear(void);
 
 /** A short constant name for a code ("not found", "invalid", ...). */
 MREG_API const char *mreg_error_name(int code);
+
+/**
+ * Ask every libmreg call in progress, on any thread, to stop at its next
+ * step (within one chunk of a copy) and return MREG_EINTERRUPTED after
+ * undoing what it had begun: temporary files and folders are removed, the
+ * store is left as it was. Async-signal-safe: meant for a SIGINT, SIGTERM or
+ * SIGHUP handler. The request stays in force until mreg_interrupt_clear().
+ */
+MREG_API void mreg_interrupt(void);
+
+/** Withdraw an mreg_interrupt() request. */
+MREG_API void mreg_interrupt_clear(void);
 
 #ifdef __cplusplus
 }

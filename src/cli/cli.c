@@ -1,4 +1,5 @@
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,10 +117,40 @@ void cli_error(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* The signal that asked us to stop, for the exit status (128 + it, as shells do). */
+static volatile sig_atomic_t caught_signal;
+
+static void on_signal(int sig)
+{
+	if (caught_signal) {
+		/* A second one: stop now, as the user insists. */
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	caught_signal = sig;
+	mreg_interrupt();
+}
+
+void cli_catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a read waiting for a slow source returns, and the
+	 * copy notices the request at its next step. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
 int cli_exit_status(int rc)
 {
 	switch (rc) {
 	case MREG_OK: return EXIT_OK;
+	case MREG_EINTERRUPTED: return 128 + (caught_signal ? caught_signal : SIGINT);
 	case MREG_ENOTFOUND:
 	case MREG_EEXISTS:
 	case MREG_EINVALID:

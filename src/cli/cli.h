@@ -71,6 +71,13 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_exit_status(int rc);
 
 /*
+ * SIGINT, SIGTERM and SIGHUP ask libmreg to stop (mreg_interrupt()): the
+ * command undoes what it began and exits with 128 + the signal. A second
+ * signal stops at once.
+ */
+void cli_catch_signals(void);
+
+/*
  * -n NAME / -v VERSION of import, unpack and pull: EXIT_OK when each given one
  * follows the naming rules, else the usage error (printed) and its status.
  */

@@ -68,6 +68,7 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return EXIT_OK;
 	}
+	cli_catch_signals();
 	for (size_t k = 0; commands[k]; k++)
 		if (!strcmp(commands[k]->name, argv[i]))
 			return commands[k]->run(argc - i, argv + i);

@@ -144,6 +144,17 @@ static bool success(long status)
 	return status >= 200 && status < 300;
 }
 
+static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	(void)ctx;
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return mreg_check_interrupt() ? 1 : 0;
+}
+
 static size_t on_header(char *line, size_t size, size_t n, void *ctx)
 {
 	transfer *t = ctx;
@@ -414,13 +425,23 @@ static int perform(remote_session *s, const remote_request *rq, remote_response 
 		return mreg_seterr_nomem();
 	}
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+	/* A transfer stops within a second of mreg_interrupt(). */
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 
+	if ((rc = mreg_check_interrupt())) {
+		curl_slist_free_all(headers);
+		free(url);
+		return rc;
+	}
 	cc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rs->status);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(headers);
 
-	if (t.sink_rc) {
+	if (cc == CURLE_ABORTED_BY_CALLBACK && (rc = mreg_check_interrupt())) {
+		/* interrupted: the caller's error path undoes what it began */
+	} else if (t.sink_rc) {
 		rc = t.sink_rc;
 	} else if (t.read_errno) {
 		errno = t.read_errno;

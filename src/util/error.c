@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,6 +33,7 @@ const char *mreg_error_name(int code)
 	case MREG_ELOCKED: return "locked";
 	case MREG_EAUTH: return "access denied";
 	case MREG_ENETWORK: return "network";
+	case MREG_EINTERRUPTED: return "interrupted";
 	}
 	return "unknown error";
 }
@@ -49,6 +51,25 @@ static void make_printable(void)
 		return;
 	str_escape_controls(clean, sizeof(clean), last_error);
 	memcpy(last_error, clean, sizeof(clean));
+}
+
+static volatile sig_atomic_t interrupt_requested;
+
+void mreg_interrupt(void)
+{
+	interrupt_requested = 1;
+}
+
+void mreg_interrupt_clear(void)
+{
+	interrupt_requested = 0;
+}
+
+int mreg_check_interrupt(void)
+{
+	if (!interrupt_requested)
+		return 0;
+	return mreg_seterr(MREG_EINTERRUPTED, "interrupted");
 }
 
 int mreg_seterr(int code, const char *fmt, ...)

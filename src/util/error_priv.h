@@ -18,4 +18,10 @@ int mreg_error_prefix(int code, const char *fmt, ...) __attribute__((format(prin
 /* Shorthand for out-of-memory. */
 int mreg_seterr_nomem(void);
 
+/*
+ * 0, or MREG_EINTERRUPTED (message set) once mreg_interrupt() was called:
+ * long loops call it at each step and unwind through their error path.
+ */
+int mreg_check_interrupt(void);
+
 #endif

@@ -195,7 +195,10 @@ static int copy_simple(stream_reader rd, void *rctx, stream_writer wr, void *wct
 	if (posix_memalign((void **)&buf, ALIGN, CHUNK) != 0)
 		return mreg_seterr_nomem();
 	for (;;) {
-		ssize_t n = rd(rctx, buf, CHUNK);
+		ssize_t n;
+		if ((rc = mreg_check_interrupt()))
+			goto done;
+		n = rd(rctx, buf, CHUNK);
 		if (n < 0) {
 			rc = (int)n;
 			goto done;
@@ -240,6 +243,8 @@ static int copy_pipelined(stream_reader rd, void *rctx, stream_writer wr, void *
 		uint8_t *buf = p.buf[i % NBUF];
 		ssize_t n;
 
+		if ((rc = mreg_check_interrupt()))
+			break;
 		/* Wait until the hasher has released the buffer we reuse. */
 		pthread_mutex_lock(&p.mu);
 		while (i - p.hashed >= NBUF)

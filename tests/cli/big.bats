@@ -73,3 +73,38 @@ fresh_store() {
 	assert_status 0
 	[[ -z "$stderr" ]] || fail "stderr not empty: $stderr"
 }
+
+# Run "mreg ARGS..." in the background, wait until the temporary file or
+# folder matching GLOB exists (the command is mid-way), send SIGNAL, and set
+# $status to its exit status.
+interrupt_when() {
+	local signal=$1 glob=$2
+	shift 2
+	"${MREG}" "$@" 2>interrupt.err &
+	local pid=$! i
+	for ((i = 0; i < 500; i++)); do
+		compgen -G "$glob" >/dev/null && break
+		sleep 0.01
+	done
+	compgen -G "$glob" >/dev/null || fail "no $glob appeared: the command did not start its work"
+	kill "-$signal" "$pid"
+	status=0
+	wait "$pid" || status=$?
+}
+
+@test "Ctrl-C, SIGTERM or SIGHUP in the middle: the work is undone, nothing left behind, exit 128 + the signal" {
+	mreg create -n big -p big.bin >/dev/null
+	before="$(store_snapshot)"
+	interrupt_when INT 'out.mreg-download-*' download big:1 -o out
+	[[ "$status" == 130 ]] || fail "download exit $status: $(cat interrupt.err)"
+	assert_contains "$(cat interrupt.err)" "mreg: interrupted"
+	[[ -z "$(compgen -G 'out*')" ]] || fail "download left: $(compgen -G 'out*')"
+	interrupt_when TERM '.mreg-package-*' package big:1 -o big.tar
+	[[ "$status" == 143 ]] || fail "package exit $status: $(cat interrupt.err)"
+	[[ -z "$(compgen -G '*.tar')$(compgen -G '.mreg-package-*')" ]] || fail "package left a bundle behind"
+	truncate -s 1G other.bin
+	interrupt_when HUP "${MREG_DIR}/tmp/blob-*" create -n other -p other.bin
+	[[ "$status" == 129 ]] || fail "create exit $status: $(cat interrupt.err)"
+	[[ -z "$(ls "${MREG_DIR}/tmp" | grep -v '\.lock$')" ]] || fail "create left: $(ls "${MREG_DIR}/tmp")"
+	assert_store_unchanged "$before"
+}
