@@ -3,15 +3,13 @@
  * 1.1), with every node's position kept for diagnostics, and the path rules
  * shared by MLmodel and the environment files.
  *
- * libyaml's loader builds a graph, not a tree: an alias is a second edge to
- * the anchored node, and "&a [*a]" is a cycle. mlf_yaml_load() therefore
- * checks the graph once (cycles, depth, alias expansion) so that every later
- * recursive walk is bounded.
+ * mreg's bounded loader (util/yamlutil.h: yu_load) refuses what must not be
+ * walked (depth, recursive aliases, alias expansion), and its resolver reads
+ * plain scalars by PyYAML's rules; this file adds what a safe loader refuses
+ * beyond that (tags, unhashable keys, several documents) and MLflow's words.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <regex.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +22,7 @@
 #include "mlflow/mlflow_model.h"
 #include "util/path.h"
 #include "util/strutil.h"
+#include "util/yamlutil.h"
 
 /* ---- diagnostics ---- */
 
@@ -89,55 +88,6 @@ void mlf_diag_at(mlf_ctx *c, mreg_diag_severity sev, const char *file, unsigned 
 
 /* ---- loading ---- */
 
-/* Line and column (1-based) of byte @offset, for reader errors that carry no mark. */
-static void offset_position(const char *data, size_t len, size_t offset, unsigned int *line,
-			    unsigned int *column)
-{
-	unsigned int l = 1, col = 1;
-
-	for (size_t i = 0; i < offset && i < len; i++) {
-		if (data[i] == '\n') {
-			l++;
-			col = 1;
-		} else if (((unsigned char)data[i] & 0xc0) != 0x80) {
-			col++;
-		}
-	}
-	*line = l;
-	*column = col;
-}
-
-static void report_parse_error(mlf_ctx *c, const mlf_yaml *y, const yaml_parser_t *p,
-			       const char *data, size_t len, const char *code,
-			       mreg_diag_severity sev)
-{
-	const char *problem = p->problem ? p->problem : "cannot parse";
-	unsigned int line, column;
-
-	if (p->error == YAML_MEMORY_ERROR) {
-		c->rc = mreg_seterr_nomem();
-		return;
-	}
-	if (p->error == YAML_READER_ERROR) {
-		offset_position(data, len, p->problem_offset, &line, &column);
-		if (p->problem_value >= 0)
-			mlf_diag_at(c, sev, y->display, line, column, code,
-				    "not YAML text: %s (byte 0x%02x)", problem, p->problem_value & 0xff);
-		else
-			mlf_diag_at(c, sev, y->display, line, column, code, "not YAML text: %s",
-				    problem);
-		return;
-	}
-	line = (unsigned int)p->problem_mark.line + 1;
-	column = (unsigned int)p->problem_mark.column + 1;
-	if (p->context)
-		mlf_diag_at(c, sev, y->display, line, column, code,
-			    "YAML syntax error: %s (%s that starts at line %zu, column %zu)", problem,
-			    p->context, p->context_mark.line + 1, p->context_mark.column + 1);
-	else
-		mlf_diag_at(c, sev, y->display, line, column, code, "YAML syntax error: %s", problem);
-}
-
 /* Tags PyYAML's SafeLoader constructs; anything else (python/tuple, !custom) it refuses. */
 static bool tag_ok(const char *tag)
 {
@@ -155,17 +105,15 @@ static bool tag_ok(const char *tag)
 	return false;
 }
 
+/* A walk of the loaded graph for what a safe loader refuses beyond yu_load()'s limits. */
 typedef struct {
 	mlf_ctx *c;
 	mlf_yaml *y;
 	const char *code;
 	mreg_diag_severity sev;
 	unsigned char *state;  /* per node: 0 unseen, 1 being visited, 2 done */
-	size_t *size;          /* expanded size (measure) */
-	int *height;           /* expanded height (measure) */
-	size_t shared;         /* nodes reached twice: aliases */
-	bool broken;           /* the graph must not be walked */
-} graph_check;
+	bool stop;             /* a recursive alias (yu_load() reported it) */
+} graph_walk;
 
 static size_t node_index(const mlf_yaml *y, const yaml_node_t *n)
 {
@@ -193,7 +141,7 @@ static int cmp_keys(const void *a, const void *b)
 }
 
 /* PyYAML keeps the last of repeated keys without a word; say it. */
-static void check_duplicate_keys(graph_check *g, yaml_node_t *map)
+static void check_duplicate_keys(graph_walk *g, yaml_node_t *map)
 {
 	size_t n = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start), k = 0;
 	key_ref *keys;
@@ -227,29 +175,24 @@ static void check_duplicate_keys(graph_check *g, yaml_node_t *map)
 	free(keys);
 }
 
-static void visit(graph_check *g, yaml_node_t *n, int depth)
+/*
+ * Each node once, keys before values, as yu_load()'s check went: the walk ends
+ * at the recursive alias it reported. Deeper nesting than MLF_MAX_DEPTH never
+ * gets here, so the recursion is bounded.
+ */
+static void visit(graph_walk *g, yaml_node_t *n)
 {
 	size_t i;
 
-	if (!n || g->broken)
+	if (!n || g->stop)
 		return;
 	i = node_index(g->y, n);
 	if (g->state[i] == 1) {
-		mlf_diag(g->c, g->sev, g->y, n, g->code,
-			 "recursive alias: this node contains itself");
-		g->broken = true;
+		g->stop = true;
 		return;
 	}
-	if (g->state[i] == 2) {
-		g->shared++;
+	if (g->state[i] == 2)
 		return;
-	}
-	if (depth > MLF_MAX_DEPTH) {
-		mlf_diag(g->c, g->sev, g->y, n, g->code, "nested deeper than %d levels",
-			 MLF_MAX_DEPTH);
-		g->broken = true;
-		return;
-	}
 	if (!tag_ok((const char *)n->tag))
 		mlf_diag(g->c, g->sev, g->y, n, g->code,
 			 "could not determine a constructor for the tag '%s' (a safe YAML loader "
@@ -257,189 +200,110 @@ static void visit(graph_check *g, yaml_node_t *n, int depth)
 	g->state[i] = 1;
 	if (n->type == YAML_MAPPING_NODE) {
 		for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
-		     p < n->data.mapping.pairs.top && !g->broken; p++) {
+		     p < n->data.mapping.pairs.top && !g->stop; p++) {
 			yaml_node_t *k = yaml_document_get_node(&g->y->doc, p->key);
 			if (k && k->type != YAML_SCALAR_NODE)
 				mlf_diag(g->c, g->sev, g->y, k, g->code,
 					 "found unhashable key: a key must be a scalar, not %s",
 					 mlf_type_name(mlf_type_of(k)));
-			visit(g, k, depth + 1);
-			visit(g, yaml_document_get_node(&g->y->doc, p->value), depth + 1);
+			visit(g, k);
+			visit(g, yaml_document_get_node(&g->y->doc, p->value));
 		}
-		if (!g->broken)
+		if (!g->stop)
 			check_duplicate_keys(g, n);
 	} else if (n->type == YAML_SEQUENCE_NODE) {
 		for (yaml_node_item_t *it = n->data.sequence.items.start;
-		     it < n->data.sequence.items.top && !g->broken; it++)
-			visit(g, yaml_document_get_node(&g->y->doc, *it), depth + 1);
+		     it < n->data.sequence.items.top && !g->stop; it++)
+			visit(g, yaml_document_get_node(&g->y->doc, *it));
 	}
 	g->state[i] = 2;
-}
-
-static size_t sat_add(size_t a, size_t b)
-{
-	return a > SIZE_MAX - b ? SIZE_MAX : a + b;
-}
-
-/* Size and height with aliases expanded; the graph is acyclic by now. */
-static void measure(graph_check *g, yaml_node_t *n, int depth)
-{
-	size_t i, size = 1;
-	int height = 0;
-
-	if (!n || g->broken)
-		return;
-	i = node_index(g->y, n);
-	if (g->state[i] != 3) {
-		if (depth > MLF_MAX_DEPTH)
-			goto too_deep;
-		if (n->type == YAML_MAPPING_NODE) {
-			for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
-			     p < n->data.mapping.pairs.top && !g->broken; p++) {
-				yaml_node_t *k = yaml_document_get_node(&g->y->doc, p->key);
-				yaml_node_t *v = yaml_document_get_node(&g->y->doc, p->value);
-				measure(g, k, depth + 1);
-				measure(g, v, depth + 1);
-				if (g->broken)
-					return;
-				if (k) {
-					size = sat_add(size, g->size[node_index(g->y, k)]);
-					if (g->height[node_index(g->y, k)] + 1 > height)
-						height = g->height[node_index(g->y, k)] + 1;
-				}
-				if (v) {
-					size = sat_add(size, g->size[node_index(g->y, v)]);
-					if (g->height[node_index(g->y, v)] + 1 > height)
-						height = g->height[node_index(g->y, v)] + 1;
-				}
-			}
-		} else if (n->type == YAML_SEQUENCE_NODE) {
-			for (yaml_node_item_t *it = n->data.sequence.items.start;
-			     it < n->data.sequence.items.top && !g->broken; it++) {
-				yaml_node_t *v = yaml_document_get_node(&g->y->doc, *it);
-				measure(g, v, depth + 1);
-				if (g->broken)
-					return;
-				if (v) {
-					size = sat_add(size, g->size[node_index(g->y, v)]);
-					if (g->height[node_index(g->y, v)] + 1 > height)
-						height = g->height[node_index(g->y, v)] + 1;
-				}
-			}
-		}
-		g->size[i] = size;
-		g->height[i] = height;
-		g->state[i] = 3;
-	}
-	if (depth + g->height[i] > MLF_MAX_DEPTH)
-		goto too_deep;
-	return;
-too_deep:
-	mlf_diag(g->c, g->sev, g->y, n, g->code,
-		 "nested deeper than %d levels once its aliases are expanded", MLF_MAX_DEPTH);
-	g->broken = true;
 }
 
 static void check_graph(mlf_ctx *c, mlf_yaml *y, const char *code, mreg_diag_severity sev)
 {
 	size_t count = (size_t)(y->doc.nodes.top - y->doc.nodes.start);
-	graph_check g = {.c = c, .y = y, .code = code, .sev = sev};
+	graph_walk g = {.c = c, .y = y, .code = code, .sev = sev};
 
 	g.state = calloc(count ? count : 1, 1);
 	y->shadowed = calloc(count ? count : 1, 1);
 	if (!g.state || !y->shadowed) {
-		free(g.state);
 		c->rc = mreg_seterr_nomem();
 		y->root = NULL;
-		return;
+	} else {
+		visit(&g, yaml_document_get_root_node(&y->doc));
 	}
-	visit(&g, y->root, 0);
-	if (!g.broken && g.shared) {
-		g.size = calloc(count, sizeof(*g.size));
-		g.height = calloc(count, sizeof(*g.height));
-		if (!g.size || !g.height) {
-			c->rc = mreg_seterr_nomem();
-			g.broken = true;
-		} else {
-			measure(&g, y->root, 0);
-			if (!g.broken && g.size[node_index(y, y->root)] > MLF_MAX_EXPANDED) {
-				mlf_diag(c, sev, y, y->root, code,
-					 "aliases expand this document to more than %d nodes",
-					 MLF_MAX_EXPANDED);
-				g.broken = true;
-			}
-		}
-	}
-	if (g.broken)
-		y->root = NULL;
 	free(g.state);
-	free(g.size);
-	free(g.height);
 }
 
-/*
- * A first pass over libyaml's events, before the document is built: it stops
- * at the depth limit (libyaml's scanner is quadratic in the flow nesting
- * depth, 30 s for "[[[[..." 100000 levels deep) and finds extra documents as
- * PyYAML's get_single_node does. Returns false when the text is unusable.
- */
-static bool scan_events(mlf_ctx *c, const mlf_yaml *y, const char *data, size_t len,
-			const char *code, mreg_diag_severity sev)
+/* Report what yu_load() refused, in the words PyYAML and MLflow users know. */
+static void report_load_error(mlf_ctx *c, const mlf_yaml *y, const yu_load_info *info,
+			      const char *code, mreg_diag_severity sev)
 {
-	yaml_parser_t p;
-	yaml_event_t ev;
-	int depth = 0, documents = 0;
-	bool ok = true, done = false;
-
-	if (!yaml_parser_initialize(&p)) {
+	switch (info->status) {
+	case YU_OK:
+		break;
+	case YU_ENOMEM:
 		c->rc = mreg_seterr_nomem();
-		return false;
+		break;
+	case YU_ETOO_LARGE:
+		mlf_diag_at(c, sev, y->display, 0, 0, code,
+			    "larger than %zu MiB; real ones are a few KB", MLF_MAX_FILE_SIZE >> 20);
+		break;
+	case YU_ENOT_TEXT:
+		if (info->byte >= 0)
+			mlf_diag_at(c, sev, y->display, info->line, info->column, code,
+				    "not YAML text: %s (byte 0x%02x)", info->problem, info->byte);
+		else
+			mlf_diag_at(c, sev, y->display, info->line, info->column, code,
+				    "not YAML text: %s", info->problem);
+		break;
+	case YU_ESYNTAX:
+		if (info->context)
+			mlf_diag_at(c, sev, y->display, info->line, info->column, code,
+				    "YAML syntax error: %s (%s that starts at line %u, column %u)",
+				    info->problem, info->context, info->context_line,
+				    info->context_column);
+		else
+			mlf_diag_at(c, sev, y->display, info->line, info->column, code,
+				    "YAML syntax error: %s", info->problem);
+		break;
+	case YU_ETOO_DEEP:
+		mlf_diag_at(c, sev, y->display, info->line, info->column, code,
+			    "nested deeper than %d levels", MLF_MAX_DEPTH);
+		break;
+	case YU_EALIAS: /* not asked for: PyYAML reads aliases */
+		mlf_diag_at(c, sev, y->display, info->line, info->column, code,
+			    "aliases are not allowed here");
+		break;
+	case YU_ERECURSIVE:
+		mlf_diag_at(c, sev, y->display, info->line, info->column, code,
+			    "recursive alias: this node contains itself");
+		break;
+	case YU_ETOO_DEEP_EXPANDED:
+		mlf_diag_at(c, sev, y->display, info->line, info->column, code,
+			    "nested deeper than %d levels once its aliases are expanded",
+			    MLF_MAX_DEPTH);
+		break;
+	case YU_ETOO_MANY_NODES:
+		mlf_diag_at(c, sev, y->display, info->line, info->column, code,
+			    "aliases expand this document to more than %d nodes", MLF_MAX_EXPANDED);
+		break;
 	}
-	yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
-	while (!done) {
-		if (!yaml_parser_parse(&p, &ev)) {
-			report_parse_error(c, y, &p, data, len, code, sev);
-			ok = false;
-			break;
-		}
-		switch (ev.type) {
-		case YAML_DOCUMENT_START_EVENT:
-			if (++documents == 2)
-				mlf_diag_at(c, sev, y->display, (unsigned int)ev.start_mark.line + 1,
-					    (unsigned int)ev.start_mark.column + 1, code,
-					    "expected a single document in the stream, but found "
-					    "another document");
-			break;
-		case YAML_SEQUENCE_START_EVENT:
-		case YAML_MAPPING_START_EVENT:
-			if (++depth > MLF_MAX_DEPTH) {
-				mlf_diag_at(c, sev, y->display, (unsigned int)ev.start_mark.line + 1,
-					    (unsigned int)ev.start_mark.column + 1, code,
-					    "nested deeper than %d levels", MLF_MAX_DEPTH);
-				ok = false;
-				done = true;
-			}
-			break;
-		case YAML_SEQUENCE_END_EVENT:
-		case YAML_MAPPING_END_EVENT:
-			depth--;
-			break;
-		case YAML_STREAM_END_EVENT:
-			done = true;
-			break;
-		default:
-			break;
-		}
-		yaml_event_delete(&ev);
-	}
-	yaml_parser_delete(&p);
-	return ok;
 }
 
 bool mlf_yaml_load(mlf_ctx *c, mlf_yaml *y, const char *display, const char *data, size_t len,
 		   const char *code, mreg_diag_severity sev)
 {
-	yaml_parser_t p;
+	/* PyYAML's get_single_node reads the whole stream; the limits are mreg's. */
+	static const yu_limits limits = {
+		.max_bytes = MLF_MAX_FILE_SIZE,
+		.max_depth = MLF_MAX_DEPTH,
+		.max_nodes = MLF_MAX_EXPANDED,
+		.aliases = true,
+		.whole_stream = true,
+	};
+	yu_load_info info;
+	yu_status status;
 
 	memset(y, 0, sizeof(*y));
 	y->display = strdup(display);
@@ -447,24 +311,18 @@ bool mlf_yaml_load(mlf_ctx *c, mlf_yaml *y, const char *display, const char *dat
 		c->rc = mreg_seterr_nomem();
 		return false;
 	}
-	if (!scan_events(c, y, data, len, code, sev))
-		return false;
-	if (!yaml_parser_initialize(&p)) {
-		c->rc = mreg_seterr_nomem();
-		return false;
-	}
-	yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
-	if (!yaml_parser_load(&p, &y->doc)) {
-		report_parse_error(c, y, &p, data, len, code, sev);
-		yaml_parser_delete(&p);
-		return false;
-	}
-	yaml_parser_delete(&p);
+	status = yu_load(&y->doc, data, len, &limits, &info);
 	y->loaded = true;
+	if (info.second_line)
+		mlf_diag_at(c, sev, y->display, info.second_line, info.second_column, code,
+			    "expected a single document in the stream, but found another document");
 	y->root = yaml_document_get_root_node(&y->doc);
 	if (y->root)
 		check_graph(c, y, code, sev);
-	return y->root != NULL || yaml_document_get_root_node(&y->doc) == NULL;
+	report_load_error(c, y, &info, code, sev);
+	if (status != YU_OK)
+		y->root = NULL;
+	return status == YU_OK && (y->root || !yaml_document_get_root_node(&y->doc));
 }
 
 void mlf_yaml_dispose(mlf_yaml *y)
@@ -476,52 +334,7 @@ void mlf_yaml_dispose(mlf_yaml *y)
 	memset(y, 0, sizeof(*y));
 }
 
-/* ---- types (PyYAML's implicit resolvers, YAML 1.1) ---- */
-
-static regex_t re_bool, re_int, re_float, re_null, re_timestamp;
-static bool re_ok;
-
-static void compile_resolvers(void)
-{
-	re_ok = !regcomp(&re_bool,
-			 "^(yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|"
-			 "OFF)$", REG_EXTENDED | REG_NOSUB) &&
-		!regcomp(&re_int,
-			 "^([-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|"
-			 "[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+)$", REG_EXTENDED | REG_NOSUB) &&
-		!regcomp(&re_float,
-			 "^([-+]?([0-9][0-9_]*)\\.[0-9_]*([eE][-+][0-9]+)?|\\.[0-9_]+([eE][-+][0-9]+)?|"
-			 "[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\\.[0-9_]*|[-+]?\\.(inf|Inf|INF)|"
-			 "\\.(nan|NaN|NAN))$", REG_EXTENDED | REG_NOSUB) &&
-		!regcomp(&re_null, "^(~|null|Null|NULL|)$", REG_EXTENDED | REG_NOSUB) &&
-		!regcomp(&re_timestamp,
-			 "^([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt]|[ \t]+)"
-			 "[0-9]{1,2}:[0-9]{2}:[0-9]{2}(\\.[0-9]*)?([ \t]*(Z|[-+][0-9]{1,2}(:[0-9]{2})?))?)$",
-			 REG_EXTENDED | REG_NOSUB);
-}
-
-static mlf_type resolve_plain(const char *s, size_t len)
-{
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-
-	/* Nothing that long is a YAML number, boolean, null or timestamp. */
-	if (len > 100 || strlen(s) != len)
-		return MLF_STR;
-	pthread_once(&once, compile_resolvers);
-	if (!re_ok)
-		return MLF_STR;
-	if (!regexec(&re_null, s, 0, NULL, 0))
-		return MLF_NULL;
-	if (!regexec(&re_bool, s, 0, NULL, 0))
-		return MLF_BOOL;
-	if (!regexec(&re_int, s, 0, NULL, 0))
-		return MLF_INT;
-	if (!regexec(&re_float, s, 0, NULL, 0))
-		return MLF_FLOAT;
-	if (!regexec(&re_timestamp, s, 0, NULL, 0))
-		return MLF_TIMESTAMP;
-	return MLF_STR;
-}
+/* ---- types (PyYAML's implicit resolvers, YAML 1.1: util/yaml_resolve.c) ---- */
 
 mlf_type mlf_type_of(const yaml_node_t *n)
 {
@@ -548,7 +361,15 @@ mlf_type mlf_type_of(const yaml_node_t *n)
 			return tags[i].type;
 	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
 		return MLF_STR;
-	return resolve_plain((const char *)n->data.scalar.value, n->data.scalar.length);
+	switch (yu_resolve((const char *)n->data.scalar.value, n->data.scalar.length, YU_PYYAML)) {
+	case YU_NULL: return MLF_NULL;
+	case YU_BOOL: return MLF_BOOL;
+	case YU_INT: return MLF_INT;
+	case YU_FLOAT: return MLF_FLOAT;
+	case YU_TIMESTAMP: return MLF_TIMESTAMP;
+	case YU_STR: break;
+	}
+	return MLF_STR;
 }
 
 const char *mlf_type_name(mlf_type t)

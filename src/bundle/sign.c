@@ -1,7 +1,8 @@
 /*
  * minisign-compatible keys and signatures with libsodium. The byte layouts are
- * minisign's (src/minisign.h there): every multi-byte integer little-endian,
- * every file a comment line followed by one base64 line.
+ * minisign's (the minisign_* structs in sign_priv.h); every file is a comment
+ * line followed by one base64 line (a signature: two more, the trusted comment
+ * and its signature).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,29 +20,11 @@
 #include "sign_priv.h"
 #include "util/strutil.h"
 
-#define KEYNUM_LEN 8
-#define SALT_LEN crypto_pwhash_scryptsalsa208sha256_SALTBYTES /* 32 */
-#define CHK_LEN crypto_generichash_BYTES                     /* 32 */
-#define SK_LEN crypto_sign_SECRETKEYBYTES                      /* 64 */
-#define PK_LEN crypto_sign_PUBLICKEYBYTES                      /* 32 */
-#define SIG_LEN crypto_sign_BYTES                              /* 64 */
-
-/* Offsets in the secret key blob: alg, kdf, chk alg, salt, opslimit, memlimit, keynum, sk, chk. */
-enum {
-	SK_ALG = 0,
-	SK_KDF = 2,
-	SK_CHKALG = 4,
-	SK_SALT = 6,
-	SK_OPS = SK_SALT + SALT_LEN,
-	SK_MEM = SK_OPS + 8,
-	SK_KEYNUM = SK_MEM + 8,
-	SK_SK = SK_KEYNUM + KEYNUM_LEN,
-	SK_CHK = SK_SK + SK_LEN,
-	SK_TOTAL = SK_CHK + CHK_LEN, /* 158 */
-	SK_ENCRYPTED_LEN = SK_TOTAL - SK_KEYNUM, /* keynum + sk + chk are encrypted: 104 */
-	PUB_TOTAL = 2 + KEYNUM_LEN + PK_LEN,     /* 42 */
-	SIG_TOTAL = 2 + KEYNUM_LEN + SIG_LEN,    /* 74 */
-};
+#define SIGALG "Ed"
+#define SIGALG_HASHED "ED"
+#define KDFALG "Sc"
+#define KDFNONE "\0\0"
+#define CHKALG "B2"
 
 #define KEY_FILE_MAX 4096
 #define SIG_FILE_MAX 16384
@@ -50,14 +33,13 @@ enum {
 #define TRUSTED_PREFIX "trusted comment: "
 
 struct mreg_secret_key {
-	uint8_t keynum[KEYNUM_LEN];
-	uint8_t sk[SK_LEN];
+	uint8_t keynum[MINISIGN_KEYNUM_BYTES];
+	uint8_t sk[crypto_sign_SECRETKEYBYTES];
 	char id[MREG_KEY_ID_STRLEN];
 };
 
 struct mreg_public_key {
-	uint8_t keynum[KEYNUM_LEN];
-	uint8_t pk[PK_LEN];
+	minisign_keynum_pk keynum_pk;
 	char id[MREG_KEY_ID_STRLEN];
 };
 
@@ -73,15 +55,16 @@ static int sodium_ready(void)
 }
 
 /* minisign prints the key number as a little-endian 64-bit integer in hex. */
-static void key_id(char out[MREG_KEY_ID_STRLEN], const uint8_t keynum[KEYNUM_LEN])
+static void key_id(char out[MREG_KEY_ID_STRLEN], const uint8_t keynum[MINISIGN_KEYNUM_BYTES])
 {
 	static const char hex[] = "0123456789ABCDEF";
 
-	for (int i = 0; i < KEYNUM_LEN; i++) {
-		out[2 * i] = hex[keynum[KEYNUM_LEN - 1 - i] >> 4];
-		out[2 * i + 1] = hex[keynum[KEYNUM_LEN - 1 - i] & 15];
+	_Static_assert(MREG_KEY_ID_STRLEN == 2 * MINISIGN_KEYNUM_BYTES + 1, "key id: hex + NUL");
+	for (int i = 0; i < MINISIGN_KEYNUM_BYTES; i++) {
+		out[2 * i] = hex[keynum[MINISIGN_KEYNUM_BYTES - 1 - i] >> 4];
+		out[2 * i + 1] = hex[keynum[MINISIGN_KEYNUM_BYTES - 1 - i] & 15];
 	}
-	out[16] = '\0';
+	out[2 * MINISIGN_KEYNUM_BYTES] = '\0';
 }
 
 static uint64_t le64_load(const uint8_t *p)
@@ -202,64 +185,72 @@ void sign_prehash_free(sign_prehash *h)
 /* ---- keys ---- */
 
 /* BLAKE2b-256 over algorithm, key number and secret key: minisign's "B2" checksum. */
-static void secret_checksum(uint8_t out[CHK_LEN], const uint8_t *blob)
+static void secret_checksum(uint8_t out[crypto_generichash_BYTES], const minisign_seckey *sec)
 {
 	crypto_generichash_state st;
 
-	crypto_generichash_init(&st, NULL, 0, CHK_LEN);
-	crypto_generichash_update(&st, blob + SK_ALG, 2);
-	crypto_generichash_update(&st, blob + SK_KEYNUM, KEYNUM_LEN);
-	crypto_generichash_update(&st, blob + SK_SK, SK_LEN);
-	crypto_generichash_final(&st, out, CHK_LEN);
+	crypto_generichash_init(&st, NULL, 0, sizeof sec->keynum_sk.chk);
+	crypto_generichash_update(&st, sec->sig_alg, sizeof sec->sig_alg);
+	crypto_generichash_update(&st, sec->keynum_sk.keynum, sizeof sec->keynum_sk.keynum);
+	crypto_generichash_update(&st, sec->keynum_sk.sk, sizeof sec->keynum_sk.sk);
+	crypto_generichash_final(&st, out, sizeof sec->keynum_sk.chk);
 	sodium_memzero(&st, sizeof(st));
 }
 
-/* The scrypt stream that encrypts keynum + sk + chk; returns 0 or MREG_ENOMEM. */
-static int kdf_stream(uint8_t *stream, const char *passphrase, const uint8_t *salt,
-		      uint64_t ops, uint64_t mem)
+/* The scrypt stream that encrypts keynum_sk; returns 0 or MREG_ENOMEM. */
+static int kdf_stream(uint8_t stream[sizeof(minisign_keynum_sk)], const char *passphrase,
+		      const minisign_seckey *sec, uint64_t ops, uint64_t mem)
 {
-	if (crypto_pwhash_scryptsalsa208sha256(stream, SK_ENCRYPTED_LEN, passphrase,
-					       strlen(passphrase), salt, (unsigned long long)ops,
-					       (size_t)mem) != 0)
+	if (crypto_pwhash_scryptsalsa208sha256(stream, sizeof sec->keynum_sk, passphrase,
+					       strlen(passphrase), sec->kdf_salt,
+					       (unsigned long long)ops, (size_t)mem) != 0)
 		return mreg_seterr(MREG_ENOMEM,
 				   "cannot derive the key from the passphrase (scrypt needs %llu MiB)",
 				   (unsigned long long)(mem >> 20));
 	return 0;
 }
 
-static int keygen_blobs(uint8_t *sec, uint8_t *pub, const char *passphrase, uint64_t ops,
-			uint64_t mem)
+/* Encrypt or decrypt (the same XOR) keynum_sk with a kdf_stream(). */
+static void xor_keynum_sk(minisign_seckey *sec, const uint8_t stream[sizeof(minisign_keynum_sk)])
+{
+	uint8_t *p = (uint8_t *)&sec->keynum_sk;
+
+	for (size_t i = 0; i < sizeof sec->keynum_sk; i++)
+		p[i] ^= stream[i];
+}
+
+static int keygen_blobs(minisign_seckey *sec, minisign_pubkey *pub, const char *passphrase,
+			uint64_t ops, uint64_t mem)
 {
 	uint8_t *stream = NULL;
 	int rc = 0;
 
-	memset(sec, 0, SK_TOTAL);
-	randombytes_buf(sec + SK_KEYNUM, KEYNUM_LEN);
-	crypto_sign_keypair(pub + 2 + KEYNUM_LEN, sec + SK_SK);
-	memcpy(sec + SK_ALG, "Ed", 2);
-	memcpy(sec + SK_CHKALG, "B2", 2);
-	memcpy(pub, "Ed", 2);
-	memcpy(pub + 2, sec + SK_KEYNUM, KEYNUM_LEN);
-	secret_checksum(sec + SK_CHK, sec);
+	memset(sec, 0, sizeof *sec);
+	randombytes_buf(sec->keynum_sk.keynum, sizeof sec->keynum_sk.keynum);
+	crypto_sign_keypair(pub->keynum_pk.pk, sec->keynum_sk.sk);
+	memcpy(sec->sig_alg, SIGALG, sizeof sec->sig_alg);
+	memcpy(sec->chk_alg, CHKALG, sizeof sec->chk_alg);
+	memcpy(pub->sig_alg, SIGALG, sizeof pub->sig_alg);
+	memcpy(pub->keynum_pk.keynum, sec->keynum_sk.keynum, sizeof pub->keynum_pk.keynum);
+	secret_checksum(sec->keynum_sk.chk, sec);
 	if (!passphrase)
 		return 0; /* KDF "\0\0": stored in clear, as `minisign -G -W` does */
-	memcpy(sec + SK_KDF, "Sc", 2);
-	randombytes_buf(sec + SK_SALT, SALT_LEN);
-	stream = sodium_malloc(SK_ENCRYPTED_LEN);
+	memcpy(sec->kdf_alg, KDFALG, sizeof sec->kdf_alg);
+	randombytes_buf(sec->kdf_salt, sizeof sec->kdf_salt);
+	stream = sodium_malloc(sizeof sec->keynum_sk);
 	if (!stream)
 		return mreg_seterr_nomem();
 	/* Like minisign: halve the limits until scrypt gets its memory. */
-	while ((rc = kdf_stream(stream, passphrase, sec + SK_SALT, ops, mem)) != 0) {
+	while ((rc = kdf_stream(stream, passphrase, sec, ops, mem)) != 0) {
 		ops /= 2;
 		mem /= 2;
 		if (ops < crypto_pwhash_scryptsalsa208sha256_OPSLIMIT_MIN ||
 		    mem < crypto_pwhash_scryptsalsa208sha256_MEMLIMIT_MIN)
 			goto done;
 	}
-	le64_store(sec + SK_OPS, ops);
-	le64_store(sec + SK_MEM, mem);
-	for (size_t i = 0; i < SK_ENCRYPTED_LEN; i++)
-		sec[SK_KEYNUM + i] ^= stream[i];
+	le64_store(sec->kdf_opslimit_le, ops);
+	le64_store(sec->kdf_memlimit_le, mem);
+	xor_keynum_sk(sec, stream);
 done:
 	sodium_free(stream);
 	return rc;
@@ -268,10 +259,11 @@ done:
 int sign_keygen_limits(const char *secret_path, const char *public_path, const char *passphrase,
 		       int force, char id_out[MREG_KEY_ID_STRLEN], uint64_t ops, uint64_t mem)
 {
-	uint8_t *sec = NULL, pub[PUB_TOTAL];
+	minisign_seckey *sec = NULL;
+	minisign_pubkey pub;
 	char *sec_b64 = NULL, *pub_b64 = NULL, *sec_text = NULL, *pub_text = NULL;
 	char *sec_dir = NULL, *pub_dir = NULL, id[MREG_KEY_ID_STRLEN];
-	size_t sec_b64_len = sodium_base64_ENCODED_LEN(SK_TOTAL, sodium_base64_VARIANT_ORIGINAL);
+	size_t sec_b64_len = sodium_base64_ENCODED_LEN(sizeof *sec, sodium_base64_VARIANT_ORIGINAL);
 	size_t sec_text_len = 0;
 	int rc;
 
@@ -288,7 +280,7 @@ int sign_keygen_limits(const char *secret_path, const char *public_path, const c
 			return mreg_seterr(MREG_EEXISTS, "%s: already exists (not overwritten)",
 					   public_path);
 	}
-	sec = sodium_malloc(SK_TOTAL);
+	sec = sodium_malloc(sizeof *sec);
 	sec_b64 = sodium_malloc(sec_b64_len);
 	sec_text = sodium_malloc(sec_b64_len + 128);
 	sec_dir = fs_dirname(secret_path);
@@ -297,14 +289,15 @@ int sign_keygen_limits(const char *secret_path, const char *public_path, const c
 		rc = mreg_seterr_nomem();
 		goto done;
 	}
-	if ((rc = keygen_blobs(sec, pub, passphrase, ops, mem)))
+	if ((rc = keygen_blobs(sec, &pub, passphrase, ops, mem)))
 		goto done;
-	key_id(id, pub + 2);
-	sodium_bin2base64(sec_b64, sec_b64_len, sec, SK_TOTAL, sodium_base64_VARIANT_ORIGINAL);
+	key_id(id, pub.keynum_pk.keynum);
+	sodium_bin2base64(sec_b64, sec_b64_len, (const uint8_t *)sec, sizeof *sec,
+			  sodium_base64_VARIANT_ORIGINAL);
 	sec_text_len = (size_t)snprintf(sec_text, sec_b64_len + 128, "%sminisign %s secret key\n%s\n",
 					COMMENT_PREFIX, passphrase ? "encrypted" : "unencrypted",
 					sec_b64);
-	pub_b64 = b64_encode(pub, PUB_TOTAL);
+	pub_b64 = b64_encode((const uint8_t *)&pub, sizeof pub);
 	pub_text = pub_b64 ? str_printf("%sminisign public key %s\n%s\n", COMMENT_PREFIX, id,
 					pub_b64)
 			   : NULL;
@@ -338,8 +331,8 @@ int mreg_keygen(const char *secret_path, const char *public_path, const char *pa
 				  crypto_pwhash_scryptsalsa208sha256_MEMLIMIT_SENSITIVE);
 }
 
-/* Read the secret key blob of @path into @blob (SK_TOTAL bytes of locked memory). */
-static int read_secret_blob(uint8_t *blob, const char *path)
+/* Read the secret key blob of @path into @sec (locked memory). */
+static int read_secret_blob(minisign_seckey *sec, const char *path)
 {
 	char *text = NULL, *lines[2];
 	size_t len = 0;
@@ -352,17 +345,18 @@ static int read_secret_blob(uint8_t *blob, const char *path)
 				 path);
 		goto done;
 	}
-	if ((rc = b64_decode(blob, SK_TOTAL, lines[1], path, "secret key")))
+	if ((rc = b64_decode((uint8_t *)sec, sizeof *sec, lines[1], path, "secret key")))
 		goto done;
-	if (memcmp(blob + SK_ALG, "Ed", 2) != 0) {
+	if (memcmp(sec->sig_alg, SIGALG, sizeof sec->sig_alg) != 0) {
 		rc = mreg_seterr(MREG_EUNSUPPORTED, "%s: unsupported signature algorithm", path);
 		goto done;
 	}
-	if (memcmp(blob + SK_CHKALG, "B2", 2) != 0) {
+	if (memcmp(sec->chk_alg, CHKALG, sizeof sec->chk_alg) != 0) {
 		rc = mreg_seterr(MREG_EUNSUPPORTED, "%s: unsupported checksum algorithm", path);
 		goto done;
 	}
-	if (memcmp(blob + SK_KDF, "Sc", 2) != 0 && memcmp(blob + SK_KDF, "\0\0", 2) != 0)
+	if (memcmp(sec->kdf_alg, KDFALG, sizeof sec->kdf_alg) != 0 &&
+	    memcmp(sec->kdf_alg, KDFNONE, sizeof sec->kdf_alg) != 0)
 		rc = mreg_seterr(MREG_EUNSUPPORTED, "%s: unsupported key derivation function", path);
 done:
 	free_small(text, true);
@@ -371,42 +365,51 @@ done:
 
 int mreg_secret_key_encrypted(int *encrypted, const char *path)
 {
-	uint8_t *blob = NULL;
+	minisign_seckey *sec = NULL;
 	int rc;
 
 	if ((rc = sodium_ready()))
 		return rc;
-	blob = sodium_malloc(SK_TOTAL);
-	if (!blob)
+	sec = sodium_malloc(sizeof *sec);
+	if (!sec)
 		return mreg_seterr_nomem();
-	rc = read_secret_blob(blob, path);
+	rc = read_secret_blob(sec, path);
 	if (rc == 0)
-		*encrypted = memcmp(blob + SK_KDF, "Sc", 2) == 0;
-	sodium_free(blob);
+		*encrypted = memcmp(sec->kdf_alg, KDFALG, sizeof sec->kdf_alg) == 0;
+	sodium_free(sec);
 	return rc;
 }
 
+/* What mreg_secret_key_load() recomputes from a decrypted key to check it. */
+typedef struct {
+	uint8_t chk[crypto_generichash_BYTES];
+	uint8_t sk[crypto_sign_SECRETKEYBYTES];
+	uint8_t pk[crypto_sign_PUBLICKEYBYTES];
+} secret_check;
+
 int mreg_secret_key_load(mreg_secret_key **out, const char *path, const char *passphrase)
 {
-	uint8_t *blob = NULL, *stream = NULL, *check = NULL;
+	minisign_seckey *sec = NULL;
+	uint8_t *stream = NULL;
+	secret_check *check = NULL;
 	mreg_secret_key *key = NULL;
-	static const uint8_t zero[CHK_LEN];
+	static const uint8_t zero[sizeof check->chk];
 	int rc;
 
 	*out = NULL;
 	if ((rc = sodium_ready()))
 		return rc;
-	blob = sodium_malloc(SK_TOTAL);
-	check = sodium_malloc(SK_LEN + PK_LEN + CHK_LEN);
+	sec = sodium_malloc(sizeof *sec);
+	check = sodium_malloc(sizeof *check);
 	key = sodium_malloc(sizeof(*key));
-	if (!blob || !check || !key) {
+	if (!sec || !check || !key) {
 		rc = mreg_seterr_nomem();
 		goto done;
 	}
-	if ((rc = read_secret_blob(blob, path)))
+	if ((rc = read_secret_blob(sec, path)))
 		goto done;
-	if (memcmp(blob + SK_KDF, "Sc", 2) == 0) {
-		uint64_t ops = le64_load(blob + SK_OPS), mem = le64_load(blob + SK_MEM);
+	if (memcmp(sec->kdf_alg, KDFALG, sizeof sec->kdf_alg) == 0) {
+		uint64_t ops = le64_load(sec->kdf_opslimit_le), mem = le64_load(sec->kdf_memlimit_le);
 		if (!passphrase) {
 			rc = mreg_seterr(MREG_EINVALID, "%s: the key is encrypted: a passphrase is needed",
 					 path);
@@ -417,43 +420,43 @@ int mreg_secret_key_load(mreg_secret_key **out, const char *path, const char *pa
 			rc = mreg_seterr(MREG_EINVALID, "%s: scrypt limits out of range", path);
 			goto done;
 		}
-		stream = sodium_malloc(SK_ENCRYPTED_LEN);
+		stream = sodium_malloc(sizeof sec->keynum_sk);
 		if (!stream) {
 			rc = mreg_seterr_nomem();
 			goto done;
 		}
-		if ((rc = kdf_stream(stream, passphrase, blob + SK_SALT, ops, mem)))
+		if ((rc = kdf_stream(stream, passphrase, sec, ops, mem)))
 			goto done;
-		for (size_t i = 0; i < SK_ENCRYPTED_LEN; i++)
-			blob[SK_KEYNUM + i] ^= stream[i];
-		secret_checksum(check, blob);
-		if (sodium_memcmp(check, blob + SK_CHK, CHK_LEN) != 0) {
+		xor_keynum_sk(sec, stream);
+		secret_checksum(check->chk, sec);
+		if (sodium_memcmp(check->chk, sec->keynum_sk.chk, sizeof check->chk) != 0) {
 			rc = mreg_seterr(MREG_EINVALID, "%s: wrong passphrase for this key", path);
 			goto done;
 		}
 	} else {
 		/* `minisign -G -W` leaves the checksum zero; mreg fills it in. */
-		secret_checksum(check, blob);
-		if (memcmp(blob + SK_CHK, zero, CHK_LEN) != 0 &&
-		    sodium_memcmp(check, blob + SK_CHK, CHK_LEN) != 0) {
+		secret_checksum(check->chk, sec);
+		if (memcmp(sec->keynum_sk.chk, zero, sizeof zero) != 0 &&
+		    sodium_memcmp(check->chk, sec->keynum_sk.chk, sizeof check->chk) != 0) {
 			rc = mreg_seterr(MREG_EINVALID, "%s: the secret key is damaged (checksum)",
 					 path);
 			goto done;
 		}
 	}
-	/* The secret key holds its seed and public half: they must agree. */
-	crypto_sign_seed_keypair(check + SK_LEN, check, blob + SK_SK);
-	if (sodium_memcmp(check, blob + SK_SK, SK_LEN) != 0) {
+	/* An Ed25519 secret key is its seed then its public half: they must agree. */
+	_Static_assert(crypto_sign_SEEDBYTES <= crypto_sign_SECRETKEYBYTES, "the seed leads sk");
+	crypto_sign_seed_keypair(check->pk, check->sk, sec->keynum_sk.sk);
+	if (sodium_memcmp(check->sk, sec->keynum_sk.sk, sizeof check->sk) != 0) {
 		rc = mreg_seterr(MREG_EINVALID, "%s: the secret key is damaged", path);
 		goto done;
 	}
-	memcpy(key->keynum, blob + SK_KEYNUM, KEYNUM_LEN);
-	memcpy(key->sk, blob + SK_SK, SK_LEN);
+	memcpy(key->keynum, sec->keynum_sk.keynum, sizeof key->keynum);
+	memcpy(key->sk, sec->keynum_sk.sk, sizeof key->sk);
 	key_id(key->id, key->keynum);
 	*out = key;
 	key = NULL;
 done:
-	sodium_free(blob);
+	sodium_free(sec);
 	sodium_free(stream);
 	sodium_free(check);
 	if (key)
@@ -474,21 +477,21 @@ const char *mreg_secret_key_id(const mreg_secret_key *key)
 
 static int public_from_b64(mreg_public_key **out, const char *b64, const char *where)
 {
-	uint8_t blob[PUB_TOTAL];
+	minisign_pubkey pub;
 	mreg_public_key *key;
 	int rc;
 
 	*out = NULL;
-	if ((rc = sodium_ready()) || (rc = b64_decode(blob, PUB_TOTAL, b64, where, "public key")))
+	if ((rc = sodium_ready()) ||
+	    (rc = b64_decode((uint8_t *)&pub, sizeof pub, b64, where, "public key")))
 		return rc;
-	if (memcmp(blob, "Ed", 2) != 0)
+	if (memcmp(pub.sig_alg, SIGALG, sizeof pub.sig_alg) != 0)
 		return mreg_seterr(MREG_EUNSUPPORTED, "%s: unsupported signature algorithm", where);
 	key = calloc(1, sizeof(*key));
 	if (!key)
 		return mreg_seterr_nomem();
-	memcpy(key->keynum, blob + 2, KEYNUM_LEN);
-	memcpy(key->pk, blob + 2 + KEYNUM_LEN, PK_LEN);
-	key_id(key->id, key->keynum);
+	key->keynum_pk = pub.keynum_pk;
+	key_id(key->id, key->keynum_pk.keynum);
 	*out = key;
 	return 0;
 }
@@ -533,12 +536,27 @@ static bool comment_ok(const char *s)
 	return !strchr(s, '\n') && !strchr(s, '\r') && strlen(s) <= TRUSTED_MAX;
 }
 
+/* The message of the global signature: the signature, then the trusted comment. */
+static uint8_t *global_message(const minisign_sig *sig, const char *trusted, size_t *len)
+{
+	size_t tlen = strlen(trusted);
+	uint8_t *both = malloc(sizeof sig->sig + tlen);
+
+	if (both) {
+		memcpy(both, sig->sig, sizeof sig->sig);
+		memcpy(both + sizeof sig->sig, trusted, tlen);
+		*len = sizeof sig->sig + tlen;
+	}
+	return both;
+}
+
 int sign_minisig_create(char **out, const mreg_secret_key *key,
 			const uint8_t prehash[SIGN_PREHASH_LEN], const char *trusted)
 {
-	uint8_t sig[SIG_TOTAL], global[SIG_LEN];
+	minisign_sig sig;
+	uint8_t global[crypto_sign_BYTES];
 	uint8_t *both = NULL;
-	size_t tlen = strlen(trusted);
+	size_t both_len = 0;
 	char *sig_b64 = NULL, *global_b64 = NULL;
 	int rc = 0;
 
@@ -549,18 +567,16 @@ int sign_minisig_create(char **out, const mreg_secret_key *key,
 		return mreg_seterr(MREG_EINVALID,
 				   "trusted comment: one line of at most %d bytes expected",
 				   TRUSTED_MAX);
-	memcpy(sig, "ED", 2);
-	memcpy(sig + 2, key->keynum, KEYNUM_LEN);
-	crypto_sign_detached(sig + 2 + KEYNUM_LEN, NULL, prehash, SIGN_PREHASH_LEN, key->sk);
+	memcpy(sig.sig_alg, SIGALG_HASHED, sizeof sig.sig_alg);
+	memcpy(sig.keynum, key->keynum, sizeof sig.keynum);
+	crypto_sign_detached(sig.sig, NULL, prehash, SIGN_PREHASH_LEN, key->sk);
 	/* The global signature binds the trusted comment to the signature. */
-	both = malloc(SIG_LEN + tlen);
+	both = global_message(&sig, trusted, &both_len);
 	if (!both)
 		return mreg_seterr_nomem();
-	memcpy(both, sig + 2 + KEYNUM_LEN, SIG_LEN);
-	memcpy(both + SIG_LEN, trusted, tlen);
-	crypto_sign_detached(global, NULL, both, SIG_LEN + tlen, key->sk);
-	sig_b64 = b64_encode(sig, SIG_TOTAL);
-	global_b64 = b64_encode(global, SIG_LEN);
+	crypto_sign_detached(global, NULL, both, both_len, key->sk);
+	sig_b64 = b64_encode((const uint8_t *)&sig, sizeof sig);
+	global_b64 = b64_encode(global, sizeof global);
 	if (sig_b64 && global_b64)
 		*out = str_printf("%ssignature from mreg secret key %s\n%s\n%s%s\n%s\n",
 				  COMMENT_PREFIX, key->id, sig_b64, TRUSTED_PREFIX, trusted,
@@ -576,7 +592,7 @@ int sign_minisig_create(char **out, const mreg_secret_key *key,
 int sign_minisig_parse(sign_minisig *out, const char *text, size_t len, const char *where)
 {
 	char *copy = NULL, *lines[4];
-	uint8_t sig[SIG_TOTAL];
+	minisign_sig sig;
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -595,17 +611,16 @@ int sign_minisig_parse(sign_minisig *out, const char *text, size_t len, const ch
 				 "%s: not a minisign signature (comment lines missing)", where);
 		goto done;
 	}
-	if ((rc = b64_decode(sig, SIG_TOTAL, lines[1], where, "signature")) ||
-	    (rc = b64_decode(out->global, SIG_LEN, lines[3], where, "signature")))
+	if ((rc = b64_decode((uint8_t *)&sig, sizeof sig, lines[1], where, "signature")) ||
+	    (rc = b64_decode(out->global, sizeof out->global, lines[3], where, "signature")))
 		goto done;
-	if (memcmp(sig, "ED", 2) != 0 && memcmp(sig, "Ed", 2) != 0) {
+	if (memcmp(sig.sig_alg, SIGALG_HASHED, sizeof sig.sig_alg) != 0 &&
+	    memcmp(sig.sig_alg, SIGALG, sizeof sig.sig_alg) != 0) {
 		rc = mreg_seterr(MREG_EUNSUPPORTED, "%s: unsupported signature algorithm", where);
 		goto done;
 	}
-	memcpy(out->alg, sig, 2);
-	memcpy(out->keynum, sig + 2, KEYNUM_LEN);
-	memcpy(out->sig, sig + 2 + KEYNUM_LEN, SIG_LEN);
-	key_id(out->key_id, out->keynum);
+	out->blob = sig;
+	key_id(out->key_id, out->blob.keynum);
 	out->trusted = strdup(lines[2] + strlen(TRUSTED_PREFIX));
 	if (!out->trusted)
 		rc = mreg_seterr_nomem();
@@ -622,19 +637,19 @@ void sign_minisig_dispose(sign_minisig *sig)
 
 int sign_minisig_prehashed(const sign_minisig *sig)
 {
-	return memcmp(sig->alg, "ED", 2) == 0;
+	return memcmp(sig->blob.sig_alg, SIGALG_HASHED, sizeof sig->blob.sig_alg) == 0;
 }
 
 int sign_minisig_verify(const mreg_public_key *key, const sign_minisig *sig,
 			const uint8_t *prehash, const uint8_t *msg, size_t msg_len, const char *where)
 {
 	uint8_t own[SIGN_PREHASH_LEN], *both;
-	size_t tlen = strlen(sig->trusted);
+	size_t both_len = 0;
 	int ok;
 
 	if (sodium_ready())
 		return MREG_EIO;
-	if (memcmp(sig->keynum, key->keynum, KEYNUM_LEN) != 0)
+	if (memcmp(sig->blob.keynum, key->keynum_pk.keynum, sizeof sig->blob.keynum) != 0)
 		return mreg_seterr(MREG_ECORRUPT, "%s: signed by key %s, not by key %s", where,
 				   sig->key_id, key->id);
 	if (sign_minisig_prehashed(sig)) {
@@ -644,26 +659,25 @@ int sign_minisig_verify(const mreg_public_key *key, const sign_minisig *sig,
 			crypto_generichash(own, sizeof(own), msg, msg_len, NULL, 0);
 			prehash = own;
 		}
-		ok = crypto_sign_verify_detached(sig->sig, prehash, SIGN_PREHASH_LEN, key->pk) == 0;
+		ok = crypto_sign_verify_detached(sig->blob.sig, prehash, SIGN_PREHASH_LEN,
+						 key->keynum_pk.pk) == 0;
 	} else {
 		if (!msg)
 			return mreg_seterr(MREG_EUNSUPPORTED,
 					   "%s: a legacy (not prehashed) signature cannot be checked "
 					   "here",
 					   where);
-		ok = crypto_sign_verify_detached(sig->sig, msg, msg_len, key->pk) == 0;
+		ok = crypto_sign_verify_detached(sig->blob.sig, msg, msg_len, key->keynum_pk.pk) == 0;
 	}
 	if (!ok)
 		return mreg_seterr(MREG_ECORRUPT,
 				   "%s: signature verification failed (the data changed after "
 				   "signing, or another key signed it)",
 				   where);
-	both = malloc(SIG_LEN + tlen);
+	both = global_message(&sig->blob, sig->trusted, &both_len);
 	if (!both)
 		return mreg_seterr_nomem();
-	memcpy(both, sig->sig, SIG_LEN);
-	memcpy(both + SIG_LEN, sig->trusted, tlen);
-	ok = crypto_sign_verify_detached(sig->global, both, SIG_LEN + tlen, key->pk) == 0;
+	ok = crypto_sign_verify_detached(sig->global, both, both_len, key->keynum_pk.pk) == 0;
 	free(both);
 	if (!ok)
 		return mreg_seterr(MREG_ECORRUPT,

@@ -5,7 +5,59 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sodium.h>
+
 #include "mreg/sign.h"
+
+/*
+ * minisign's byte layouts (SeckeyStruct, PubkeyStruct, SigStruct in its
+ * src/minisign.h): what the base64 line of each file decodes to. Every member
+ * is a byte array, so there is no padding (the asserts below check it), and
+ * multi-byte integers are stored little-endian.
+ */
+#define MINISIGN_KEYNUM_BYTES 8
+
+/* The part of a secret key that a passphrase encrypts. */
+typedef struct {
+	uint8_t keynum[MINISIGN_KEYNUM_BYTES];
+	uint8_t sk[crypto_sign_SECRETKEYBYTES];
+	uint8_t chk[crypto_generichash_BYTES]; /* BLAKE2b-256 of sig_alg, keynum, sk */
+} minisign_keynum_sk;
+
+/* A secret key file's blob. */
+typedef struct {
+	uint8_t sig_alg[2];  /* "Ed" */
+	uint8_t kdf_alg[2];  /* "Sc" (scrypt) or "\0\0" (unencrypted) */
+	uint8_t chk_alg[2];  /* "B2" */
+	uint8_t kdf_salt[crypto_pwhash_scryptsalsa208sha256_SALTBYTES];
+	uint8_t kdf_opslimit_le[8];
+	uint8_t kdf_memlimit_le[8];
+	minisign_keynum_sk keynum_sk;
+} minisign_seckey;
+
+typedef struct {
+	uint8_t keynum[MINISIGN_KEYNUM_BYTES];
+	uint8_t pk[crypto_sign_PUBLICKEYBYTES];
+} minisign_keynum_pk;
+
+/* A public key file's blob. */
+typedef struct {
+	uint8_t sig_alg[2];  /* "Ed" */
+	minisign_keynum_pk keynum_pk;
+} minisign_pubkey;
+
+/* A signature file's first blob (the line after the untrusted comment). */
+typedef struct {
+	uint8_t sig_alg[2];  /* "ED" (prehashed) or "Ed" (legacy) */
+	uint8_t keynum[MINISIGN_KEYNUM_BYTES];
+	uint8_t sig[crypto_sign_BYTES];
+} minisign_sig;
+
+/* The byte counts of minisign's format, which files written by either must keep. */
+_Static_assert(sizeof(minisign_keynum_sk) == 104, "minisign: keynum + sk + chk is 104 bytes");
+_Static_assert(sizeof(minisign_seckey) == 158, "minisign: a secret key blob is 158 bytes");
+_Static_assert(sizeof(minisign_pubkey) == 42, "minisign: a public key blob is 42 bytes");
+_Static_assert(sizeof(minisign_sig) == 74, "minisign: a signature blob is 74 bytes");
 
 /* minisign's prehash: BLAKE2b-512 of the whole message. */
 #define SIGN_PREHASH_LEN 64
@@ -27,11 +79,9 @@ int sign_minisig_create(char **out, const mreg_secret_key *key,
 
 /* A parsed signature file. */
 typedef struct {
-	uint8_t alg[2];     /* "ED" (prehashed) or "Ed" (legacy) */
-	uint8_t keynum[8];
-	uint8_t sig[64];
+	minisign_sig blob;
 	char *trusted;      /* malloc'd */
-	uint8_t global[64];
+	uint8_t global[crypto_sign_BYTES]; /* over blob.sig and the trusted comment */
 	char key_id[MREG_KEY_ID_STRLEN];
 } sign_minisig;
 

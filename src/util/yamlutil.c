@@ -1,114 +1,8 @@
-#include <errno.h>
-#include <stdint.h>
-#include <sys/stat.h>
-#include <pthread.h>
-#include <regex.h>
+/* libyaml helpers: reading nodes, and the emitter mreg writes its YAML with. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "error_priv.h"
 #include "yamlutil.h"
-
-/* Refuse what the document loader should never see; 0 when the shape is fine. */
-static int scan_shape(FILE *f, const char *path, int errcode, bool aliases, unsigned int *line,
-		      unsigned int *col, char *problem, size_t problem_size)
-{
-	yaml_parser_t parser;
-	yaml_event_t ev;
-	struct stat st;
-	const char *what = NULL;
-	int depth = 0, rc = 0;
-
-	if (fstat(fileno(f), &st) == 0 && (uint64_t)st.st_size > YU_MAX_BYTES)
-		return mreg_seterr(errcode, "%s: %lld bytes is too large for this file (at most %u)",
-				   path, (long long)st.st_size, YU_MAX_BYTES);
-	if (!yaml_parser_initialize(&parser))
-		return mreg_seterr_nomem();
-	yaml_parser_set_input_file(&parser, f);
-	for (;;) {
-		if (!yaml_parser_parse(&parser, &ev))
-			break; /* syntax errors are reported by the real load */
-		yaml_event_type_t type = ev.type;
-		if (type == YAML_SEQUENCE_START_EVENT || type == YAML_MAPPING_START_EVENT) {
-			if (++depth > YU_MAX_DEPTH)
-				what = "nesting is too deep";
-		} else if (type == YAML_SEQUENCE_END_EVENT || type == YAML_MAPPING_END_EVENT) {
-			depth--;
-		} else if (type == YAML_ALIAS_EVENT && !aliases) {
-			what = "aliases (*name) are not allowed in this file";
-		}
-		if (what) {
-			unsigned int l = (unsigned int)ev.start_mark.line + 1;
-			unsigned int c = (unsigned int)ev.start_mark.column + 1;
-			rc = mreg_seterr(errcode, "%s:%u:%u: %s", path, l, c, what);
-			if (line)
-				*line = l;
-			if (col)
-				*col = c;
-			if (problem)
-				snprintf(problem, problem_size, "%s", what);
-		}
-		yaml_event_delete(&ev);
-		if (what || type == YAML_STREAM_END_EVENT)
-			break;
-	}
-	yaml_parser_delete(&parser);
-	rewind(f);
-	return rc;
-}
-
-int yu_load_file(yaml_document_t *doc, const char *path, int errcode, bool aliases,
-		 unsigned int *line, unsigned int *col, char *problem, size_t problem_size)
-{
-	yaml_parser_t parser;
-	FILE *f;
-	int rc = 0;
-
-	f = fopen(path, "rb");
-	if (!f)
-		return mreg_seterr_errno("%s", path);
-	if ((rc = scan_shape(f, path, errcode, aliases, line, col, problem, problem_size))) {
-		memset(doc, 0, sizeof(*doc));
-		fclose(f);
-		return rc;
-	}
-	if (!yaml_parser_initialize(&parser)) {
-		fclose(f);
-		return mreg_seterr_nomem();
-	}
-	yaml_parser_set_input_file(&parser, f);
-	if (!yaml_parser_load(&parser, doc)) {
-		unsigned int l = (unsigned int)parser.problem_mark.line + 1;
-		unsigned int c = (unsigned int)parser.problem_mark.column + 1;
-		const char *what = parser.problem ? parser.problem : "cannot parse";
-
-		if (parser.error == YAML_MEMORY_ERROR) {
-			rc = mreg_seterr_nomem();
-		} else if (parser.error == YAML_READER_ERROR) {
-			rc = mreg_seterr(errcode, "%s: %s", path, what);
-			l = c = 0;
-		} else if (parser.context) {
-			rc = mreg_seterr(errcode, "%s:%u:%u: %s %s", path, l, c, what, parser.context);
-		} else {
-			rc = mreg_seterr(errcode, "%s:%u:%u: %s", path, l, c, what);
-		}
-		if (line)
-			*line = l;
-		if (col)
-			*col = c;
-		if (problem)
-			snprintf(problem, problem_size, "%s%s%s", what,
-				 parser.context ? " " : "", parser.context ? parser.context : "");
-		memset(doc, 0, sizeof(*doc));
-	} else if (ferror(f)) {
-		yaml_document_delete(doc);
-		memset(doc, 0, sizeof(*doc));
-		rc = mreg_seterr_errno("%s: read", path);
-	}
-	yaml_parser_delete(&parser);
-	fclose(f);
-	return rc;
-}
 
 yaml_node_t *yu_map_get(yaml_document_t *doc, yaml_node_t *map, const char *key)
 {
@@ -146,36 +40,6 @@ const char *yu_kind(const yaml_node_t *node)
 	case YAML_SCALAR_NODE: return "a scalar";
 	default: return "nothing";
 	}
-}
-
-/* Compiled once (pthread_once): the pattern of plain scalars that are not strings. */
-static regex_t number;
-static bool number_ok;
-static void compile_number(void);
-
-bool yu_needs_quotes(const char *s)
-{
-	static const char *special[] = {"", "~", "null", "Null", "NULL", "true", "True", "TRUE",
-		"false", "False", "FALSE", "yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON",
-		"off", "Off", "OFF", "y", "Y", "n", "N", ".inf", ".Inf", ".INF", "-.inf", "+.inf",
-		".nan", ".NaN", ".NAN"};
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-
-	for (size_t i = 0; i < sizeof(special) / sizeof(*special); i++)
-		if (!strcmp(s, special[i]))
-			return true;
-	pthread_once(&once, compile_number);
-	return number_ok && regexec(&number, s, 0, NULL, 0) == 0;
-}
-
-static void compile_number(void)
-{
-	/* ints (with _ and 0x/0o/0b), floats, sexagesimal, timestamps: YAML 1.1 and 1.2 */
-	number_ok = regcomp(&number,
-			    "^[-+]?(0[xob][0-9a-fA-F_]+|[0-9][0-9_]*(:[0-5]?[0-9])*|"
-			    "[0-9_]*\\.[0-9_]*([eE][-+]?[0-9]+)?|[0-9][0-9_]*[eE][-+]?[0-9]+|"
-			    "[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ].*)?)$",
-			    REG_EXTENDED | REG_NOSUB) == 0;
 }
 
 static int write_handler(void *data, unsigned char *buffer, size_t size)

@@ -191,6 +191,198 @@ static void test_file_paths(void)
 	}
 }
 
+/*
+ * Strings that plain YAML would read as something else, or cannot hold. The
+ * record text is compared byte for byte: it is what the writer wrote before
+ * the writer and MLflow's reader shared one resolver (util/yaml_resolve.c),
+ * except the last four, which it used to write plain although PyYAML reads
+ * them as floats (base 60, signed infinities).
+ */
+static const char *const tricky[] = {
+	"yes", "No", "~", "1e3", "0x1F", "1_000", ".inf", "2025-01-01", "null", ":", "- a", "#x",
+	"y", "N", "on", "OFF", "True", "Null", "", "0o17", "08", "1:20", "190:20:30", "3.1", ".",
+	"1.5e+3", "-.inf", ".NaN", "2025-01-01 10:00:00", "a: b", "x #y", " lead", "trail ",
+	"'q'", "\"dq\"", "=", "<<", "@at", "`tick", "!bang", "&amp", "*star", "%pct", "|", ">",
+	"?", "[x]", "{x}", ",", "-", "tab\there", "two\nlines", "\xc3\xbc" "nicode",
+	"2025-01-01\t10:00:00", /* a timestamp to PyYAML; libyaml quotes any tab anyway */
+	/* written plain before the writer followed the reader's resolver */
+	"1:20.5", "190:20:30.15", "-.Inf", "+.INF",
+};
+
+static const char tricky_yaml[] =
+	"name: tricky\n"
+	"version: \"1\"\n"
+	"type: custom_model\n"
+	"tags:\n"
+	"  t00: \"yes\"\n"
+	"  t01: \"No\"\n"
+	"  t02: \"~\"\n"
+	"  t03: \"1e3\"\n"
+	"  t04: \"0x1F\"\n"
+	"  t05: \"1_000\"\n"
+	"  t06: \".inf\"\n"
+	"  t07: \"2025-01-01\"\n"
+	"  t08: \"null\"\n"
+	"  t09: ':'\n"
+	"  t10: '- a'\n"
+	"  t11: '#x'\n"
+	"  t12: \"y\"\n"
+	"  t13: \"N\"\n"
+	"  t14: \"on\"\n"
+	"  t15: \"OFF\"\n"
+	"  t16: \"True\"\n"
+	"  t17: \"Null\"\n"
+	"  t18: \"\"\n"
+	"  t19: \"0o17\"\n"
+	"  t20: \"08\"\n"
+	"  t21: \"1:20\"\n"
+	"  t22: \"190:20:30\"\n"
+	"  t23: \"3.1\"\n"
+	"  t24: \".\"\n"
+	"  t25: \"1.5e+3\"\n"
+	"  t26: \"-.inf\"\n"
+	"  t27: \".NaN\"\n"
+	"  t28: \"2025-01-01 10:00:00\"\n"
+	"  t29: 'a: b'\n"
+	"  t30: 'x #y'\n"
+	"  t31: ' lead'\n"
+	"  t32: 'trail '\n"
+	"  t33: '''q'''\n"
+	"  t34: '\"dq\"'\n"
+	"  t35: =\n"
+	"  t36: <<\n"
+	"  t37: '@at'\n"
+	"  t38: '`tick'\n"
+	"  t39: '!bang'\n"
+	"  t40: '&amp'\n"
+	"  t41: '*star'\n"
+	"  t42: '%pct'\n"
+	"  t43: '|'\n"
+	"  t44: '>'\n"
+	"  t45: '?'\n"
+	"  t46: '[x]'\n"
+	"  t47: '{x}'\n"
+	"  t48: ','\n"
+	"  t49: '-'\n"
+	"  t50: \"tab\\there\"\n"
+	"  t51: 'two\n"
+	"\n"
+	"    lines'\n"
+	"  t52: \xc3\xbcnicode\n"
+	"  t53: \"2025-01-01\\t10:00:00\"\n"
+	"  t54: \"1:20.5\"\n"
+	"  t55: \"190:20:30.15\"\n"
+	"  t56: \"-.Inf\"\n"
+	"  t57: \"+.INF\"\n"
+	"properties:\n"
+	"  \"\": t18\n"
+	"  ' lead': t31\n"
+	"  '!bang': t39\n"
+	"  '\"dq\"': t34\n"
+	"  '#x': t11\n"
+	"  '%pct': t42\n"
+	"  '&amp': t40\n"
+	"  '''q''': t33\n"
+	"  '*star': t41\n"
+	"  \"+.INF\": t57\n"
+	"  ',': t48\n"
+	"  '-': t49\n"
+	"  '- a': t10\n"
+	"  \"-.Inf\": t56\n"
+	"  \"-.inf\": t26\n"
+	"  \".\": t24\n"
+	"  \".NaN\": t27\n"
+	"  \".inf\": t06\n"
+	"  \"08\": t20\n"
+	"  \"0o17\": t19\n"
+	"  \"0x1F\": t04\n"
+	"  \"1.5e+3\": t25\n"
+	"  \"190:20:30\": t22\n"
+	"  \"190:20:30.15\": t55\n"
+	"  \"1:20\": t21\n"
+	"  \"1:20.5\": t54\n"
+	"  \"1_000\": t05\n"
+	"  \"1e3\": t03\n"
+	"  \"2025-01-01\": t07\n"
+	"  \"2025-01-01\\t10:00:00\": t53\n"
+	"  \"2025-01-01 10:00:00\": t28\n"
+	"  \"3.1\": t23\n"
+	"  ':': t09\n"
+	"  <<: t36\n"
+	"  =: t35\n"
+	"  '>': t44\n"
+	"  '?': t45\n"
+	"  '@at': t37\n"
+	"  \"N\": t13\n"
+	"  \"No\": t01\n"
+	"  \"Null\": t17\n"
+	"  \"OFF\": t15\n"
+	"  \"True\": t16\n"
+	"  '[x]': t46\n"
+	"  '`tick': t38\n"
+	"  'a: b': t29\n"
+	"  \"null\": t08\n"
+	"  \"on\": t14\n"
+	"  \"tab\\there\": t50\n"
+	"  'trail ': t32\n"
+	"  ? 'two\n"
+	"\n"
+	"    lines'\n"
+	"  : t51\n"
+	"  'x #y': t30\n"
+	"  \"y\": t12\n"
+	"  \"yes\": t00\n"
+	"  '{x}': t47\n"
+	"  '|': t43\n"
+	"  \"~\": t02\n"
+	"  \xc3\xbcnicode: t52\n"
+	"created_at: \"2026-01-01T00:00:00Z\"\n"
+	"archived: false\n"
+	"source: {}\n"
+	"digest: sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
+	"size: 0\n"
+	"files: []\n";
+
+static void test_tricky_strings(void)
+{
+	mreg_record *r = calloc(1, sizeof(*r)), *back = NULL;
+	size_t n = sizeof(tricky) / sizeof(*tricky), same = 0;
+	char *yaml = NULL, key[16];
+	size_t len = 0;
+
+	r->name = strdup("tricky");
+	r->version = strdup("1");
+	r->type = strdup("custom_model");
+	r->created_at = strdup("2026-01-01T00:00:00Z");
+	r->source.git_dirty = -1;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "t%02zu", i);
+		kv_set(&r->tags, &r->tag_count, key, tricky[i]);
+		kv_set(&r->properties, &r->property_count, tricky[i], key);
+	}
+	record_compute_digest(r);
+	tap_is_int(record_to_yaml(&yaml, &len, r), 0, "a record of tricky strings serialises");
+	tap_is_str(yaml, tricky_yaml, "tricky strings are quoted as before, byte for byte");
+	tap_write("tricky.yaml", yaml ? yaml : "");
+	tap_is_int(record_read_file(&back, "tricky.yaml"), 0, "the record parses back");
+	for (size_t i = 0; back && i < n; i++) {
+		snprintf(key, sizeof(key), "t%02zu", i);
+		const char *v = mreg_record_tag(back, key);
+		bool ok = v && !strcmp(v, tricky[i]);
+		for (size_t j = 0; ok && j < back->property_count; j++)
+			if (!strcmp(back->properties[j].key, tricky[i]))
+				ok = !strcmp(back->properties[j].value, key);
+		if (ok)
+			same++;
+		else
+			printf("# '%s' came back as '%s'\n", tricky[i], v ? v : "(none)");
+	}
+	tap_is_int(same, n, "every tricky string comes back as the same string, as value and key");
+	mreg_record_free(back);
+	mreg_record_free(r);
+	free(yaml);
+}
+
 static void test_digest_stable(void)
 {
 	mreg_record *a = sample(), *b = sample();
@@ -212,6 +404,7 @@ int main(void)
 	test_roundtrip();
 	test_damaged();
 	test_file_paths();
+	test_tricky_strings();
 	test_digest_stable();
 	return tap_done();
 }
