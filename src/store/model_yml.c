@@ -161,7 +161,9 @@ int mreg_model_yml_read_with(mreg_model_yml **out, const char *file,
 		return mreg_seterr(MREG_EINVALID, "model.yml options: unknown version");
 	rc = yu_load_file(&doc, file, MREG_EINVALID, true, &line, &col, problem, sizeof(problem));
 	if (rc == MREG_EINVALID) {
-		mreg_diag_add(diags, MREG_DIAG_ERROR, file, line, col, "yml-syntax", "%s", problem);
+		/* Never an empty message: the library's error says it otherwise. */
+		mreg_diag_add(diags, MREG_DIAG_ERROR, file, line, col, "yml-syntax", "%s",
+			      problem[0] ? problem : mreg_error_last());
 		return mreg_seterr(MREG_EINVALID, "%s: 1 error", file);
 	}
 	if (rc)

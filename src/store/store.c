@@ -282,6 +282,9 @@ static int take_flock(int *fdp, const char *dir, const char *name, int op)
 		}
 	}
 	while (flock(*fdp, op) < 0) {
+		/* A signal while we wait: stop if it asked us to (mreg_interrupt). */
+		if (errno == EINTR && (rc = mreg_check_interrupt()))
+			break;
 		if (errno == EINTR)
 			continue;
 		rc = mreg_seterr_errno("%s: cannot take the lock", path);

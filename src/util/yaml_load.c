@@ -320,17 +320,28 @@ int yu_load_file(yaml_document_t *doc, const char *path, int errcode, bool alias
 		.max_bytes = YU_MAX_BYTES, .max_depth = YU_MAX_DEPTH, .aliases = aliases};
 	yu_load_info info;
 	struct stat st;
+	char too_large[96];
 	char *data = NULL;
 	size_t len = 0;
 	FILE *f;
 	int rc;
 
 	memset(doc, 0, sizeof(*doc));
+	if (problem && problem_size)
+		problem[0] = '\0';
 	f = fopen(path, "rb");
 	if (!f)
 		return mreg_seterr_errno("%s", path);
 	if (fstat(fileno(f), &st) == 0 && (uint64_t)st.st_size > YU_MAX_BYTES) {
 		fclose(f);
+		/* Every error says what is wrong, the diagnostic's text included. */
+		if (line)
+			*line = 0;
+		if (col)
+			*col = 0;
+		if (problem)
+			snprintf(problem, problem_size, "%lld bytes is too large for this file (at most %u)",
+				 (long long)st.st_size, YU_MAX_BYTES);
 		return mreg_seterr(errcode, "%s: %lld bytes is too large for this file (at most %u)",
 				   path, (long long)st.st_size, YU_MAX_BYTES);
 	}
@@ -346,8 +357,12 @@ int yu_load_file(yaml_document_t *doc, const char *path, int errcode, bool alias
 		rc = mreg_seterr_nomem();
 		break;
 	case YU_ETOO_LARGE:
-		rc = mreg_seterr(errcode, "%s: %zu bytes is too large for this file (at most %u)",
-				 path, len, YU_MAX_BYTES);
+		snprintf(too_large, sizeof(too_large), "%zu bytes is too large for this file (at most %u)",
+			 len, YU_MAX_BYTES);
+		info.problem = too_large;
+		info.context = NULL;
+		info.line = info.column = 0;
+		rc = mreg_seterr(errcode, "%s: %s", path, too_large);
 		break;
 	case YU_ENOT_TEXT:
 		rc = mreg_seterr(errcode, "%s: %s", path, info.problem);

@@ -185,3 +185,11 @@ YML
 	assert_status 1
 	assert_contains "$stderr" "name '<MODEL_NAME>' is a placeholder: give the name with -n"
 }
+
+@test "a model.yml too large to read says so (no empty message)" {
+	truncate -s 300M huge.yml
+	run --separate-stderr mreg create -f huge.yml
+	assert_status 1
+	assert_contains "$stderr" "huge.yml: error: 314572800 bytes is too large for this file (at most 268435456) [yml-syntax]"
+	[[ "$stderr" != *"error:  ["* ]] || fail "an empty message: $stderr"
+}
