@@ -478,6 +478,13 @@ int oci_manifest_parse(oci_manifest *out, const char *text, size_t len)
 			rc = mreg_seterr(MREG_EINVALID, "%s: no %s annotation", what, MODEL_FILEPATH);
 			goto done;
 		}
+		if (path_problems(path, PATH_REJECT_DOTGIT | PATH_REJECT_DOTMREG)) {
+			rc = mreg_seterr(MREG_EINVALID,
+					 "%s: path '%.200s' is inside a .git or .mreg folder, where a "
+					 "file could run as a git hook or pass for a store's own",
+					 what, path);
+			goto done;
+		}
 		if (!path_is_valid(path, OCI_PATH_RULES)) {
 			rc = mreg_seterr(MREG_EINVALID,
 					 "%s: path '%.200s' escapes the model folder or is malformed",

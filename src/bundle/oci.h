@@ -98,13 +98,15 @@ int oci_config_parse(mreg_record **out, const char *text, size_t len, const oci_
 
 /*
  * The paths a bundle may hold (path_is_valid()): relative, inside the model,
- * in the plain form a record lists them in, and short and printable enough
- * for any file system the bundle is unpacked on.
+ * in the plain form a record lists them in, short and printable enough for
+ * any file system the bundle is unpacked on, and never inside a .git or
+ * .mreg folder (a hook or a store file planted where a model is downloaded
+ * at a work-tree root would run or be trusted).
  */
 #define OCI_PATH_RULES                                                                        \
 	(PATH_REJECT_EMPTY | PATH_REJECT_ABSOLUTE | PATH_REJECT_BACKSLASH |                    \
 	 PATH_REJECT_EMPTY_COMPONENT | PATH_REJECT_DOT_COMPONENT | PATH_REJECT_TRAVERSAL |     \
 	 PATH_REJECT_CONTROL | PATH_REJECT_NON_UTF8 | PATH_REJECT_LONG |                       \
-	 PATH_REJECT_LONG_COMPONENT)
+	 PATH_REJECT_LONG_COMPONENT | PATH_REJECT_DOTGIT | PATH_REJECT_DOTMREG)
 
 #endif

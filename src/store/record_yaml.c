@@ -363,6 +363,12 @@ static int parse_files(const reader *rd, yaml_node_t *root, mreg_record *r)
 						    PATH_REJECT_DOT_COMPONENT | PATH_REJECT_TRAVERSAL))
 			return bad(rd, yu_map_get(rd->doc, fn, "path"),
 				   "file path '%s' is not a plain relative path", f->path);
+		/* Records come through git: one must not plant a hook or a store
+		 * file where download writes (mreg never stores these folders). */
+		if (!path_is_valid(f->path, PATH_REJECT_DOTGIT | PATH_REJECT_DOTMREG))
+			return bad(rd, yu_map_get(rd->doc, fn, "path"),
+				   "file path '%s' is inside a .git or .mreg folder, which a model "
+				   "never holds", f->path);
 		if (i > 0 && strcmp(r->files[i - 1].path, f->path) >= 0)
 			return bad(rd, fn, "files are not sorted by path, or '%s' is listed twice",
 				   f->path);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "error_priv.h"
+#include "path.h"
 #include "strutil.h"
 #include "walk.h"
 
@@ -28,8 +29,6 @@ typedef struct ancestor {
 	ino_t ino;
 	const struct ancestor *up;
 } ancestor;
-
-static const char *skipped_dirs[] = {".git", ".mreg"};
 
 static void diag(walker *w, mreg_diag_severity sev, const char *file, const char *code,
 		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
@@ -206,15 +205,13 @@ static void walk_dir(walker *w, const char *abs, const char *rel, const ancestor
 		if (!cabs || !crel) {
 			w->rc = MREG_ENOMEM;
 		} else {
-			for (size_t k = 0; k < sizeof(skipped_dirs) / sizeof(*skipped_dirs); k++) {
-				struct stat st;
-				if (!strcmp(names[i], skipped_dirs[k]) && lstat(cabs, &st) == 0 &&
-				    S_ISDIR(st.st_mode))
-					skip = true;
-			}
+			/* The same rule as bundles and records (util/path.c): no
+			 * .git or .mreg, in any letter case, folder or file (a
+			 * submodule's .git is a file), is ever part of a model. */
+			skip = !path_is_valid(names[i], PATH_REJECT_DOTGIT | PATH_REJECT_DOTMREG);
 			if (skip)
 				diag(w, MREG_DIAG_NOTE, cabs, "custom-skipped",
-				     "%s folders are not part of a model; skipped", names[i]);
+				     "%s is git's or mreg's, not part of a model; skipped", names[i]);
 			else
 				visit(w, cabs, crel, up);
 		}

@@ -218,6 +218,14 @@ refused() {
 	refused escape "path '../../outside.txt' escapes the model folder"
 }
 
+@test "hostile: a path inside .git (any case, any depth), where a hook would run" {
+	refused dotgit "path 'sub/.Git/hooks/post-checkout' is inside a .git or .mreg folder"
+}
+
+@test "hostile: a path inside .mreg, where a store file would be planted" {
+	refused dotmreg "path '.mreg/config.yaml' is inside a .git or .mreg folder"
+}
+
 @test "hostile: a truncated bundle" {
 	refused truncated "runcated"
 }

@@ -181,3 +181,26 @@ setup() {
 	mreg download big:2 -o out2 2>>err.txt >/dev/null
 	[[ ! -s err.txt ]]
 }
+
+@test "a record that came through git naming a file in .git/ or .mreg/ is refused: download writes no hook" {
+	rec="${MREG_DIR}/models/churn/2.yaml"
+	chmod u+w "$rec" 2>/dev/null || true
+	for planted in ".git/hooks/post-checkout" "sub/.GIT/config" ".mreg/config.yaml"; do
+		cp "$rec" evil.yaml
+		# the first file's path becomes the planted one (the list stays sorted: it is first)
+		python3 - "$planted" evil.yaml <<'PY'
+import re, sys
+planted, path = sys.argv[1], sys.argv[2]
+text = open(path).read()
+text = re.sub(r"(files:\n\s*- path: )[^\n]+", lambda m: m.group(1) + planted, text, count=1)
+open(path, "w").write(text)
+PY
+		mkdir -p "${MREG_DIR}/models/evil"
+		sed 's/^name: churn$/name: evil/' evil.yaml >"${MREG_DIR}/models/evil/1.yaml"
+		run --separate-stderr mreg download evil:1 -o out
+		assert_status 1
+		assert_contains "$stderr" "file path '$planted' is inside a .git or .mreg folder, which a model never holds"
+		[[ ! -e out ]] || fail "download wrote out/ for $planted"
+		rm -rf "${MREG_DIR}/models/evil"
+	done
+}

@@ -146,6 +146,19 @@ def path_escape(entries):
     set_manifest(entries, m)
 
 
+def dotgit(entries):
+    """A file where git would run it: a hook, found at a work-tree root."""
+    _, m, _ = manifest(entries)
+    m["layers"][0]["annotations"]["org.cncf.model.filepath"] = "sub/.Git/hooks/post-checkout"
+    set_manifest(entries, m)
+
+
+def dotmreg(entries):
+    _, m, _ = manifest(entries)
+    m["layers"][0]["annotations"]["org.cncf.model.filepath"] = ".mreg/config.yaml"
+    set_manifest(entries, m)
+
+
 def truncated(entries):
     pass  # cut after writing, see main()
 
@@ -168,6 +181,8 @@ CASES = {
     "digest": digest_mismatch,
     "size": size_mismatch,
     "escape": path_escape,
+    "dotgit": dotgit,
+    "dotmreg": dotmreg,
     "truncated": truncated,
     "empty": zero_length,
     "sizefield": size_field,

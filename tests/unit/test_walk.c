@@ -31,6 +31,9 @@ static void test_plain(void)
 	tap_write("m/sub/c.bin", "ccc");
 	tap_write("m/a.b", "x");
 	tap_write("m/.git/HEAD", "ref");
+	mkdir("m/sub/.MReg", 0755);
+	tap_write("m/sub/.MReg/config.yaml", "format: 1\n");
+	tap_write("m/sub/.Git", "gitdir: ../.git/modules/sub\n"); /* a submodule's .git is a file */
 	chmod("m/a.txt", 0750);
 	symlink("sub/c.bin", "m/link");
 	mreg_diag_list_new(&d);
@@ -47,6 +50,8 @@ static void test_plain(void)
 	}
 	tap_is_int(res.total_size, 1 + 2 + 1 + 3 + 3, "total size");
 	tap_ok(has_code(d, "custom-skipped", ".git"), ".git noted as skipped");
+	tap_ok(has_code(d, "custom-skipped", "sub/.MReg"), ".mreg in another case, deeper, skipped too");
+	tap_ok(has_code(d, "custom-skipped", "sub/.Git"), "a .git file is skipped as a .git folder is");
 	walk_result_dispose(&res);
 	mreg_diag_list_free(d);
 }
