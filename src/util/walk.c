@@ -28,7 +28,15 @@ typedef struct ancestor {
 	dev_t dev;
 	ino_t ino;
 	const struct ancestor *up;
+	unsigned int depth; /* folders between the model folder and this one */
 } ancestor;
+
+/*
+ * Deeper than this is refused rather than walked: the walk recurses once per
+ * level, and no model nests folders this far (a hostile one nests 2,000 to
+ * exhaust the stack).
+ */
+#define WALK_MAX_DEPTH 256
 
 static void diag(walker *w, mreg_diag_severity sev, const char *file, const char *code,
 		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
@@ -138,7 +146,13 @@ static void visit(walker *w, const char *abs, const char *rel, const ancestor *u
 				return;
 			}
 		}
-		ancestor me = {st.st_dev, st.st_ino, up};
+		ancestor me = {st.st_dev, st.st_ino, up, up ? up->depth + 1 : 0};
+		if (me.depth > WALK_MAX_DEPTH) {
+			diag(w, MREG_DIAG_ERROR, shown, "custom-too-deep",
+			     "folders nested more than %d deep; not walked further",
+			     WALK_MAX_DEPTH);
+			return;
+		}
 		walk_dir(w, abs, rel, &me);
 		return;
 	}
@@ -263,7 +277,7 @@ int walk_model(walk_result *out, const char *path, mreg_diag_list *diags)
 		else
 			add_file(&w, base + 1, path, &st);
 	} else if (S_ISDIR(st.st_mode)) {
-		ancestor top = {st.st_dev, st.st_ino, NULL};
+		ancestor top = {st.st_dev, st.st_ino, NULL, 0};
 		w.root_real = real;
 		w.root_real_len = strcmp(real, "/") ? strlen(real) : 0;
 		walk_dir(&w, path, "", &top);

@@ -256,3 +256,21 @@ shared_setup() {
 	assert_contains "$stderr" 'no\x1b]0;pwned\x07such'
 	[[ "$stderr" != *$'\033'* && "$stderr" != *$'\007'* ]] || fail "a control character reached stderr"
 }
+
+@test "a model folder nested 2,000 deep: refused with a message, no crash (validate and create)" {
+	# made one level at a time (the whole path is longer than PATH_MAX)
+	python3 -c 'import os
+os.mkdir("deep"); os.chdir("deep")
+for _ in range(2000):
+    os.mkdir("d"); os.chdir("d")
+open("f", "w").write("x")'
+
+	for t in custom_model triton_model mlflow_model; do
+		run --separate-stderr mreg validate -t "$t" deep
+		assert_status 1
+		assert_contains "$output$stderr" "error: folders nested more than 256 deep; not walked further [custom-too-deep]"
+	done
+	run --separate-stderr mreg create -n deep -p deep
+	assert_status 1
+	assert_contains "$stderr" "[custom-too-deep]"
+}
