@@ -8,9 +8,10 @@
  *     oci-layout                  {"imageLayoutVersion":"1.0.0"}
  *     index.json                  one manifest, ref name = the version
  *     manifest.minisig            (signed bundles) minisign signature of the manifest
- *     blobs/sha256/<manifest>     artifactType application/vnd.cncf.model.manifest.v1+json
+ *     blobs/sha256/<manifest>     artifactType application/vnd.cncf.model.manifest.v1+json,
+ *                                 the record in the annotation org.mreg.record+json
  *     blobs/sha256/<config>       application/vnd.cncf.model.config.v1+json: ModelPack's
- *                                 descriptor, config and modelfs, and the record under "mreg"
+ *                                 descriptor, config and modelfs only (valid against its schema)
  *     blobs/sha256/<file>...      one raw layer per file (weight, weight config, doc or code
  *                                 media type by name), annotated with org.cncf.model.filepath
  *                                 and org.cncf.model.file.metadata+json (mode, size)
@@ -20,7 +21,10 @@
  * same bytes. Readers check every entry before anything lands: only the names
  * above, regular files and the two folders, each once; every blob's digest and
  * size against its name and the manifest; every path inside the model folder.
- * See mreg(1), section BUNDLES.
+ * They also read ModelPack artifacts other tools wrote (raw, tar, tar+gzip and
+ * tar+zstd layers of every kind, no mreg record: the version is named by the
+ * descriptor or the options, typed by the format plugins), under the same
+ * rules inside tar layers. See mreg-bundle(5).
  */
 #ifndef MREG_BUNDLE_H
 #define MREG_BUNDLE_H
@@ -118,9 +122,13 @@ typedef struct {
  * FILE.minisig (beside it) when present; at least one must exist, and every
  * one present must verify. *record (may be NULL) receives the version the
  * bundle holds.
+ * For an artifact another tool wrote, the record's name and version are NULL
+ * when the artifact gives none (or invalid ones), and its type is NULL (found
+ * from the files on import and unpack).
  * Returns MREG_EINVALID (not a bundle, or a hostile entry: the message names
  * it), MREG_ECORRUPT (a digest, size or signature does not match),
- * MREG_EUNSUPPORTED, MREG_ENOTFOUND, MREG_EIO.
+ * MREG_EUNSUPPORTED (a bundle format or signature algorithm this mreg does
+ * not read), MREG_ENOTFOUND, MREG_EIO.
  */
 MREG_API int mreg_bundle_verify(mreg_bundle_info *info, mreg_record **record, const char *file,
 				const mreg_bundle_read_options *opts);
@@ -133,6 +141,10 @@ MREG_API int mreg_bundle_verify(mreg_bundle_info *info, mreg_record **record, co
  * the same content leaves its record alone and adds only the blobs the store
  * lacks (a record that came through git): info->blobs_added counts them, and
  * info->unchanged = 1 when there were none.
+ * An artifact another tool wrote needs a name and a version (from its
+ * descriptor, or @c name and @c model_version; MREG_EINVALID otherwise); its
+ * type is that of the format plugin that recognises its files and finds them
+ * valid, else custom_model.
  * Returns the codes of mreg_bundle_verify(), and MREG_EEXISTS when the store
  * has that name:version with other content.
  */
@@ -144,7 +156,8 @@ MREG_API int mreg_bundle_import(mreg_bundle_info *info, mreg_record **record, mr
  * empty: @p dir/model/ (the files, with their modes) and @p dir/model.yml
  * (Azure ML model YAML, `az ml model create -f dir/model.yml`). All or
  * nothing: everything is staged beside @p dir and moved into place when
- * the bundle passed every check. No store is needed.
+ * the bundle passed every check. No store is needed. Folders that an
+ * artifact's tar layers list are made, empty ones too.
  * Returns the codes of mreg_bundle_verify(), MREG_EEXISTS (@p dir is not empty).
  */
 MREG_API int mreg_bundle_unpack(mreg_bundle_info *info, mreg_record **record, const char *file,

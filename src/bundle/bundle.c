@@ -174,12 +174,13 @@ static int on_metadata(void *ctx, const bundle_contents *c)
 
 	if (ec->opts->pubkey && c->signature && (rc = check_inner(c, ec->opts->pubkey, ec->file)))
 		return rc;
-	if (ec->store) {
+	/* Another tool's artifact: its content digest is known only once its layers are read. */
+	if (ec->store && c->meta.digest) {
 		const char *name = ec->opts->name ? ec->opts->name : c->record->name;
 		const char *version = ec->opts->model_version ? ec->opts->model_version
 							      : c->record->version;
 		mreg_record *existing = NULL;
-		rc = ingest_existing(ec->store, name, version, c->record->digest, "import", &existing);
+		rc = ingest_existing(ec->store, name, version, c->meta.digest, "import", &existing);
 		mreg_record_free(existing);
 		return rc;
 	}
@@ -191,8 +192,10 @@ static int read_checked(bundle_contents *c, mreg_bundle_info *info, const char *
 			const char *stage, const mreg_bundle_read_options *o, mreg_store *store)
 {
 	early_ctx ec = {o, file, store};
+	char *abs = fs_absolute(file);
 	bundle_read_opts ro = {
 		.stage = stage,
+		.ref = abs,
 		.progress = o->progress,
 		.progress_ctx = o->progress_ctx,
 		.on_metadata = on_metadata,
@@ -201,8 +204,12 @@ static int read_checked(bundle_contents *c, mreg_bundle_info *info, const char *
 	sidecar sc;
 	int rc;
 
-	if ((rc = sidecar_open(&sc, file)))
+	if (!abs)
+		return mreg_seterr_nomem();
+	if ((rc = sidecar_open(&sc, file))) {
+		free(abs);
 		return rc;
+	}
 	/* The file's own hash, for FILE.minisig, is taken in the same pass. */
 	ro.prehash_file = o->pubkey && sc.present && sign_minisig_prehashed(&sc.sig);
 	rc = bundle_read_file(c, file, &ro);
@@ -213,6 +220,7 @@ static int read_checked(bundle_contents *c, mreg_bundle_info *info, const char *
 	else
 		bundle_contents_dispose(c);
 	sidecar_dispose(&sc);
+	free(abs);
 	return rc;
 }
 
@@ -243,6 +251,27 @@ int mreg_bundle_verify(mreg_bundle_info *info, mreg_record **out, const char *fi
 
 /* ---- import ---- */
 
+/*
+ * Another tool's artifact: its type from its files, laid out (hard links to
+ * the staged blobs) beside them. The tree's empty folders are made there
+ * too, so a plugin sees them; the record has no place for them yet.
+ */
+static int foreign_type(bundle_contents *c, const char *stage)
+{
+	char *tree = path_join(stage, ".tree");
+	const char *dirs[] = {stage};
+	int rc;
+
+	if (!tree)
+		return mreg_seterr_nomem();
+	rc = artifact_link_tree(c->record, &c->tree, dirs, 1, tree);
+	if (rc == 0)
+		rc = artifact_detect_type(c->record, tree);
+	fs_remove_tree(tree);
+	free(tree);
+	return rc;
+}
+
 int mreg_bundle_import(mreg_bundle_info *info, mreg_record **out, mreg_store *store,
 		       const char *file, const mreg_bundle_read_options *o)
 {
@@ -266,7 +295,9 @@ int mreg_bundle_import(mreg_bundle_info *info, mreg_record **out, mreg_store *st
 	if ((rc = ingest_stage_create(store, "import", &stage)))
 		goto done;
 	if ((rc = read_checked(&c, info, file, stage, o, store)) ||
-	    (rc = record_rename(c.record, o->name, o->model_version)))
+	    (rc = artifact_name(&c.meta, c.record, o->name, o->model_version, NULL)))
+		goto done;
+	if (c.meta.foreign && (rc = foreign_type(&c, stage)))
 		goto done;
 	if ((rc = ingest_land_version(store, &c.record, stage, "import", &info->unchanged,
 				      &info->blobs_added)))
@@ -478,9 +509,13 @@ int mreg_bundle_unpack(mreg_bundle_info *info, mreg_record **out, const char *fi
 		rc = mreg_seterr_errno("%s", blobs);
 		goto done;
 	}
-	if ((rc = read_checked(&c, info, file, blobs, o, NULL)) || (rc = record_rename(c.record, o->name, o->model_version)))
+	if ((rc = read_checked(&c, info, file, blobs, o, NULL)) ||
+	    (rc = artifact_name(&c.meta, c.record, o->name, o->model_version, NULL)))
 		goto done;
-	if ((rc = build_tree(c.record, blobs, model)) || (rc = write_model_yml(c.record, yml, stage)))
+	/* Files, then the folders tar layers list (empty ones too), then a foreign type. */
+	if ((rc = build_tree(c.record, blobs, model)) || (rc = artifact_make_dirs(&c.tree, model)) ||
+	    (c.meta.foreign && (rc = artifact_detect_type(c.record, model))) ||
+	    (rc = write_model_yml(c.record, yml, stage)))
 		goto done;
 	if (!exists) {
 		mode_t mask = umask(0);

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "artifact.h"
+#include "layer.h"
 #include "mreg/bundle.h"
 #include "oci.h"
 #include "sign_priv.h"
@@ -17,6 +19,8 @@
 /* What a bundle holds, once read and checked. */
 typedef struct {
 	mreg_record *record;          /* files from the layers, sorted by path */
+	artifact_meta meta;           /* mreg's record or not (foreign: name, type to settle) */
+	model_tree tree;              /* the folders the layers list (the files are the record's) */
 	oci_manifest manifest;
 	char manifest_digest[MREG_DIGEST_STRLEN];
 	char *manifest_data;          /* the manifest's bytes (signed) */
@@ -33,6 +37,8 @@ typedef struct {
 typedef struct {
 	/* Where blobs go, as <stage>/<hex>, each complete and checked; NULL: only check. */
 	const char *stage;
+	/* The bundle in a foreign record's source (default: the name given). */
+	const char *ref;
 	/* Also hash the file's raw bytes for a signature beside it. */
 	bool prehash_file;
 	mreg_progress_fn progress;

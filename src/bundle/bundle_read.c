@@ -1,18 +1,22 @@
 /*
  * Reading a bundle: one pass over the archive, every entry judged before its
- * data goes anywhere. Only the names of an mreg bundle are accepted (oci-layout,
- * index.json, manifest.minisig, blobs/ and blobs/sha256/, blobs/sha256/<hex>),
- * as regular files or those two folders, each once. Blob data is hashed as it
- * streams; a blob whose bytes do not hash to its name, or whose size is not the
- * manifest's, is refused. Blobs are written only into the caller's private
- * staging folder, so a refused bundle leaves nothing behind.
+ * data goes anywhere. Only the names of an OCI image layout are accepted
+ * (oci-layout, index.json, manifest.minisig, blobs/ and blobs/sha256/,
+ * blobs/sha256/<hex>), as regular files or those two folders, each once. Blob
+ * data is hashed as it streams; a blob whose bytes do not hash to its name, or
+ * whose size is not the manifest's, is refused. Blobs are written only into
+ * the caller's private staging folder, so a refused bundle leaves nothing
+ * behind. A raw layer is one file's blob; a tar layer (other tools write
+ * them) is expanded as it streams, one blob per file entry (layer.c).
  *
  * mreg writes the metadata first, so the manifest is known before any layer
  * arrives and a layer's size is checked against it from the tar header alone.
- * Other tools may order entries differently (tar of an unpacked layout): blobs
- * met before the manifest are kept in memory when small, streamed to the
- * staging folder when the archive is uncompressed (the file's size bounds
- * them), and refused otherwise.
+ * Other tools may order entries differently (skopeo's oci-archive puts the
+ * blobs before index.json): blobs met before the manifest are kept in memory
+ * when small, streamed to the staging folder (a scratch folder when only
+ * verifying) when the archive is uncompressed (the file's size bounds them),
+ * and refused otherwise; tar layers among them are expanded once the
+ * manifest says what they are.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,9 +53,12 @@ typedef struct {
 	uint64_t want_size; /* from the manifest (or index.json for the manifest) */
 	bool expected;
 	bool seen;
+	bool raw, tar;      /* layers: a file's blob, a tar of files */
+	oci_layer_form form;
+	bool expanded;      /* tar: its files are in the tree */
 	uint64_t size;      /* as read */
 	char *data;         /* held in memory (small, or metadata) */
-	bool staged;        /* complete in the staging folder */
+	bool staged;        /* complete in the blob folder (the stage, or the scratch folder) */
 } blob_slot;
 
 typedef struct {
@@ -79,6 +86,7 @@ typedef struct {
 	blob_table blobs;
 	uint64_t retained;
 	size_t entries;
+	char *scratch;      /* verify: blobs whose role is not known yet, in $TMPDIR */
 } reader;
 
 /* ---- the blob table: open addressing, keyed SipHash of the hex digest ---- */
@@ -300,12 +308,62 @@ static int announce(reader *rd)
 
 static int take_config(reader *rd, blob_slot *s)
 {
-	int rc = oci_config_parse(&rd->c->record, s->data, s->size, &rd->c->manifest);
+	bundle_contents *c = rd->c;
+	int rc = artifact_meta_read(&c->meta, &c->record, &c->manifest, s->data, s->size,
+				    rd->opts->ref ? rd->opts->ref : rd->name, c->ref_name);
 
 	if (rc)
 		return mreg_error_prefix(rc, "%s", rd->name);
 	rd->have_config = true;
 	return announce(rd);
+}
+
+/* Where blobs go whose role is not known yet: the stage, or a scratch folder when verifying. */
+static const char *files_dir(reader *rd)
+{
+	const char *tmp;
+
+	if (rd->opts->stage)
+		return rd->opts->stage;
+	if (!rd->scratch) {
+		char *prefix;
+		tmp = getenv("TMPDIR");
+		tmp = tmp && tmp[0] == '/' ? tmp : "/tmp";
+		prefix = str_printf("%s/mreg-verify-", tmp);
+		if (!prefix || fs_tmpdir(&rd->scratch, prefix, tmp))
+			rd->scratch = NULL;
+		free(prefix);
+	}
+	return rd->scratch;
+}
+
+/* A tar layer kept in memory or in the blob folder, now known as one: expand it. */
+static int expand_kept(reader *rd, blob_slot *s)
+{
+	char what[400], *path = NULL;
+	oci_desc desc;
+	int rc;
+
+	if (s->expanded)
+		return 0;
+	snprintf(what, sizeof(what), "%s: layer sha256:%s", rd->name, s->hex);
+	snprintf(desc.digest, sizeof(desc.digest), "sha256:%s", s->hex);
+	desc.size = s->size;
+	if (s->data) {
+		rc = layer_expand_memory(&rd->c->tree, s->data, s->size, what, s->form, &desc,
+					 rd->opts->stage);
+		rd->retained -= s->size;
+		free(s->data);
+		s->data = NULL;
+	} else if (s->staged && (path = path_join(files_dir(rd), s->hex))) {
+		rc = layer_expand_file(&rd->c->tree, path, what, s->form, &desc, rd->opts->stage);
+	} else {
+		rc = s->staged ? mreg_seterr_nomem()
+			       : mreg_seterr(MREG_EIO, "%s: the layer's data was not kept", what);
+	}
+	free(path);
+	s->expanded = rc == 0;
+	return rc;
 }
 
 /* The manifest is known: every blob has a role now, including those already seen. */
@@ -333,20 +391,34 @@ static int take_manifest(reader *rd, blob_slot *ms)
 	cs->expected = true;
 	cs->want_size = m->config.size;
 	for (size_t i = 0; i < m->count; i++) {
-		blob_slot *s = table_add(&rd->blobs, m->layers[i].desc.digest + 7);
+		const oci_layer *l = &m->layers[i];
+		blob_slot *s = table_add(&rd->blobs, l->desc.digest + 7);
 		if (!s)
 			return mreg_seterr_nomem();
 		if (s->role == ROLE_MANIFEST || s->role == ROLE_CONFIG)
 			return mreg_seterr(MREG_EINVALID,
-					   "%s: layer %s has the digest of the manifest or config",
-					   rd->name, m->layers[i].path);
-		if (s->expected && s->want_size != m->layers[i].desc.size)
+					   "%s: manifest: layer %zu has the digest of the manifest or "
+					   "config",
+					   rd->name, i + 1);
+		if (s->expected && s->want_size != l->desc.size)
 			return mreg_seterr(MREG_EINVALID,
 					   "%s: manifest: blob %s is given two different sizes", rd->name,
-					   m->layers[i].desc.digest);
+					   l->desc.digest);
+		if (l->form != LAYER_RAW && s->tar && s->form != l->form)
+			return mreg_seterr(MREG_EINVALID,
+					   "%s: manifest: blob %s is given two media types", rd->name,
+					   l->desc.digest);
+		if (l->form == LAYER_RAW)
+			s->raw = true;
+		else
+			s->tar = true, s->form = l->form;
+		if (s->raw && s->tar)
+			return mreg_seterr(MREG_EINVALID,
+					   "%s: manifest: blob %s is both a file and a tar layer",
+					   rd->name, l->desc.digest);
 		s->role = ROLE_LAYER;
 		s->expected = true;
-		s->want_size = m->layers[i].desc.size;
+		s->want_size = l->desc.size;
 	}
 	/* Blobs that came before the manifest must belong to it. */
 	for (size_t i = 0; i < rd->blobs.cap; i++) {
@@ -368,8 +440,14 @@ static int take_manifest(reader *rd, blob_slot *ms)
 	}
 	/* The table may have grown since: look the config up again. */
 	cs = table_find(&rd->blobs, m->config.digest + 7);
-	if (cs && cs->seen)
-		return take_config(rd, cs);
+	if (cs && cs->seen && (rc = take_config(rd, cs)))
+		return rc;
+	/* Tar layers that came before the manifest: expand them now. */
+	for (size_t i = 0; i < rd->blobs.cap; i++) {
+		blob_slot *s = &rd->blobs.slots[i];
+		if (s->hex[0] && s->seen && s->tar && (rc = expand_kept(rd, s)))
+			return rc;
+	}
 	return 0;
 }
 
@@ -399,10 +477,9 @@ static int take_index(reader *rd, char *text, size_t len)
 /* ---- blobs ---- */
 
 /* Stream the current entry into <stage>/<hex>, hashing it; or only hash it without a stage. */
-static int stream_blob(reader *rd, blob_slot *s, uint64_t size, uint8_t raw[SHA256_LEN],
-		       uint64_t *got)
+static int stream_blob(reader *rd, blob_slot *s, const char *stage, uint64_t size,
+		       uint8_t raw[SHA256_LEN], uint64_t *got)
 {
-	const char *stage = rd->opts->stage;
 	char *part = NULL, *final = NULL;
 	stream_fd out = {.fd = -1};
 	int rc;
@@ -490,14 +567,34 @@ static int take_blob(reader *rd, const char *hex, uint64_t size)
 		got = size;
 		if (s->role == ROLE_UNKNOWN)
 			rd->retained += size;
-	} else {
-		if (s->role == ROLE_UNKNOWN && rd->c->compression != MREG_COMPRESS_NONE)
-			return bad_entry(rd, MREG_EINVALID,
-					 "a large blob before the manifest in a compressed bundle "
-					 "(mreg reads those metadata first)");
-		if ((rc = stream_blob(rd, s, size, raw, &got)))
+	} else if (s->tar) {
+		/* A tar layer whose role is known: expanded as it streams, its digest checked. */
+		char what[400];
+		oci_desc desc;
+		layer_source src = {what, s->form, &desc, true, entry_reader, rd, rd->opts->stage};
+		snprintf(what, sizeof(what), "%s: layer sha256:%s", rd->name, hex);
+		snprintf(desc.digest, sizeof(desc.digest), "sha256:%s", hex);
+		desc.size = size;
+		if ((rc = layer_expand(&rd->c->tree, &src)))
 			return rc;
-		s->staged = rd->opts->stage != NULL;
+		s->seen = true;
+		s->expanded = true;
+		s->size = size;
+		return 0;
+	} else {
+		const char *dir = rd->opts->stage;
+		if (s->role == ROLE_UNKNOWN) {
+			if (rd->c->compression != MREG_COMPRESS_NONE)
+				return bad_entry(rd, MREG_EINVALID,
+						 "a large blob before the manifest in a compressed "
+						 "bundle (mreg reads those metadata first)");
+			/* It may turn out to be a tar layer: keep it to expand. */
+			if (!(dir = files_dir(rd)))
+				return MREG_EIO;
+		}
+		if ((rc = stream_blob(rd, s, dir, size, raw, &got)))
+			return rc;
+		s->staged = dir != NULL;
 	}
 	digest_format(got_digest, raw);
 	if (got != size)
@@ -630,10 +727,24 @@ static int finish(reader *rd)
 		const oci_layer *l = &rd->c->manifest.layers[i];
 		blob_slot *s = table_find(&rd->blobs, l->desc.digest + 7);
 		int rc;
-		if (!s || !s->seen)
-			return mreg_seterr(MREG_EINVALID, "%s: %s: blob %s is missing", rd->name, l->path,
-					   l->desc.digest);
+		if (!s || !s->seen) {
+			if (l->path)
+				return mreg_seterr(MREG_EINVALID, "%s: %s: blob %s is missing", rd->name,
+						   l->path, l->desc.digest);
+			return mreg_seterr(MREG_EINVALID, "%s: layer %zu: blob %s is missing",
+					   rd->name, i + 1, l->desc.digest);
+		}
+		if (l->form != LAYER_RAW)
+			continue; /* expanded into the tree as it came */
 		if (s->data && (rc = stage_from_memory(rd, s)))
+			return rc;
+		if ((rc = tree_add_file(&rd->c->tree, l->path, l->desc.size, l->mode, l->desc.digest)))
+			return mreg_error_prefix(rc, "%s", rd->name);
+	}
+	{
+		int rc;
+		if ((rc = tree_finish(&rd->c->tree, rd->name)) ||
+		    (rc = artifact_set_files(&rd->c->meta, rd->c->record, &rd->c->tree, rd->name)))
 			return rc;
 	}
 	return announce(rd);
@@ -720,6 +831,10 @@ int bundle_read_fd(bundle_contents *c, int fd, const char *name, const bundle_re
 done:
 	if (rd.a)
 		archive_read_free(rd.a);
+	if (rd.scratch) {
+		fs_remove_tree(rd.scratch);
+		free(rd.scratch);
+	}
 	sign_prehash_free(rd.prehash);
 	table_free(&rd.blobs);
 	free(rd.buf);
@@ -747,6 +862,8 @@ int bundle_read_file(bundle_contents *c, const char *file, const bundle_read_opt
 void bundle_contents_dispose(bundle_contents *c)
 {
 	mreg_record_free(c->record);
+	artifact_meta_dispose(&c->meta);
+	tree_dispose(&c->tree);
 	oci_manifest_dispose(&c->manifest);
 	free(c->manifest_data);
 	free(c->signature);

@@ -85,6 +85,98 @@ const char *oci_media_type(const char *path, bool *guessed)
 	return raw_types[MT_WEIGHT];
 }
 
+bool oci_layer_type(const char *mt, oci_layer_form *form)
+{
+	static const char *const kinds[] = {"weight.config", "weight", "doc", "code", "dataset"};
+	static const struct {
+		const char *suffix;
+		oci_layer_form form;
+	} forms[] = {{"raw", LAYER_RAW}, {"tar", LAYER_TAR}, {"tar+gzip", LAYER_TAR_GZIP},
+		     {"tar+zstd", LAYER_TAR_ZSTD}};
+	const char *rest;
+	size_t i;
+
+	if (!mt || !str_starts_with(mt, MT_PREFIX))
+		return false;
+	mt += strlen(MT_PREFIX);
+	for (i = 0; i < sizeof(kinds) / sizeof(*kinds); i++) {
+		size_t n = strlen(kinds[i]);
+		if (!strncmp(mt, kinds[i], n) && !strncmp(mt + n, ".v1.", 4))
+			break;
+	}
+	if (i == sizeof(kinds) / sizeof(*kinds))
+		return false;
+	rest = mt + strlen(kinds[i]) + 4;
+	for (i = 0; i < sizeof(forms) / sizeof(*forms); i++) {
+		if (!strcmp(rest, forms[i].suffix)) {
+			*form = forms[i].form;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---- config.format from the weight files ---- */
+
+static const struct {
+	const char *ext;   /* lowercase extension, or a whole base name when it has no '.' first */
+	const char *format;
+} model_formats[] = {
+	{".onnx", "onnx"},
+	{".safetensors", "safetensors"},
+	{".gguf", "gguf"},
+	{".pt", "pt"},
+	{".pth", "pt"},
+	{".pt2", "pt"},
+	{".plan", "tensorrt"},
+	{".engine", "tensorrt"},
+	{".trt", "tensorrt"},
+	{"saved_model.pb", "savedmodel"},
+	{"saved_model.pbtxt", "savedmodel"},
+	{"model.graphdef", "graphdef"},
+	{".tflite", "tflite"},
+	{".h5", "keras"},
+	{".keras", "keras"},
+	{".pkl", "pickle"},
+	{".pickle", "pickle"},
+	{".mlmodel", "coreml"},
+};
+
+static const char *file_format(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	char name[256];
+	size_t i, n;
+
+	base = base ? base + 1 : path;
+	for (i = 0; base[i] && i < sizeof(name) - 1; i++)
+		name[i] = (char)tolower((unsigned char)base[i]);
+	name[i] = '\0';
+	n = i;
+	for (i = 0; i < sizeof(model_formats) / sizeof(*model_formats); i++) {
+		const char *e = model_formats[i].ext;
+		size_t k = strlen(e);
+		if (e[0] == '.' ? n > k && !strcmp(name + n - k, e) : !strcmp(name, e))
+			return model_formats[i].format;
+	}
+	return NULL;
+}
+
+const char *oci_model_format(const mreg_record *r)
+{
+	const char *found = NULL;
+
+	for (size_t i = 0; i < r->file_count; i++) {
+		const char *f = file_format(r->files[i].path);
+		if (!f)
+			continue;
+		if (found && strcmp(found, f))
+			return NULL; /* two formats (an ONNX model beside a TensorRT plan) */
+		found = f;
+	}
+	return found;
+}
+
 /* ---- writing ---- */
 
 void oci_blob_dispose(oci_blob *b)
@@ -132,7 +224,7 @@ static json_t *desc_json(const char *media_type, const char *digest, uint64_t si
 			 (json_int_t)size);
 }
 
-static json_t *mreg_part(const mreg_record *r)
+static json_t *record_part(const mreg_record *r)
 {
 	json_t *o = json_object(), *src = json_object();
 
@@ -174,29 +266,44 @@ static json_t *mreg_part(const mreg_record *r)
 	return o;
 }
 
+char *oci_record_json(const mreg_record *r)
+{
+	json_t *o = record_part(r);
+	char *text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+
+	json_decref(o);
+	return text;
+}
+
 int oci_config_build(oci_blob *out, const mreg_record *r)
 {
-	json_t *root = json_object(), *desc = json_object(), *ids = json_array();
+	json_t *root = json_object(), *desc = json_object(), *conf = json_object(),
+	       *ids = json_array();
 
-	if (!root || !desc || !ids) {
+	if (!root || !desc || !conf || !ids) {
 		json_decref(root);
 		json_decref(desc);
+		json_decref(conf);
 		json_decref(ids);
 		return mreg_seterr_nomem();
 	}
-	/* ModelPack's own fields, filled where the record has the answer. */
+	/*
+	 * ModelPack's own fields, filled where the record has the answer, and
+	 * nothing else: its schema (schema/config-schema.json) forbids other
+	 * properties at every level. The record goes on the manifest.
+	 */
 	set_str(desc, "name", r->name);
 	set_str(desc, "version", r->version);
 	set_str(desc, "description", r->description);
 	set_str(desc, "createdAt", r->created_at);
 	set_str(desc, "revision", r->source.git_commit);
 	set_str(desc, "sourceURL", r->source.git_remote);
+	set_str(conf, "format", oci_model_format(r));
 	for (size_t i = 0; i < r->file_count; i++)
 		json_array_append_new(ids, json_string(r->files[i].digest));
 	json_object_set_new(root, "descriptor", desc);
-	json_object_set_new(root, "config", json_object());
+	json_object_set_new(root, "config", conf);
 	json_object_set_new(root, "modelfs", json_pack("{s:s, s:o}", "type", "layers", "diffIds", ids));
-	json_object_set_new(root, "mreg", mreg_part(r));
 	return finish(out, root, "model config");
 }
 
@@ -244,9 +351,21 @@ int oci_manifest_build(oci_blob *out, const mreg_record *r, const oci_blob *conf
 		json_array_append_new(layers, d);
 	}
 	set_str(ann, "org.opencontainers.image.created", r->created_at);
-	set_str(ann, "org.opencontainers.image.title", r->name);
-	set_str(ann, "org.opencontainers.image.version", r->version);
+	set_str(ann, OCI_TITLE, r->name);
+	set_str(ann, OCI_VERSION, r->version);
 	set_str(ann, "org.opencontainers.image.description", r->description);
+	/* The record in one JSON string, as KitOps keeps its Kitfile: signed with the manifest. */
+	{
+		char *record = oci_record_json(r);
+		if (!record) {
+			json_decref(root);
+			json_decref(layers);
+			json_decref(ann);
+			return mreg_seterr_nomem();
+		}
+		json_object_set_new(ann, MREG_RECORD_ANNOTATION, json_string(record));
+		free(record);
+	}
 	json_object_set_new(root, "schemaVersion", json_integer(2));
 	json_object_set_new(root, "mediaType", json_string(OCI_MT_MANIFEST));
 	json_object_set_new(root, "artifactType", json_string(MODEL_ARTIFACT_TYPE));
@@ -377,16 +496,14 @@ void oci_manifest_dispose(oci_manifest *m)
 	for (size_t i = 0; i < m->count; i++)
 		free(m->layers[i].path);
 	free(m->layers);
+	free(m->record_json);
+	free(m->title);
+	free(m->version);
 	memset(m, 0, sizeof(*m));
 }
 
-static int cmp_layer_path(const void *a, const void *b)
-{
-	return strcmp(((const oci_layer *)a)->path, ((const oci_layer *)b)->path);
-}
-
 /* The permission bits from ModelPack's file metadata annotation (0644 without one). */
-static int layer_mode(unsigned int *mode, json_t *ann, const char *path)
+static int layer_mode(unsigned int *mode, json_t *ann, const char *what)
 {
 	const char *text = get_str(ann, MODEL_FILE_METADATA);
 	json_t *meta, *m;
@@ -398,17 +515,71 @@ static int layer_mode(unsigned int *mode, json_t *ann, const char *path)
 	meta = json_loads(text, 0, NULL);
 	m = json_object_get(meta, "mode");
 	if (!json_is_object(meta) || !json_is_integer(m) || json_integer_value(m) < 0)
-		rc = mreg_seterr(MREG_EINVALID, "manifest: layer %s: file metadata without a mode",
-				 path);
+		rc = mreg_seterr(MREG_EINVALID, "%s: file metadata without a mode", what);
 	else
 		*mode = (unsigned int)json_integer_value(m) & 0777;
 	json_decref(meta);
 	return rc;
 }
 
+/* A string annotation of the manifest, copied when present and printable. */
+static int manifest_annotation(char **out, json_t *ann, const char *key, bool printable)
+{
+	json_t *v = json_object_get(ann, key);
+
+	*out = NULL;
+	if (!v)
+		return 0;
+	if (!json_is_string(v))
+		return mreg_seterr(MREG_EINVALID, "manifest: annotation %s is not a string", key);
+	if (printable && !utf8_printable(json_string_value(v)))
+		return 0; /* another tool's title or version: not ours to refuse, not usable */
+	*out = strdup(json_string_value(v));
+	return *out ? 0 : mreg_seterr_nomem();
+}
+
+static int parse_layer(oci_layer *l, json_t *d, const char *what)
+{
+	json_t *ann = json_object_get(d, "annotations");
+	const char *mt = get_str(d, "mediaType"), *path;
+	int rc;
+
+	if (!oci_layer_type(mt, &l->form))
+		return mreg_seterr(MREG_EINVALID,
+				   "%s: media type %.100s is not a ModelPack layer (%s<weight, "
+				   "weight.config, doc, code or dataset>.v1.<raw, tar, tar+gzip or tar+zstd>)",
+				   what, mt ? mt : "missing", MT_PREFIX);
+	if ((rc = parse_desc(&l->desc, d, what)))
+		return rc;
+	if (ann && !json_is_object(ann))
+		return mreg_seterr(MREG_EINVALID, "%s: annotations must be an object", what);
+	path = get_str(ann, MODEL_FILEPATH);
+	if (!path && l->form == LAYER_RAW)
+		path = get_str(ann, OCI_TITLE); /* ORAS names a file by its title */
+	if (!path) {
+		if (l->form == LAYER_RAW)
+			return mreg_seterr(MREG_EINVALID, "%s: a raw layer without a %s annotation",
+					   what, MODEL_FILEPATH);
+		return 0; /* a tar layer's entries carry their names */
+	}
+	if (path_problems(path, PATH_REJECT_DOTGIT | PATH_REJECT_DOTMREG))
+		return mreg_seterr(MREG_EINVALID,
+				   "%s: path '%.200s' is inside a .git or .mreg folder, where a file "
+				   "could run as a git hook or pass for a store's own",
+				   what, path);
+	if (!path_is_valid(path, OCI_PATH_RULES))
+		return mreg_seterr(MREG_EINVALID,
+				   "%s: path '%.200s' escapes the model folder or is malformed", what,
+				   path);
+	if (!(l->path = strdup(path)))
+		return mreg_seterr_nomem();
+	/* A tar layer's modes are its entries' own. */
+	return l->form == LAYER_RAW ? layer_mode(&l->mode, ann, what) : 0;
+}
+
 int oci_manifest_parse(oci_manifest *out, const char *text, size_t len)
 {
-	json_t *v = load(text, len, "manifest"), *layers, *d;
+	json_t *v = load(text, len, "manifest"), *layers, *d, *ann;
 	const char *s;
 	size_t i;
 	int rc = 0;
@@ -428,7 +599,7 @@ int oci_manifest_parse(oci_manifest *out, const char *text, size_t len)
 	}
 	s = get_str(v, "artifactType");
 	if (!s || strcmp(s, MODEL_ARTIFACT_TYPE)) {
-		rc = mreg_seterr(MREG_EUNSUPPORTED,
+		rc = mreg_seterr(MREG_EINVALID,
 				 "manifest: artifact type %.100s: not a ModelPack model (%s)",
 				 s ? s : "missing", MODEL_ARTIFACT_TYPE);
 		goto done;
@@ -447,6 +618,15 @@ int oci_manifest_parse(oci_manifest *out, const char *text, size_t len)
 				 (unsigned long long)out->config.size);
 		goto done;
 	}
+	ann = json_object_get(v, "annotations");
+	if (ann && !json_is_object(ann)) {
+		rc = mreg_seterr(MREG_EINVALID, "manifest: annotations must be an object");
+		goto done;
+	}
+	if ((rc = manifest_annotation(&out->record_json, ann, MREG_RECORD_ANNOTATION, false)) ||
+	    (rc = manifest_annotation(&out->title, ann, OCI_TITLE, true)) ||
+	    (rc = manifest_annotation(&out->version, ann, OCI_VERSION, true)))
+		goto done;
 	layers = json_object_get(v, "layers");
 	if (!json_is_array(layers)) {
 		rc = mreg_seterr(MREG_EINVALID, "manifest: no layers array");
@@ -458,71 +638,12 @@ int oci_manifest_parse(oci_manifest *out, const char *text, size_t len)
 		goto done;
 	}
 	json_array_foreach(layers, i, d) {
-		oci_layer *l = &out->layers[i];
-		json_t *ann = json_object_get(d, "annotations");
-		const char *path = get_str(ann, MODEL_FILEPATH);
 		char what[64];
 
 		snprintf(what, sizeof(what), "manifest: layer %zu", i + 1);
-		s = get_str(d, "mediaType");
-		if (!s || !STR_IN_ARRAY(s, raw_types)) {
-			rc = mreg_seterr(s && str_starts_with(s, MT_PREFIX) ? MREG_EUNSUPPORTED
-									    : MREG_EINVALID,
-					 "%s: media type %.100s is not a raw ModelPack file layer", what,
-					 s ? s : "missing");
-			goto done;
-		}
-		if ((rc = parse_desc(&l->desc, d, what)))
-			goto done;
-		if (!path) {
-			rc = mreg_seterr(MREG_EINVALID, "%s: no %s annotation", what, MODEL_FILEPATH);
-			goto done;
-		}
-		if (path_problems(path, PATH_REJECT_DOTGIT | PATH_REJECT_DOTMREG)) {
-			rc = mreg_seterr(MREG_EINVALID,
-					 "%s: path '%.200s' is inside a .git or .mreg folder, where a "
-					 "file could run as a git hook or pass for a store's own",
-					 what, path);
-			goto done;
-		}
-		if (!path_is_valid(path, OCI_PATH_RULES)) {
-			rc = mreg_seterr(MREG_EINVALID,
-					 "%s: path '%.200s' escapes the model folder or is malformed",
-					 what, path);
-			goto done;
-		}
-		if (!(l->path = strdup(path))) {
-			rc = mreg_seterr_nomem();
-			goto done;
-		}
 		out->count = i + 1;
-		if ((rc = layer_mode(&l->mode, ann, path)))
+		if ((rc = parse_layer(&out->layers[i], d, what)))
 			goto done;
-	}
-	/* Every path once, and no file where another needs a folder ("a" and "a/b"). */
-	qsort(out->layers, out->count, sizeof(*out->layers), cmp_layer_path);
-	for (i = 0; i < out->count; i++) {
-		const char *p = out->layers[i].path;
-		if (i > 0 && !strcmp(p, out->layers[i - 1].path)) {
-			rc = mreg_seterr(MREG_EINVALID, "manifest: path '%s' appears twice", p);
-			goto done;
-		}
-		for (const char *slash = strchr(p, '/'); slash; slash = strchr(slash + 1, '/')) {
-			oci_layer key = {.path = strndup(p, (size_t)(slash - p))};
-			bool clash;
-			if (!key.path) {
-				rc = mreg_seterr_nomem();
-				goto done;
-			}
-			clash = bsearch(&key, out->layers, out->count, sizeof(key), cmp_layer_path);
-			if (clash)
-				rc = mreg_seterr(MREG_EINVALID,
-						 "manifest: '%s' is a file and also the folder of '%s'",
-						 key.path, p);
-			free(key.path);
-			if (rc)
-				goto done;
-		}
 	}
 done:
 	json_decref(v);
@@ -531,14 +652,14 @@ done:
 	return rc;
 }
 
-/* ---- the record from the config ---- */
+/* ---- the config ---- */
 
-static int bad(const char *field, const char *why)
+static int bad(const char *where, const char *field, const char *why)
 {
-	return mreg_seterr(MREG_EINVALID, "config: mreg.%s %s", field, why);
+	return mreg_seterr(MREG_EINVALID, "%s: %s %s", where, field, why);
 }
 
-static int opt_str(char **out, json_t *o, const char *key, bool printable)
+static int opt_str(char **out, json_t *o, const char *key, bool printable, const char *where)
 {
 	json_t *v = json_object_get(o, key);
 
@@ -546,14 +667,56 @@ static int opt_str(char **out, json_t *o, const char *key, bool printable)
 	if (!v || json_is_null(v))
 		return 0;
 	if (!json_is_string(v))
-		return bad(key, "must be a string");
+		return bad(where, key, "must be a string");
 	if (printable ? !utf8_printable(json_string_value(v)) : !utf8_valid(json_string_value(v)))
-		return bad(key, "holds control characters or bad UTF-8");
+		return bad(where, key, "holds control characters or bad UTF-8");
 	*out = strdup(json_string_value(v));
 	return *out ? 0 : mreg_seterr_nomem();
 }
 
-static int kv_from(mreg_kv **items, size_t *count, json_t *o, const char *key)
+void oci_config_dispose(oci_config *c)
+{
+	free(c->name);
+	free(c->version);
+	free(c->description);
+	free(c->revision);
+	free(c->source_url);
+	free(c->legacy);
+	memset(c, 0, sizeof(*c));
+}
+
+int oci_config_parse(oci_config *out, const char *text, size_t len)
+{
+	json_t *v = load(text, len, "config"), *d, *legacy;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!v)
+		return MREG_EINVALID;
+	d = json_object_get(v, "descriptor");
+	if (d && !json_is_object(d)) {
+		rc = mreg_seterr(MREG_EINVALID, "config: descriptor must be an object");
+		goto done;
+	}
+	if ((rc = opt_str(&out->name, d, "name", true, "config: descriptor")) ||
+	    (rc = opt_str(&out->version, d, "version", true, "config: descriptor")) ||
+	    (rc = opt_str(&out->description, d, "description", false, "config: descriptor")) ||
+	    (rc = opt_str(&out->revision, d, "revision", true, "config: descriptor")) ||
+	    (rc = opt_str(&out->source_url, d, "sourceURL", true, "config: descriptor")))
+		goto done;
+	legacy = json_object_get(v, "mreg");
+	if (legacy && !(out->legacy = json_dumps(legacy, JSON_COMPACT | JSON_ENCODE_ANY)))
+		rc = mreg_seterr_nomem();
+done:
+	json_decref(v);
+	if (rc)
+		oci_config_dispose(out);
+	return rc;
+}
+
+/* ---- mreg's record ---- */
+
+static int kv_from(mreg_kv **items, size_t *count, json_t *o, const char *key, const char *where)
 {
 	json_t *obj = json_object_get(o, key), *v;
 	const char *k;
@@ -564,10 +727,10 @@ static int kv_from(mreg_kv **items, size_t *count, json_t *o, const char *key)
 	if (!obj || json_is_null(obj))
 		return 0;
 	if (!json_is_object(obj))
-		return bad(key, "must be an object of strings");
+		return bad(where, key, "must be an object of strings");
 	json_object_foreach(obj, k, v) {
 		if (!json_is_string(v))
-			return bad(key, "must be an object of strings");
+			return bad(where, key, "must be an object of strings");
 		if ((rc = kv_check(key, k, json_string_value(v))) ||
 		    (rc = kv_set(items, count, k, json_string_value(v))))
 			return rc;
@@ -575,7 +738,7 @@ static int kv_from(mreg_kv **items, size_t *count, json_t *o, const char *key)
 	return 0;
 }
 
-static int parse_source(mreg_source *s, json_t *src)
+static int parse_source(mreg_source *s, json_t *src, const char *where)
 {
 	json_t *git = json_object_get(src, "git"), *dirty;
 	int rc;
@@ -584,17 +747,18 @@ static int parse_source(mreg_source *s, json_t *src)
 	if (!src)
 		return 0;
 	if (!json_is_object(src))
-		return bad("source", "must be an object");
-	if ((rc = opt_str(&s->kind, src, "kind", true)) || (rc = opt_str(&s->path, src, "path", true)))
+		return bad(where, "source", "must be an object");
+	if ((rc = opt_str(&s->kind, src, "kind", true, where)) ||
+	    (rc = opt_str(&s->path, src, "path", true, where)))
 		return rc;
 	if (!git)
 		return 0;
 	if (!json_is_object(git))
-		return bad("source.git", "must be an object");
-	if ((rc = opt_str(&s->git_commit, git, "commit", true)) ||
-	    (rc = opt_str(&s->git_branch, git, "branch", true)) ||
-	    (rc = opt_str(&s->git_path, git, "path", true)) ||
-	    (rc = opt_str(&s->git_remote, git, "remote", true)))
+		return bad(where, "source.git", "must be an object");
+	if ((rc = opt_str(&s->git_commit, git, "commit", true, where)) ||
+	    (rc = opt_str(&s->git_branch, git, "branch", true, where)) ||
+	    (rc = opt_str(&s->git_path, git, "path", true, where)) ||
+	    (rc = opt_str(&s->git_remote, git, "remote", true, where)))
 		return rc;
 	dirty = json_object_get(git, "dirty");
 	if (json_is_boolean(dirty))
@@ -602,25 +766,23 @@ static int parse_source(mreg_source *s, json_t *src)
 	return 0;
 }
 
-int oci_config_parse(mreg_record **out, const char *text, size_t len, const oci_manifest *m)
+int oci_record_parse(mreg_record **out, char **digest, const char *json, const char *where)
 {
-	json_t *v = load(text, len, "config"), *mr, *meta, *fmt;
+	json_error_t err;
+	json_t *mr = json_loads(json, JSON_REJECT_DUPLICATES, &err), *meta, *fmt;
 	mreg_record *r = NULL;
-	char *digest = NULL;
 	int rc;
 
 	*out = NULL;
-	if (!v)
-		return MREG_EINVALID;
-	mr = json_object_get(v, "mreg");
+	*digest = NULL;
 	if (!json_is_object(mr)) {
-		rc = mreg_seterr(MREG_EUNSUPPORTED,
-				 "config: no \"mreg\" object: a ModelPack model not packaged by mreg");
+		rc = mreg_seterr(MREG_EINVALID, "%s: a JSON object was expected%s%s", where,
+				 mr ? "" : ": ", mr ? "" : err.text);
 		goto done;
 	}
 	fmt = json_object_get(mr, "bundle_format");
 	if (!json_is_integer(fmt) || json_integer_value(fmt) < 1) {
-		rc = bad("bundle_format", "is missing");
+		rc = bad(where, "bundle_format", "is missing");
 		goto done;
 	}
 	if (json_integer_value(fmt) > BUNDLE_FORMAT) {
@@ -634,30 +796,35 @@ int oci_config_parse(mreg_record **out, const char *text, size_t len, const oci_
 		rc = mreg_seterr_nomem();
 		goto done;
 	}
-	if ((rc = opt_str(&r->name, mr, "name", true)) ||
-	    (rc = opt_str(&r->version, mr, "version", true)) ||
-	    (rc = opt_str(&r->type, mr, "type", true)) ||
-	    (rc = opt_str(&r->description, mr, "description", false)) ||
-	    (rc = opt_str(&r->stage, mr, "stage", true)) ||
-	    (rc = opt_str(&r->created_at, mr, "created_at", true)) ||
-	    (rc = opt_str(&digest, mr, "digest", true)) ||
-	    (rc = kv_from(&r->tags, &r->tag_count, mr, "tags")) ||
-	    (rc = kv_from(&r->properties, &r->property_count, mr, "properties")) ||
-	    (rc = parse_source(&r->source, json_object_get(mr, "source"))))
+	if ((rc = opt_str(&r->name, mr, "name", true, where)) ||
+	    (rc = opt_str(&r->version, mr, "version", true, where)) ||
+	    (rc = opt_str(&r->type, mr, "type", true, where)) ||
+	    (rc = opt_str(&r->description, mr, "description", false, where)) ||
+	    (rc = opt_str(&r->stage, mr, "stage", true, where)) ||
+	    (rc = opt_str(&r->created_at, mr, "created_at", true, where)) ||
+	    (rc = opt_str(digest, mr, "digest", true, where)) ||
+	    (rc = kv_from(&r->tags, &r->tag_count, mr, "tags", where)) ||
+	    (rc = kv_from(&r->properties, &r->property_count, mr, "properties", where)) ||
+	    (rc = parse_source(&r->source, json_object_get(mr, "source"), where)))
 		goto done;
-	if (!r->name || !r->version || !r->type || !digest) {
-		rc = bad(!r->name ? "name" : !r->version ? "version" : !r->type ? "type" : "digest",
+	if (!r->name || !r->version || !r->type || !*digest) {
+		rc = bad(where,
+			 !r->name ? "name" : !r->version ? "version" : !r->type ? "type" : "digest",
 			 "is missing");
 		goto done;
 	}
+	if (!digest_valid(*digest)) {
+		rc = bad(where, "digest", "is not sha256:<64 hex>");
+		goto done;
+	}
 	if ((rc = mreg_name_check(r->name)) || (rc = mreg_version_check(r->version))) {
-		rc = mreg_error_prefix(MREG_EINVALID, "config");
+		rc = mreg_error_prefix(MREG_EINVALID, "%s", where);
 		goto done;
 	}
 	meta = json_object_get(mr, "metadata");
 	if (meta && !json_is_null(meta)) {
 		if (!json_is_object(meta)) {
-			rc = bad("metadata", "must be an object");
+			rc = bad(where, "metadata", "must be an object");
 			goto done;
 		}
 		if (!(r->format_json = json_dumps(meta, JSON_COMPACT))) {
@@ -665,35 +832,14 @@ int oci_config_parse(mreg_record **out, const char *text, size_t len, const oci_
 			goto done;
 		}
 	}
-	r->files = calloc(m->count + 1, sizeof(*r->files));
-	if (!r->files) {
-		rc = mreg_seterr_nomem();
-		goto done;
-	}
-	for (size_t i = 0; i < m->count; i++) {
-		mreg_file *f = &r->files[i];
-		if (!(f->path = strdup(m->layers[i].path))) {
-			rc = mreg_seterr_nomem();
-			goto done;
-		}
-		r->file_count = i + 1;
-		f->size = m->layers[i].desc.size;
-		f->mode = m->layers[i].mode;
-		memcpy(f->digest, m->layers[i].desc.digest, MREG_DIGEST_STRLEN);
-	}
-	if ((rc = record_compute_digest(r)))
-		goto done;
-	if (strcmp(r->digest, digest)) {
-		rc = mreg_seterr(MREG_ECORRUPT,
-				 "config: content digest %s, but the manifest's files give %s", digest,
-				 r->digest);
-		goto done;
-	}
 	*out = r;
 	r = NULL;
 done:
-	free(digest);
+	if (rc) {
+		free(*digest);
+		*digest = NULL;
+	}
 	mreg_record_free(r);
-	json_decref(v);
+	json_decref(mr);
 	return rc;
 }

@@ -1,13 +1,15 @@
 /*
  * The JSON documents of a bundle: an OCI image layout (oci-layout, index.json)
  * holding one OCI image manifest that follows the CNCF ModelPack model spec
- * (artifactType application/vnd.cncf.model.manifest.v1+json, a model config,
- * one raw layer per file annotated with its path and file metadata).
+ * (artifactType application/vnd.cncf.model.manifest.v1+json, a model config
+ * valid against ModelPack's schema, one raw layer per file annotated with its
+ * path and file metadata, and mreg's record as a manifest annotation).
  *
  * Writing is canonical (compact JSON, sorted keys), so the same record always
- * gives the same bytes. Reading is strict: anything mreg would not write in a
- * place that matters (paths, digests, sizes, media types) is refused with a
- * message naming it.
+ * gives the same bytes. Reading takes any ModelPack manifest (raw and tar
+ * layers of the five kinds, other tools' annotations) and is strict where it
+ * matters: paths, digests, sizes and media types are checked, and anything
+ * unsafe is refused with a message naming it.
  */
 #ifndef MREG_OCI_H
 #define MREG_OCI_H
@@ -30,9 +32,16 @@
 #define MODEL_FILEPATH "org.cncf.model.filepath"
 #define MODEL_FILE_METADATA "org.cncf.model.file.metadata+json"
 #define MODEL_MT_UNTESTED "org.cncf.model.file.mediatype.untested"
+#define OCI_TITLE "org.opencontainers.image.title"
+#define OCI_VERSION "org.opencontainers.image.version"
+/* mreg's record of the version (JSON), on the manifest: the config has no room for it. */
+#define MREG_RECORD_ANNOTATION "org.mreg.record+json"
 
-/* The version of the "mreg" object in the config this code writes and reads. */
-#define BUNDLE_FORMAT 1
+/*
+ * The version of mreg's record this code writes and reads: 1 kept it in the
+ * config under "mreg" (still read), 2 in the manifest annotation.
+ */
+#define BUNDLE_FORMAT 2
 
 /* Limits on what is held in memory while reading. */
 #define OCI_JSON_MAX (16u << 20)
@@ -44,6 +53,22 @@
  */
 const char *oci_media_type(const char *path, bool *guessed);
 
+/* How a layer holds its files: the file itself, or a tar of them (compressed or not). */
+typedef enum { LAYER_RAW, LAYER_TAR, LAYER_TAR_GZIP, LAYER_TAR_ZSTD } oci_layer_form;
+
+/*
+ * Is @mt a ModelPack layer media type
+ * (application/vnd.cncf.model.<weight|weight.config|doc|code|dataset>.v1.<raw|tar|tar+gzip|tar+zstd>)?
+ */
+bool oci_layer_type(const char *mt, oci_layer_form *form);
+
+/*
+ * ModelPack's config.format for a version, from its weight files (onnx,
+ * safetensors, gguf, pt, savedmodel, tensorrt, ...): NULL when none says
+ * it, or when they disagree.
+ */
+const char *oci_model_format(const mreg_record *record);
+
 /* A serialised JSON document and its descriptor fields. */
 typedef struct {
 	char *data;
@@ -53,10 +78,12 @@ typedef struct {
 
 void oci_blob_dispose(oci_blob *b);
 
-/* The model config blob: ModelPack's descriptor/config/modelfs plus the record under "mreg". */
+/* The model config blob: ModelPack's descriptor, config and modelfs, nothing else. */
 int oci_config_build(oci_blob *out, const mreg_record *record);
-/* The manifest naming @config and one layer per file of @record. */
+/* The manifest naming @config and one layer per file of @record, with the record annotated. */
 int oci_manifest_build(oci_blob *out, const mreg_record *record, const oci_blob *config);
+/* mreg's record as the JSON of MREG_RECORD_ANNOTATION (malloc'd), NULL when out of memory. */
+char *oci_record_json(const mreg_record *record);
 /* index.json: the one manifest, tagged with the version. */
 int oci_index_build(oci_blob *out, const mreg_record *record, const oci_blob *manifest);
 
@@ -75,26 +102,45 @@ int oci_index_parse(oci_desc *manifest, char **ref_name, const char *text, size_
 /* One layer of a model manifest. */
 typedef struct {
 	oci_desc desc;
-	char *path;
-	unsigned int mode;
+	oci_layer_form form;
+	char *path;        /* raw: where the file goes (never NULL); tar: the filepath annotation, or NULL */
+	unsigned int mode; /* raw: from the file metadata annotation (0644 without one) */
 } oci_layer;
 
 typedef struct {
 	oci_desc config;
-	oci_layer *layers; /* in manifest order */
+	oci_layer *layers;  /* in manifest order */
 	size_t count;
+	char *record_json;  /* MREG_RECORD_ANNOTATION, or NULL */
+	char *title;        /* org.opencontainers.image.title, or NULL */
+	char *version;      /* org.opencontainers.image.version, or NULL */
 } oci_manifest;
 
-/* A model manifest: media types, descriptors, paths (safe, unique, no file under a file). */
+/*
+ * A model manifest: media types (ModelPack's layer types, raw or tar),
+ * descriptors, raw layers' paths (safe; a raw layer without
+ * org.cncf.model.filepath is placed by org.opencontainers.image.title).
+ * Whether paths clash is decided on the whole tree (layer.h).
+ */
 int oci_manifest_parse(oci_manifest *out, const char *text, size_t len);
 void oci_manifest_dispose(oci_manifest *m);
 
+/* What a model config says (strings are NULL when absent). */
+typedef struct {
+	char *name, *version, *description, *revision, *source_url; /* descriptor.* */
+	char *legacy; /* bundle format 1: the "mreg" object, as JSON text */
+} oci_config;
+
+/* The config: a JSON object whose descriptor fields mreg reads are strings. */
+int oci_config_parse(oci_config *out, const char *text, size_t len);
+void oci_config_dispose(oci_config *c);
+
 /*
- * The record a bundle describes: fields from the config's "mreg" object,
- * files from the manifest's layers (sorted by path); the content digest is
- * recomputed and must match the config's.
+ * mreg's record from its JSON (the annotation, or a format 1 "mreg"
+ * object): every field but the files, checked; *digest receives the
+ * content digest it promises.
  */
-int oci_config_parse(mreg_record **out, const char *text, size_t len, const oci_manifest *m);
+int oci_record_parse(mreg_record **out, char **digest, const char *json, const char *where);
 
 /*
  * The paths a bundle may hold (path_is_valid()): relative, inside the model,

@@ -116,6 +116,13 @@ int cli_load_public_key(mreg_public_key **out, const char *path)
 	return EXIT_OK;
 }
 
+int cli_fail_artifact(int rc)
+{
+	int status = cli_fail(rc);
+
+	return rc == MREG_EUNSUPPORTED ? EXIT_NO : status;
+}
+
 static json_t *str_or_null(const char *s)
 {
 	return s && s[0] ? json_string(s) : json_null();
@@ -128,10 +135,10 @@ json_t *cli_bundle_json(const char *file, const mreg_bundle_info *info, const mr
 	if (!o)
 		return NULL;
 	json_object_set_new(o, "file", json_string(file));
-	json_object_set_new(o, "name", r ? json_string(r->name) : json_null());
-	json_object_set_new(o, "version", r ? json_string(r->version) : json_null());
-	json_object_set_new(o, "type", r ? json_string(r->type) : json_null());
-	json_object_set_new(o, "digest", r ? json_string(r->digest) : json_null());
+	json_object_set_new(o, "name", str_or_null(r ? r->name : NULL));
+	json_object_set_new(o, "version", str_or_null(r ? r->version : NULL));
+	json_object_set_new(o, "type", str_or_null(r ? r->type : NULL));
+	json_object_set_new(o, "digest", str_or_null(r ? r->digest : NULL));
 	json_object_set_new(o, "manifest_digest", json_string(info->manifest_digest));
 	json_object_set_new(o, "bundle_size", json_integer((json_int_t)info->bundle_size));
 	json_object_set_new(o, "compression", json_string(mreg_compression_name(info->compression)));

@@ -23,6 +23,13 @@ int cli_load_secret_key(mreg_secret_key **out, const char *path);
 /* Load a public key; prints errors (a missing or bad key is a usage problem: exit 2). */
 int cli_load_public_key(mreg_public_key **out, const char *path);
 
+/*
+ * cli_fail() for the commands that read an artifact (import, unpack, verify,
+ * pull): an artifact refused for what it holds, a format or signature
+ * algorithm mreg does not read included, is a negative answer (exit 1).
+ */
+int cli_fail_artifact(int rc);
+
 /* A bundle report as JSON (name, version, digests, sizes, signatures). */
 json_t *cli_bundle_json(const char *file, const mreg_bundle_info *info, const mreg_record *r);
 

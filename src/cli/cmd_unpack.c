@@ -52,7 +52,7 @@ static int run(int argc, char **argv)
 	rc = mreg_bundle_unpack(&info, &rec, file, out, &o);
 	cli_progress_done(&progress);
 	if (rc) {
-		status = cli_fail(rc);
+		status = cli_fail_artifact(rc);
 		goto done;
 	}
 	if (json) {

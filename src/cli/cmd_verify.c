@@ -52,15 +52,17 @@ static int run(int argc, char **argv)
 		}
 		status = cli_print_json(doc);
 		if (rc)
-			status = cli_fail(rc);
+			status = cli_fail_artifact(rc);
 	} else if (rc) {
-		status = cli_fail(rc);
+		status = cli_fail_artifact(rc);
 	} else {
 		char size[32];
 		cli_human_size(size, sizeof(size), rec->total_size);
-		printf("%s: OK: %s:%s (%s), %zu file%s, %s, every digest verified\n", file, rec->name,
-		       rec->version, rec->type, rec->file_count, rec->file_count == 1 ? "" : "s",
-		       size);
+		/* Another tool's artifact may lack a name or version; its type is found on import. */
+		printf("%s: OK: %s:%s (%s), %zu file%s, %s, every digest verified\n", file,
+		       rec->name ? rec->name : "?", rec->version ? rec->version : "?",
+		       rec->type ? rec->type : "ModelPack artifact", rec->file_count,
+		       rec->file_count == 1 ? "" : "s", size);
 		printf("manifest %s\n", info.manifest_digest);
 		cli_print_signatures(file, &info, key != NULL);
 		status = EXIT_OK;

@@ -1,7 +1,11 @@
 /*
- * mreg pull: GET the manifest and check its digest, GET the config (the
- * record), fetch each layer the store lacks (remote_blob.c), and land the
- * version through the store's ingest path once every blob is verified.
+ * mreg pull: GET the manifest and check its digest, GET the config, fetch
+ * each raw layer the store lacks and every tar layer (remote_blob.c),
+ * expanding tar layers into one blob per file (bundle/layer.c), and land the
+ * version through the store's ingest path once every blob is verified. The
+ * record is mreg's own (a manifest annotation) or, for another tool's
+ * artifact, made from ModelPack's descriptor with the type found from the
+ * files (bundle/artifact.c).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -173,11 +177,57 @@ static bool renamed(const mreg_record *r, const mreg_remote_options *o)
 	       (o->model_version && strcmp(o->model_version, r->version));
 }
 
-static int pull_layers(remote_session *s, mreg_store *store, const remote_ref *ref,
-		       const mreg_record *r, const char *stage, const mreg_remote_options *o,
-		       mreg_remote_info *info)
+/* The repository's last component: a foreign artifact's name when nothing else gives one. */
+static const char *repo_base(const char *repository)
 {
-	bool *first = record_first_of_digest(r), *need = calloc(r->file_count + 1, sizeof(bool));
+	const char *slash = strrchr(repository, '/');
+
+	return slash ? slash + 1 : repository;
+}
+
+typedef struct {
+	const char *digest;
+	size_t index;
+} layer_ref;
+
+static int cmp_layer_ref(const void *a, const void *b)
+{
+	const layer_ref *x = a, *y = b;
+	int c = strcmp(x->digest, y->digest);
+
+	return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* first[i]: layer i is the first with its digest (a blob is fetched once). */
+static bool *first_of_digest(const oci_manifest *m)
+{
+	layer_ref *refs = calloc(m->count + 1, sizeof(*refs));
+	bool *first = calloc(m->count + 1, sizeof(*first));
+
+	if (!refs || !first) {
+		free(refs);
+		free(first);
+		return NULL;
+	}
+	for (size_t i = 0; i < m->count; i++)
+		refs[i] = (layer_ref){m->layers[i].desc.digest, i};
+	qsort(refs, m->count, sizeof(*refs), cmp_layer_ref);
+	for (size_t i = 0; i < m->count; i++)
+		first[refs[i].index] = i == 0 || strcmp(refs[i].digest, refs[i - 1].digest);
+	free(refs);
+	return first;
+}
+
+/*
+ * Every layer into @tree: raw layers are a file's blob, fetched into @stage
+ * unless the store has it; tar layers are fetched into @layers and expanded
+ * into one blob per file in @stage.
+ */
+static int pull_layers(remote_session *s, mreg_store *store, const remote_ref *ref,
+		       const oci_manifest *m, const char *stage, const char *layers,
+		       model_tree *tree, const mreg_remote_options *o, mreg_remote_info *info)
+{
+	bool *first = first_of_digest(m), *need = calloc(m->count + 1, sizeof(bool));
 	remote_progress p = {.fn = o->progress, .ctx = o->progress_ctx};
 	int rc = 0;
 
@@ -185,32 +235,66 @@ static int pull_layers(remote_session *s, mreg_store *store, const remote_ref *r
 		rc = mreg_seterr_nomem();
 		goto done;
 	}
-	for (size_t i = 0; i < r->file_count; i++) {
-		char *blob = path_join(store->blobs, r->files[i].digest + 7);
+	for (size_t i = 0; i < m->count; i++) {
+		const oci_layer *l = &m->layers[i];
+		char *blob = path_join(store->blobs, l->desc.digest + 7);
 		if (!blob) {
 			rc = mreg_seterr_nomem();
 			goto done;
 		}
-		need[i] = first[i] && !fs_exists(blob);
+		need[i] = first[i] && (l->form != LAYER_RAW || !fs_exists(blob));
 		if (need[i])
-			p.total += r->files[i].size;
+			p.total += l->desc.size;
 		free(blob);
 	}
-	for (size_t i = 0; i < r->file_count && rc == 0; i++) {
-		const mreg_file *f = &r->files[i];
-		oci_desc desc;
-		if (!need[i])
-			continue;
-		snprintf(desc.digest, sizeof(desc.digest), "%s", f->digest);
-		desc.size = f->size;
-		rc = remote_fetch_blob(s, store, ref->repository, &desc, f->path, stage, &p, info);
-		p.base += f->size;
+	for (size_t i = 0; i < m->count && rc == 0; i++) {
+		const oci_layer *l = &m->layers[i];
+		char what[300], *file = NULL;
+
+		if (l->form == LAYER_RAW) {
+			if (need[i])
+				rc = remote_fetch_blob(s, store, ref->repository, &l->desc, l->path, stage,
+						       &p, info);
+			if (rc == 0)
+				rc = tree_add_file(tree, l->path, l->desc.size, l->mode, l->desc.digest);
+		} else if (need[i]) {
+			snprintf(what, sizeof(what), "%s: layer %zu (%s)", remote_session_host(s),
+				 i + 1, l->path ? l->path : l->desc.digest);
+			rc = remote_fetch_blob(s, store, ref->repository, &l->desc, what, layers, &p,
+					       info);
+			if (rc == 0 && !(file = path_join(layers, l->desc.digest + 7)))
+				rc = mreg_seterr_nomem();
+			if (rc == 0)
+				rc = layer_expand_file(tree, file, what, l->form, &l->desc, stage);
+			free(file);
+		}
+		if (need[i])
+			p.base += l->desc.size;
 	}
+	if (rc == 0)
+		rc = fs_fsync_dir(stage);
 	if (rc == 0)
 		remote_progress_report(&p, 0);
 done:
 	free(first);
 	free(need);
+	return rc;
+}
+
+/* Another tool's artifact: its type from its files, laid out beside the staged blobs. */
+static int foreign_type(mreg_store *store, mreg_record *r, const model_tree *t, const char *stage)
+{
+	char *tree = path_join(stage, ".tree");
+	const char *dirs[] = {stage, store->blobs};
+	int rc;
+
+	if (!tree)
+		return mreg_seterr_nomem();
+	rc = artifact_link_tree(r, t, dirs, 2, tree);
+	if (rc == 0)
+		rc = artifact_detect_type(r, tree);
+	fs_remove_tree(tree);
+	free(tree);
 	return rc;
 }
 
@@ -222,8 +306,10 @@ int mreg_pull(mreg_remote_info *info, mreg_record **out, mreg_store *store,
 	remote_session *s = NULL;
 	remote_response mrs = {0}, crs = {0};
 	oci_manifest m = {0};
+	artifact_meta meta = {0};
+	model_tree tree = {0};
 	mreg_record *r = NULL;
-	char *stage = NULL;
+	char *stage = NULL, *layers = NULL;
 	bool ingesting = false;
 	size_t added = 0;
 	int rc;
@@ -265,7 +351,7 @@ int mreg_pull(mreg_remote_info *info, mreg_record **out, mreg_store *store,
 	if ((rc = get_manifest(s, &ref, reference, &mrs, info->manifest_digest)))
 		goto done;
 	if ((rc = oci_manifest_parse(&m, mrs.body ? mrs.body : "", mrs.body_len))) {
-		rc = mreg_error_prefix(rc, "%s: manifest", reference);
+		rc = mreg_error_prefix(rc == MREG_EUNSUPPORTED ? MREG_EINVALID : rc, "%s", reference);
 		goto done;
 	}
 	info->blobs = m.count + 1;
@@ -281,30 +367,48 @@ int mreg_pull(mreg_remote_info *info, mreg_record **out, mreg_store *store,
 	}
 	if ((rc = fetch_config(s, ref.repository, &m.config, &crs)))
 		goto done;
-	if ((rc = oci_config_parse(&r, crs.body, crs.body_len, &m))) {
-		rc = mreg_error_prefix(rc, "%s: model config", reference);
+	/* A model refused for what it holds is a negative answer (exit 1), as for a bundle. */
+	if ((rc = artifact_meta_read(&meta, &r, &m, crs.body ? crs.body : "", crs.body_len, reference,
+				     ref.tag))) {
+		rc = mreg_error_prefix(rc == MREG_EUNSUPPORTED ? MREG_EINVALID : rc, "%s", reference);
 		goto done;
 	}
-	if ((rc = record_rename(r, o->name, o->model_version)))
+	if ((rc = artifact_name(&meta, r, o->name, o->model_version, repo_base(ref.repository)))) {
+		rc = mreg_error_prefix(rc, "%s", reference);
 		goto done;
+	}
 
 	/* Shared ingest lock: gc waits, so it never takes what we stage. */
 	if ((rc = store_ingest_lock(store, false)))
 		goto done;
 	ingesting = true;
-	{
+	/* mreg's record promises the content digest: a clash is refused before any download. */
+	if (meta.digest) {
 		mreg_record *existing = NULL;
-		rc = ingest_existing(store, r->name, r->version, r->digest, "pull", &existing);
+		rc = ingest_existing(store, r->name, r->version, meta.digest, "pull", &existing);
 		mreg_record_free(existing);
 		if (rc)
 			goto done;
 	}
 	if ((rc = ingest_stage_create(store, "pull", &stage)))
 		goto done;
-	if ((rc = pull_layers(s, store, &ref, r, stage, o, info))) {
+	if (!(layers = path_join(stage, ".layers"))) {
+		rc = mreg_seterr_nomem();
+		goto done;
+	}
+	if (mkdir(layers, 0700) < 0) {
+		rc = mreg_seterr_errno("%s", layers);
+		goto done;
+	}
+	if ((rc = pull_layers(s, store, &ref, &m, stage, layers, &tree, o, info))) {
+		remote_keep_verified(store, layers, rc);
 		rc = remote_keep_verified(store, stage, rc);
 		goto done;
 	}
+	if ((rc = tree_finish(&tree, reference)) ||
+	    (rc = artifact_set_files(&meta, r, &tree, reference)) ||
+	    (meta.foreign && (rc = foreign_type(store, r, &tree, stage))))
+		goto done;
 	rc = ingest_land_version(store, &r, stage, "pull", &info->unchanged, &added);
 	if (rc)
 		goto done;
@@ -321,6 +425,9 @@ done:
 	if (ingesting)
 		store_ingest_unlock(store);
 	mreg_record_free(r);
+	artifact_meta_dispose(&meta);
+	tree_dispose(&tree);
+	free(layers);
 	oci_manifest_dispose(&m);
 	remote_response_dispose(&mrs);
 	remote_response_dispose(&crs);

@@ -15,6 +15,10 @@ import sys
 import tarfile
 
 
+# mreg's record of the version, a manifest annotation (mreg-bundle(5)).
+RECORD = "org.mreg.record+json"
+
+
 def load(path):
     entries = []
     with tarfile.open(path, "r:") as t:
@@ -126,17 +130,13 @@ def content_digest(m):
 
 
 def size_mismatch(entries):
-    """A layer one byte longer in the manifest, the config's digest made to agree."""
+    """A layer one byte longer in the manifest, the record's content digest made to agree."""
     _, m, _ = manifest(entries)
     la = max(m["layers"], key=lambda x: x["size"])
     la["size"] += 1
-    ce = find(entries, "blobs/sha256/" + m["config"]["digest"][7:])
-    config = json.loads(ce[1])
-    config["mreg"]["digest"] = content_digest(m)
-    ce[1] = canon(config)
-    m["config"]["digest"] = "sha256:" + hashlib.sha256(ce[1]).hexdigest()
-    m["config"]["size"] = len(ce[1])
-    ce[0].name = "blobs/sha256/" + m["config"]["digest"][7:]
+    record = json.loads(m["annotations"][RECORD])
+    record["digest"] = content_digest(m)
+    m["annotations"][RECORD] = canon(record).decode()
     set_manifest(entries, m)
 
 
@@ -156,6 +156,15 @@ def dotgit(entries):
 def dotmreg(entries):
     _, m, _ = manifest(entries)
     m["layers"][0]["annotations"]["org.cncf.model.filepath"] = ".mreg/config.yaml"
+    set_manifest(entries, m)
+
+
+def newer(entries):
+    """The record of a bundle format this mreg does not know."""
+    _, m, _ = manifest(entries)
+    record = json.loads(m["annotations"][RECORD])
+    record["bundle_format"] = 99
+    m["annotations"][RECORD] = canon(record).decode()
     set_manifest(entries, m)
 
 
@@ -186,6 +195,7 @@ CASES = {
     "truncated": truncated,
     "empty": zero_length,
     "sizefield": size_field,
+    "newer": newer,
 }
 
 

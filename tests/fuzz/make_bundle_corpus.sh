@@ -1,7 +1,11 @@
 #!/bin/sh
 # Regenerate the seed corpus of fuzz_bundle: small valid bundles (plain, gzip,
-# zstd, signed, entries in another order) and one of each hostile kind the CLI
-# tests build. Usage: tests/fuzz/make_bundle_corpus.sh build/mreg
+# zstd, signed, entries in another order), one of each hostile kind the CLI
+# tests build, and ModelPack artifacts no mreg wrote (tar layers of every form,
+# blobs before index.json, hostile tar layers) from modelpack_artifact.py.
+# legacy-*.tar are kept: bundles of format 1 (the record in the config), made
+# by mreg before the record moved to the manifest.
+# Usage: tests/fuzz/make_bundle_corpus.sh build/mreg
 set -eu
 MREG="$(realpath "$1")"
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -18,7 +22,7 @@ printf '# readme\n' >model/README.md
 "$MREG" create -n seed -p model --tag t=v >/dev/null
 "$MREG" keygen -W -s k.key -p k.pub >/dev/null
 mkdir -p "$OUT"
-rm -f "$OUT"/*
+find "$OUT" -type f ! -name 'legacy-*' -delete
 "$MREG" package seed:1 -o "$OUT/plain.tar" >/dev/null
 "$MREG" package seed:1 -o "$OUT/gzip.tar.gz" >/dev/null
 "$MREG" package seed:1 -o "$OUT/zstd.tar.zst" >/dev/null
@@ -33,5 +37,15 @@ with tarfile.open(src) as t, tarfile.open(dst, "w", format=tarfile.USTAR_FORMAT)
 PY
 for c in dotdot absolute symlink hardlink device duplicate digest size escape truncated sizefield; do
 	python3 "$HERE/../cli/hostile_bundle.py" "$OUT/plain.tar" "$c" "$OUT/hostile-$c.tar"
+done
+ART="$HERE/../cli/modelpack_artifact.py"
+python3 "$ART" art1 --kinds weight,doc --bundle b.tar.gz --compress gzip
+cp art1/b.tar.gz "$OUT/foreign-layers.tar.gz"
+python3 "$ART" art2 --kinds code --forms raw,tar,tar+zstd --name '' --bundle b.tar.gz \
+	--order blobs-first --compress gzip
+cp art2/b.tar.gz "$OUT/foreign-blobs-first.tar.gz"
+for c in dotdot symlink hardlink duplicate sizelie form; do
+	python3 "$ART" "h-$c" --hostile "$c" --bundle b.tar.gz --compress gzip
+	cp "h-$c/b.tar.gz" "$OUT/foreign-hostile-$c.tar.gz"
 done
 ls "$OUT" | wc -l

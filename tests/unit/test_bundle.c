@@ -240,6 +240,31 @@ static json_t *config_of(tlist *l)
 	return json_loadb(e->data, e->len, 0, NULL);
 }
 
+/* mreg's record, the manifest's org.mreg.record+json annotation. */
+static json_t *record_of(tlist *l)
+{
+	char mname[100];
+	json_t *m = manifest_of(l, mname), *r;
+
+	r = json_loads(json_string_value(json_object_get(json_object_get(m, "annotations"),
+							 "org.mreg.record+json")),
+		       0, NULL);
+	json_decref(m);
+	return r;
+}
+
+static void set_record(tlist *l, json_t *record)
+{
+	char mname[100], *text = dumps(record);
+	json_t *m = manifest_of(l, mname);
+
+	json_object_set_new(json_object_get(m, "annotations"), "org.mreg.record+json",
+			    json_string(text));
+	free(text);
+	set_manifest(l, m);
+	json_decref(m);
+}
+
 /* The entry name of the layer for @path. */
 static void layer_entry(tlist *l, const char *path, char *out)
 {
@@ -560,11 +585,11 @@ static void m_size_mismatch(tlist *l)
 	b->len -= 2; /* a shorter blob under the right name */
 }
 
-/* A layer's size changed in the manifest, and the config's content digest to match. */
+/* A layer's size changed in the manifest, and the record's content digest to match. */
 static void m_manifest_size(tlist *l)
 {
 	char mname[100];
-	json_t *m = manifest_of(l, mname), *layer, *c;
+	json_t *m = manifest_of(l, mname), *layer, *rj;
 	mreg_record *r = NULL;
 	size_t i;
 
@@ -582,10 +607,10 @@ static void m_manifest_size(tlist *l)
 	record_compute_digest(r);
 	set_manifest(l, m);
 	json_decref(m);
-	c = config_of(l);
-	json_object_set_new(json_object_get(c, "mreg"), "digest", json_string(r->digest));
-	set_config(l, c);
-	json_decref(c);
+	rj = record_of(l);
+	json_object_set_new(rj, "digest", json_string(r->digest));
+	set_record(l, rj);
+	json_decref(rj);
 	mreg_record_free(r);
 }
 
@@ -614,21 +639,30 @@ static void m_unreferenced(tlist *l) { tl_add(l, "blobs/sha256/" "2cf24dba5fb0a3
 
 static void m_no_index(tlist *l) { tl_remove(l, "index.json"); }
 
-static void m_config_digest(tlist *l)
+static void m_record_digest(tlist *l)
 {
-	json_t *c = config_of(l);
-	json_object_set_new(json_object_get(c, "mreg"), "digest",
+	json_t *r = record_of(l);
+	json_object_set_new(r, "digest",
 			    json_string("sha256:0000000000000000000000000000000000000000000000000000000000000000"));
-	set_config(l, c);
-	json_decref(c);
+	set_record(l, r);
+	json_decref(r);
 }
 
 static void m_bad_name(tlist *l)
 {
-	json_t *c = config_of(l);
-	json_object_set_new(json_object_get(c, "mreg"), "name", json_string("../evil"));
-	set_config(l, c);
-	json_decref(c);
+	json_t *r = record_of(l);
+	json_object_set_new(r, "name", json_string("../evil"));
+	set_record(l, r);
+	json_decref(r);
+}
+
+/* A record from a newer mreg: refused, not guessed at. */
+static void m_newer_format(tlist *l)
+{
+	json_t *r = record_of(l);
+	json_object_set_new(r, "bundle_format", json_integer(99));
+	set_record(l, r);
+	json_decref(r);
 }
 
 typedef struct {
@@ -658,8 +692,9 @@ static const hostile cases[] = {
 	{"missing blob", m_missing_blob, "sub/weights.bin: blob"},
 	{"blob not in the manifest", m_unreferenced, "not part of the model"},
 	{"no index.json", m_no_index, "no index.json"},
-	{"config digest differs from the files", m_config_digest, "content digest"},
-	{"config with a bad name", m_bad_name, "../evil"},
+	{"record's digest differs from the files", m_record_digest, "content digest"},
+	{"record with a bad name", m_bad_name, "../evil"},
+	{"record from a newer mreg", m_newer_format, "bundle format 99 was written by a newer mreg"},
 };
 
 /* Every way a bundle is refused must leave the store and the target folder as they were. */
@@ -933,11 +968,69 @@ static void test_damaged_store(void)
 	free(blob);
 }
 
+/*
+ * The config holds ModelPack's fields only (its schema forbids others); the
+ * record rides on the manifest. A bundle of format 1 (the record in the
+ * config under "mreg", written by mreg before) still reads.
+ */
+static void test_layout(void)
+{
+	mreg_bundle_read_options ro = read_opts();
+	mreg_record *got = NULL;
+	tlist l;
+	json_t *c, *r, *legacy;
+	size_t n;
+
+	tl_load(&l, "one.tar");
+	c = config_of(&l);
+	n = json_object_size(c);
+	tap_ok(n == 3 && json_object_get(c, "descriptor") && json_object_get(c, "config") &&
+		       json_object_get(c, "modelfs"),
+	       "the config has descriptor, config and modelfs, nothing else");
+	tap_is_str(json_string_value(json_object_get(json_object_get(c, "descriptor"), "name")),
+		   "demo", "descriptor.name");
+	tap_is_str(json_string_value(json_object_get(json_object_get(c, "descriptor"), "version")),
+		   "1", "descriptor.version");
+	tap_is_str(json_string_value(json_object_get(json_object_get(c, "descriptor"), "createdAt")),
+		   rec_a->created_at, "descriptor.createdAt");
+	tap_is_int((int)json_array_size(json_object_get(json_object_get(c, "modelfs"), "diffIds")),
+		   4, "modelfs.diffIds: one per layer");
+	r = record_of(&l);
+	tap_is_int((int)json_integer_value(json_object_get(r, "bundle_format")), 2,
+		   "the record in the manifest annotation, bundle format 2");
+	tap_is_str(json_string_value(json_object_get(r, "digest")), rec_a->digest,
+		   "with the content digest");
+
+	/* The same bundle as mreg wrote it before: the record in the config. */
+	legacy = json_deep_copy(r);
+	json_object_set_new(legacy, "bundle_format", json_integer(1));
+	json_object_set_new(c, "mreg", legacy);
+	set_config(&l, c);
+	{
+		char mname[100];
+		json_t *m = manifest_of(&l, mname);
+		json_object_del(json_object_get(m, "annotations"), "org.mreg.record+json");
+		set_manifest(&l, m);
+		json_decref(m);
+	}
+	tl_write(&l, "format1.tar", MREG_COMPRESS_NONE);
+	tap_is_int(mreg_bundle_verify(NULL, &got, "format1.tar", &ro), 0,
+		   "a format 1 bundle verifies: %s", mreg_error_last());
+	tap_ok(got && !strcmp(got->digest, rec_a->digest) && !strcmp(got->type, "custom_model") &&
+		       mreg_record_tag(got, "team") && !strcmp(mreg_record_tag(got, "team"), "vision"),
+	       "with its record: type, tags, content digest");
+	mreg_record_free(got);
+	json_decref(c);
+	json_decref(r);
+	tl_free(&l);
+}
+
 int main(void)
 {
 	tap_tmpdir();
 	make_model();
 	test_reproducible();
+	test_layout();
 	test_roundtrip();
 	test_conflict();
 	test_hostile();

@@ -1,0 +1,75 @@
+/*
+ * The version a ModelPack artifact holds, whoever wrote it. An artifact mreg
+ * wrote carries mreg's record (the MREG_RECORD_ANNOTATION of the manifest,
+ * or the config's "mreg" object in bundle format 1): name, version, type,
+ * tags, provenance, and the content digest its files must give. Any other
+ * artifact is named by ModelPack's descriptor (or -n/-v), and its type is
+ * found from the files, as `mreg validate` finds it. Used by import, unpack
+ * and verify (bundle_read.c, bundle.c) and by pull.
+ */
+#ifndef MREG_ARTIFACT_H
+#define MREG_ARTIFACT_H
+
+#include <stdbool.h>
+
+#include "layer.h"
+#include "oci.h"
+
+typedef struct {
+	char *digest;    /* the content digest mreg's record promises; NULL when foreign */
+	bool foreign;    /* not written by mreg */
+	char *bad_name;  /* a name the artifact gives that is not a valid one (for the message) */
+	char *bad_version;
+} artifact_meta;
+
+/*
+ * What @m and its config (@config, @len bytes) say: *record receives every
+ * field but the files (foreign: name and version when the artifact gives
+ * valid ones, else NULL; type NULL until artifact_detect_type(); source
+ * kind "modelpack"). @ref names the artifact
+ * in the foreign record's source (the bundle file or the registry
+ * reference); @tag (index.json's ref name, the pulled tag; may be NULL) is
+ * the last resort for a foreign version.
+ */
+int artifact_meta_read(artifact_meta *out, mreg_record **record, const oci_manifest *m,
+		       const char *config, size_t len, const char *ref, const char *tag);
+void artifact_meta_dispose(artifact_meta *a);
+
+/*
+ * The files of @t (finished with tree_finish()) become @r's, and
+ * its content digest is computed: for mreg's artifacts it must be the one
+ * the record promises (MREG_ECORRUPT otherwise, @what in the message).
+ */
+int artifact_set_files(const artifact_meta *a, mreg_record *r, model_tree *t, const char *what);
+
+/*
+ * Name and version the version lands under: @name/@version when given,
+ * else the artifact's, else (foreign) @default_name. A foreign artifact
+ * without a usable one is MREG_EINVALID telling which option to give.
+ * Clears "archived", sets a creation time when there is none.
+ */
+int artifact_name(const artifact_meta *a, mreg_record *r, const char *name, const char *version,
+		  const char *default_name);
+
+/*
+ * Lay out the files of @r (blobs found as <dir>/<hex> in the first of
+ * @blob_dirs that has them, hard-linked, or copied when linking is
+ * refused) and the folders of @t under @tree, for a look at the files.
+ */
+int artifact_link_tree(const mreg_record *r, const model_tree *t, const char *const *blob_dirs,
+		       size_t dir_count, const char *tree);
+
+/*
+ * Folders of @t under @root (which holds the files already): mkdir -p,
+ * empty ones included, so what a tar layer listed comes out.
+ */
+int artifact_make_dirs(const model_tree *t, const char *root);
+
+/*
+ * The type of a foreign version from its files laid out at @tree: the
+ * plugin that recognises them best (custom_model when none does, or when
+ * its validation finds errors), and its describe() metadata.
+ */
+int artifact_detect_type(mreg_record *r, const char *tree);
+
+#endif
