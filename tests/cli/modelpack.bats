@@ -267,6 +267,10 @@ refused() {
 	refused hardlink "entry 'w/hard': hard link to '/etc/passwd'"
 }
 
+@test "hostile tar layer: an executable in .git/hooks, where git would run it" {
+	refused dotgit "entry '.git/hooks/post-checkout': inside a .git or .mreg folder"
+}
+
 @test "hostile tar layer: a device file" {
 	refused device "entry 'w/null': device file"
 }

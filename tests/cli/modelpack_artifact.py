@@ -43,7 +43,7 @@ MT_INDEX = "application/vnd.oci.image.index.v1+json"
 ARTIFACT = "application/vnd.cncf.model.manifest.v1+json"
 MT_CONFIG = "application/vnd.cncf.model.config.v1+json"
 HOSTILE = ["dotdot", "absolute", "symlink", "hardlink", "device", "duplicate",
-           "duplicate-layers", "sizelie", "truncated", "mediatype", "form"]
+           "duplicate-layers", "sizelie", "truncated", "mediatype", "form", "dotgit"]
 
 
 def sha256(data):
@@ -230,6 +230,8 @@ class Builder:
                 "symlink": lambda: [(member(folder + "/escape", tarfile.SYMTYPE, 0o777, "/etc/passwd"), b"")],
                 "hardlink": lambda: [(member(folder + "/hard", tarfile.LNKTYPE, 0o644, "/etc/passwd"), b"")],
                 "device": lambda: [(member(folder + "/null", tarfile.CHRTYPE, 0o666), b"")],
+                "dotgit": lambda: [(member(".git/hooks/post-checkout", tarfile.REGTYPE, 0o755),
+                                    b"#!/bin/sh\necho owned\n")],
                 "duplicate": lambda: [(member(folder + "/a.bin"), b"second content\n")],
                 "sizelie": lambda: [(member(folder + "/big.bin"), b"x" * 1000)],
                 "truncated": lambda: [(member(folder + "/big.bin"), b"x" * 4000)],
