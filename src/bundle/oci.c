@@ -172,6 +172,11 @@ static json_t *mreg_part(const mreg_record *r)
 	}
 	json_object_set_new(o, "source", src);
 	set_str(o, "digest", r->digest);
+	/* Empty folders and links: the record's own lists (absent when none). */
+	if (record_tree_to_json(o, r)) {
+		json_decref(o);
+		return NULL;
+	}
 	if (r->format_json) {
 		json_t *meta = json_loads(r->format_json, 0, NULL);
 		if (json_is_object(meta))
@@ -710,7 +715,7 @@ int oci_config_parse(mreg_record **out, const char *text, size_t len, const oci_
 		f->mode = m->layers[i].mode;
 		memcpy(f->digest, m->layers[i].desc.digest, MREG_DIGEST_STRLEN);
 	}
-	if ((rc = record_compute_digest(r)))
+	if ((rc = record_tree_from_json(r, mr, "config: mreg")) || (rc = record_compute_digest(r)))
 		goto done;
 	if (strcmp(r->digest, digest)) {
 		rc = mreg_seterr(MREG_ECORRUPT,
