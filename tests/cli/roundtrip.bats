@@ -7,7 +7,7 @@
 # with theirs, symbolic links; see treetool.py list) and get the same verdict
 # from `mreg validate` as the source. Deliberately invalid cases are created
 # with --no-validate. The corpus is read where it lies; only Triton's is first
-# copied to a temporary folder by its own `materialize` script, which
+# copied to a temporary folder as its `materialize` script does, which
 # recreates the empty version folders that git cannot hold. Skipped when
 # ../shared is absent. Slow (a few minutes on 2 cores): `meson test --suite slow`.
 
@@ -21,8 +21,15 @@ CORPUS="${SHARED}/corpus"
 setup_file() {
 	export RT="${BATS_FILE_TMPDIR}/rt"
 	[[ -d "$CORPUS" ]] || return 0
-	mkdir -p "$RT"
-	sh "$CORPUS/triton/materialize" "$RT/triton" >/dev/null
+	mkdir -p "$RT/triton"
+	# What the corpus's own `materialize` script does (copy, then make the
+	# folders LAYOUT.tsv lists), with u+w on the copied folders first: the
+	# corpus is read-only, and without root mkdir inside a 0555 copy fails.
+	cp -R "$CORPUS/triton/." "$RT/triton/"
+	find "$RT/triton" -type d -exec chmod u+w {} +
+	awk -F'\t' '$2 == "dir" { print $1 }' "$CORPUS/triton/LAYOUT.tsv" | while IFS= read -r d; do
+		mkdir -p "$RT/triton/$d"
+	done
 	# cases: NAME<TAB>TYPE<TAB>SOURCE, one per model folder.
 	awk -F'\t' -v root="$RT/triton" 'NR > 1 && $1 != "" { printf "t%03d\ttriton_model\t%s/%s\n", ++n, root, $1 }' \
 		"$RT/triton/CASES.tsv" >"$RT/cases"
