@@ -4,9 +4,10 @@
  *
  * A record is what `.mreg/models/<name>/<version>.yaml` holds: the Azure ML
  * model fields (name, version, type, description, tags, properties, stage,
- * flavors...), where the files came from, and the sorted list of files with
- * their size, mode and SHA-256 digest. Records are plain data: the library
- * allocates them, the caller frees them with mreg_record_free().
+ * flavors...), where the files came from, the sorted list of files with
+ * their size, mode and SHA-256 digest, the empty folders (with their mode)
+ * and the symbolic links that stay inside the model. Records are plain data:
+ * the library allocates them, the caller frees them with mreg_record_free().
  */
 #ifndef MREG_RECORD_H
 #define MREG_RECORD_H
@@ -23,6 +24,13 @@ extern "C" {
 /** Length of "sha256:" + 64 hex digits + NUL. */
 #define MREG_DIGEST_STRLEN 72
 
+/**
+ * The record format this library writes (the record's `format` field). A
+ * record without the field is format 1: written before empty folders and
+ * symbolic links were recorded, it has none.
+ */
+#define MREG_RECORD_FORMAT 2
+
 /** A key/value pair (tags, properties). Both strings are owned by the record. */
 typedef struct {
 	char *key;
@@ -36,6 +44,22 @@ typedef struct {
 	unsigned int mode;                 /**< Permission bits (mode & 0777). */
 	char digest[MREG_DIGEST_STRLEN];   /**< "sha256:<64 lowercase hex>". */
 } mreg_file;
+
+/** An empty folder of a model version (a folder that holds anything is implied by its files). */
+typedef struct {
+	char *path;                        /**< Relative, '/'-separated, no "." or "..". */
+	unsigned int mode;                 /**< Permission bits (mode & 0777). */
+} mreg_dir;
+
+/**
+ * A symbolic link of a model version. Only relative links that stay inside
+ * the model are kept as links; the target is the link's text, as readlink(2)
+ * gives it.
+ */
+typedef struct {
+	char *path;                        /**< Relative, '/'-separated, no "." or "..". */
+	char *target;                      /**< Relative to the link's folder; never leaves the model. */
+} mreg_link;
 
 /** Where a version's files came from, and (inside git) the commit they match. */
 typedef struct {
@@ -62,7 +86,7 @@ typedef struct {
 	char *created_at;      /**< RFC 3339 UTC with microseconds. */
 	int archived;          /**< 1 when hidden from `list` by default. */
 	mreg_source source;
-	char *digest;          /**< Content digest of the file tree, "sha256:...". */
+	char *digest;          /**< Content digest of the tree (files, empty folders, links). */
 	uint64_t total_size;   /**< Sum of the file sizes. */
 	mreg_file *files;      /**< Sorted by path (bytewise). */
 	size_t file_count;
@@ -71,6 +95,10 @@ typedef struct {
 	 * a JSON object in text form whose keys are record fields; NULL if none.
 	 */
 	char *format_json;
+	mreg_dir *dirs;        /**< Empty folders, sorted by path (bytewise). */
+	size_t dir_count;
+	mreg_link *links;      /**< Symbolic links, sorted by path (bytewise). */
+	size_t link_count;
 } mreg_record;
 
 /** Free a record and everything it owns. Accepts NULL. */

@@ -390,7 +390,7 @@ done:
 	return rc;
 }
 
-/* Lay the model's files out under @root from the staged blobs in @blobs. */
+/* Lay the model out under @root: files from the staged blobs in @blobs, then folders and links. */
 static int build_tree(const mreg_record *r, const char *blobs, const char *root)
 {
 	char **first = calloc(r->file_count + 1, sizeof(*first));
@@ -434,6 +434,9 @@ static int build_tree(const mreg_record *r, const char *blobs, const char *root)
 			rc = mreg_seterr_errno("%s: chmod", dest);
 		free(dest);
 	}
+	/* Empty folders and links from the record, each link checked to stay inside. */
+	if (rc == 0 && (rc = store_tree_write_extras(r, root)) == 0)
+		rc = store_tree_dir_modes(r, root);
 done:
 	for (size_t i = 0; i < r->file_count; i++)
 		free(first[i]);

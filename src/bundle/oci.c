@@ -256,6 +256,11 @@ static json_t *record_part(const mreg_record *r)
 	}
 	json_object_set_new(o, "source", src);
 	set_str(o, "digest", r->digest);
+	/* Empty folders and links: the record's own lists (absent when none). */
+	if (record_tree_to_json(o, r)) {
+		json_decref(o);
+		return NULL;
+	}
 	if (r->format_json) {
 		json_t *meta = json_loads(r->format_json, 0, NULL);
 		if (json_is_object(meta))
@@ -832,6 +837,10 @@ int oci_record_parse(mreg_record **out, char **digest, const char *json, const c
 			goto done;
 		}
 	}
+	/* Empty folders and links travel in the record (absent when none); the
+	 * content digest, checked once the files are known, covers them. */
+	if ((rc = record_tree_from_json(r, mr, where)))
+		goto done;
 	*out = r;
 	r = NULL;
 done:

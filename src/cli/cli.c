@@ -254,6 +254,8 @@ json_t *cli_record_json(const mreg_record *r, bool with_files)
 	free(text);
 	if (v && !with_files) {
 		json_object_del(v, "files");
+		json_object_del(v, "dirs");
+		json_object_del(v, "links");
 		json_object_set_new(v, "file_count", json_integer((json_int_t)r->file_count));
 	}
 	return v;

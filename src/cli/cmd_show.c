@@ -44,17 +44,43 @@ static void print_record(const mreg_record *r)
 		       r->source.git_dirty == 1 ? " (dirty)" : "");
 	}
 	printf("%-13s%s\n", "digest:", r->digest);
-	printf("%-13s%s in %zu file%s\n", "size:", size, r->file_count, r->file_count == 1 ? "" : "s");
+	printf("%-13s%s in %zu file%s", "size:", size, r->file_count, r->file_count == 1 ? "" : "s");
+	if (r->dir_count)
+		printf(", %zu empty folder%s", r->dir_count, r->dir_count == 1 ? "" : "s");
+	if (r->link_count)
+		printf(", %zu link%s", r->link_count, r->link_count == 1 ? "" : "s");
+	printf("\n");
 	if (r->format_json)
 		printf("%-13s%s\n", "metadata:", r->format_json);
 	for (size_t i = 0; i < r->file_count; i++)
 		if (strlen(r->files[i].path) > wpath)
 			wpath = strlen(r->files[i].path);
+	for (size_t i = 0; i < r->dir_count; i++)
+		if (strlen(r->dirs[i].path) + 1 > wpath)
+			wpath = strlen(r->dirs[i].path) + 1;
+	for (size_t i = 0; i < r->link_count; i++)
+		if (strlen(r->links[i].path) > wpath)
+			wpath = strlen(r->links[i].path);
 	printf("\n%-4s  %10s  %-*s  %s\n", "MODE", "SIZE", (int)wpath, "PATH", "DIGEST");
-	for (size_t i = 0; i < r->file_count; i++) {
-		const mreg_file *f = &r->files[i];
-		printf("%04o  %10llu  %-*s  %s\n", f->mode, (unsigned long long)f->size, (int)wpath,
-		       f->path, f->digest);
+	/* One table in path order: files, empty folders (PATH/) and links (-> TARGET). */
+	size_t fi = 0, di = 0, li = 0;
+	while (fi < r->file_count || di < r->dir_count || li < r->link_count) {
+		const char *fp = fi < r->file_count ? r->files[fi].path : NULL;
+		const char *dp = di < r->dir_count ? r->dirs[di].path : NULL;
+		const char *lp = li < r->link_count ? r->links[li].path : NULL;
+		if (fp && (!dp || strcmp(fp, dp) < 0) && (!lp || strcmp(fp, lp) < 0)) {
+			const mreg_file *f = &r->files[fi++];
+			printf("%04o  %10llu  %-*s  %s\n", f->mode, (unsigned long long)f->size,
+			       (int)wpath, f->path, f->digest);
+		} else if (dp && (!lp || strcmp(dp, lp) < 0)) {
+			const mreg_dir *d = &r->dirs[di++];
+			printf("%04o  %10s  %s/%*s  %s\n", d->mode, "-", d->path,
+			       (int)(wpath - strlen(d->path) - 1), "", "(empty folder)");
+		} else {
+			const mreg_link *l = &r->links[li++];
+			printf("%-4s  %10s  %-*s  -> %s\n", "link", "-", (int)wpath, l->path,
+			       l->target);
+		}
 	}
 }
 

@@ -1,7 +1,8 @@
 /*
  * Writing a version's files out of the store. All or nothing: every file is
- * written and re-hashed in a staging folder first, and moved into place only
- * when all of them matched their digests.
+ * written and re-hashed in a staging folder first, with the empty folders and
+ * links, and moved into place only when all of them matched their digests and
+ * every link was seen to stay inside the folder.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -74,15 +75,68 @@ done:
 	return rc;
 }
 
-/* Refuse before writing anything when a file to write is in the way. */
-static int check_free(const mreg_record *r, const char *dir)
+int store_tree_write_extras(const mreg_record *r, const char *root)
 {
-	for (size_t i = 0; i < r->file_count; i++) {
-		char *path = path_join(dir, r->files[i].path);
+	int rc = 0;
+
+	for (size_t i = 0; i < r->dir_count && rc == 0; i++) {
+		char *path = path_join(root, r->dirs[i].path), *parent = NULL;
+		if (!path || !(parent = fs_dirname(path)))
+			rc = mreg_seterr_nomem();
+		else if (!(rc = fs_mkdir_p(parent, 0755)) && mkdir(path, 0700) < 0)
+			rc = mreg_seterr_errno("%s: cannot create the empty folder", path);
+		free(path);
+		free(parent);
+	}
+	/* Links last: no file or folder is ever written through one. */
+	for (size_t i = 0; i < r->link_count && rc == 0; i++) {
+		char *path = path_join(root, r->links[i].path), *parent = NULL;
+		if (!path || !(parent = fs_dirname(path)))
+			rc = mreg_seterr_nomem();
+		else if (!(rc = fs_mkdir_p(parent, 0755)) && symlink(r->links[i].target, path) < 0)
+			rc = mreg_seterr_errno("%s: cannot create the symbolic link", path);
+		free(path);
+		free(parent);
+	}
+	for (size_t i = 0; i < r->link_count && rc == 0; i++)
+		rc = walk_link_check(root, r->links[i].path);
+	return rc;
+}
+
+int store_tree_dir_modes(const mreg_record *r, const char *root)
+{
+	for (size_t i = 0; i < r->dir_count; i++) {
+		char *path = path_join(root, r->dirs[i].path);
 		int rc = 0;
 		if (!path)
 			return mreg_seterr_nomem();
-		if (fs_exists(path))
+		if (chmod(path, r->dirs[i].mode) < 0)
+			rc = mreg_seterr_errno("%s: chmod", path);
+		free(path);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Refuse before writing anything when a file or link to write is in the way. */
+static int check_free(const mreg_record *r, const char *dir)
+{
+	size_t n = r->file_count + r->dir_count + r->link_count;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *rel = i < r->file_count ? r->files[i].path
+				  : i < r->file_count + r->dir_count
+				      ? r->dirs[i - r->file_count].path
+				      : r->links[i - r->file_count - r->dir_count].path;
+		char *path = path_join(dir, rel);
+		struct stat st;
+		int rc = 0;
+		if (!path)
+			return mreg_seterr_nomem();
+		/* An empty folder that is there already is simply kept. */
+		if (lstat(path, &st) == 0 &&
+		    !(i >= r->file_count && i < r->file_count + r->dir_count && S_ISDIR(st.st_mode)))
 			rc = mreg_seterr(MREG_EEXISTS, "%s: already exists (download never overwrites)",
 					 path);
 		free(path);
@@ -92,34 +146,88 @@ static int check_free(const mreg_record *r, const char *dir)
 	return 0;
 }
 
-/* Move staged files into an existing folder; undo the moves if one fails. */
-static int move_files(const mreg_record *r, const char *stage, const char *dir)
+/* What move_tree() put in place, to be taken back if a later step fails. */
+typedef struct {
+	size_t files, links;
+	bool *dir_made; /* the empty folders it created (not those already there) */
+} moved_set;
+
+static void unmove(const mreg_record *r, const char *dir, const moved_set *m)
 {
-	size_t moved = 0;
+	for (size_t i = 0; i < m->files + m->links; i++) {
+		char *to = path_join(dir, i < m->files ? r->files[i].path
+						       : r->links[i - m->files].path);
+		if (to)
+			unlink(to);
+		free(to);
+	}
+	for (size_t i = 0; m->dir_made && i < r->dir_count; i++) {
+		char *to = m->dir_made[i] ? path_join(dir, r->dirs[i].path) : NULL;
+		if (to)
+			rmdir(to);
+		free(to);
+	}
+}
+
+/* Move one staged entry into an existing folder. */
+static int move_one(const char *stage, const char *dir, const char *rel)
+{
+	char *from = path_join(stage, rel), *to = path_join(dir, rel);
+	char *parent = to ? fs_dirname(to) : NULL;
+	int rc;
+
+	if (!from || !to || !parent)
+		rc = mreg_seterr_nomem();
+	else if (!(rc = fs_mkdir_p(parent, 0755)))
+		rc = fs_rename_noreplace(from, to);
+	free(from);
+	free(to);
+	free(parent);
+	return rc;
+}
+
+/*
+ * Move the staged files and links into an existing folder and make the empty
+ * folders there; undo it all if one step fails. Links are checked again where
+ * they land, among what the folder held already.
+ */
+static int move_tree(const mreg_record *r, const char *stage, const char *dir)
+{
+	moved_set m = {0, 0, calloc(r->dir_count + 1, sizeof(bool))};
 	int rc = 0;
 
-	for (; moved < r->file_count; moved++) {
-		char *from = path_join(stage, r->files[moved].path);
-		char *to = path_join(dir, r->files[moved].path);
-		char *parent = to ? fs_dirname(to) : NULL;
-		if (!from || !to || !parent)
+	if (!m.dir_made)
+		return mreg_seterr_nomem();
+	for (; m.files < r->file_count && rc == 0; m.files++)
+		if ((rc = move_one(stage, dir, r->files[m.files].path)))
+			break;
+	for (size_t i = 0; i < r->dir_count && rc == 0; i++) {
+		char *to = path_join(dir, r->dirs[i].path), *parent = to ? fs_dirname(to) : NULL;
+		if (!to || !parent)
 			rc = mreg_seterr_nomem();
-		else if (!(rc = fs_mkdir_p(parent, 0755)))
-			rc = fs_rename_noreplace(from, to);
-		free(from);
+		else if (!(rc = fs_mkdir_p(parent, 0755))) {
+			if (mkdir(to, 0700) == 0)
+				m.dir_made[i] = true;
+			else if (errno != EEXIST)
+				rc = mreg_seterr_errno("%s: cannot create the empty folder", to);
+		}
 		free(to);
 		free(parent);
-		if (rc)
+	}
+	for (; m.links < r->link_count && rc == 0; m.links++)
+		if ((rc = move_one(stage, dir, r->links[m.links].path)))
 			break;
+	for (size_t i = 0; i < r->link_count && rc == 0; i++)
+		rc = walk_link_check(dir, r->links[i].path);
+	for (size_t i = 0; i < r->dir_count && rc == 0; i++) {
+		char *to = m.dir_made[i] ? path_join(dir, r->dirs[i].path) : NULL;
+		if (m.dir_made[i] && (!to || chmod(to, r->dirs[i].mode) < 0))
+			rc = to ? mreg_seterr_errno("%s: chmod", to) : mreg_seterr_nomem();
+		free(to);
 	}
-	if (rc) {
-		for (size_t i = 0; i < moved; i++) {
-			char *to = path_join(dir, r->files[i].path);
-			if (to)
-				unlink(to);
-			free(to);
-		}
-	}
+	if (rc)
+		unmove(r, dir, &m);
+	free(m.dir_made);
 	return rc;
 }
 
@@ -161,9 +269,11 @@ int mreg_model_download(mreg_store *s, const mreg_record *r, const char *dir,
 			goto done;
 		progress.base += r->files[i].size;
 	}
+	if ((rc = store_tree_write_extras(r, stage)))
+		goto done;
 	if (exists) {
-		rc = move_files(r, stage, abs);
-	} else {
+		rc = move_tree(r, stage, abs);
+	} else if (!(rc = store_tree_dir_modes(r, stage))) {
 		mode_t mask = umask(0);
 		umask(mask);
 		chmod(stage, 0777 & ~mask);

@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -7,11 +8,13 @@
 #include "util/grammar.h"
 #include "util/hash.h"
 #include "record_priv.h"
+#include "util/path.h"
 #include "util/strutil.h"
 #include "util/walk.h"
 
 static const char *const core_keys[] = {"name", "version", "type", "description", "stage",
-	"tags", "properties", "created_at", "archived", "source", "digest", "size", "files", "format"};
+	"tags", "properties", "created_at", "archived", "source", "digest", "size", "files", "format",
+	"dirs", "links"};
 
 bool record_core_key(const char *key)
 {
@@ -132,6 +135,14 @@ void mreg_record_free(mreg_record *r)
 		free(r->files[i].path);
 	free(r->files);
 	free(r->format_json);
+	for (size_t i = 0; i < r->dir_count; i++)
+		free(r->dirs[i].path);
+	free(r->dirs);
+	for (size_t i = 0; i < r->link_count; i++) {
+		free(r->links[i].path);
+		free(r->links[i].target);
+	}
+	free(r->links);
 	free(r);
 }
 
@@ -196,6 +207,27 @@ int record_copy(mreg_record **out, const mreg_record *src)
 				goto nomem;
 		}
 	}
+	if (src->dir_count) {
+		if (!(r->dirs = calloc(src->dir_count, sizeof(*r->dirs))))
+			goto nomem;
+		for (size_t i = 0; i < src->dir_count; i++) {
+			r->dir_count = i + 1;
+			r->dirs[i].mode = src->dirs[i].mode;
+			if (!(r->dirs[i].path = strdup(src->dirs[i].path)))
+				goto nomem;
+		}
+	}
+	if (src->link_count) {
+		if (!(r->links = calloc(src->link_count, sizeof(*r->links))))
+			goto nomem;
+		for (size_t i = 0; i < src->link_count; i++) {
+			r->link_count = i + 1;
+			r->links[i].path = strdup(src->links[i].path);
+			r->links[i].target = strdup(src->links[i].target);
+			if (!r->links[i].path || !r->links[i].target)
+				goto nomem;
+		}
+	}
 	*out = r;
 	return 0;
 nomem:
@@ -203,27 +235,63 @@ nomem:
 	return mreg_seterr_nomem();
 }
 
+/* One line of the content digest per entry (see mreg-store(5), CONTENT DIGEST). */
+static char *digest_line(const mreg_record *r, char kind, size_t i)
+{
+	if (kind == 'f') {
+		const mreg_file *f = &r->files[i];
+		return str_printf("%04o %llu %s %s\n", f->mode, (unsigned long long)f->size,
+				  f->digest + 7, f->path);
+	}
+	if (kind == 'd')
+		return str_printf("%04o dir %s\n", r->dirs[i].mode, r->dirs[i].path);
+	/* A link's "content" is its text, hashed as git hashes a symlink's blob. */
+	uint8_t raw[SHA256_LEN];
+	char hex[MREG_DIGEST_STRLEN];
+	hash_ctx *h = hash_new();
+	if (!h)
+		return NULL;
+	hash_update(h, r->links[i].target, strlen(r->links[i].target));
+	hash_final(h, raw);
+	hash_free(h);
+	digest_format(hex, raw);
+	return str_printf("link %s %s\n", hex + 7, r->links[i].path);
+}
+
 int record_compute_digest(mreg_record *r)
 {
 	hash_ctx *h = hash_new();
 	uint8_t raw[SHA256_LEN];
 	char hex[MREG_DIGEST_STRLEN];
+	size_t fi = 0, di = 0, li = 0;
 
 	if (!h)
 		return mreg_seterr_nomem();
-	/* One line per file, sorted by path: the same tree always gives the same digest. */
+	/* One line per entry (file, empty folder, link), in path order: the same
+	 * tree always gives the same digest, and a tree of files alone gives the
+	 * digest it had before folders and links were recorded. */
 	r->total_size = 0;
-	for (size_t i = 0; i < r->file_count; i++) {
-		const mreg_file *f = &r->files[i];
-		char *line = str_printf("%04o %llu %s %s\n", f->mode, (unsigned long long)f->size,
-					f->digest + 7, f->path);
+	for (size_t i = 0; i < r->file_count; i++)
+		r->total_size += r->files[i].size;
+	while (fi < r->file_count || di < r->dir_count || li < r->link_count) {
+		const char *fp = fi < r->file_count ? r->files[fi].path : NULL;
+		const char *dp = di < r->dir_count ? r->dirs[di].path : NULL;
+		const char *lp = li < r->link_count ? r->links[li].path : NULL;
+		char kind = 'f';
+		const char *best = fp;
+		char *line;
+
+		if (dp && (!best || strcmp(dp, best) < 0))
+			best = dp, kind = 'd';
+		if (lp && (!best || strcmp(lp, best) < 0))
+			best = lp, kind = 'l';
+		line = digest_line(r, kind, kind == 'f' ? fi++ : kind == 'd' ? di++ : li++);
 		if (!line) {
 			hash_free(h);
 			return mreg_seterr_nomem();
 		}
 		hash_update(h, line, strlen(line));
 		free(line);
-		r->total_size += f->size;
 	}
 	hash_final(h, raw);
 	hash_free(h);
@@ -231,6 +299,102 @@ int record_compute_digest(mreg_record *r)
 	free(r->digest);
 	r->digest = strdup(hex);
 	return r->digest ? 0 : mreg_seterr_nomem();
+}
+
+bool record_path_valid(const char *path)
+{
+	/* One rule for every path a record lists (util/path.c). */
+	return path_is_valid(path, PATH_REJECT_EMPTY | PATH_REJECT_ABSOLUTE |
+					   PATH_REJECT_EMPTY_COMPONENT | PATH_REJECT_DOT_COMPONENT |
+					   PATH_REJECT_TRAVERSAL | PATH_REJECT_CONTROL |
+					   PATH_REJECT_NON_UTF8);
+}
+
+typedef struct {
+	const char *path;
+	char kind; /* 'f' file, 'd' empty folder, 'l' link */
+} tree_entry;
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const tree_entry *)a)->path, ((const tree_entry *)b)->path);
+}
+
+static const char *kind_name(char kind)
+{
+	return kind == 'f' ? "file" : kind == 'd' ? "empty folder" : "symbolic link";
+}
+
+int record_check_tree(const mreg_record *r, char *why, size_t why_len)
+{
+	size_t n = r->file_count + r->dir_count + r->link_count, k = 0;
+	tree_entry *all = calloc(n + 1, sizeof(*all));
+	int rc = 0;
+
+	if (!all)
+		return mreg_seterr_nomem();
+	for (size_t i = 0; i < r->file_count; i++)
+		all[k++] = (tree_entry){r->files[i].path, 'f'};
+	for (size_t i = 0; i < r->dir_count; i++)
+		all[k++] = (tree_entry){r->dirs[i].path, 'd'};
+	for (size_t i = 0; i < r->link_count; i++)
+		all[k++] = (tree_entry){r->links[i].path, 'l'};
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (!record_path_valid(all[i].path)) {
+			snprintf(why, why_len, "%s path '%s' is not a plain relative path",
+				 kind_name(all[i].kind), all[i].path);
+			rc = MREG_EINVALID;
+		} else if (!path_is_valid(all[i].path, PATH_REJECT_DOTGIT | PATH_REJECT_DOTMREG)) {
+			/* Records come through git: none may plant a hook or a
+			 * store file where download writes. */
+			snprintf(why, why_len,
+				 "%s path '%s' is inside a .git or .mreg folder, which a model never "
+				 "holds",
+				 kind_name(all[i].kind), all[i].path);
+			rc = MREG_EINVALID;
+		}
+	}
+	for (size_t i = 0; i < r->link_count && !rc; i++) {
+		if (!walk_link_inside(r->links[i].path, r->links[i].target)) {
+			snprintf(why, why_len,
+				 "symbolic link '%s' -> '%s' does not stay inside the model (a "
+				 "link's target is relative and never climbs above the model)",
+				 r->links[i].path, r->links[i].target);
+			rc = MREG_EINVALID;
+		}
+	}
+	if (!rc && n)
+		qsort(all, n, sizeof(*all), cmp_entry);
+	for (size_t i = 1; i < n && !rc; i++) {
+		if (!strcmp(all[i - 1].path, all[i].path)) {
+			snprintf(why, why_len, "'%s' is listed twice (as %s %s and as %s %s)",
+				 all[i].path, all[i - 1].kind == 'd' ? "an" : "a",
+				 kind_name(all[i - 1].kind), all[i].kind == 'd' ? "an" : "a",
+				 kind_name(all[i].kind));
+			rc = MREG_EINVALID;
+		}
+	}
+	/* Nothing lies under a file, a link or an empty folder: a link in a path
+	 * would make writing the tree out follow it. */
+	for (size_t i = 0; i < n && !rc; i++) {
+		char *copy = strdup(all[i].path), *slash;
+		if (!copy) {
+			free(all);
+			return mreg_seterr_nomem();
+		}
+		while (!rc && (slash = strrchr(copy, '/'))) {
+			*slash = '\0';
+			tree_entry key = {copy, 0}, *hit = bsearch(&key, all, n, sizeof(*all), cmp_entry);
+			if (hit) {
+				snprintf(why, why_len, "'%s' lies under the %s '%s'", all[i].path,
+					 kind_name(hit->kind), hit->path);
+				rc = MREG_EINVALID;
+			}
+		}
+		free(copy);
+	}
+	free(all);
+	return rc;
 }
 
 char *record_now(void)

@@ -22,8 +22,37 @@ void kv_free(mreg_kv *items, size_t count);
 /* Check a tag or property key: non-empty, printable UTF-8. */
 int kv_check(const char *what, const char *key, const char *value);
 
-/* Compute record->digest and total_size from record->files. */
+/*
+ * Compute record->digest from its files, empty folders and links, and
+ * total_size from its files.
+ */
 int record_compute_digest(mreg_record *record);
+
+/* A plain relative path inside a model: no empty, "." or ".." component, printable UTF-8. */
+bool record_path_valid(const char *path);
+
+/*
+ * The tree a record describes can be written out safely: every path plain,
+ * each path once across files, empty folders and links, nothing under a file,
+ * a link or an empty folder, every link's target inside the model by its
+ * text (walk_link_inside()). Lists are not required sorted here. Returns 0 or
+ * MREG_EINVALID with the reason in @why (no error message set), MREG_ENOMEM.
+ */
+int record_check_tree(const mreg_record *record, char *why, size_t why_len);
+
+/*
+ * Bundle configs and registry artifacts: add "dirs" and "links" to @o when
+ * the record has any (a record without them gives the same config as before
+ * they existed). MREG_ENOMEM.
+ */
+int record_tree_to_json(json_t *o, const mreg_record *record);
+
+/*
+ * Read "dirs" and "links" from @o (a bundle config's mreg object) into
+ * @record, whose files are already set, and check the whole tree
+ * (record_check_tree()). MREG_EINVALID names the field, prefixed by @where.
+ */
+int record_tree_from_json(mreg_record *record, json_t *o, const char *where);
 
 /* The current time as RFC 3339 UTC with microseconds (malloc'd). */
 char *record_now(void);

@@ -89,6 +89,9 @@ int record_to_yaml(char **out, size_t *len, const mreg_record *r)
 	}
 	yu_writer_init(&w);
 	yu_map_start(&w);
+	yu_str(&w, "format");
+	snprintf(num, sizeof(num), "%d", MREG_RECORD_FORMAT);
+	yu_raw(&w, num);
 	yu_kv(&w, "name", r->name);
 	yu_kv(&w, "version", r->version);
 	yu_kv(&w, "type", r->type);
@@ -145,6 +148,29 @@ int record_to_yaml(char **out, size_t *len, const mreg_record *r)
 		yu_map_end(&w);
 	}
 	yu_seq_end(&w);
+	if (r->dir_count) {
+		yu_str(&w, "dirs");
+		yu_seq_start(&w);
+		for (size_t i = 0; i < r->dir_count; i++) {
+			yu_map_start(&w);
+			yu_kv(&w, "path", r->dirs[i].path);
+			snprintf(mode, sizeof(mode), "%04o", r->dirs[i].mode);
+			yu_kv(&w, "mode", mode);
+			yu_map_end(&w);
+		}
+		yu_seq_end(&w);
+	}
+	if (r->link_count) {
+		yu_str(&w, "links");
+		yu_seq_start(&w);
+		for (size_t i = 0; i < r->link_count; i++) {
+			yu_map_start(&w);
+			yu_kv(&w, "path", r->links[i].path);
+			yu_kv(&w, "target", r->links[i].target);
+			yu_map_end(&w);
+		}
+		yu_seq_end(&w);
+	}
 	if (extra) {
 		const char *k;
 		json_t *x;
@@ -310,46 +336,70 @@ static json_t *node_to_json(yaml_document_t *doc, yaml_node_t *n, int depth)
 	return NULL;
 }
 
+static int get_mode(const reader *rd, yaml_node_t *map, unsigned int *out)
+{
+	char *mode = NULL, *end;
+	unsigned long v;
+	int rc = get_str(rd, map, "mode", true, &mode);
+
+	if (rc)
+		return rc;
+	v = strtoul(mode, &end, 8);
+	bool ok = mode[0] && mode[0] != '-' && mode[0] != '+' && !*end && v <= 0777;
+	free(mode);
+	if (!ok)
+		return bad(rd, yu_map_get(rd->doc, map, "mode"),
+			   "field '%s' must be an octal permission like \"0644\"", "mode");
+	*out = (unsigned int)v;
+	return 0;
+}
+
+/* A list of mappings under @key: its node and length (0 when absent and optional). */
+static int get_list(const reader *rd, yaml_node_t *root, const char *key, bool required,
+		    yaml_node_t **seq, size_t *n)
+{
+	*seq = yu_map_get(rd->doc, root, key);
+	*n = 0;
+	if (!*seq) {
+		if (required)
+			return bad(rd, root, "field '%s' is missing", key);
+		return 0;
+	}
+	if ((*seq)->type != YAML_SEQUENCE_NODE)
+		return bad(rd, *seq, "field '%s' must be a list", key);
+	*n = (size_t)((*seq)->data.sequence.items.top - (*seq)->data.sequence.items.start);
+	return 0;
+}
+
+static yaml_node_t *list_item(const reader *rd, yaml_node_t *seq, size_t i)
+{
+	return yaml_document_get_node(rd->doc, seq->data.sequence.items.start[i]);
+}
+
 static int parse_files(const reader *rd, yaml_node_t *root, mreg_record *r)
 {
-	yaml_node_t *seq = yu_map_get(rd->doc, root, "files");
+	yaml_node_t *seq;
 	size_t n;
+	int rc;
 
-	if (!seq)
-		return bad(rd, root, "field '%s' is missing", "files");
-	if (seq->type != YAML_SEQUENCE_NODE)
-		return bad(rd, seq, "field '%s' must be a list", "files");
-	n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+	if ((rc = get_list(rd, root, "files", true, &seq, &n)))
+		return rc;
 	r->files = calloc(n ? n : 1, sizeof(*r->files));
 	if (!r->files)
 		return mreg_seterr_nomem();
 	for (size_t i = 0; i < n; i++) {
-		yaml_node_t *fn = yaml_document_get_node(rd->doc, seq->data.sequence.items.start[i]);
+		yaml_node_t *fn = list_item(rd, seq, i);
 		mreg_file *f = &r->files[i];
-		char *digest = NULL, *mode = NULL, *end;
-		uint64_t v;
-		int rc;
+		char *digest = NULL;
 
 		r->file_count = i + 1;
 		if (!fn || fn->type != YAML_MAPPING_NODE)
 			return bad(rd, fn, "each entry of '%s' must be a mapping", "files");
 		if ((rc = get_str(rd, fn, "path", true, &f->path)) ||
 		    (rc = get_u64(rd, yu_map_get(rd->doc, fn, "size"), "size", &f->size)) ||
-		    (rc = get_str(rd, fn, "mode", true, &mode)) ||
-		    (rc = get_str(rd, fn, "digest", true, &digest))) {
-			free(mode);
-			free(digest);
+		    (rc = get_mode(rd, fn, &f->mode)) ||
+		    (rc = get_str(rd, fn, "digest", true, &digest)))
 			return rc;
-		}
-		v = strtoull(mode, &end, 8);
-		bool mode_ok = mode[0] && !*end && v <= 0777;
-		free(mode);
-		if (!mode_ok) {
-			free(digest);
-			return bad(rd, yu_map_get(rd->doc, fn, "mode"),
-				   "field '%s' must be an octal permission like \"0644\"", "mode");
-		}
-		f->mode = (unsigned int)v;
 		r->total_size += f->size;
 		if (!digest_valid(digest)) {
 			free(digest);
@@ -358,9 +408,7 @@ static int parse_files(const reader *rd, yaml_node_t *root, mreg_record *r)
 		}
 		memcpy(f->digest, digest, MREG_DIGEST_STRLEN);
 		free(digest);
-		if (!path_is_valid(f->path, PATH_REJECT_EMPTY | PATH_REJECT_ABSOLUTE |
-						    PATH_REJECT_EMPTY_COMPONENT |
-						    PATH_REJECT_DOT_COMPONENT | PATH_REJECT_TRAVERSAL))
+		if (!record_path_valid(f->path))
 			return bad(rd, yu_map_get(rd->doc, fn, "path"),
 				   "file path '%s' is not a plain relative path", f->path);
 		/* Records come through git: one must not plant a hook or a store
@@ -372,6 +420,91 @@ static int parse_files(const reader *rd, yaml_node_t *root, mreg_record *r)
 		if (i > 0 && strcmp(r->files[i - 1].path, f->path) >= 0)
 			return bad(rd, fn, "files are not sorted by path, or '%s' is listed twice",
 				   f->path);
+	}
+	return 0;
+}
+
+/* dirs: (format 2) the empty folders, sorted, each with its mode. */
+static int parse_dirs(const reader *rd, yaml_node_t *root, mreg_record *r)
+{
+	yaml_node_t *seq;
+	size_t n;
+	int rc;
+
+	if ((rc = get_list(rd, root, "dirs", false, &seq, &n)) || n == 0)
+		return rc;
+	if (!(r->dirs = calloc(n, sizeof(*r->dirs))))
+		return mreg_seterr_nomem();
+	for (size_t i = 0; i < n; i++) {
+		yaml_node_t *dn = list_item(rd, seq, i);
+		mreg_dir *d = &r->dirs[i];
+
+		r->dir_count = i + 1;
+		if (!dn || dn->type != YAML_MAPPING_NODE)
+			return bad(rd, dn, "each entry of '%s' must be a mapping", "dirs");
+		if ((rc = get_str(rd, dn, "path", true, &d->path)) || (rc = get_mode(rd, dn, &d->mode)))
+			return rc;
+		if (i > 0 && strcmp(r->dirs[i - 1].path, d->path) >= 0)
+			return bad(rd, dn, "dirs are not sorted by path, or '%s' is listed twice",
+				   d->path);
+	}
+	return 0;
+}
+
+/* links: (format 2) the symbolic links, sorted, each with its target. */
+static int parse_links(const reader *rd, yaml_node_t *root, mreg_record *r)
+{
+	yaml_node_t *seq;
+	size_t n;
+	int rc;
+
+	if ((rc = get_list(rd, root, "links", false, &seq, &n)) || n == 0)
+		return rc;
+	if (!(r->links = calloc(n, sizeof(*r->links))))
+		return mreg_seterr_nomem();
+	for (size_t i = 0; i < n; i++) {
+		yaml_node_t *ln = list_item(rd, seq, i);
+		mreg_link *l = &r->links[i];
+
+		r->link_count = i + 1;
+		if (!ln || ln->type != YAML_MAPPING_NODE)
+			return bad(rd, ln, "each entry of '%s' must be a mapping", "links");
+		if ((rc = get_str(rd, ln, "path", true, &l->path)) ||
+		    (rc = get_str(rd, ln, "target", true, &l->target)))
+			return rc;
+		if (i > 0 && strcmp(r->links[i - 1].path, l->path) >= 0)
+			return bad(rd, ln, "links are not sorted by path, or '%s' is listed twice",
+				   l->path);
+	}
+	return 0;
+}
+
+/*
+ * format: absent in records written before format 2 (they hold neither dirs
+ * nor links); a record newer than this mreg is refused, not half read.
+ */
+static int parse_format(const reader *rd, yaml_node_t *root, uint64_t *format)
+{
+	yaml_node_t *n = yu_map_get(rd->doc, root, "format");
+	int rc;
+
+	*format = 1;
+	if (n && (rc = get_u64(rd, n, "format", format)))
+		return rc;
+	if (*format == 0)
+		return bad(rd, n, "field '%s' must be a record format (1 or more)", "format");
+	if (*format > MREG_RECORD_FORMAT)
+		return mreg_seterr(MREG_EUNSUPPORTED,
+				   "%s:%zu:%zu: record format %llu was written by a newer mreg (this "
+				   "one reads formats 1 to %d): upgrade mreg",
+				   rd->path, n->start_mark.line + 1, n->start_mark.column + 1,
+				   (unsigned long long)*format, MREG_RECORD_FORMAT);
+	if (*format < 2) {
+		static const char *const later[] = {"dirs", "links"};
+		for (size_t i = 0; i < 2; i++)
+			if ((n = yu_map_get(rd->doc, root, later[i])))
+				return bad(rd, n, "field '%s' needs record format 2 (this record "
+					   "is format %llu)", later[i], (unsigned long long)*format);
 	}
 	return 0;
 }
@@ -412,7 +545,8 @@ int record_read_file(mreg_record **out, const char *path)
 	yaml_node_t *root, *n;
 	mreg_record *r = NULL;
 	json_t *extra = NULL;
-	uint64_t size;
+	uint64_t size, format;
+	char why[512];
 	int rc;
 
 	*out = NULL;
@@ -429,7 +563,8 @@ int record_read_file(mreg_record **out, const char *path)
 		rc = mreg_seterr_nomem();
 		goto done;
 	}
-	if ((rc = get_str(&rd, root, "name", true, &r->name)) ||
+	if ((rc = parse_format(&rd, root, &format)) ||
+	    (rc = get_str(&rd, root, "name", true, &r->name)) ||
 	    (rc = get_str(&rd, root, "version", true, &r->version)) ||
 	    (rc = get_str(&rd, root, "type", true, &r->type)) ||
 	    (rc = get_str(&rd, root, "description", false, &r->description)) ||
@@ -438,8 +573,14 @@ int record_read_file(mreg_record **out, const char *path)
 	    (rc = get_str(&rd, root, "digest", true, &r->digest)) ||
 	    (rc = get_kvs(&rd, root, "tags", &r->tags, &r->tag_count)) ||
 	    (rc = get_kvs(&rd, root, "properties", &r->properties, &r->property_count)) ||
-	    (rc = parse_source(&rd, root, r)) || (rc = parse_files(&rd, root, r)))
+	    (rc = parse_source(&rd, root, r)) || (rc = parse_files(&rd, root, r)) ||
+	    (rc = parse_dirs(&rd, root, r)) || (rc = parse_links(&rd, root, r)))
 		goto done;
+	if ((rc = record_check_tree(r, why, sizeof(why)))) {
+		if (rc == MREG_EINVALID)
+			rc = bad(&rd, NULL, "%s", why);
+		goto done;
+	}
 	if (mreg_name_check(r->name) || mreg_version_check(r->version)) {
 		rc = mreg_error_prefix(MREG_ECORRUPT, "%s", path);
 		goto done;

@@ -327,6 +327,29 @@ static int first_error(mreg_diag_list *diags, int code, const char *what)
 	return mreg_seterr(code, "%s", what);
 }
 
+/* The walk's empty folders and links, as the record lists them. */
+static int copy_tree(mreg_record *r, const walk_result *walk)
+{
+	if (walk->dir_count && !(r->dirs = calloc(walk->dir_count, sizeof(*r->dirs))))
+		return mreg_seterr_nomem();
+	for (size_t i = 0; i < walk->dir_count; i++) {
+		r->dir_count = i + 1;
+		r->dirs[i].mode = walk->dirs[i].mode;
+		if (!(r->dirs[i].path = strdup(walk->dirs[i].rel)))
+			return mreg_seterr_nomem();
+	}
+	if (walk->link_count && !(r->links = calloc(walk->link_count, sizeof(*r->links))))
+		return mreg_seterr_nomem();
+	for (size_t i = 0; i < walk->link_count; i++) {
+		r->link_count = i + 1;
+		r->links[i].path = strdup(walk->links[i].rel);
+		r->links[i].target = strdup(walk->links[i].target);
+		if (!r->links[i].path || !r->links[i].target)
+			return mreg_seterr_nomem();
+	}
+	return 0;
+}
+
 static int build_record(mreg_record **out, const mreg_create_options *o,
 			const mreg_format *format, const walk_result *walk)
 {
@@ -350,7 +373,8 @@ static int build_record(mreg_record **out, const mreg_create_options *o,
 		return mreg_seterr_nomem();
 	}
 	if ((rc = kv_copy(&r->tags, &r->tag_count, o->tags, o->tag_count)) ||
-	    (rc = kv_copy(&r->properties, &r->property_count, o->properties, o->property_count))) {
+	    (rc = kv_copy(&r->properties, &r->property_count, o->properties, o->property_count)) ||
+	    (rc = copy_tree(r, walk))) {
 		mreg_record_free(r);
 		return rc;
 	}

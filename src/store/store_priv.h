@@ -50,4 +50,16 @@ int store_blob_open(const mreg_store *store, const char *digest, uint64_t size, 
 /* Write a record crash-safely; with @create, MREG_EEXISTS if the version exists. */
 int store_record_write(mreg_store *store, const mreg_record *record, bool create);
 
+/*
+ * Writing a version out (download, unpack): once its files are under @root,
+ * make its empty folders (mode 0700 for now, so that they can still be moved)
+ * and its links, then check that every link leads to something inside @root
+ * (walk_link_check()): a record that came from elsewhere must not plant a
+ * link out of the folder. MREG_EINVALID names the link; MREG_EIO.
+ */
+int store_tree_write_extras(const mreg_record *record, const char *root);
+
+/* Give the empty folders under @root the modes the record says. */
+int store_tree_dir_modes(const mreg_record *record, const char *root);
+
 #endif

@@ -17,7 +17,7 @@
 typedef struct {
 	walk_result *res;
 	mreg_diag_list *diags;
-	size_t cap;
+	size_t cap, dir_cap, link_cap;
 	char *root_real;      /* realpath of the model folder */
 	size_t root_real_len;
 	int rc;               /* MREG_ENOMEM once an allocation failed */
@@ -83,6 +83,118 @@ static void add_file(walker *w, const char *rel, const char *abs, const struct s
 	res->count++;
 }
 
+static bool grow(walker *w, void **items, size_t count, size_t *cap, size_t size)
+{
+	if (count < *cap)
+		return true;
+	size_t n = *cap ? *cap * 2 : 16;
+	void *p = realloc(*items, n * size);
+	if (!p) {
+		w->rc = MREG_ENOMEM;
+		return false;
+	}
+	*items = p;
+	*cap = n;
+	return true;
+}
+
+static void add_empty_dir(walker *w, const char *rel, const struct stat *st)
+{
+	walk_result *res = w->res;
+
+	if (!grow(w, (void **)&res->dirs, res->dir_count, &w->dir_cap, sizeof(*res->dirs)))
+		return;
+	walk_empty_dir *d = &res->dirs[res->dir_count];
+	if (!(d->rel = strdup(rel))) {
+		w->rc = MREG_ENOMEM;
+		return;
+	}
+	d->mode = st->st_mode & 0777;
+	res->dir_count++;
+}
+
+static void add_link(walker *w, const char *rel, const char *target)
+{
+	walk_result *res = w->res;
+
+	if (!grow(w, (void **)&res->links, res->link_count, &w->link_cap, sizeof(*res->links)))
+		return;
+	walk_link *l = &res->links[res->link_count];
+	l->rel = strdup(rel);
+	l->target = strdup(target);
+	if (!l->rel || !l->target) {
+		free(l->rel);
+		free(l->target);
+		w->rc = MREG_ENOMEM;
+		return;
+	}
+	res->link_count++;
+}
+
+/* Is @real (a resolved path) the model folder or inside it? */
+static bool real_inside(const char *root_real, size_t root_len, const char *real)
+{
+	return strncmp(real, root_real, root_len) == 0 &&
+	       (real[root_len] == '/' || real[root_len] == '\0');
+}
+
+/* Does the part of @real below the model folder pass through a skipped folder? */
+static bool in_skipped(const char *below)
+{
+	return !path_is_valid(below + strspn(below, "/"), PATH_REJECT_DOTGIT | PATH_REJECT_DOTMREG);
+}
+
+bool walk_link_inside(const char *path, const char *target)
+{
+	size_t depth = 0;
+	const char *p;
+
+	if (!target[0] || target[0] == '/' || strlen(target) >= PATH_MAX ||
+	    !utf8_printable(target))
+		return false;
+	/* The link's own folder: one level per '/' in its path. */
+	for (p = path; *p; p++)
+		if (*p == '/')
+			depth++;
+	for (p = target; *p;) {
+		size_t n = strcspn(p, "/");
+		if (n == 2 && !strncmp(p, "..", 2)) {
+			if (depth == 0)
+				return false;
+			depth--;
+		} else if (n > 0 && !(n == 1 && p[0] == '.')) {
+			depth++;
+		}
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	return true;
+}
+
+int walk_link_check(const char *root, const char *rel)
+{
+	char root_real[PATH_MAX], real[PATH_MAX];
+	char *abs = path_join(root, rel);
+	int rc = 0;
+
+	if (!abs)
+		return mreg_seterr_nomem();
+	if (!realpath(root, root_real))
+		rc = mreg_seterr_errno("%s", root);
+	else if (!realpath(abs, real))
+		rc = mreg_seterr(MREG_EINVALID, "symbolic link '%s' %s: refused", rel,
+				 errno == ELOOP ? "is a loop"
+				 : errno == ENOENT || errno == ENOTDIR ? "points to nothing in the model"
+								     : strerror(errno));
+	else if (!real_inside(root_real, strcmp(root_real, "/") ? strlen(root_real) : 0, real))
+		rc = mreg_seterr(MREG_EINVALID,
+				 "symbolic link '%s' leads outside the model (to %s): refused", rel,
+				 real);
+	free(abs);
+	return rc;
+}
+
 /* Can we really read it? (access() says yes to root for any mode.) */
 static bool readable(const char *abs, bool dir)
 {
@@ -94,7 +206,17 @@ static bool readable(const char *abs, bool dir)
 	return true;
 }
 
-static void walk_dir(walker *w, const char *abs, const char *rel, const ancestor *up);
+static void walk_dir(walker *w, const char *abs, const char *rel, const struct stat *st,
+		     const ancestor *up);
+
+/* Is the folder @st one of those on the current path? (Following it would loop.) */
+static bool is_ancestor(const ancestor *up, const struct stat *st)
+{
+	for (const ancestor *a = up; a; a = a->up)
+		if (a->dev == st->st_dev && a->ino == st->st_ino)
+			return true;
+	return false;
+}
 
 static void visit(walker *w, const char *abs, const char *rel, const ancestor *up)
 {
@@ -126,8 +248,7 @@ static void visit(walker *w, const char *abs, const char *rel, const ancestor *u
 				     "cannot resolve symlink: %s", strerror(errno));
 			return;
 		}
-		if (strncmp(real, w->root_real, w->root_real_len) != 0 ||
-		    (real[w->root_real_len] != '/' && real[w->root_real_len] != '\0')) {
+		if (!real_inside(w->root_real, w->root_real_len, real)) {
 			diag(w, MREG_DIAG_ERROR, shown, "custom-symlink-escape",
 			     "symlink points outside the model folder, to %s", real);
 			return;
@@ -137,14 +258,36 @@ static void visit(walker *w, const char *abs, const char *rel, const ancestor *u
 			     strerror(errno));
 			return;
 		}
+		if (S_ISDIR(st.st_mode) && is_ancestor(up, &st)) {
+			diag(w, MREG_DIAG_ERROR, shown, "custom-symlink-loop",
+			     "symlink to a folder that contains it");
+			return;
+		}
+		char target[PATH_MAX];
+		ssize_t n = readlink(abs, target, sizeof(target) - 1);
+		if (n < 0) {
+			diag(w, MREG_DIAG_ERROR, shown, "custom-unreadable", "cannot read symlink: %s",
+			     strerror(errno));
+			return;
+		}
+		target[n] = '\0';
+		/* Kept as a link when it reads the same wherever the model is written
+		 * out; otherwise (absolute, or through a folder that is not stored) the
+		 * model holds a copy of what it points to, as it always did. */
+		if (walk_link_inside(rel, target) && !in_skipped(real + w->root_real_len)) {
+			add_link(w, rel, target);
+			return;
+		}
+		diag(w, MREG_DIAG_NOTE, shown, "custom-symlink-copied",
+		     "symlink to %s is stored as a copy of what it points to (only relative links "
+		     "that stay inside the model are kept as links)",
+		     target);
 	}
 	if (S_ISDIR(st.st_mode)) {
-		for (const ancestor *a = up; a; a = a->up) {
-			if (a->dev == st.st_dev && a->ino == st.st_ino) {
-				diag(w, MREG_DIAG_ERROR, shown, "custom-symlink-loop",
-				     "symlink to a folder that contains it");
-				return;
-			}
+		if (is_ancestor(up, &st)) {
+			diag(w, MREG_DIAG_ERROR, shown, "custom-symlink-loop",
+			     "symlink to a folder that contains it");
+			return;
 		}
 		ancestor me = {st.st_dev, st.st_ino, up, up ? up->depth + 1 : 0};
 		if (me.depth > WALK_MAX_DEPTH) {
@@ -153,7 +296,7 @@ static void visit(walker *w, const char *abs, const char *rel, const ancestor *u
 			     WALK_MAX_DEPTH);
 			return;
 		}
-		walk_dir(w, abs, rel, &me);
+		walk_dir(w, abs, rel, &st, &me);
 		return;
 	}
 	if (!S_ISREG(st.st_mode)) {
@@ -179,12 +322,14 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void walk_dir(walker *w, const char *abs, const char *rel, const ancestor *up)
+static void walk_dir(walker *w, const char *abs, const char *rel, const struct stat *st,
+		     const ancestor *up)
 {
 	DIR *d = opendir(abs);
 	struct dirent *e;
 	char **names = NULL;
 	size_t n = 0, cap = 0;
+	size_t kept = w->res->count + w->res->dir_count + w->res->link_count;
 
 	if (!d) {
 		diag(w, MREG_DIAG_ERROR, abs, "custom-unreadable", "cannot read folder: %s",
@@ -232,6 +377,9 @@ static void walk_dir(walker *w, const char *abs, const char *rel, const ancestor
 		free(cabs);
 		free(crel);
 	}
+	/* A folder below the top that keeps nothing is kept itself, empty. */
+	if (w->rc == 0 && rel[0] && kept == w->res->count + w->res->dir_count + w->res->link_count)
+		add_empty_dir(w, rel, st);
 done:
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
@@ -242,6 +390,16 @@ done:
 static int cmp_files(const void *a, const void *b)
 {
 	return strcmp(((const walk_file *)a)->rel, ((const walk_file *)b)->rel);
+}
+
+static int cmp_dirs(const void *a, const void *b)
+{
+	return strcmp(((const walk_empty_dir *)a)->rel, ((const walk_empty_dir *)b)->rel);
+}
+
+static int cmp_links(const void *a, const void *b)
+{
+	return strcmp(((const walk_link *)a)->rel, ((const walk_link *)b)->rel);
 }
 
 int walk_model(walk_result *out, const char *path, mreg_diag_list *diags)
@@ -280,9 +438,13 @@ int walk_model(walk_result *out, const char *path, mreg_diag_list *diags)
 		ancestor top = {st.st_dev, st.st_ino, NULL, 0};
 		w.root_real = real;
 		w.root_real_len = strcmp(real, "/") ? strlen(real) : 0;
-		walk_dir(&w, path, "", &top);
+		walk_dir(&w, path, "", &st, &top);
 		if (out->count)
 			qsort(out->files, out->count, sizeof(*out->files), cmp_files);
+		if (out->dir_count)
+			qsort(out->dirs, out->dir_count, sizeof(*out->dirs), cmp_dirs);
+		if (out->link_count)
+			qsort(out->links, out->link_count, sizeof(*out->links), cmp_links);
 		if (w.rc == 0 && out->count == 0)
 			diag(&w, MREG_DIAG_ERROR, path, "custom-empty",
 			     "the model folder holds no files");
@@ -302,6 +464,14 @@ void walk_result_dispose(walk_result *res)
 		free(res->files[i].abs);
 	}
 	free(res->files);
+	for (size_t i = 0; i < res->dir_count; i++)
+		free(res->dirs[i].rel);
+	free(res->dirs);
+	for (size_t i = 0; i < res->link_count; i++) {
+		free(res->links[i].rel);
+		free(res->links[i].target);
+	}
+	free(res->links);
 	free(res->root);
 	memset(res, 0, sizeof(*res));
 }

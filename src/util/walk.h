@@ -3,11 +3,15 @@
  * path holds. The custom_model plugin reports its findings; ingest uses the
  * same list, so what is validated is what is stored.
  *
- * Rules: regular files are taken; symlinks are followed when their target
- * stays inside the model folder and refused when they escape it or dangle;
- * FIFOs, sockets and devices are refused; ".git" and ".mreg" directories are
- * skipped (noted). Paths are '/'-separated, sorted bytewise, valid UTF-8
- * without control characters.
+ * Rules: regular files are taken; empty folders are taken (with their
+ * mode), since a version folder may have to exist empty (Triton's ensembles);
+ * a symlink whose text is relative and stays inside the model folder is taken
+ * as a link (walk_link_inside()); any other symlink whose target lies inside
+ * the model folder is followed and stored as a copy of what it points to
+ * (noted); symlinks that escape, dangle or loop are refused; FIFOs, sockets
+ * and devices are refused; ".git" and ".mreg" directories are skipped
+ * (noted). Paths are '/'-separated, sorted bytewise, valid UTF-8 without
+ * control characters.
  */
 #ifndef MREG_WALK_H
 #define MREG_WALK_H
@@ -25,12 +29,28 @@ typedef struct {
 	unsigned int mode; /* permission bits */
 } walk_file;
 
+/* A folder that holds nothing the model keeps. */
+typedef struct {
+	char *rel;
+	unsigned int mode; /* permission bits */
+} walk_empty_dir;
+
+/* A symlink kept as a link. */
+typedef struct {
+	char *rel;
+	char *target;      /* its text, relative to its folder */
+} walk_link;
+
 typedef struct {
 	char *root;        /* the model path as given */
 	bool is_file;      /* the model is a single file */
 	walk_file *files;  /* sorted by rel */
 	size_t count;
 	uint64_t total_size;
+	walk_empty_dir *dirs; /* sorted by rel */
+	size_t dir_count;
+	walk_link *links;  /* sorted by rel */
+	size_t link_count;
 } walk_result;
 
 /*
@@ -42,5 +62,21 @@ typedef struct {
 int walk_model(walk_result *out, const char *path, mreg_diag_list *diags);
 
 void walk_result_dispose(walk_result *res);
+
+/*
+ * The rule for keeping a symlink as a link, by its text alone: @target is
+ * relative, non-empty, valid UTF-8 without control characters, and read from
+ * the folder of @path (the link's place in the model) its ".." components
+ * never climb above the model's root. Records and bundles are held to it too.
+ */
+bool walk_link_inside(const char *path, const char *target);
+
+/*
+ * A link @rel just made under @root (a model being written out) must resolve
+ * to something inside @root: a chain of links that are each inside by their
+ * text can still lead out. Returns 0, MREG_EINVALID when it escapes, dangles
+ * or loops, MREG_ENOMEM.
+ */
+int walk_link_check(const char *root, const char *rel);
 
 #endif

@@ -141,12 +141,16 @@ setup() {
 	[[ "$(mreg show churn:1 --json | json_get '" ".join(f["path"] for f in d["files"])')" == "a.txt sub/b.bin sub/deeper/c.json" ]]
 }
 
-@test "symlinks inside the model folder are stored as the files they point to" {
+@test "a relative symlink inside the model folder is stored as a link, an absolute one as a copy" {
 	ln -s a.txt model/link.txt
+	ln -s "$PWD/model/a.txt" model/abs.txt
 	run --separate-stderr mreg create -n churn -p model
 	assert_status 0
+	assert_contains "$stderr" "model/abs.txt: note: symlink to $PWD/model/a.txt is stored as a copy"
 	j="$(mreg show churn:1 --json)"
-	[[ "$(json_get '[f["digest"] for f in d["files"] if f["path"] == "link.txt"][0]' <<<"$j")" == "$(file_digest model/a.txt)" ]]
+	[[ "$(json_get 'd["links"]' <<<"$j")" == '[{"path": "link.txt", "target": "a.txt"}]' ]]
+	[[ "$(json_get '[f["digest"] for f in d["files"] if f["path"] == "abs.txt"][0]' <<<"$j")" == "$(file_digest model/a.txt)" ]]
+	[[ "$(json_get '[f["path"] for f in d["files"] if f["path"] == "link.txt"]' <<<"$j")" == '[]' ]]
 }
 
 @test "names: Azure's rule; 255 characters is the limit" {

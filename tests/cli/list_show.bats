@@ -114,7 +114,7 @@ walk(json.load(sys.stdin))
 	[[ "$(mreg show churn@latest --json | json_get 'd["version"]')" == 0 ]]
 }
 
-@test "show NAME:VERSION --json: one JSON document with the files" {
+@test "show NAME:VERSION --json: one JSON document with the files, empty folders and links" {
 	run --separate-stderr mreg show churn:1 --json
 	assert_status 0
 	[[ -z "$stderr" ]]
@@ -122,7 +122,8 @@ walk(json.load(sys.stdin))
 	[[ "$(json_get 'd["version"]' <<<"$output")" == 1 ]]
 	[[ "$(json_get 'd["stage"]' <<<"$output")" == Production ]]
 	[[ "$(json_get 'd["description"]' <<<"$output")" == null ]]
-	[[ "$(json_get 'sorted(d.keys())' <<<"$output")" == '["archived", "created_at", "description", "digest", "files", "name", "properties", "size", "source", "stage", "tags", "type", "version"]' ]]
+	[[ "$(json_get 'sorted(d.keys())' <<<"$output")" == '["archived", "created_at", "description", "digest", "dirs", "files", "links", "name", "properties", "size", "source", "stage", "tags", "type", "version"]' ]]
+	[[ "$(json_get 'd["dirs"], d["links"]' <<<"$output")" == '[[], []]' ]]
 	[[ "$(json_get 'sorted(d["files"][0].keys())' <<<"$output")" == '["digest", "mode", "path", "size"]' ]]
 	[[ "$(json_get 'd["files"][0]["size"]' <<<"$output")" == 11 ]]
 }
