@@ -132,7 +132,10 @@ def add_link(good, out, path, target):
     manifest = json.loads(mentry[1])
     centry = by_name["blobs/sha256/" + manifest["config"]["digest"][7:]]
     config = json.loads(centry[1])
-    record = config["mreg"]
+    # mreg's record: the manifest's annotation (bundle format 2), else the config's "mreg"
+    ann_key = "org.mreg.record+json"
+    in_manifest = ann_key in manifest.get("annotations", {})
+    record = json.loads(manifest["annotations"][ann_key]) if in_manifest else config["mreg"]
     links = record.get("links", []) + [{"path": path, "target": target}]
     record["links"] = sorted(links, key=lambda l: l["path"].encode())
     files = []
@@ -142,6 +145,8 @@ def add_link(good, out, path, target):
         files.append((ann["org.cncf.model.filepath"], mode, la["size"], la["digest"][7:]))
     dirs = [(d["path"], int(d["mode"], 8)) for d in record.get("dirs", [])]
     record["digest"] = digest_lines(files, dirs, [(l["path"], l["target"]) for l in record["links"]])
+    if in_manifest:
+        manifest["annotations"][ann_key] = canon(record).decode()
     centry[1] = canon(config)
     manifest["config"]["digest"] = "sha256:" + hashlib.sha256(centry[1]).hexdigest()
     manifest["config"]["size"] = len(centry[1])
