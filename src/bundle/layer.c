@@ -124,8 +124,11 @@ int tree_finish(model_tree *t, const char *what)
 	size_t i, n;
 	int rc;
 
-	qsort(t->files, t->file_count, sizeof(*t->files), cmp_file);
-	qsort(t->dirs, t->dir_count, sizeof(*t->dirs), cmp_dir);
+	/* qsort of a NULL array is undefined even with 0 elements. */
+	if (t->file_count)
+		qsort(t->files, t->file_count, sizeof(*t->files), cmp_file);
+	if (t->dir_count)
+		qsort(t->dirs, t->dir_count, sizeof(*t->dirs), cmp_dir);
 	for (i = 0; i < t->file_count; i++) {
 		if (i > 0 && !strcmp(t->files[i].path, t->files[i - 1].path))
 			return mreg_seterr(MREG_EINVALID, "%s: path '%s' appears twice", what,
