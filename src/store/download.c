@@ -120,6 +120,32 @@ int store_tree_dir_modes(const mreg_record *r, const char *root)
 }
 
 /* Refuse before writing anything when a file or link to write is in the way. */
+/*
+ * A folder on the way to @rel inside @dir that is a symbolic link would take
+ * the write outside the target: refuse it, whatever it points at.
+ */
+static int check_no_link_on_way(const char *dir, const char *rel)
+{
+	char *path = path_join(dir, rel);
+	struct stat st;
+	int rc = 0;
+
+	if (!path)
+		return mreg_seterr_nomem();
+	for (char *slash = strchr(path + strlen(dir) + 1, '/'); slash && !rc;
+	     slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+			rc = mreg_seterr(MREG_EEXISTS,
+					 "%s: is a symbolic link, and download never writes through "
+					 "one (it could lead outside the target)",
+					 path);
+		*slash = '/';
+	}
+	free(path);
+	return rc;
+}
+
 static int check_free(const mreg_record *r, const char *dir)
 {
 	size_t n = r->file_count + r->dir_count + r->link_count;
@@ -129,10 +155,12 @@ static int check_free(const mreg_record *r, const char *dir)
 				  : i < r->file_count + r->dir_count
 				      ? r->dirs[i - r->file_count].path
 				      : r->links[i - r->file_count - r->dir_count].path;
-		char *path = path_join(dir, rel);
+		char *path;
 		struct stat st;
-		int rc = 0;
-		if (!path)
+		int rc = check_no_link_on_way(dir, rel);
+		if (rc)
+			return rc;
+		if (!(path = path_join(dir, rel)))
 			return mreg_seterr_nomem();
 		/* An empty folder that is there already is simply kept. */
 		if (lstat(path, &st) == 0 &&
@@ -242,6 +270,13 @@ int mreg_model_download(mreg_store *s, const mreg_record *r, const char *dir,
 
 	if (!abs)
 		return mreg_seterr_nomem();
+	if (lstat(abs, &st) == 0 && S_ISLNK(st.st_mode)) {
+		rc = mreg_seterr(MREG_EEXISTS,
+				 "%s: is a symbolic link, and download never writes through one (give "
+				 "the folder it points at)",
+				 dir);
+		goto done;
+	}
 	exists = stat(abs, &st) == 0;
 	if (exists && !S_ISDIR(st.st_mode)) {
 		rc = mreg_seterr(MREG_EEXISTS, "%s: exists and is not a folder", dir);

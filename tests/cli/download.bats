@@ -204,3 +204,18 @@ PY
 		rm -rf "${MREG_DIR}/models/evil"
 	done
 }
+
+@test "download never writes through a symbolic link: not the target folder, not a folder inside it" {
+	mkdir -p out elsewhere
+	ln -s ../elsewhere out/sub
+	run --separate-stderr mreg download churn:2 -o out
+	assert_status 1
+	assert_contains "$stderr" "/out/sub: is a symbolic link, and download never writes through one"
+	[[ -z "$(ls -A elsewhere)" ]] || fail "a file was written through the link: $(ls -A elsewhere)"
+	[[ "$(ls -A out)" == sub ]] || fail "download wrote into out/: $(ls -A out)"
+	ln -s elsewhere linked
+	run --separate-stderr mreg download churn:2 -o linked
+	assert_status 1
+	assert_contains "$stderr" "linked: is a symbolic link, and download never writes through one (give the folder it points at)"
+	[[ -z "$(ls -A elsewhere)" ]] || fail "a file was written through the link"
+}
