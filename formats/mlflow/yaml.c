@@ -390,9 +390,10 @@ const char *mlf_type_name(mlf_type t)
 
 /* ---- access ---- */
 
-yaml_node_t *mlf_get_key(const mlf_yaml *y, const yaml_node_t *map, const char *key)
+/* The last pair of @map whose key is the scalar @key (as PyYAML keeps the last), or NULL. */
+static yaml_node_pair_t *find_pair(const mlf_yaml *y, const yaml_node_t *map, const char *key)
 {
-	yaml_node_t *found = NULL;
+	yaml_node_pair_t *found = NULL;
 	size_t len = strlen(key);
 
 	if (!map || map->type != YAML_MAPPING_NODE)
@@ -402,26 +403,23 @@ yaml_node_t *mlf_get_key(const mlf_yaml *y, const yaml_node_t *map, const char *
 		yaml_node_t *k = yaml_document_get_node((yaml_document_t *)&y->doc, p->key);
 		if (k && k->type == YAML_SCALAR_NODE && k->data.scalar.length == len &&
 		    !memcmp(k->data.scalar.value, key, len))
-			found = k;
+			found = p;
 	}
 	return found;
 }
 
+yaml_node_t *mlf_get_key(const mlf_yaml *y, const yaml_node_t *map, const char *key)
+{
+	yaml_node_pair_t *p = find_pair(y, map, key);
+
+	return p ? yaml_document_get_node((yaml_document_t *)&y->doc, p->key) : NULL;
+}
+
 yaml_node_t *mlf_get(const mlf_yaml *y, const yaml_node_t *map, const char *key)
 {
-	yaml_node_t *found = NULL;
-	size_t len = strlen(key);
+	yaml_node_pair_t *p = find_pair(y, map, key);
 
-	if (!map || map->type != YAML_MAPPING_NODE)
-		return NULL;
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
-	     p++) {
-		yaml_node_t *k = yaml_document_get_node((yaml_document_t *)&y->doc, p->key);
-		if (k && k->type == YAML_SCALAR_NODE && k->data.scalar.length == len &&
-		    !memcmp(k->data.scalar.value, key, len))
-			found = yaml_document_get_node((yaml_document_t *)&y->doc, p->value);
-	}
-	return found;
+	return p ? yaml_document_get_node((yaml_document_t *)&y->doc, p->value) : NULL;
 }
 
 bool mlf_shadowed(const mlf_yaml *y, const yaml_node_t *k)

@@ -195,8 +195,13 @@ int artifact_make_dirs(const model_tree *t, const char *root)
 	return rc;
 }
 
-int artifact_link_tree(const mreg_record *r, const model_tree *t, const char *const *blob_dirs,
-		       size_t dir_count, const char *tree)
+/*
+ * Lay out the files of @r (blobs found as <dir>/<hex> in the first of
+ * @blob_dirs that has them, hard-linked, or copied when linking is
+ * refused) and the folders of @t under @tree, for a look at the files.
+ */
+static int link_tree(const mreg_record *r, const model_tree *t, const char *const *blob_dirs,
+		     size_t dir_count, const char *tree)
 {
 	int rc;
 
@@ -255,5 +260,21 @@ int artifact_detect_type(mreg_record *r, const char *tree)
 done:
 	free(meta);
 	mreg_diag_list_free(diags);
+	return rc;
+}
+
+int artifact_detect_staged(mreg_record *r, const model_tree *t, const char *const *blob_dirs,
+			   size_t dir_count, const char *stage)
+{
+	char *tree = path_join(stage, ".tree");
+	int rc;
+
+	if (!tree)
+		return mreg_seterr_nomem();
+	rc = link_tree(r, t, blob_dirs, dir_count, tree);
+	if (rc == 0)
+		rc = artifact_detect_type(r, tree);
+	fs_remove_tree(tree);
+	free(tree);
 	return rc;
 }

@@ -51,13 +51,6 @@ int artifact_set_files(const artifact_meta *a, mreg_record *r, model_tree *t, co
 int artifact_name(const artifact_meta *a, mreg_record *r, const char *name, const char *version,
 		  const char *default_name);
 
-/*
- * Lay out the files of @r (blobs found as <dir>/<hex> in the first of
- * @blob_dirs that has them, hard-linked, or copied when linking is
- * refused) and the folders of @t under @tree, for a look at the files.
- */
-int artifact_link_tree(const mreg_record *r, const model_tree *t, const char *const *blob_dirs,
-		       size_t dir_count, const char *tree);
 
 /*
  * Folders of @t under @root (which holds the files already): mkdir -p,
@@ -71,5 +64,15 @@ int artifact_make_dirs(const model_tree *t, const char *root);
  * its validation finds errors), and its describe() metadata.
  */
 int artifact_detect_type(mreg_record *r, const char *tree);
+
+/*
+ * artifact_detect_type() of a foreign version whose blobs are staged, not
+ * yet laid out: its files (each found as <dir>/<hex> in the first of
+ * @blob_dirs that has it, hard-linked, or copied when linking is refused)
+ * and the folders of @t are laid out under <@stage>/.tree for the plugins
+ * to look at, then removed again. Import and pull both use it.
+ */
+int artifact_detect_staged(mreg_record *r, const model_tree *t, const char *const *blob_dirs,
+			   size_t dir_count, const char *stage);
 
 #endif

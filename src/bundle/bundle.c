@@ -251,27 +251,6 @@ int mreg_bundle_verify(mreg_bundle_info *info, mreg_record **out, const char *fi
 
 /* ---- import ---- */
 
-/*
- * Another tool's artifact: its type from its files, laid out (hard links to
- * the staged blobs) beside them. The tree's empty folders are made there
- * too, so a plugin sees them; the record has no place for them yet.
- */
-static int foreign_type(bundle_contents *c, const char *stage)
-{
-	char *tree = path_join(stage, ".tree");
-	const char *dirs[] = {stage};
-	int rc;
-
-	if (!tree)
-		return mreg_seterr_nomem();
-	rc = artifact_link_tree(c->record, &c->tree, dirs, 1, tree);
-	if (rc == 0)
-		rc = artifact_detect_type(c->record, tree);
-	fs_remove_tree(tree);
-	free(tree);
-	return rc;
-}
-
 int mreg_bundle_import(mreg_bundle_info *info, mreg_record **out, mreg_store *store,
 		       const char *file, const mreg_bundle_read_options *o)
 {
@@ -297,7 +276,8 @@ int mreg_bundle_import(mreg_bundle_info *info, mreg_record **out, mreg_store *st
 	if ((rc = read_checked(&c, info, file, stage, o, store)) ||
 	    (rc = artifact_name(&c.meta, c.record, o->name, o->model_version, NULL)))
 		goto done;
-	if (c.meta.foreign && (rc = foreign_type(&c, stage)))
+	if (c.meta.foreign &&
+	     (rc = artifact_detect_staged(c.record, &c.tree, (const char *const[]){stage}, 1, stage)))
 		goto done;
 	if ((rc = ingest_land_version(store, &c.record, stage, "import", &info->unchanged,
 				      &info->blobs_added)))

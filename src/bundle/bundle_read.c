@@ -502,13 +502,8 @@ static int stream_blob(reader *rd, blob_slot *s, const char *stage, uint64_t siz
 			 NULL);
 	if (rc || !stage)
 		goto done;
-	if (fchmod(out.fd, 0444) < 0 || fsync(out.fd) < 0) {
-		rc = mreg_seterr_errno("%s: fsync", part);
-		goto done;
-	}
 	/* The name is given only to complete data; the caller still checks the digest. */
-	if (rename(part, final) < 0)
-		rc = mreg_seterr_errno("%s: rename", final);
+	rc = fs_seal_blob(out.fd, part, final);
 done:
 	if (out.fd >= 0)
 		close(out.fd);

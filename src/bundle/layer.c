@@ -22,6 +22,7 @@
 #include "util/hash.h"
 #include "util/path.h"
 #include "util/strutil.h"
+#include "util/walk.h"
 
 #define READ_BLOCK (1u << 20)
 
@@ -310,30 +311,6 @@ static int entry_path(expander *x, const char *raw, char out[4097], bool *root)
 	}
 }
 
-/* Does a symbolic link at @path to @target leave the model folder? */
-static bool link_escapes(const char *path, const char *target)
-{
-	long depth = 0;
-
-	if (target[0] == '/')
-		return true;
-	for (const char *p = strchr(path, '/'); p; p = strchr(p + 1, '/'))
-		depth++;
-	for (const char *p = target; *p;) {
-		size_t n = strcspn(p, "/");
-		if (n == 2 && !strncmp(p, "..", 2)) {
-			if (--depth < 0)
-				return true;
-		} else if (n > 0 && !(n == 1 && p[0] == '.')) {
-			depth++;
-		}
-		p += n;
-		if (*p == '/')
-			p++;
-	}
-	return false;
-}
-
 static ssize_t entry_read(void *ctx, uint8_t *buf, size_t cap)
 {
 	expander *x = ctx;
@@ -381,14 +358,8 @@ static int take_file(expander *x, const char *path, struct archive_entry *e)
 			goto done;
 		}
 		if (!fs_exists(dest)) {
-			if (fchmod(out.fd, 0444) < 0 || fsync(out.fd) < 0) {
-				rc = mreg_seterr_errno("%s: fsync", tmp);
+			if ((rc = fs_seal_blob(out.fd, tmp, dest)))
 				goto done;
-			}
-			if (rename(tmp, dest) < 0) {
-				rc = mreg_seterr_errno("%s: rename", dest);
-				goto done;
-			}
 			free(tmp);
 			tmp = NULL;
 		}
@@ -452,7 +423,7 @@ static int take_entry(expander *x, struct archive_entry *e)
 		return take_file(x, path, e);
 	case AE_IFLNK: {
 		const char *to = archive_entry_symlink(e) ? archive_entry_symlink(e) : "?";
-		if (root || link_escapes(path, to))
+		if (root || !walk_link_inside(path, to))
 			return bad_entry(x, MREG_EINVALID,
 					 "symbolic link to '%.200s' (it points outside the model)", to);
 		return bad_entry(x, MREG_EINVALID,

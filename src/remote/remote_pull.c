@@ -281,23 +281,6 @@ done:
 	return rc;
 }
 
-/* Another tool's artifact: its type from its files, laid out beside the staged blobs. */
-static int foreign_type(mreg_store *store, mreg_record *r, const model_tree *t, const char *stage)
-{
-	char *tree = path_join(stage, ".tree");
-	const char *dirs[] = {stage, store->blobs};
-	int rc;
-
-	if (!tree)
-		return mreg_seterr_nomem();
-	rc = artifact_link_tree(r, t, dirs, 2, tree);
-	if (rc == 0)
-		rc = artifact_detect_type(r, tree);
-	fs_remove_tree(tree);
-	free(tree);
-	return rc;
-}
-
 int mreg_pull(mreg_remote_info *info, mreg_record **out, mreg_store *store,
 	      const char *reference, const mreg_remote_options *o)
 {
@@ -407,7 +390,9 @@ int mreg_pull(mreg_remote_info *info, mreg_record **out, mreg_store *store,
 	}
 	if ((rc = tree_finish(&tree, reference)) ||
 	    (rc = artifact_set_files(&meta, r, &tree, reference)) ||
-	    (meta.foreign && (rc = foreign_type(store, r, &tree, stage))))
+	    (meta.foreign &&
+	     (rc = artifact_detect_staged(r, &tree, (const char *const[]){stage, store->blobs}, 2,
+					  stage))))
 		goto done;
 	rc = ingest_land_version(store, &r, stage, "pull", &info->unchanged, &added);
 	if (rc)

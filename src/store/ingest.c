@@ -81,14 +81,8 @@ int ingest_blob_put(mreg_store *s, const walk_file *file, mreg_file *out,
 	}
 	if (fs_exists(dest))
 		goto done; /* stored already: this copy is dropped below */
-	if (fchmod(fd, 0444) < 0 || fsync(fd) < 0) {
-		rc = mreg_seterr_errno("%s: fsync", tmp);
+	if ((rc = fs_seal_blob(fd, tmp, dest)))
 		goto done;
-	}
-	if (rename(tmp, dest) < 0) {
-		rc = mreg_seterr_errno("%s: rename", dest);
-		goto done;
-	}
 	free(tmp);
 	tmp = NULL;
 done:

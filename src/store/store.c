@@ -357,7 +357,7 @@ int store_blob_open(const mreg_store *s, const char *digest, uint64_t size, int 
 	} else if (!S_ISREG(st.st_mode)) {
 		rc = mreg_seterr(MREG_ECORRUPT,
 				 "blob %s is not a regular file (store corrupt? run mreg fsck)", digest);
-	} else if (size != STORE_SIZE_UNKNOWN && (uint64_t)st.st_size != size) {
+	} else if ((uint64_t)st.st_size != size) {
 		rc = mreg_seterr(MREG_ECORRUPT,
 				 "blob %s has %llu bytes where its record says %llu (store corrupt? "
 				 "run mreg fsck)",

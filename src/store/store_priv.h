@@ -38,12 +38,10 @@ void store_unlock(mreg_store *store);
 char *store_model_dir(const mreg_store *store, const char *name);
 char *store_record_path(const mreg_store *store, const char *name, const char *version);
 
-#define STORE_SIZE_UNKNOWN UINT64_MAX
-
 /*
  * Open a blob for reading. MREG_ECORRUPT naming the digest when it is
  * missing, is not a regular file (a symlink, FIFO or device is refused without
- * blocking) or does not have @size bytes (STORE_SIZE_UNKNOWN: any size).
+ * blocking) or does not have @size bytes, the size its record gives.
  */
 int store_blob_open(const mreg_store *store, const char *digest, uint64_t size, int *fd);
 

@@ -335,3 +335,12 @@ done:
 		errno = err;
 	return rc;
 }
+
+int fs_seal_blob(int fd, const char *tmp, const char *dest)
+{
+	if (fchmod(fd, 0444) < 0 || fsync(fd) < 0)
+		return mreg_seterr_errno("%s: fsync", tmp);
+	if (rename(tmp, dest) < 0)
+		return mreg_seterr_errno("%s: rename", dest);
+	return 0;
+}

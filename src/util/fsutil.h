@@ -68,4 +68,11 @@ int fs_read_small(char **out, size_t *len, const char *path, size_t max,
 /* Absolute, normalised form of @path without resolving symlinks (malloc'd). */
 char *fs_absolute(const char *path);
 
+/*
+ * Seal a blob written to @tmp (still open as @fd): make it read-only and
+ * durable, then give it its name @dest. Messages name @tmp for the fsync and
+ * @dest for the rename. The caller still owns @fd and, on failure, @tmp.
+ */
+int fs_seal_blob(int fd, const char *tmp, const char *dest);
+
 #endif
