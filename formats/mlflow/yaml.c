@@ -471,6 +471,9 @@ static json_t *number_json(const char *text, bool is_float)
 		for (char *part = strtok_r((char *)s, ":", &end); part; part = strtok_r(NULL, ":", &end))
 			v = v * 60 + strtod(part, NULL);
 		v = neg ? -v : v;
+		/* Outside json_int_t a base-60 integer stays text (a cast would be UB). */
+		if (!is_float && !(v >= -9.2e18 && v <= 9.2e18))
+			return json_string(text);
 		return is_float ? json_real(v) : json_integer((json_int_t)v);
 	}
 	if (is_float) {
