@@ -14,6 +14,7 @@
 #include "mreg/diag.h"
 #include "mreg/format.h"
 #include "store/record_priv.h"
+#include "store/store_priv.h"
 #include "util/error_priv.h"
 #include "util/fsutil.h"
 #include "util/hash.h"
@@ -116,14 +117,85 @@ void artifact_meta_dispose(artifact_meta *a)
 	memset(a, 0, sizeof(*a));
 }
 
-int artifact_set_files(const artifact_meta *a, mreg_record *r, model_tree *t, const char *what)
+static bool same_dirs(const mreg_record *a, const mreg_record *b)
 {
+	if (a->dir_count != b->dir_count)
+		return false;
+	for (size_t i = 0; i < a->dir_count; i++)
+		if (strcmp(a->dirs[i].path, b->dirs[i].path) || a->dirs[i].mode != b->dirs[i].mode)
+			return false;
+	return true;
+}
+
+static bool same_links(const mreg_record *a, const mreg_record *b)
+{
+	if (a->link_count != b->link_count)
+		return false;
+	for (size_t i = 0; i < a->link_count; i++)
+		if (strcmp(a->links[i].path, b->links[i].path) ||
+		    strcmp(a->links[i].target, b->links[i].target))
+			return false;
+	return true;
+}
+
+static void free_tree_lists(mreg_record *r)
+{
+	for (size_t i = 0; i < r->file_count; i++)
+		free(r->files[i].path);
+	for (size_t i = 0; i < r->dir_count; i++)
+		free(r->dirs[i].path);
+	for (size_t i = 0; i < r->link_count; i++) {
+		free(r->links[i].path);
+		free(r->links[i].target);
+	}
+	free(r->files);
+	free(r->dirs);
+	free(r->links);
+	r->files = NULL;
+	r->dirs = NULL;
+	r->links = NULL;
+	r->file_count = r->dir_count = r->link_count = 0;
+}
+
+int artifact_set_tree(const artifact_meta *a, mreg_record *r, model_tree *t, const char *what)
+{
+	mreg_record got = {0};
+	char why[512];
 	int rc;
 
+	if ((rc = tree_move_to_record(t, &got))) {
+		free_tree_lists(&got);
+		return rc;
+	}
+	/* mreg's record lists its empty folders and links; a tree layer must agree. */
+	if (a->digest && (got.dir_count || got.link_count) &&
+	    (!same_dirs(&got, r) || !same_links(&got, r))) {
+		free_tree_lists(&got);
+		return mreg_seterr(MREG_ECORRUPT,
+				   "%s: the tree layer's folders and links are not the ones mreg's "
+				   "record lists",
+				   what);
+	}
+	if (!a->digest) {
+		free_tree_lists(r);
+		r->dirs = got.dirs;
+		r->dir_count = got.dir_count;
+		r->links = got.links;
+		r->link_count = got.link_count;
+		got.dirs = NULL;
+		got.links = NULL;
+		got.dir_count = got.link_count = 0;
+	}
 	for (size_t i = 0; i < r->file_count; i++)
 		free(r->files[i].path);
 	free(r->files);
-	tree_take_files(t, &r->files, &r->file_count);
+	r->files = got.files;
+	r->file_count = got.file_count;
+	got.files = NULL;
+	got.file_count = 0;
+	free_tree_lists(&got);
+	if ((rc = record_check_tree(r, true, why, sizeof(why))))
+		return rc == MREG_EINVALID ? mreg_seterr(rc, "%s: %s", what, why) : rc;
 	free(r->digest);
 	r->digest = NULL;
 	if ((rc = record_compute_digest(r)))
@@ -133,6 +205,25 @@ int artifact_set_files(const artifact_meta *a, mreg_record *r, model_tree *t, co
 				   "%s: content digest %s in mreg's record, but the files give %s", what,
 				   a->digest, r->digest);
 	return 0;
+}
+
+int artifact_build(artifact_blobs *out, const mreg_record *r)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = layer_tree_build(&out->tree, r)) ||
+	    (rc = oci_config_build(&out->config, r, &out->tree)) ||
+	    (rc = oci_manifest_build(&out->manifest, r, &out->config, &out->tree)))
+		artifact_blobs_dispose(out);
+	return rc;
+}
+
+void artifact_blobs_dispose(artifact_blobs *b)
+{
+	oci_blob_dispose(&b->config);
+	oci_blob_dispose(&b->manifest);
+	oci_blob_dispose(&b->tree);
 }
 
 int artifact_name(const artifact_meta *a, mreg_record *r, const char *name, const char *version,
@@ -183,25 +274,13 @@ static int copy_blob(const char *from, const char *to)
 	return rc;
 }
 
-int artifact_make_dirs(const model_tree *t, const char *root)
-{
-	int rc = 0;
-
-	for (size_t i = 0; i < t->dir_count && rc == 0; i++) {
-		char *p = path_join(root, t->dirs[i].path);
-		rc = p ? fs_mkdir_p(p, 0755) : mreg_seterr_nomem();
-		free(p);
-	}
-	return rc;
-}
-
 /*
  * Lay out the files of @r (blobs found as <dir>/<hex> in the first of
  * @blob_dirs that has them, hard-linked, or copied when linking is
- * refused) and the folders of @t under @tree, for a look at the files.
+ * refused), its empty folders and links under @tree, for a look at the files.
  */
-static int link_tree(const mreg_record *r, const model_tree *t, const char *const *blob_dirs,
-		     size_t dir_count, const char *tree)
+static int link_tree(const mreg_record *r, const char *const *blob_dirs, size_t dir_count,
+		     const char *tree)
 {
 	int rc;
 
@@ -229,7 +308,7 @@ static int link_tree(const mreg_record *r, const model_tree *t, const char *cons
 		free(parent);
 		free(blob);
 	}
-	return rc ? rc : artifact_make_dirs(t, tree);
+	return rc ? rc : store_tree_write_extras(r, tree);
 }
 
 int artifact_detect_type(mreg_record *r, const char *tree)
@@ -263,15 +342,15 @@ done:
 	return rc;
 }
 
-int artifact_detect_staged(mreg_record *r, const model_tree *t, const char *const *blob_dirs,
-			   size_t dir_count, const char *stage)
+int artifact_detect_staged(mreg_record *r, const char *const *blob_dirs, size_t dir_count,
+			   const char *stage)
 {
 	char *tree = path_join(stage, ".tree");
 	int rc;
 
 	if (!tree)
 		return mreg_seterr_nomem();
-	rc = link_tree(r, t, blob_dirs, dir_count, tree);
+	rc = link_tree(r, blob_dirs, dir_count, tree);
 	if (rc == 0)
 		rc = artifact_detect_type(r, tree);
 	fs_remove_tree(tree);

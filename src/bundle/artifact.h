@@ -15,6 +15,20 @@
 #include "layer.h"
 #include "oci.h"
 
+/*
+ * The blobs of the artifact mreg writes for a version besides its files: the
+ * model config, the manifest, and the tree layer (its data NULL when the
+ * version has no empty folder and no link). The same record always gives
+ * the same bytes: package, push and pull's "is it here already" all build
+ * them here.
+ */
+typedef struct {
+	oci_blob config, manifest, tree;
+} artifact_blobs;
+
+int artifact_build(artifact_blobs *out, const mreg_record *r);
+void artifact_blobs_dispose(artifact_blobs *b);
+
 typedef struct {
 	char *digest;    /* the content digest mreg's record promises; NULL when foreign */
 	bool foreign;    /* not written by mreg */
@@ -36,11 +50,15 @@ int artifact_meta_read(artifact_meta *out, mreg_record **record, const oci_manif
 void artifact_meta_dispose(artifact_meta *a);
 
 /*
- * The files of @t (finished with tree_finish()) become @r's, and
- * its content digest is computed: for mreg's artifacts it must be the one
- * the record promises (MREG_ECORRUPT otherwise, @what in the message).
+ * The files of @t (finished with tree_finish()) become @r's, with its
+ * links and the folders that hold nothing; the whole tree is checked
+ * (record_check_tree(): MREG_EINVALID, @what in the message), and its
+ * content digest computed. For mreg's artifacts the record's own empty
+ * folders and links stand (its tree layer must give exactly those; a
+ * bundle written before tree layers has none), and the digest must be the
+ * one the record promises (MREG_ECORRUPT otherwise).
  */
-int artifact_set_files(const artifact_meta *a, mreg_record *r, model_tree *t, const char *what);
+int artifact_set_tree(const artifact_meta *a, mreg_record *r, model_tree *t, const char *what);
 
 /*
  * Name and version the version lands under: @name/@version when given,
@@ -50,13 +68,6 @@ int artifact_set_files(const artifact_meta *a, mreg_record *r, model_tree *t, co
  */
 int artifact_name(const artifact_meta *a, mreg_record *r, const char *name, const char *version,
 		  const char *default_name);
-
-
-/*
- * Folders of @t under @root (which holds the files already): mkdir -p,
- * empty ones included, so what a tar layer listed comes out.
- */
-int artifact_make_dirs(const model_tree *t, const char *root);
 
 /*
  * The type of a foreign version from its files laid out at @tree: the
@@ -68,11 +79,11 @@ int artifact_detect_type(mreg_record *r, const char *tree);
 /*
  * artifact_detect_type() of a foreign version whose blobs are staged, not
  * yet laid out: its files (each found as <dir>/<hex> in the first of
- * @blob_dirs that has it, hard-linked, or copied when linking is refused)
- * and the folders of @t are laid out under <@stage>/.tree for the plugins
- * to look at, then removed again. Import and pull both use it.
+ * @blob_dirs that has it, hard-linked, or copied when linking is refused),
+ * empty folders and links are laid out under <@stage>/.tree for the
+ * plugins to look at, then removed again. Import and pull both use it.
  */
-int artifact_detect_staged(mreg_record *r, const model_tree *t, const char *const *blob_dirs,
-			   size_t dir_count, const char *stage);
+int artifact_detect_staged(mreg_record *r, const char *const *blob_dirs, size_t dir_count,
+			   const char *stage);
 
 #endif

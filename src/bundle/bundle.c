@@ -277,7 +277,7 @@ int mreg_bundle_import(mreg_bundle_info *info, mreg_record **out, mreg_store *st
 	    (rc = artifact_name(&c.meta, c.record, o->name, o->model_version, NULL)))
 		goto done;
 	if (c.meta.foreign &&
-	     (rc = artifact_detect_staged(c.record, &c.tree, (const char *const[]){stage}, 1, stage)))
+	     (rc = artifact_detect_staged(c.record, (const char *const[]){stage}, 1, stage)))
 		goto done;
 	if ((rc = ingest_land_version(store, &c.record, stage, "import", &info->unchanged,
 				      &info->blobs_added)))
@@ -495,8 +495,8 @@ int mreg_bundle_unpack(mreg_bundle_info *info, mreg_record **out, const char *fi
 	if ((rc = read_checked(&c, info, file, blobs, o, NULL)) ||
 	    (rc = artifact_name(&c.meta, c.record, o->name, o->model_version, NULL)))
 		goto done;
-	/* Files, then the folders tar layers list (empty ones too), then a foreign type. */
-	if ((rc = build_tree(c.record, blobs, model)) || (rc = artifact_make_dirs(&c.tree, model)) ||
+	/* Files, empty folders and links (the record's), then a foreign type. */
+	if ((rc = build_tree(c.record, blobs, model)) ||
 	    (c.meta.foreign && (rc = artifact_detect_type(c.record, model))) ||
 	    (rc = write_model_yml(c.record, yml, stage)))
 		goto done;

@@ -739,7 +739,7 @@ static int finish(reader *rd)
 	{
 		int rc;
 		if ((rc = tree_finish(&rd->c->tree, rd->name)) ||
-		    (rc = artifact_set_files(&rd->c->meta, rd->c->record, &rd->c->tree, rd->name)))
+		    (rc = artifact_set_tree(&rd->c->meta, rd->c->record, &rd->c->tree, rd->name)))
 			return rc;
 	}
 	return announce(rd);

@@ -13,6 +13,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "artifact.h"
 #include "bundle_priv.h"
 #include "util/error_priv.h"
 #include "util/fsutil.h"
@@ -226,7 +227,8 @@ static int check_record(const mreg_record *r)
 int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_record *r,
 			const char *file, const mreg_package_options *opts)
 {
-	oci_blob config = {0}, manifest = {0}, index = {0};
+	artifact_blobs ab = {0};
+	oci_blob index = {0};
 	struct archive *a = NULL;
 	struct archive_entry *e = NULL;
 	out_file o = {.fd = -1, .name = file};
@@ -244,8 +246,7 @@ int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_re
 	if ((rc = check_record(r)))
 		return rc;
 	comp = opts->compression == MREG_COMPRESS_AUTO ? compression_for(file) : opts->compression;
-	if ((rc = oci_config_build(&config, r)) || (rc = oci_manifest_build(&manifest, r, &config)) ||
-	    (rc = oci_index_build(&index, r, &manifest)))
+	if ((rc = artifact_build(&ab, r)) || (rc = oci_index_build(&index, r, &ab.manifest)))
 		goto done;
 	sidecar = str_printf("%s%s", file, BUNDLE_SIDECAR_SUFFIX);
 	dir = fs_dirname(file);
@@ -269,10 +270,10 @@ int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_re
 			rc = mreg_seterr_nomem();
 			goto done;
 		}
-		sign_prehash_update(h, manifest.data, manifest.len);
+		sign_prehash_update(h, ab.manifest.data, ab.manifest.len);
 		sign_prehash_final(h, ph);
 		sign_prehash_free(h);
-		comment = bundle_manifest_comment(r->name, r->version, manifest.digest);
+		comment = bundle_manifest_comment(r->name, r->version, ab.manifest.digest);
 		if (!comment) {
 			rc = mreg_seterr_nomem();
 			goto done;
@@ -306,13 +307,14 @@ int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_re
 	    (rc = put_header(a, e, &o, "blobs", true, 0)) ||
 	    (rc = put_header(a, e, &o, "blobs/sha256", true, 0)))
 		goto done;
-	{
+	/* The manifest, the config, the tree layer (when there is one), each under its digest. */
+	const oci_blob *docs[] = {&ab.manifest, &ab.config, &ab.tree};
+	for (size_t i = 0; i < sizeof(docs) / sizeof(*docs); i++) {
 		char path[sizeof("blobs/sha256/") + SHA256_HEXLEN];
-		snprintf(path, sizeof(path), "blobs/sha256/%s", manifest.digest + 7);
-		if ((rc = put_file(a, e, &o, path, manifest.data, manifest.len)))
-			goto done;
-		snprintf(path, sizeof(path), "blobs/sha256/%s", config.digest + 7);
-		if ((rc = put_file(a, e, &o, path, config.data, config.len)))
+		if (!docs[i]->data)
+			continue;
+		snprintf(path, sizeof(path), "blobs/sha256/%.64s", docs[i]->digest + 7);
+		if ((rc = put_file(a, e, &o, path, docs[i]->data, docs[i]->len)))
 			goto done;
 	}
 	progress = (stream_progress){opts->progress, opts->progress_ctx, 0, 0};
@@ -352,7 +354,7 @@ int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_re
 		/* FILE.minisig signs the file's bytes: what `minisign -V` checks. */
 		uint8_t ph[SIGN_PREHASH_LEN];
 		char *trusted = str_printf("mreg bundle %s:%s manifest %s", r->name, r->version,
-					   manifest.digest);
+					   ab.manifest.digest);
 		sign_prehash_final(o.prehash, ph);
 		rc = trusted ? sign_minisig_create(&outer, opts->sign_key, ph, trusted)
 			     : mreg_seterr_nomem();
@@ -361,7 +363,7 @@ int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_re
 			goto done;
 	}
 	if (info) {
-		memcpy(info->manifest_digest, manifest.digest, MREG_DIGEST_STRLEN);
+		memcpy(info->manifest_digest, ab.manifest.digest, MREG_DIGEST_STRLEN);
 		info->bundle_size = o.written;
 		info->compression = comp;
 		info->file_count = r->file_count;
@@ -384,8 +386,7 @@ done:
 		free(tmp);
 	}
 	sign_prehash_free(o.prehash);
-	oci_blob_dispose(&config);
-	oci_blob_dispose(&manifest);
+	artifact_blobs_dispose(&ab);
 	oci_blob_dispose(&index);
 	free(dir);
 	free(inner);

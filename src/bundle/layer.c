@@ -84,6 +84,28 @@ int tree_add_dir(model_tree *t, const char *path, unsigned int mode)
 	return 0;
 }
 
+int tree_add_link(model_tree *t, const char *path, const char *target)
+{
+	mreg_link *l;
+	int rc;
+
+	if (t->file_count + t->dir_count + t->link_count >= TREE_ENTRIES_MAX)
+		return mreg_seterr(MREG_EINVALID, "more than %u files and folders in one model",
+				   TREE_ENTRIES_MAX);
+	if ((rc = grow((void **)&t->links, &t->link_cap, t->link_count, sizeof(*t->links))))
+		return rc;
+	l = &t->links[t->link_count];
+	l->path = strdup(path);
+	l->target = strdup(target);
+	if (!l->path || !l->target) {
+		free(l->path);
+		free(l->target);
+		return mreg_seterr_nomem();
+	}
+	t->link_count++;
+	return 0;
+}
+
 static int cmp_file(const void *a, const void *b)
 {
 	return strcmp(((const mreg_file *)a)->path, ((const mreg_file *)b)->path);
@@ -92,6 +114,11 @@ static int cmp_file(const void *a, const void *b)
 static int cmp_dir(const void *a, const void *b)
 {
 	return strcmp(((const tree_dir *)a)->path, ((const tree_dir *)b)->path);
+}
+
+static int cmp_link(const void *a, const void *b)
+{
+	return strcmp(((const mreg_link *)a)->path, ((const mreg_link *)b)->path);
 }
 
 static bool is_file(const model_tree *t, const char *path)
@@ -130,6 +157,8 @@ int tree_finish(model_tree *t, const char *what)
 		qsort(t->files, t->file_count, sizeof(*t->files), cmp_file);
 	if (t->dir_count)
 		qsort(t->dirs, t->dir_count, sizeof(*t->dirs), cmp_dir);
+	if (t->link_count)
+		qsort(t->links, t->link_count, sizeof(*t->links), cmp_link);
 	for (i = 0; i < t->file_count; i++) {
 		if (i > 0 && !strcmp(t->files[i].path, t->files[i - 1].path))
 			return mreg_seterr(MREG_EINVALID, "%s: path '%s' appears twice", what,
@@ -156,12 +185,81 @@ int tree_finish(model_tree *t, const char *what)
 	return 0;
 }
 
-void tree_take_files(model_tree *t, mreg_file **files, size_t *count)
+/* The path of item @i of a sorted list whose items start with their path (files, dirs, links). */
+static const char *item_path(const void *base, size_t size, size_t i)
 {
-	*files = t->files;
-	*count = t->file_count;
+	return *(char *const *)((const char *)base + i * size);
+}
+
+/* Does a path of the sorted list lie under the folder @dir? */
+static bool list_has_under(const void *base, size_t n, size_t size, const char *dir)
+{
+	size_t len = strlen(dir), lo = 0, hi = n;
+
+	/* The first path not before "dir/": everything under dir sorts from there. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *p = item_path(base, size, mid);
+		int c = strncmp(p, dir, len);
+		if (c < 0 || (c == 0 && (unsigned char)p[len] < '/'))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == n)
+		return false;
+	const char *p = item_path(base, size, lo);
+	return !strncmp(p, dir, len) && p[len] == '/';
+}
+
+static bool holds_something(const model_tree *t, const char *dir)
+{
+	return list_has_under(t->files, t->file_count, sizeof(*t->files), dir) ||
+	       list_has_under(t->dirs, t->dir_count, sizeof(*t->dirs), dir) ||
+	       list_has_under(t->links, t->link_count, sizeof(*t->links), dir);
+}
+
+int tree_move_to_record(model_tree *t, mreg_record *r)
+{
+	bool *empty = calloc(t->dir_count + 1, sizeof(*empty));
+	size_t n = 0;
+
+	if (!empty)
+		return mreg_seterr_nomem();
+	/* Decided on the whole tree first: moving a path out would hide it. */
+	for (size_t i = 0; i < t->dir_count; i++)
+		if ((empty[i] = !holds_something(t, t->dirs[i].path)))
+			n++;
+	if (n) {
+		mreg_dir *dirs = calloc(n, sizeof(*dirs));
+		if (!dirs) {
+			free(empty);
+			return mreg_seterr_nomem();
+		}
+		for (size_t i = 0, k = 0; i < t->dir_count; i++) {
+			if (!empty[i])
+				continue;
+			dirs[k].path = t->dirs[i].path;
+			dirs[k++].mode = t->dirs[i].mode;
+			t->dirs[i].path = NULL;
+		}
+		r->dirs = dirs;
+		r->dir_count = n;
+		/* What stays in the tree: the folders that hold something. */
+		for (size_t i = 0, k = 0; i < t->dir_count; i++)
+			if (!empty[i])
+				t->dirs[k++] = t->dirs[i];
+		t->dir_count -= n;
+	}
+	free(empty);
+	r->files = t->files;
+	r->file_count = t->file_count;
+	r->links = t->links;
+	r->link_count = t->link_count;
 	t->files = NULL;
-	t->file_count = t->file_cap = 0;
+	t->links = NULL;
+	t->file_count = t->file_cap = t->link_count = t->link_cap = 0;
+	return 0;
 }
 
 void tree_dispose(model_tree *t)
@@ -170,8 +268,13 @@ void tree_dispose(model_tree *t)
 		free(t->files[i].path);
 	for (size_t i = 0; i < t->dir_count; i++)
 		free(t->dirs[i].path);
+	for (size_t i = 0; i < t->link_count; i++) {
+		free(t->links[i].path);
+		free(t->links[i].target);
+	}
 	free(t->files);
 	free(t->dirs);
+	free(t->links);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -426,18 +529,15 @@ static int take_entry(expander *x, struct archive_entry *e)
 		if (root || !walk_link_inside(path, to))
 			return bad_entry(x, MREG_EINVALID,
 					 "symbolic link to '%.200s' (it points outside the model)", to);
-		return bad_entry(x, MREG_EINVALID,
-				 "symbolic link to '%.200s' (a version holds regular files and "
-				 "folders only)",
-				 to);
+		return tree_add_link(x->t, path, to);
 	}
 	case AE_IFCHR:
 	case AE_IFBLK:
-		return bad_entry(x, MREG_EINVALID, "device file (layers hold regular files and "
-				 "folders only)");
+		return bad_entry(x, MREG_EINVALID, "device file (layers hold regular files, folders "
+				 "and links inside the model only)");
 	default:
-		return bad_entry(x, MREG_EINVALID, "special file (layers hold regular files and "
-				 "folders only)");
+		return bad_entry(x, MREG_EINVALID, "special file (layers hold regular files, folders "
+				 "and links inside the model only)");
 	}
 }
 
@@ -570,4 +670,99 @@ int layer_expand_memory(model_tree *t, const void *data, size_t len, const char 
 	layer_source src = {what, form, desc, false, layer_mem_read, &m, stage};
 
 	return layer_expand(t, &src);
+}
+
+/* ---- writing the tree layer ---- */
+
+typedef struct {
+	char *data;
+	size_t len, cap;
+} grow_buf;
+
+static la_ssize_t buf_write(struct archive *a, void *ctx, const void *data, size_t len)
+{
+	grow_buf *b = ctx;
+
+	if (len > b->cap - b->len) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *p;
+		while (cap - b->len < len)
+			cap *= 2;
+		if (!(p = realloc(b->data, cap))) {
+			archive_set_error(a, ENOMEM, "out of memory");
+			return -1;
+		}
+		b->data = p;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, data, len);
+	b->len += len;
+	return (la_ssize_t)len;
+}
+
+static int tree_entry_put(struct archive *a, struct archive_entry *e, const char *path,
+			  const mreg_dir *dir, const mreg_link *link)
+{
+	archive_entry_clear(e);
+	archive_entry_set_pathname(e, path);
+	archive_entry_set_filetype(e, dir ? AE_IFDIR : AE_IFLNK);
+	archive_entry_set_perm(e, dir ? dir->mode : 0777);
+	if (link)
+		archive_entry_set_symlink(e, link->target);
+	archive_entry_set_size(e, 0);
+	archive_entry_set_mtime(e, 0, 0);
+	archive_entry_set_uid(e, 0);
+	archive_entry_set_gid(e, 0);
+	return archive_write_header(a, e) == ARCHIVE_OK ? 0 : -1;
+}
+
+int layer_tree_build(oci_blob *out, const mreg_record *r)
+{
+	grow_buf b = {0};
+	struct archive *a = NULL;
+	struct archive_entry *e = NULL;
+	uint8_t raw[SHA256_LEN];
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!r->dir_count && !r->link_count)
+		return 0;
+	a = archive_write_new();
+	e = archive_entry_new();
+	if (!a || !e) {
+		rc = mreg_seterr_nomem();
+		goto done;
+	}
+	/* As the bundle itself: plain ustar headers, no padding of the last block. */
+	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(a, 512) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
+	    archive_write_open(a, &b, NULL, buf_write, NULL) != ARCHIVE_OK)
+		goto fail;
+	/* Folders first, then links (a record puts nothing under either). */
+	for (size_t i = 0; i < r->dir_count; i++)
+		if (tree_entry_put(a, e, r->dirs[i].path, &r->dirs[i], NULL))
+			goto fail;
+	for (size_t i = 0; i < r->link_count; i++)
+		if (tree_entry_put(a, e, r->links[i].path, NULL, &r->links[i]))
+			goto fail;
+	if (archive_write_close(a) != ARCHIVE_OK)
+		goto fail;
+	hash_buffer(raw, b.data, b.len);
+	digest_format(out->digest, raw);
+	out->data = b.data;
+	out->len = b.len;
+	b.data = NULL;
+	goto done;
+fail:
+	rc = archive_errno(a) == ENOMEM
+		     ? mreg_seterr_nomem()
+		     : mreg_seterr(MREG_EIO, "the tree layer: %s",
+				   archive_error_string(a) ? archive_error_string(a) : "libarchive error");
+done:
+	if (a)
+		archive_write_free(a);
+	archive_entry_free(e);
+	free(b.data);
+	return rc;
 }

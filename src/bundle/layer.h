@@ -35,23 +35,36 @@ typedef struct {
 	size_t file_count, file_cap;
 	tree_dir *dirs;   /* sorted, each once, after tree_finish() */
 	size_t dir_count, dir_cap;
+	mreg_link *links; /* symbolic links that stay inside, sorted after tree_finish() */
+	size_t link_count, link_cap;
 } model_tree;
 
-/* Add a file or a folder (path already checked with OCI_PATH_RULES). MREG_ENOMEM, MREG_EINVALID (too many). */
+/*
+ * Add a file, a folder or a symbolic link (path already checked with
+ * OCI_PATH_RULES; a link's target with walk_link_inside()). MREG_ENOMEM,
+ * MREG_EINVALID (too many).
+ */
 int tree_add_file(model_tree *t, const char *path, uint64_t size, unsigned int mode,
 		  const char *digest);
 int tree_add_dir(model_tree *t, const char *path, unsigned int mode);
+int tree_add_link(model_tree *t, const char *path, const char *target);
 
 /*
  * Sort and check the whole tree: a path given twice to files, or a file that
  * is also a folder ("a" and "a/b", or a folder entry "a"), is MREG_EINVALID
  * with @what (the artifact's name) in the message. Folders listed twice are
- * kept once.
+ * kept once. (Links are checked with the rest when they become a record's:
+ * record_check_tree().)
  */
 int tree_finish(model_tree *t, const char *what);
 
-/* Take the files out of the tree (the caller owns them). */
-void tree_take_files(model_tree *t, mreg_file **files, size_t *count);
+/*
+ * Move the tree into @r (after tree_finish()): its files, its links, and
+ * the folders that hold nothing (with their modes) as the record's empty
+ * folders. The folders that hold something are implied by what is under
+ * them: they are not recorded and stay in @t.
+ */
+int tree_move_to_record(model_tree *t, mreg_record *r);
 
 void tree_dispose(model_tree *t);
 
@@ -69,8 +82,9 @@ typedef struct {
 /*
  * Expand one tar layer into @t (and @src->stage). Refused (MREG_EINVALID,
  * the entry named): names that are absolute or hold "..", malformed names,
- * symbolic links, hard links other than to an earlier file of the same
- * layer, devices, FIFOs and sockets, a file entry larger than an
+ * symbolic links whose target leaves the model (by its text: where a chain
+ * of links leads is checked on the whole tree, record_check_tree()), hard
+ * links other than to an earlier file of the same layer, devices, FIFOs and sockets, a file entry larger than an
  * uncompressed layer, a stream in another form than the media type says.
  * MREG_ECORRUPT: truncated data, a layer whose bytes do not match its
  * digest or size. Files already staged are left for the caller to remove
@@ -90,5 +104,17 @@ int layer_expand_file(model_tree *t, const char *path, const char *what, oci_lay
 		      const oci_desc *desc, const char *stage);
 int layer_expand_memory(model_tree *t, const void *data, size_t len, const char *what,
 			oci_layer_form form, const oci_desc *desc, const char *stage);
+
+/*
+ * The tree layer of a version that has empty folders or symbolic links: an
+ * uncompressed tar (media type LAYER_TREE_MEDIA_TYPE) of one entry per empty
+ * folder (with its recorded mode) and per link, and nothing else, written
+ * the same way every time (no times, owners or per-run headers). ModelPack
+ * has no layer kind for folders or links; a tar layer is what every
+ * ModelPack reader (modctl, KitOps, mreg) already untars into the model
+ * folder, so they recreate them too (mreg's record annotation says the same
+ * for mreg). out->data is NULL when the version has neither. MREG_ENOMEM.
+ */
+int layer_tree_build(oci_blob *out, const mreg_record *r);
 
 #endif

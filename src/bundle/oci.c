@@ -280,7 +280,7 @@ char *oci_record_json(const mreg_record *r)
 	return text;
 }
 
-int oci_config_build(oci_blob *out, const mreg_record *r)
+int oci_config_build(oci_blob *out, const mreg_record *r, const oci_blob *tree)
 {
 	json_t *root = json_object(), *desc = json_object(), *conf = json_object(),
 	       *ids = json_array();
@@ -304,15 +304,19 @@ int oci_config_build(oci_blob *out, const mreg_record *r)
 	set_str(desc, "revision", r->source.git_commit);
 	set_str(desc, "sourceURL", r->source.git_remote);
 	set_str(conf, "format", oci_model_format(r));
+	/* One diffId per layer, in the manifest's order (a tar layer's is its own digest: uncompressed). */
 	for (size_t i = 0; i < r->file_count; i++)
 		json_array_append_new(ids, json_string(r->files[i].digest));
+	if (tree && tree->data)
+		json_array_append_new(ids, json_string(tree->digest));
 	json_object_set_new(root, "descriptor", desc);
 	json_object_set_new(root, "config", conf);
 	json_object_set_new(root, "modelfs", json_pack("{s:s, s:o}", "type", "layers", "diffIds", ids));
 	return finish(out, root, "model config");
 }
 
-int oci_manifest_build(oci_blob *out, const mreg_record *r, const oci_blob *config)
+int oci_manifest_build(oci_blob *out, const mreg_record *r, const oci_blob *config,
+		       const oci_blob *tree)
 {
 	json_t *root = json_object(), *layers = json_array(), *ann = json_object();
 
@@ -352,6 +356,21 @@ int oci_manifest_build(oci_blob *out, const mreg_record *r, const oci_blob *conf
 			set_str(la, MODEL_MT_UNTESTED, "true");
 		/* ORAS names pulled files after the title. */
 		set_str(la, "org.opencontainers.image.title", f->path);
+		json_object_set_new(d, "annotations", la);
+		json_array_append_new(layers, d);
+	}
+	/* The empty folders and links, last: a tar layer every ModelPack reader untars (layer.h). */
+	if (tree && tree->data) {
+		json_t *d = desc_json(LAYER_TREE_MEDIA_TYPE, tree->digest, tree->len);
+		json_t *la = json_pack("{s:s}", MREG_TREE_LAYER_ANNOTATION, "empty folders and links");
+		if (!d || !la) {
+			json_decref(d);
+			json_decref(la);
+			json_decref(root);
+			json_decref(layers);
+			json_decref(ann);
+			return mreg_seterr_nomem();
+		}
 		json_object_set_new(d, "annotations", la);
 		json_array_append_new(layers, d);
 	}

@@ -26,6 +26,8 @@
 #define OCI_MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
 #define MODEL_ARTIFACT_TYPE "application/vnd.cncf.model.manifest.v1+json"
 #define MODEL_MT_CONFIG "application/vnd.cncf.model.config.v1+json"
+/* The tree layer (layer_tree_build()): folders and links are the layout of the weights. */
+#define LAYER_TREE_MEDIA_TYPE "application/vnd.cncf.model.weight.config.v1.tar"
 
 /* Annotation keys: OCI's and ModelPack's. */
 #define OCI_REF_NAME "org.opencontainers.image.ref.name"
@@ -36,6 +38,8 @@
 #define OCI_VERSION "org.opencontainers.image.version"
 /* mreg's record of the version (JSON), on the manifest: the config has no room for it. */
 #define MREG_RECORD_ANNOTATION "org.mreg.record+json"
+/* On the tree layer (layer.h), saying what it holds: for people reading the manifest. */
+#define MREG_TREE_LAYER_ANNOTATION "org.mreg.layer"
 
 /*
  * The version of mreg's record this code writes and reads: 1 kept it in the
@@ -78,10 +82,19 @@ typedef struct {
 
 void oci_blob_dispose(oci_blob *b);
 
-/* The model config blob: ModelPack's descriptor, config and modelfs, nothing else. */
-int oci_config_build(oci_blob *out, const mreg_record *record);
-/* The manifest naming @config and one layer per file of @record, with the record annotated. */
-int oci_manifest_build(oci_blob *out, const mreg_record *record, const oci_blob *config);
+/*
+ * The model config blob: ModelPack's descriptor, config and modelfs,
+ * nothing else. @tree: the version's tree layer (layer_tree_build(); its
+ * data NULL, or @tree NULL, when there is none), whose diffId follows the
+ * files'.
+ */
+int oci_config_build(oci_blob *out, const mreg_record *record, const oci_blob *tree);
+/*
+ * The manifest naming @config, one raw layer per file of @record and then
+ * the tree layer when there is one, with the record annotated.
+ */
+int oci_manifest_build(oci_blob *out, const mreg_record *record, const oci_blob *config,
+		       const oci_blob *tree);
 /* mreg's record as the JSON of MREG_RECORD_ANNOTATION (malloc'd), NULL when out of memory. */
 char *oci_record_json(const mreg_record *record);
 /* index.json: the one manifest, tagged with the version. */

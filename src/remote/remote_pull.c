@@ -146,11 +146,9 @@ static int find_local(mreg_record **out, mreg_store *store, const char *digest)
 	if ((rc = mreg_model_list(&recs, &n, store, NULL, MREG_LIST_ALL, NULL, NULL)))
 		return rc == MREG_ENOTFOUND ? (mreg_error_clear(), 0) : rc;
 	for (size_t i = 0; i < n && !*out; i++) {
-		oci_blob config = {0}, manifest = {0};
+		artifact_blobs ab = {0};
 		bool all = true;
-		if (oci_config_build(&config, recs[i]) == 0 &&
-		    oci_manifest_build(&manifest, recs[i], &config) == 0 &&
-		    strcmp(manifest.digest, digest) == 0) {
+		if (artifact_build(&ab, recs[i]) == 0 && strcmp(ab.manifest.digest, digest) == 0) {
 			for (size_t j = 0; j < recs[i]->file_count && all; j++) {
 				char *blob = path_join(store->blobs, recs[i]->files[j].digest + 7);
 				all = blob && fs_exists(blob);
@@ -161,8 +159,7 @@ static int find_local(mreg_record **out, mreg_store *store, const char *digest)
 				recs[i] = NULL;
 			}
 		}
-		oci_blob_dispose(&config);
-		oci_blob_dispose(&manifest);
+		artifact_blobs_dispose(&ab);
 	}
 	for (size_t i = 0; i < n; i++)
 		mreg_record_free(recs[i]);
@@ -389,9 +386,9 @@ int mreg_pull(mreg_remote_info *info, mreg_record **out, mreg_store *store,
 		goto done;
 	}
 	if ((rc = tree_finish(&tree, reference)) ||
-	    (rc = artifact_set_files(&meta, r, &tree, reference)) ||
+	    (rc = artifact_set_tree(&meta, r, &tree, reference)) ||
 	    (meta.foreign &&
-	     (rc = artifact_detect_staged(r, &tree, (const char *const[]){stage, store->blobs}, 2,
+	     (rc = artifact_detect_staged(r, (const char *const[]){stage, store->blobs}, 2,
 					  stage))))
 		goto done;
 	rc = ingest_land_version(store, &r, stage, "pull", &info->unchanged, &added);

@@ -315,7 +315,7 @@ int mreg_push(mreg_remote_info *info, mreg_store *store, const mreg_record *r,
 	mreg_remote_info own;
 	remote_ref ref = {0};
 	remote_session *s = NULL;
-	oci_blob config = {0}, manifest = {0};
+	artifact_blobs ab = {0};
 	push_blob *blobs = NULL;
 	bool *first = NULL;
 	size_t n = 0;
@@ -348,13 +348,13 @@ int mreg_push(mreg_remote_info *info, mreg_store *store, const mreg_record *r,
 	snprintf(info->tag, sizeof(info->tag), "%s", tag);
 	snprintf(info->reference, sizeof(info->reference), "%s/%s:%s", ref.host, ref.repository,
 		 tag);
-	if ((rc = oci_config_build(&config, r)) || (rc = oci_manifest_build(&manifest, r, &config)))
+	if ((rc = artifact_build(&ab, r)))
 		goto done;
-	snprintf(info->manifest_digest, sizeof(info->manifest_digest), "%s", manifest.digest);
+	snprintf(info->manifest_digest, sizeof(info->manifest_digest), "%s", ab.manifest.digest);
 
 	/* Every blob is opened first: a version whose files are not all in the
 	 * store (it came through git) fails before anything is sent. */
-	blobs = calloc(r->file_count + 1, sizeof(*blobs));
+	blobs = calloc(r->file_count + 2, sizeof(*blobs));
 	first = record_first_of_digest(r);
 	if (!blobs || !first) {
 		rc = mreg_seterr_nomem();
@@ -378,8 +378,11 @@ int mreg_push(mreg_remote_info *info, mreg_store *store, const mreg_record *r,
 			goto done;
 		}
 	}
-	blobs[n++] = (push_blob){config.digest, config.len, "the model config", -1, config.data,
-				 config.len, false};
+	if (ab.tree.data)
+		blobs[n++] = (push_blob){ab.tree.digest, ab.tree.len, "the tree layer", -1,
+					 ab.tree.data, ab.tree.len, false};
+	blobs[n++] = (push_blob){ab.config.digest, ab.config.len, "the model config", -1,
+				 ab.config.data, ab.config.len, false};
 	info->blobs = n;
 
 	if ((rc = remote_open_session(&s, &ref, "pull,push", o)))
@@ -404,7 +407,7 @@ int mreg_push(mreg_remote_info *info, mreg_store *store, const mreg_record *r,
 		}
 	}
 	if (rc == 0)
-		rc = put_manifest(s, ref.repository, tag, &manifest);
+		rc = put_manifest(s, ref.repository, tag, &ab.manifest);
 	if (rc == 0)
 		remote_progress_report(&p, 0);
 done:
@@ -414,8 +417,7 @@ done:
 	free(blobs);
 	free(first);
 	remote_session_close(s);
-	oci_blob_dispose(&config);
-	oci_blob_dispose(&manifest);
+	artifact_blobs_dispose(&ab);
 	remote_ref_dispose(&ref);
 	free(full);
 	return rc;

@@ -325,7 +325,141 @@ static const char *kind_name(char kind)
 	return kind == 'f' ? "file" : kind == 'd' ? "empty folder" : "symbolic link";
 }
 
-int record_check_tree(const mreg_record *r, char *why, size_t why_len)
+/* Hops through links before a chain counts as a loop (Linux's own limit). */
+#define LINK_HOPS_MAX 40
+
+/* What lies at @path in the sorted entries: a kind, 'D' a folder files imply, 0 nothing. */
+static char entry_at(const tree_entry *all, size_t n, const char *path, size_t len)
+{
+	tree_entry key = {path, 0}, *hit = bsearch(&key, all, n, sizeof(*all), cmp_entry);
+	size_t lo = 0, hi = n;
+
+	if (hit)
+		return hit->kind;
+	/* The first entry not before "path/": anything under the folder sorts from there. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strncmp(all[mid].path, path, len);
+		if (c < 0 || (c == 0 && (unsigned char)all[mid].path[len] < '/'))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && !strncmp(all[lo].path, path, len) && all[lo].path[len] == '/' ? 'D' : 0;
+}
+
+/*
+ * Follow the link @l through the tree the record describes, as the kernel
+ * would once it is written out: into folders, through other links (at most
+ * LINK_HOPS_MAX), never above the model. Text alone is not enough: "up ->
+ * .." and "out -> up/.." are each inside by their text, yet out leads
+ * above the model. Returns 0 or MREG_EINVALID (@why says where it goes
+ * wrong), MREG_ENOMEM.
+ */
+static int link_resolves(const tree_entry *all, size_t n, const mreg_record *r,
+			 const mreg_link *l, char *why, size_t why_len)
+{
+	size_t cap = strlen(l->path) + strlen(l->target) + 2, hops = 0, at_len;
+	char *at = malloc(cap), *rest = NULL, *slash;
+	int rc = 0;
+
+	if (!at)
+		return mreg_seterr_nomem();
+	/* @at: where we are (the link's folder); @rest: what is left to walk. */
+	snprintf(at, cap, "%s", l->path);
+	slash = strrchr(at, '/');
+	at_len = slash ? (size_t)(slash - at) : 0;
+	at[at_len] = '\0';
+	if (!(rest = strdup(l->target))) {
+		free(at);
+		return mreg_seterr_nomem();
+	}
+	while (rc == 0 && *rest) {
+		size_t clen = strcspn(rest, "/");
+		char *next = rest + clen + (rest[clen] == '/');
+		char kind;
+
+		if (clen == 0 || (clen == 1 && rest[0] == '.')) {
+			memmove(rest, next, strlen(next) + 1);
+			continue;
+		}
+		if (clen == 2 && !strncmp(rest, "..", 2)) {
+			if (at_len == 0) {
+				snprintf(why, why_len,
+					 "symbolic link '%s' -> '%s' leads above the model (through "
+					 "the links on its way)",
+					 l->path, l->target);
+				rc = MREG_EINVALID;
+				break;
+			}
+			slash = memrchr(at, '/', at_len);
+			at_len = slash ? (size_t)(slash - at) : 0;
+			at[at_len] = '\0';
+			memmove(rest, next, strlen(next) + 1);
+			continue;
+		}
+		/* Step into the component. */
+		if (at_len + 1 + clen + 1 > cap) {
+			char *p = realloc(at, cap = at_len + clen + 2);
+			if (!p) {
+				rc = mreg_seterr_nomem();
+				break;
+			}
+			at = p;
+		}
+		if (at_len)
+			at[at_len++] = '/';
+		memcpy(at + at_len, rest, clen);
+		at_len += clen;
+		at[at_len] = '\0';
+		kind = entry_at(all, n, at, at_len);
+		if (kind == 'l') {
+			const mreg_link *to = NULL;
+			for (size_t i = 0; i < r->link_count && !to; i++)
+				if (!strcmp(r->links[i].path, at))
+					to = &r->links[i];
+			if (!to || ++hops > LINK_HOPS_MAX) {
+				snprintf(why, why_len, "symbolic link '%s' -> '%s' is a loop", l->path,
+					 l->target);
+				rc = MREG_EINVALID;
+				break;
+			}
+			/* Back to the link's folder, then its target before the rest. */
+			slash = memrchr(at, '/', at_len);
+			at_len = slash ? (size_t)(slash - at) : 0;
+			at[at_len] = '\0';
+			char *more = str_printf("%s/%s", to->target, next);
+			if (!more) {
+				rc = mreg_seterr_nomem();
+				break;
+			}
+			free(rest);
+			rest = more;
+			continue;
+		}
+		if (kind == 0 || (kind == 'f' && *next)) {
+			snprintf(why, why_len,
+				 "symbolic link '%s' -> '%s' leads to nothing in the model ('%s' %s)",
+				 l->path, l->target, at, kind ? "is a file, not a folder" : "is not there");
+			rc = MREG_EINVALID;
+			break;
+		}
+		memmove(rest, next, strlen(next) + 1);
+	}
+	/* A link to a folder that holds it makes an endless tree for anything
+	 * that walks the folder; create refuses it the same way (walk.c). */
+	if (rc == 0 && (at_len == 0 || (!strncmp(l->path, at, at_len) && l->path[at_len] == '/'))) {
+		snprintf(why, why_len, "symbolic link '%s' -> '%s' points to a folder that contains it "
+			 "(a loop for anything that walks the model)",
+			 l->path, l->target);
+		rc = MREG_EINVALID;
+	}
+	free(at);
+	free(rest);
+	return rc;
+}
+
+int record_check_tree(const mreg_record *r, bool resolve_links, char *why, size_t why_len)
 {
 	size_t n = r->file_count + r->dir_count + r->link_count, k = 0;
 	tree_entry *all = calloc(n + 1, sizeof(*all));
@@ -393,6 +527,9 @@ int record_check_tree(const mreg_record *r, char *why, size_t why_len)
 		}
 		free(copy);
 	}
+	/* Every link leads to something of the model, as written out it will. */
+	for (size_t i = 0; i < r->link_count && resolve_links && !rc; i++)
+		rc = link_resolves(all, n, r, &r->links[i], why, why_len);
 	free(all);
 	return rc;
 }

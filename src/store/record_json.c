@@ -204,7 +204,7 @@ int record_tree_from_json(mreg_record *r, json_t *o, const char *where)
 				return mreg_seterr_nomem();
 		}
 	}
-	rc = record_check_tree(r, why, sizeof(why));
+	rc = record_check_tree(r, false, why, sizeof(why));
 	if (rc == MREG_EINVALID)
 		return mreg_seterr(MREG_EINVALID, "%s: %s", where, why);
 	return rc;

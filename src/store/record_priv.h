@@ -35,10 +35,13 @@ bool record_path_valid(const char *path);
  * The tree a record describes can be written out safely: every path plain,
  * each path once across files, empty folders and links, nothing under a file,
  * a link or an empty folder, every link's target inside the model by its
- * text (walk_link_inside()). Lists are not required sorted here. Returns 0 or
- * MREG_EINVALID with the reason in @why (no error message set), MREG_ENOMEM.
+ * text (walk_link_inside()), and with @resolve_links (the record's files are
+ * all there) every link followed through the tree, other links included, to
+ * something of the model: never above it, never dangling, never a loop.
+ * Lists are not required sorted here. Returns 0 or MREG_EINVALID with the
+ * reason in @why (no error message set), MREG_ENOMEM.
  */
-int record_check_tree(const mreg_record *record, char *why, size_t why_len);
+int record_check_tree(const mreg_record *record, bool resolve_links, char *why, size_t why_len);
 
 /*
  * Bundle configs and registry artifacts: add "dirs" and "links" to @o when
@@ -48,9 +51,10 @@ int record_check_tree(const mreg_record *record, char *why, size_t why_len);
 int record_tree_to_json(json_t *o, const mreg_record *record);
 
 /*
- * Read "dirs" and "links" from @o (a bundle config's mreg object) into
- * @record, whose files are already set, and check the whole tree
- * (record_check_tree()). MREG_EINVALID names the field, prefixed by @where.
+ * Read "dirs" and "links" from @o (a bundle's record) into @record and
+ * check them by their text (record_check_tree() without following links:
+ * the files come later, from the layers, and the whole tree is checked
+ * then). MREG_EINVALID names the field, prefixed by @where.
  */
 int record_tree_from_json(mreg_record *record, json_t *o, const char *where);
 

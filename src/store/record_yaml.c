@@ -576,7 +576,7 @@ int record_read_file(mreg_record **out, const char *path)
 	    (rc = parse_source(&rd, root, r)) || (rc = parse_files(&rd, root, r)) ||
 	    (rc = parse_dirs(&rd, root, r)) || (rc = parse_links(&rd, root, r)))
 		goto done;
-	if ((rc = record_check_tree(r, why, sizeof(why)))) {
+	if ((rc = record_check_tree(r, true, why, sizeof(why)))) {
 		if (rc == MREG_EINVALID)
 			rc = bad(&rd, NULL, "%s", why);
 		goto done;

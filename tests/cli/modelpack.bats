@@ -11,6 +11,8 @@ load helpers
 load registry
 
 ART="${BATS_TEST_DIRNAME}/modelpack_artifact.py"
+EXTRACT="${BATS_TEST_DIRNAME}/modelpack_extract.py"
+TREETOOL="${BATS_TEST_DIRNAME}/treetool.py"
 HOSTILE="${BATS_TEST_DIRNAME}/hostile_bundle.py"
 SHARED="${BATS_TEST_DIRNAME}/../../../shared"
 SCHEMA="${SHARED}/reference/modelpack/config-schema.json"
@@ -43,6 +45,30 @@ assert_same_dirs() {
 		diff <(echo "$a") <(echo "$b") >&2
 		fail "folders differ between $1 and $2"
 	fi
+}
+
+# assert_same_model SRC DST: the whole tree is the same (treetool.py list: files
+# with content and mode, empty folders with mode, symbolic links with target).
+assert_same_model() {
+	local a b
+	a="$("$PYTHON" "$TREETOOL" list "$1")" || fail "cannot list $1"
+	b="$("$PYTHON" "$TREETOOL" list "$2")" || fail "cannot list $2"
+	if [[ "$a" != "$b" ]]; then
+		diff <(echo "$a") <(echo "$b") >&2
+		fail "the trees $1 and $2 differ"
+	fi
+}
+
+# A model with what ModelPack has no layer kind for: a Triton ensemble's empty
+# version folder (0750), an empty folder inside another, and links that stay inside.
+make_layout_model() {
+	mkdir -p "$1/ens/1" "$1/simple/1" "$1/cache/a/b" "$1/tok"
+	echo weights >"$1/simple/1/model.onnx"
+	echo '{}' >"$1/tok/tokenizer.json"
+	chmod 750 "$1/ens/1"
+	chmod 700 "$1/cache/a/b"
+	ln -s 1/model.onnx "$1/simple/latest.onnx"
+	ln -s ../tok "$1/simple/tok"
 }
 
 # config_of BUNDLE.tar: print the config blob; manifest_of: the manifest.
@@ -144,9 +170,17 @@ PY
 	run --separate-stderr mreg download foreign-model:3.1 -o out
 	assert_status 0
 	assert_same_tree art/tree out
+	assert_same_model art/tree out
 	run --separate-stderr mreg show foreign-model:3.1 --json
 	[[ "$(json_get 'd["type"]' <<<"$output")" == custom_model ]]
 	[[ "$(json_get 'd["description"]' <<<"$output")" == "a model no mreg wrote" ]]
+	# The tar layers' links and empty folders are the version's own.
+	[[ "$(json_get 'sorted(l["path"] + " -> " + l["target"] for l in d["links"] if l["path"].startswith("weight_"))' <<<"$output")" == \
+		'["weight_config_tar/bin/data -> ../empty", "weight_config_tar/latest.bin -> a.bin", "weight_tar/bin/data -> ../empty", "weight_tar/latest.bin -> a.bin"]' ]] ||
+		fail "the links of the tar layers are not the version's: $output"
+	[[ "$(json_get '[x["path"] + " " + x["mode"] for x in d["dirs"] if x["path"].startswith("weight_tar")]' <<<"$output")" == \
+		'["weight_tar/empty 0755", "weight_tar_gzip/empty 0755", "weight_tar_zstd/empty 0755"]' ]] ||
+		fail "the empty folders of the tar layers are not the version's: $output"
 	[[ "$(json_get 'd["source"]["kind"]' <<<"$output")" == modelpack ]]
 	run --separate-stderr mreg fsck
 	assert_status 0
@@ -285,6 +319,91 @@ refused() {
 	refused truncated "entry 'w/big.bin'" "runcated"
 }
 
+@test "hostile tar layer: links each inside by their text that lead above the model together, a dangling link, a loop" {
+	refused linkchain "symbolic link 'w/out' -> 'up/..' leads above the model"
+	refused dangling "symbolic link 'w/gone' -> 'nothing.bin' leads to nothing in the model"
+	refused linkloop "symbolic link 'w/home' -> '..' points to a folder that contains it"
+}
+
+@test "package: a ModelPack reader that knows nothing of mreg gets the whole model, empty folders and links included" {
+	make_layout_model model
+	mreg create -n layout -p model >/dev/null
+	run --separate-stderr mreg package layout:1 -o l.tar
+	assert_status 0
+	# One tar layer holds what ModelPack has no layer kind for, and nothing else.
+	manifest_of l.tar >manifest.json
+	[[ "$(json_get '[l["mediaType"] for l in d["layers"] if not l["mediaType"].endswith(".raw")]' <manifest.json)" == \
+		'["application/vnd.cncf.model.weight.config.v1.tar"]' ]] || fail "no tree layer: $(cat manifest.json)"
+	run "$PYTHON" "$EXTRACT" l.tar other
+	assert_status 0
+	assert_same_model model other
+	# The same bytes every time: the layer and so the manifest do not change.
+	mreg package layout:1 -o again.tar >/dev/null
+	cmp l.tar again.tar || fail "packaging twice gave different bundles"
+	# mreg's own readers take it back, identical.
+	run --separate-stderr env -u MREG_DIR "${MREG}" unpack l.tar -o un
+	assert_status 0
+	assert_same_model model un/model
+	store2="$(fresh_store s2)"
+	MREG_DIR="$store2" run --separate-stderr "${MREG}" import l.tar
+	assert_status 0
+	MREG_DIR="$store2" run --separate-stderr "${MREG}" download layout:1 -o dl
+	assert_status 0
+	assert_same_model model dl
+	[[ "$(MREG_DIR="$store2" "${MREG}" show layout:1 --json | json_get 'd["digest"]')" == \
+		"$(mreg show layout:1 --json | json_get 'd["digest"]')" ]] || fail "the content digest changed"
+}
+
+@test "a tree layer that disagrees with mreg's record is refused" {
+	make_layout_model model
+	mreg create -n layout -p model >/dev/null
+	mreg package layout:1 -o l.tar >/dev/null
+	# Rewrite the tree layer with one more empty folder; manifest, config and index agree.
+	"$PYTHON" - l.tar bad.tar <<'PY' || fail "cannot build bad.tar"
+import hashlib, io, json, sys, tarfile
+src = tarfile.open(sys.argv[1])
+files = {m.name: (m, src.extractfile(m).read() if m.isfile() else None) for m in src.getmembers()}
+def put(data, old=None):
+    if old:
+        del files["blobs/sha256/" + old[7:]]
+    d = hashlib.sha256(data).hexdigest()
+    files["blobs/sha256/" + d] = (tarfile.TarInfo("blobs/sha256/" + d), data)
+    return "sha256:" + d, len(data)
+index = json.loads(files["index.json"][1])
+man = json.loads(files["blobs/sha256/" + index["manifests"][0]["digest"][7:]][1])
+tree = [l for l in man["layers"] if l["mediaType"].endswith(".tar")][0]
+old = tarfile.open(fileobj=io.BytesIO(files["blobs/sha256/" + tree["digest"][7:]][1]))
+buf = io.BytesIO()
+with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as t:
+    for m in old.getmembers():
+        t.addfile(m)
+    extra = tarfile.TarInfo("planted"); extra.type = tarfile.DIRTYPE; extra.mode = 0o755
+    t.addfile(extra)
+tree["digest"], tree["size"] = put(buf.getvalue(), tree["digest"])
+cfg = json.loads(files["blobs/sha256/" + man["config"]["digest"][7:]][1])
+cfg["modelfs"]["diffIds"][-1] = tree["digest"]
+man["config"]["digest"], man["config"]["size"] = put(json.dumps(cfg).encode(), man["config"]["digest"])
+mdata = json.dumps(man).encode()
+index["manifests"][0]["digest"], index["manifests"][0]["size"] = put(mdata, index["manifests"][0]["digest"])
+files["index.json"] = (files["index.json"][0], json.dumps(index).encode())
+with tarfile.open(sys.argv[2], "w") as out:
+    for name, (m, data) in files.items():
+        m.name = name
+        if data is None:
+            out.addfile(m)
+        else:
+            m.size = len(data)
+            out.addfile(m, io.BytesIO(data))
+PY
+	before="$(store_snapshot)"
+	for cmd in verify "import -v 99" "unpack -o target"; do
+		run --separate-stderr mreg $cmd bad.tar
+		assert_status 1
+		assert_one_error "the tree layer's folders and links are not the ones mreg's record lists"
+	done
+	assert_store_unchanged "$before"
+}
+
 @test "hostile tar layer: a form other than its media type says, an unknown media type" {
 	refused form "the media type says tar+gzip, but the data is not compressed"
 	refused mediatype "media type application/vnd.cncf.model.weight.v1.zip is not a ModelPack layer"
@@ -314,6 +433,7 @@ refused() {
 	run --separate-stderr mreg download foreign-model:3.1 -o out
 	assert_status 0
 	assert_same_tree art/tree out
+	assert_same_model art/tree out
 	run --separate-stderr mreg show foreign-model:3.1 --json
 	[[ "$(json_get 'd["type"]' <<<"$output")" == custom_model ]]
 	run --separate-stderr mreg fsck
@@ -340,4 +460,25 @@ refused() {
 	assert_status 1
 	assert_one_error "entry '../evil.txt': '..' in the path"
 	[[ "$(store_snapshot)" == "$before" ]] || fail "the store changed"
+}
+
+@test "mreg push -> skopeo copies it out of the registry -> a reader that knows nothing of mreg gets the whole model" {
+	command -v skopeo >/dev/null || skip "skopeo is not installed (apt install skopeo)"
+	start_registry
+	make_layout_model model
+	mreg create -n layout -p model >/dev/null
+	run --separate-stderr mreg push layout:1 "$REG/team/layout" --plain-http
+	assert_status 0
+	run skopeo copy --src-tls-verify=false "docker://$REG/team/layout:1" oci:copied:1
+	assert_status 0
+	run "$PYTHON" "$EXTRACT" copied other
+	assert_status 0
+	assert_same_model model other
+	# And back: pulled into a fresh store, downloaded identical.
+	store2="$(fresh_store s2)"
+	MREG_DIR="$store2" run --separate-stderr "${MREG}" pull "$REG/team/layout:1" --plain-http
+	assert_status 0
+	MREG_DIR="$store2" run --separate-stderr "${MREG}" download layout:1 -o dl
+	assert_status 0
+	assert_same_model model dl
 }

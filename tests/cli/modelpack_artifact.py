@@ -43,7 +43,8 @@ MT_INDEX = "application/vnd.oci.image.index.v1+json"
 ARTIFACT = "application/vnd.cncf.model.manifest.v1+json"
 MT_CONFIG = "application/vnd.cncf.model.config.v1+json"
 HOSTILE = ["dotdot", "absolute", "symlink", "hardlink", "device", "duplicate",
-           "duplicate-layers", "sizelie", "truncated", "mediatype", "form", "dotgit"]
+           "duplicate-layers", "sizelie", "truncated", "mediatype", "form", "dotgit",
+           "linkchain", "dangling", "linkloop"]
 
 
 def sha256(data):
@@ -55,11 +56,13 @@ def slug(text):
 
 
 class Model:
-    """Files (path -> (bytes, mode)) and empty folders (path -> mode) of the model."""
+    """Files (path -> (bytes, mode)), folders (path -> mode) and symbolic links
+    (path -> target) of the model."""
 
     def __init__(self):
         self.files = {}
         self.dirs = {}
+        self.links = {}
 
     def write(self, root):
         for path, mode in sorted(self.dirs.items()):
@@ -70,6 +73,12 @@ class Model:
             with open(full, "wb") as f:
                 f.write(data)
             os.chmod(full, mode)
+        for path, target in sorted(self.links.items()):
+            full = os.path.join(root, path)
+            os.makedirs(os.path.dirname(full), exist_ok=True)
+            os.symlink(target, full)
+        for path, mode in sorted(self.dirs.items()):
+            os.chmod(os.path.join(root, path), mode)
 
 
 def tar_bytes(members):
@@ -159,6 +168,9 @@ class Builder:
             if typ == "dir":
                 members.append((member(prefix + path + "/", tarfile.DIRTYPE, mode), b""))
                 self.model.dirs[path] = mode
+            elif typ == "symlink":
+                members.append((member(prefix + path, tarfile.SYMTYPE, 0o777, link), b""))
+                self.model.links[path] = link
             elif typ == "hardlink":
                 members.append((member(prefix + path, tarfile.LNKTYPE, mode,
                                        prefix + folder + "/" + link), b""))
@@ -205,6 +217,9 @@ class Builder:
                 ]
                 if form == "tar+zstd":
                     entries.append(("copy.bin", "hardlink", 0o644, b"", "a.bin"))
+                if form == "tar":  # links that stay inside: to a file, and up to a folder
+                    entries.append(("latest.bin", "symlink", 0, b"", "a.bin"))
+                    entries.append(("bin/data", "symlink", 0, b"", "../empty"))
                 if kind == "weight" and form == "tar" and self.args.big:
                     entries.append(("big.weights", "file", 0o644,
                                     self.rng.randbytes(self.args.big), ""))
@@ -230,6 +245,11 @@ class Builder:
                 "symlink": lambda: [(member(folder + "/escape", tarfile.SYMTYPE, 0o777, "/etc/passwd"), b"")],
                 "hardlink": lambda: [(member(folder + "/hard", tarfile.LNKTYPE, 0o644, "/etc/passwd"), b"")],
                 "device": lambda: [(member(folder + "/null", tarfile.CHRTYPE, 0o666), b"")],
+                # Each inside by its text; together above the model.
+                "linkchain": lambda: [(member(folder + "/up", tarfile.SYMTYPE, 0o777, ".."), b""),
+                                      (member(folder + "/out", tarfile.SYMTYPE, 0o777, "up/.."), b"")],
+                "linkloop": lambda: [(member(folder + "/home", tarfile.SYMTYPE, 0o777, ".."), b"")],
+                "dangling": lambda: [(member(folder + "/gone", tarfile.SYMTYPE, 0o777, "nothing.bin"), b"")],
                 "dotgit": lambda: [(member(".git/hooks/post-checkout", tarfile.REGTYPE, 0o755),
                                     b"#!/bin/sh\necho owned\n")],
                 "duplicate": lambda: [(member(folder + "/a.bin"), b"second content\n")],

@@ -27,7 +27,8 @@
         package`) to OUT with the symbolic link PATH -> TARGET added to the
         record it carries; the content digest, the config blob, the manifest
         and index.json are all made to agree, so only the link itself is
-        wrong. For the tests of hostile bundles.
+        wrong. The tree layer (a tar of the empty folders and links) is
+        rewritten to match. For the tests of hostile bundles.
 """
 
 import hashlib
@@ -120,6 +121,21 @@ def canon(obj):
     return json.dumps(obj, separators=(",", ":"), sort_keys=True).encode()
 
 
+def tree_layer(dirs, links):
+    """A tar of empty folders (path, mode) and links (path, target), as a tree layer holds them."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as t:
+        for path, mode in dirs:
+            ti = tarfile.TarInfo(path)
+            ti.type, ti.mode = tarfile.DIRTYPE, mode
+            t.addfile(ti)
+        for path, target in links:
+            ti = tarfile.TarInfo(path)
+            ti.type, ti.mode, ti.linkname = tarfile.SYMTYPE, 0o777, target
+            t.addfile(ti)
+    return buf.getvalue()
+
+
 def add_link(good, out, path, target):
     members = []
     with tarfile.open(good, "r:") as t:
@@ -141,12 +157,28 @@ def add_link(good, out, path, target):
     files = []
     for la in manifest["layers"]:
         ann = la["annotations"]
-        mode = json.loads(ann["org.cncf.model.file.metadata+json"])["mode"]
-        files.append((ann["org.cncf.model.filepath"], mode, la["size"], la["digest"][7:]))
+        if la["mediaType"].endswith(".raw"):
+            mode = json.loads(ann["org.cncf.model.file.metadata+json"])["mode"]
+            files.append((ann["org.cncf.model.filepath"], mode, la["size"], la["digest"][7:]))
     dirs = [(d["path"], int(d["mode"], 8)) for d in record.get("dirs", [])]
     record["digest"] = digest_lines(files, dirs, [(l["path"], l["target"]) for l in record["links"]])
     if in_manifest:
         manifest["annotations"][ann_key] = canon(record).decode()
+    # The tree layer (empty folders and links as tar entries) says the same as the record.
+    layer = tree_layer(dirs, [(l["path"], l["target"]) for l in record["links"]])
+    old = [la for la in manifest["layers"] if not la["mediaType"].endswith(".raw")]
+    if old:
+        old_digest = old[0]["digest"]
+        del by_name["blobs/sha256/" + old_digest[7:]]
+        members[:] = [e for e in members if e[0].name != "blobs/sha256/" + old_digest[7:]]
+        manifest["layers"].remove(old[0])
+        config["modelfs"]["diffIds"].remove(old_digest)
+    digest = "sha256:" + hashlib.sha256(layer).hexdigest()
+    manifest["layers"].append({"mediaType": "application/vnd.cncf.model.weight.config.v1.tar",
+                               "digest": digest, "size": len(layer),
+                               "annotations": {"org.mreg.layer": "empty folders and links"}})
+    config["modelfs"]["diffIds"].append(digest)
+    members.append([tarfile.TarInfo("blobs/sha256/" + digest[7:]), layer])
     centry[1] = canon(config)
     manifest["config"]["digest"] = "sha256:" + hashlib.sha256(centry[1]).hexdigest()
     manifest["config"]["size"] = len(centry[1])

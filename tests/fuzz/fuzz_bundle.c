@@ -3,8 +3,8 @@
  * runs first): the input is read as a bundle file, checking only (no staging).
  * Invariants: no crash, no leak; a bundle that passes has a record whose files
  * (from raw layers and the entries of tar layers) have safe paths inside the
- * model folder, each once and sorted, no folder of the tree is also a file,
- * and the content digest recomputes; its manifest signature, if any, parses
+ * model folder, each once and sorted, its empty folders and links make one
+ * sound tree with them (record_check_tree()), and the content digest recomputes; its manifest signature, if any, parses
  * or is refused cleanly.
  */
 #include <stdint.h>
@@ -29,13 +29,18 @@ static void check(const bundle_contents *c)
 		if (!path_is_valid(r->files[i].path, OCI_PATH_RULES) ||
 		    (i && strcmp(r->files[i - 1].path, r->files[i].path) >= 0))
 			abort(); /* unsafe, unsorted or duplicate paths got through */
-	for (size_t i = 0; i < c->tree.dir_count; i++) {
-		const char *dir = c->tree.dirs[i].path;
-		if (!path_is_valid(dir, OCI_PATH_RULES))
+	for (size_t i = 0; i < r->dir_count; i++)
+		if (!path_is_valid(r->dirs[i].path, OCI_PATH_RULES))
 			abort();
-		for (size_t k = 0; k < r->file_count; k++)
-			if (!strcmp(r->files[k].path, dir))
-				abort(); /* a folder that is also a file */
+	for (size_t i = 0; i < r->link_count; i++)
+		if (!path_is_valid(r->links[i].path, OCI_PATH_RULES))
+			abort();
+	{
+		/* Empty folders, links and files are one tree: each path once, nothing
+		 * under a file, a link or an empty folder, every link leading inside. */
+		char why[256];
+		if (record_check_tree(r, true, why, sizeof(why)))
+			abort();
 	}
 	if (record_copy(&copy, r) == 0) {
 		if (record_compute_digest(copy) || strcmp(copy->digest, r->digest))

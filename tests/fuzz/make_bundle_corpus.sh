@@ -1,6 +1,7 @@
 #!/bin/sh
 # Regenerate the seed corpus of fuzz_bundle: small valid bundles (plain, gzip,
-# zstd, signed, entries in another order), one of each hostile kind the CLI
+# zstd, signed, entries in another order; an empty folder and a link, so a
+# tree layer), one of each hostile kind the CLI
 # tests build, and ModelPack artifacts no mreg wrote (tar layers of every form,
 # blobs before index.json, hostile tar layers) from modelpack_artifact.py.
 # legacy-*.tar are kept: bundles of format 1 (the record in the config), made
@@ -27,6 +28,10 @@ find "$OUT" -type f ! -name 'legacy-*' -delete
 "$MREG" package seed:1 -o "$OUT/gzip.tar.gz" >/dev/null
 "$MREG" package seed:1 -o "$OUT/zstd.tar.zst" >/dev/null
 "$MREG" package seed:1 -o "$OUT/signed.tar" --sign k.key >/dev/null
+mkdir -p model/ens/1 # an empty folder and a link: a bundle with a tree layer
+ln -s sub/w.bin model/latest.bin
+"$MREG" create -n seed -p model >/dev/null
+"$MREG" package seed:2 -o "$OUT/tree.tar" >/dev/null
 rm -f "$OUT"/*.minisig
 python3 - "$OUT/plain.tar" "$OUT/reversed.tar" <<'PY'
 import sys, tarfile
@@ -44,7 +49,7 @@ cp art1/b.tar.gz "$OUT/foreign-layers.tar.gz"
 python3 "$ART" art2 --kinds code --forms raw,tar,tar+zstd --name '' --bundle b.tar.gz \
 	--order blobs-first --compress gzip
 cp art2/b.tar.gz "$OUT/foreign-blobs-first.tar.gz"
-for c in dotdot symlink hardlink duplicate sizelie form; do
+for c in dotdot symlink hardlink duplicate sizelie form linkchain linkloop; do
 	python3 "$ART" "h-$c" --hostile "$c" --bundle b.tar.gz --compress gzip
 	cp "h-$c/b.tar.gz" "$OUT/foreign-hostile-$c.tar.gz"
 done

@@ -581,6 +581,17 @@ static void test_hostile_trees(void)
 		{"dirs:\n- path: a\n  mode: \"1777\"\n", "octal permission", "a sticky folder"},
 		{"links:\n- path: a\n", "field 'target' is missing", "a link without a target"},
 		{"dirs: x\n", "must be a list", "dirs that is no list"},
+		{"dirs:\n- path: d\n  mode: \"0755\"\nlinks:\n- path: d2/out\n  target: up/..\n"
+		 "- path: d2/up\n  target: ..\n",
+		 "leads above the model", "links each inside by their text, above the model together"},
+		{"links:\n- path: l\n  target: missing.bin\n", "leads to nothing in the model "
+		 "('missing.bin' is not there)", "a dangling link"},
+		{"links:\n- path: l\n  target: README.md/x\n", "'README.md' is a file, not a folder",
+		 "a link through a file"},
+		{"links:\n- path: a\n  target: b\n- path: b\n  target: a\n", "is a loop",
+		 "two links pointing at each other"},
+		{"links:\n- path: sub/home\n  target: ..\n", "points to a folder that contains it",
+		 "a link to the model folder from inside it"},
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
@@ -590,6 +601,10 @@ static void test_hostile_trees(void)
 	}
 	tap_is_int(read_with("links:\n- path: sub/up\n  target: ../model.pkl\n"), 0,
 		   "a link with '..' that stays inside reads");
+	tap_is_int(read_with("dirs:\n- path: e/f\n  mode: \"0700\"\nlinks:\n- path: x/deep\n"
+			     "  target: ../e/./f\n- path: x/top\n  target: ../y/l\n- path: y/l\n"
+			     "  target: ../model.pkl\n- path: y/up\n  target: ../e\n"),
+		   0, "links to an empty folder, through another link, and out of a folder read");
 }
 
 static void test_tree_json(void)
