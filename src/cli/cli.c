@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 
@@ -104,6 +105,22 @@ int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
 	fprintf(stderr, "\nUsage: mreg %s %s (see 'mreg %s --help')\n", cmd->name, cmd->usage,
 		cmd->name);
 	return EXIT_ERROR;
+}
+
+int cli_unknown_type(const cli_command *cmd, const char *type)
+{
+	char known[256] = "", guess[64] = "";
+	size_t len = strlen(type);
+
+	for (size_t i = 0; i < mreg_format_count(); i++) {
+		const char *name = mreg_format_at(i)->name;
+		size_t used = strlen(known);
+		snprintf(known + used, sizeof(known) - used, "%s%s", i ? ", " : "", name);
+		/* "mlflow" for mlflow_model, "Triton" for triton_model */
+		if (!guess[0] && len && !strncasecmp(name, type, len))
+			snprintf(guess, sizeof(guess), "; did you mean %s?", name);
+	}
+	return cli_usage_error(cmd, "unknown model type '%s' (known: %s%s)", type, known, guess);
 }
 
 void cli_error(const char *fmt, ...)

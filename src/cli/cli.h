@@ -61,6 +61,9 @@ void cli_print_help(const cli_command *cmd, FILE *f);
 int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* A -t TYPE no plugin knows: the usage error, listing the types (and a guess). */
+int cli_unknown_type(const cli_command *cmd, const char *type);
+
 /* "mreg: <last libmreg error>" on stderr; returns the exit status for @rc. */
 int cli_fail(int rc);
 

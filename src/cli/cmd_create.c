@@ -119,7 +119,7 @@ static int run(int argc, char **argv)
 	}
 	/* A type no plugin knows is a usage error, as in 'mreg validate -t'. */
 	if (o.type && !mreg_format_find(o.type)) {
-		status = cli_usage_error(&cmd_create, "unknown model type '%s'", o.type);
+		status = cli_unknown_type(&cmd_create, o.type);
 		goto done;
 	}
 	o.tags = tags;

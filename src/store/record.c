@@ -635,6 +635,16 @@ int mreg_ref_parse(mreg_ref *out, const char *text)
 					   text);
 		out->name = strndup(text, (size_t)(at - text));
 		out->latest = 1;
+	} else if (colon && strchr(colon + 1, ':')) {
+		/* Azure ML writes azureml:NAME:VERSION; mreg's form is NAME:VERSION. */
+		if (!strncmp(text, "azureml:", 8) && !strchr(text + 8, '/'))
+			return mreg_seterr(MREG_EINVALID,
+					   "'%s' is an Azure ML asset reference; mreg names a version "
+					   "NAME:VERSION (%s)",
+					   text, text + 8);
+		return mreg_seterr(MREG_EINVALID,
+				   "'%s': a reference is NAME, NAME:VERSION or NAME@latest (one ':')",
+				   text);
 	} else if (colon) {
 		out->name = strndup(text, (size_t)(colon - text));
 		out->version = strdup(colon + 1);

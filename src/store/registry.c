@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,6 +33,11 @@ static int read_version(mreg_record **out, mreg_store *s, const char *name, cons
 		char *tomb = str_printf("%s/%s/%s.deleted", s->models, name, version);
 		if (tomb && fs_exists(tomb))
 			rc = mreg_seterr(MREG_ENOTFOUND, "model %s version %s was deleted", name, version);
+		else if (dir && fs_exists(dir) && !strcasecmp(version, "latest"))
+			rc = mreg_seterr(MREG_ENOTFOUND,
+					 "model %s has no version %s (%s@latest names its latest "
+					 "version)",
+					 name, version, name);
 		else if (dir && fs_exists(dir))
 			rc = mreg_seterr(MREG_ENOTFOUND, "model %s has no version %s", name, version);
 		else

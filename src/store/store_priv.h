@@ -20,6 +20,12 @@ struct mreg_store {
 	bool git_commit; /* config.yaml git.commit: commit new records by default */
 };
 
+/*
+ * tmp/partial/<hex>.part: blobs a pull has begun, kept to resume from
+ * (remote_blob.c); fsck counts what it holds, not the folder.
+ */
+#define STORE_PARTIAL_DIR "partial"
+
 /* config.yaml's git.commit setting. */
 bool store_config_git_commit(const mreg_store *store);
 
