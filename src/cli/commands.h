@@ -24,5 +24,6 @@ extern const cli_command cmd_verify;
 extern const cli_command cmd_keygen;
 extern const cli_command cmd_push;
 extern const cli_command cmd_pull;
+extern const cli_command cmd_diff;
 
 #endif

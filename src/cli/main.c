@@ -6,7 +6,7 @@
 #include "commands.h"
 
 static const cli_command *const commands[] = {
-	&cmd_init, &cmd_create, &cmd_list, &cmd_show, &cmd_update, &cmd_archive, &cmd_restore,
+	&cmd_init, &cmd_create, &cmd_list, &cmd_show, &cmd_diff, &cmd_update, &cmd_archive, &cmd_restore,
 	&cmd_delete, &cmd_download, &cmd_log, &cmd_validate, &cmd_fsck, &cmd_gc, &cmd_package,
 	&cmd_import, &cmd_unpack, &cmd_verify, &cmd_keygen, &cmd_push, &cmd_pull, NULL,
 };
@@ -49,8 +49,11 @@ int main(int argc, char **argv)
 			i++;
 			continue;
 		}
-		fprintf(stderr, "mreg: unknown option '%s'\n", argv[i]);
-		usage(stderr);
+		/* One line, not the whole help: the way out is in it. */
+		fprintf(stderr,
+			"mreg: unknown option '%s' before the command (global options: --store DIR, "
+			"--help, --version; a command's own options follow it: see 'mreg --help')\n",
+			argv[i]);
 		return EXIT_ERROR;
 	}
 	if (i >= argc) {
