@@ -91,6 +91,32 @@ typedef void (*mreg_list_error_fn)(void *ctx, const char *path, int code, const 
 MREG_API int mreg_model_list(mreg_record ***out, size_t *count, mreg_store *store, const char *name,
 		    mreg_list_filter filter, mreg_list_error_fn on_error, void *ctx);
 
+/** What mreg_records_query() keeps, and in what order. Initialise with MREG_LIST_QUERY_INIT. */
+typedef struct {
+	unsigned int version;      /**< MREG_LIST_QUERY_VERSION. */
+	const char *name_glob;     /**< fnmatch(3) pattern on the model name; NULL: any. */
+	const mreg_kv *tags;       /**< Every one must match: KEY=VALUE, or KEY with value "" (has it). */
+	size_t tag_count;
+	const char *stage;         /**< Exact stage (case-insensitive); "" means none; NULL: any. */
+	const char *type;          /**< Exact type; NULL: any. */
+	/** "name" (the default: name, then creation time), "created", "size", "files" or
+	 *  "version"; a leading '-' reverses (so "-created" is newest first). */
+	const char *sort;
+	size_t limit;              /**< At most this many, after sorting; 0: all. */
+} mreg_list_query;
+
+#define MREG_LIST_QUERY_VERSION 1
+#define MREG_LIST_QUERY_INIT {MREG_LIST_QUERY_VERSION, NULL, NULL, 0, NULL, NULL, NULL, 0}
+
+/**
+ * Keep the records of @p records (as mreg_model_list() gives them) that
+ * match @p q, in @p q's order, at most q->limit; the others are freed and
+ * *count shrinks (with *count 0, @p records may be NULL: @p q is only
+ * checked). @return 0, or MREG_EINVALID (an unknown sort key or options
+ * version: nothing changed).
+ */
+MREG_API int mreg_records_query(mreg_record **records, size_t *count, const mreg_list_query *q);
+
 /** Changes applied by mreg_model_update(). Initialise with MREG_UPDATE_OPTIONS_INIT. */
 typedef struct {
 	unsigned int version;       /**< MREG_UPDATE_OPTIONS_VERSION. */

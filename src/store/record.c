@@ -546,8 +546,7 @@ char *record_now(void)
 	return str_printf("%s.%06ldZ", buf, ts.tv_nsec / 1000);
 }
 
-/* Numeric versions compare as numbers, and before non-numeric ones. */
-static int version_cmp(const char *a, const char *b)
+int record_version_cmp(const char *a, const char *b)
 {
 	size_t la = strspn(a, "0123456789"), lb = strspn(b, "0123456789");
 	bool na = la && !a[la], nb = lb && !b[lb];
@@ -569,7 +568,7 @@ int record_cmp_created(const mreg_record *a, const mreg_record *b)
 {
 	int c = strcmp(a->created_at ? a->created_at : "", b->created_at ? b->created_at : "");
 
-	return c ? c : version_cmp(a->version, b->version);
+	return c ? c : record_version_cmp(a->version, b->version);
 }
 
 int mreg_name_check(const char *name)
