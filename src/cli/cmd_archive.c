@@ -1,4 +1,7 @@
 /* archive and restore: one file, they differ by one flag. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "commands.h"
 
 static const cli_option options[] = {
@@ -26,6 +29,20 @@ static int run_state(const cli_command *cmd, int archived, int argc, char **argv
 	if ((status = cli_open_store(&store))) {
 		mreg_ref_dispose(&ref);
 		return status;
+	}
+	if (ref.alias) {
+		/* NAME@ALIAS is the version it names. */
+		mreg_record *r = NULL;
+		if ((rc = mreg_model_get(&r, store, argv[optind])) == 0 &&
+		    !(ref.version = strdup(r->version)))
+			rc = MREG_ENOMEM;
+		mreg_record_free(r);
+		if (rc) {
+			status = cli_fail(rc);
+			mreg_ref_dispose(&ref);
+			mreg_store_free(store);
+			return status;
+		}
 	}
 	rc = mreg_model_set_archived(&changed, store, ref.name, ref.version, archived);
 	if (rc) {

@@ -25,6 +25,7 @@ extern const cli_command cmd_keygen;
 extern const cli_command cmd_push;
 extern const cli_command cmd_pull;
 extern const cli_command cmd_diff;
+extern const cli_command cmd_alias;
 extern const cli_command cmd_completion;
 
 /* Every command, in --help order, NULL-terminated (main.c). */

@@ -264,7 +264,7 @@ int mreg_store_fsck(mreg_fsck_result *res, mreg_store *s, mreg_diag_list *diags)
 	res->records = n;
 	if ((rc = check_records(&f, s, recs, n)) || (rc = digest_set_build(&refs, recs, n)))
 		goto done;
-	if ((rc = check_blobs(&f, res, s, &refs)))
+	if ((rc = check_blobs(&f, res, s, &refs)) || (rc = store_check_aliases(s, diags, &f.problems)))
 		goto done;
 	leftovers = count_tmp(s);
 	if (leftovers)
