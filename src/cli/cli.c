@@ -1,9 +1,11 @@
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -15,6 +17,21 @@ static size_t count_options(const cli_option *o)
 	while (o[n].name)
 		n++;
 	return n;
+}
+
+bool cli_quiet;
+
+/* Everything a command prints on standard output goes to /dev/null from now on. */
+static void go_quiet(void)
+{
+	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+	cli_quiet = true;
+	fflush(stdout);
+	if (null >= 0) {
+		dup2(null, STDOUT_FILENO);
+		close(null);
+	}
 }
 
 int cli_next_option(const cli_command *cmd, int argc, char **argv, char **optarg_out)
@@ -57,6 +74,10 @@ int cli_next_option(const cli_command *cmd, int argc, char **argv, char **optarg
 		}
 		if (c == CLI_OPT_STORE) {
 			cli_store_dir = optarg;
+			continue;
+		}
+		if (c == CLI_OPT_QUIET) {
+			go_quiet();
 			continue;
 		}
 		*optarg_out = optarg;
@@ -281,7 +302,11 @@ json_t *cli_record_json(const mreg_record *r, bool with_files)
 void cli_print_diags(const mreg_diag_list *diags, FILE *f)
 {
 	for (size_t i = 0; i < mreg_diag_count(diags); i++) {
-		char *line = mreg_diag_format(mreg_diag_get(diags, i));
+		char *line;
+		/* -q: errors only. */
+		if (cli_quiet && mreg_diag_get(diags, i)->severity != MREG_DIAG_ERROR)
+			continue;
+		line = mreg_diag_format(mreg_diag_get(diags, i));
 		if (line)
 			fprintf(f, "%s\n", line);
 		free(line);

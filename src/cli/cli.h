@@ -34,15 +34,26 @@ typedef struct {
 	int (*run)(int argc, char **argv);
 } cli_command;
 
-/* Options every command accepts: --store, --help. */
+/* Options every command accepts: -q, --help, and (those with a store) --store. */
 #define CLI_OPT_STORE 1000
 #define CLI_OPT_HELP 'h'
-#define CLI_COMMON_OPTIONS                                                                  \
-	{CLI_OPT_STORE, "store", "DIR", "use the store at DIR (default: $MREG_DIR, else the " \
-					"nearest .mreg/)"},                                  \
+#define CLI_OPT_QUIET 'q'
+#define CLI_QUIET_OPTION                                                                    \
+	{                                                                                   \
+		CLI_OPT_QUIET, "quiet", NULL, "print nothing but errors (on stderr); the exit " \
+					      "status tells the rest"                       \
+	}
+#define CLI_HELP_OPTION                                                                     \
 	{                                                                                   \
 		CLI_OPT_HELP, "help", NULL, "show this help"                                \
 	}
+#define CLI_COMMON_OPTIONS                                                                  \
+	{CLI_OPT_STORE, "store", "DIR", "use the store at DIR (default: $MREG_DIR, else the " \
+					"nearest .mreg/)"},                                  \
+	CLI_QUIET_OPTION, CLI_HELP_OPTION
+
+/* -q was given: standard output goes nowhere, and notes, warnings and progress are not shown. */
+extern bool cli_quiet;
 
 /* The store chosen with --store (or NULL: discover). */
 extern const char *cli_store_dir;
@@ -103,7 +114,7 @@ int cli_print_json(json_t *doc);
 /* A record as a jansson value (parsed from mreg_record_to_json). */
 json_t *cli_record_json(const mreg_record *record, bool with_files);
 
-/* Diagnostics: one line each on @f; as JSON. */
+/* Diagnostics: one line each on @f (errors only after -q); as JSON. */
 void cli_print_diags(const mreg_diag_list *diags, FILE *f);
 json_t *cli_diags_json(const mreg_diag_list *diags);
 

@@ -55,7 +55,7 @@ static void note_same_content(mreg_store *store, const mreg_record *rec)
 			if (strcmp(recs[i]->version, rec->version) &&
 			    !strcmp(recs[i]->digest, rec->digest))
 				same = recs[i]->version; /* the last in list order: the newest */
-	if (same)
+	if (same && !cli_quiet)
 		fprintf(stderr, "mreg: note: same content as %s:%s (mreg diff shows what differs in "
 				"metadata)\n",
 			rec->name, same);

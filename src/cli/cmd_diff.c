@@ -7,7 +7,6 @@
 enum { OPT_JSON = 256 };
 
 static const cli_option options[] = {
-	{'q', "quiet", NULL, "print nothing; the exit status says whether they differ"},
 	{OPT_JSON, "json", NULL, "print the differences as JSON"},
 	CLI_COMMON_OPTIONS,
 	{0},
@@ -157,15 +156,13 @@ static int run(int argc, char **argv)
 	operand a = {0}, b = {0};
 	mreg_store *store = NULL;
 	mreg_diff d = {0};
-	bool json = false, quiet = false;
+	bool json = false;
 	char *arg;
 	int c, rc, status;
 
 	while ((c = cli_next_option(&cmd_diff, argc, argv, &arg)) != -1) {
 		if (c == OPT_JSON)
 			json = true;
-		else if (c == 'q')
-			quiet = true;
 	}
 	if (argc - optind != 2)
 		return cli_usage_error(&cmd_diff, "give two operands: versions (NAME:VERSION, "
@@ -182,7 +179,7 @@ static int run(int argc, char **argv)
 	}
 	if (json)
 		print_json(&a, &b, &d);
-	else if (!quiet)
+	else
 		print_text(&a, &b, &d);
 	status = d.entry_count || d.field_count ? EXIT_NO : EXIT_OK;
 done:

@@ -46,10 +46,11 @@ static int run(int argc, char **argv)
 				free(folder);
 				folder = strdup("/");
 			}
-			fprintf(stderr,
-				"mreg: %s is the %s file of a model: checking its folder %s (give the "
-				"folder, or -t custom_model for the file alone)\n",
-				path, base, folder);
+			if (!cli_quiet)
+				fprintf(stderr,
+					"mreg: %s is the %s file of a model: checking its folder %s "
+					"(give the folder, or -t custom_model for the file alone)\n",
+					path, base, folder);
 			path = folder;
 		}
 	}

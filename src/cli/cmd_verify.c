@@ -8,7 +8,8 @@ enum { OPT_PUBKEY = 256, OPT_JSON };
 static const cli_option options[] = {
 	{OPT_PUBKEY, "pubkey", "PUBLIC_KEY", "also check the signatures with this key"},
 	{OPT_JSON, "json", NULL, "print the result as JSON"},
-	{'h', "help", NULL, "show this help"},
+	CLI_QUIET_OPTION,
+	CLI_HELP_OPTION,
 	{0},
 };
 
