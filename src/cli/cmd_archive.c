@@ -4,7 +4,10 @@
 
 #include "commands.h"
 
+enum { OPT_JSON = 256 };
+
 static const cli_option options[] = {
+	{OPT_JSON, "json", NULL, "print the versions changed as JSON"},
 	CLI_COMMON_OPTIONS,
 	{0},
 };
@@ -15,10 +18,12 @@ static int run_state(const cli_command *cmd, int archived, int argc, char **argv
 	mreg_ref ref;
 	size_t changed = 0;
 	char *arg;
-	int rc, status;
+	bool json = false;
+	int c, rc, status;
 
-	while (cli_next_option(cmd, argc, argv, &arg) != -1)
-		;
+	while ((c = cli_next_option(cmd, argc, argv, &arg)) != -1)
+		if (c == OPT_JSON)
+			json = true;
 	if (argc - optind != 1)
 		return cli_usage_error(cmd, "give one model: NAME (every version) or NAME:VERSION");
 	cli_parse_ref(cmd, &ref, argv[optind]);
@@ -47,6 +52,11 @@ static int run_state(const cli_command *cmd, int archived, int argc, char **argv
 	rc = mreg_model_set_archived(&changed, store, ref.name, ref.version, archived);
 	if (rc) {
 		status = cli_fail(rc);
+	} else if (json) {
+		/* "version": the one named, or null for every version of NAME. */
+		status = cli_print_json(json_pack("{s:s, s:s?, s:b, s:I}", "name", ref.name,
+						  "version", ref.version, "archived", archived,
+						  "changed", (json_int_t)changed));
 	} else if (ref.version) {
 		printf("%s %s:%s%s\n", archived ? "archived" : "restored", ref.name, ref.version,
 		       changed ? "" : archived ? " (it was archived already)" : " (it was not archived)");
@@ -71,7 +81,7 @@ static int run_restore(int argc, char **argv)
 
 const cli_command cmd_archive = {
 	.name = "archive",
-	.usage = "NAME[:VERSION]",
+	.usage = "NAME[:VERSION] [--json]",
 	.summary = "Hide a version (or every version of NAME) from list and @latest.",
 	.details = "Archived versions keep their files and can still be shown and downloaded\n"
 		   "by NAME:VERSION; 'mreg list --archived' or '--all' lists them.",
@@ -81,7 +91,7 @@ const cli_command cmd_archive = {
 
 const cli_command cmd_restore = {
 	.name = "restore",
-	.usage = "NAME[:VERSION]",
+	.usage = "NAME[:VERSION] [--json]",
 	.summary = "Undo archive for a version (or every version of NAME).",
 	.details = NULL,
 	.options = options,

@@ -249,3 +249,26 @@ setup() {
 	assert_status 2
 	assert_contains "$stderr" "--exclusive needs --stage STAGE"
 }
+
+@test "--json of archive, restore, delete, download and init" {
+	run --separate-stderr mreg archive churn:1 --json
+	assert_status 0
+	[[ "$(json_get '[d["name"], d["version"], d["archived"], d["changed"]]' <<<"$output")" == '["churn", "1", true, 1]' ]] ||
+		fail "archive: $output"
+	run --separate-stderr mreg restore churn --json
+	[[ "$(json_get '[d["version"], d["archived"], d["changed"]]' <<<"$output")" == '[null, false, 1]' ]] ||
+		fail "restore: $output"
+	run --separate-stderr mreg download churn:2 -o out --json
+	assert_status 0
+	[[ "$(json_get '[d["output"], d["files"], d["verified"]]' <<<"$output")" == '["out", 3, true]' ]] ||
+		fail "download: $output"
+	[[ "$(json_get 'd["digest"]' <<<"$output")" == "$(mreg show churn:2 --json | json_get 'd["digest"]')" ]] ||
+		fail "download: not the version's digest"
+	run --separate-stderr mreg delete churn:1 --json
+	[[ "$(json_get '[d["name"], d["version"], d["deleted"]]' <<<"$output")" == '["churn", "1", true]' ]] ||
+		fail "delete: $output"
+	mkdir fresh
+	run --separate-stderr env -u MREG_DIR "${MREG}" init fresh --json
+	assert_status 0
+	[[ "$(json_get 'd["store"]' <<<"$output")" == "$PWD/fresh/.mreg" ]] || fail "init: $output"
+}
