@@ -34,11 +34,31 @@ static void go_quiet(void)
 	}
 }
 
+/* getopt's value for old spelling @i of the command. */
+#define OLD_VAL(i) (3000 + (int)(i))
+
+/* An old spelling was used: the option it stands for, after a note. */
+static int old_spelling(const cli_command *cmd, int c, const char *used)
+{
+	const cli_old_spelling *old = &cmd->old_spellings[c - OLD_VAL(0)];
+	const char *now = "?";
+
+	for (const cli_option *o = cmd->options; o->name; o++)
+		if (o->key == old->key)
+			now = o->name;
+	if (!cli_quiet)
+		fprintf(stderr,
+			"mreg %s: note: '%s' is the old spelling of --%s; it will stop working in a "
+			"later release\n",
+			cmd->name, used, now);
+	return old->key;
+}
+
 int cli_next_option(const cli_command *cmd, int argc, char **argv, char **optarg_out)
 {
-	struct option longs[64];
-	char shorts[160];
-	size_t n = count_options(cmd->options), k = 0;
+	struct option longs[96];
+	char shorts[200];
+	size_t n = count_options(cmd->options), k = 0, l = 0;
 	int c;
 
 	if (n >= 63)
@@ -46,21 +66,46 @@ int cli_next_option(const cli_command *cmd, int argc, char **argv, char **optarg
 	shorts[k++] = ':'; /* report a missing value as ':' */
 	for (size_t i = 0; i < n; i++) {
 		const cli_option *o = &cmd->options[i];
-		longs[i] = (struct option){o->name, o->arg ? required_argument : no_argument, NULL,
-					   o->key};
+		longs[l++] = (struct option){o->name, o->arg ? required_argument : no_argument, NULL,
+					     o->key};
 		if (o->key < 256) {
 			shorts[k++] = (char)o->key;
 			if (o->arg)
 				shorts[k++] = ':';
 		}
 	}
+	/* Old spellings: a long one maps to OLD_VAL(i); a short one is looked up on return. */
+	for (size_t i = 0; cmd->old_spellings && cmd->old_spellings[i].key; i++) {
+		const cli_old_spelling *old = &cmd->old_spellings[i];
+		const cli_option *o = cmd->options;
+		while (o->name && o->key != old->key)
+			o++;
+		if (!o->name || l + 2 >= sizeof(longs) / sizeof(*longs))
+			abort(); /* an old spelling of no option: a programming error */
+		if (old->old_name)
+			longs[l++] = (struct option){old->old_name,
+						     o->arg ? required_argument : no_argument, NULL,
+						     OLD_VAL(i)};
+		if (old->old_key) {
+			shorts[k++] = (char)old->old_key;
+			if (o->arg)
+				shorts[k++] = ':';
+		}
+	}
 	shorts[k] = '\0';
-	longs[n] = (struct option){0};
+	longs[l] = (struct option){0};
 
 	for (;;) {
+		int at = optind;
 		c = getopt_long(argc, argv, shorts, longs, NULL);
 		if (c == -1)
 			return -1;
+		for (size_t i = 0; c > 0 && c < 256 && cmd->old_spellings && cmd->old_spellings[i].key;
+		     i++)
+			if (cmd->old_spellings[i].old_key == c)
+				c = OLD_VAL(i);
+		if (c >= OLD_VAL(0))
+			c = old_spelling(cmd, c, at < argc ? argv[at] : "?");
 		if (c == '?') {
 			if (optopt)
 				exit(cli_usage_error(cmd, "unknown option '-%c'", optopt));

@@ -14,13 +14,28 @@
 /* Exit statuses (DESIGN.md): 0 ok, 1 a negative answer, 2 usage or runtime error. */
 enum { EXIT_OK = 0, EXIT_NO = 1, EXIT_ERROR = 2 };
 
-/* One option: drives both getopt_long and --help. */
+/*
+ * One option: drives getopt_long, --help and the completion scripts. Each
+ * short letter and long name means one thing in every command (mreg(1),
+ * OPTIONS; tests/cli/help.bats checks it).
+ */
 typedef struct {
 	int key;            /* short option character, or a value >= 256 for long-only */
 	const char *name;   /* long name */
 	const char *arg;    /* argument placeholder, NULL for a flag */
 	const char *help;
 } cli_option;
+
+/*
+ * An old spelling of an option, from before the grammar was made one: still
+ * accepted for a release, with a note on stderr, and shown nowhere (not in
+ * --help, the man pages or the completion scripts).
+ */
+typedef struct {
+	int old_key;          /* the old short letter, or 0 */
+	const char *old_name; /* the old long name, or NULL */
+	int key;              /* the option it now is (cli_option.key) */
+} cli_old_spelling;
 
 /* A subcommand. */
 typedef struct {
@@ -29,6 +44,7 @@ typedef struct {
 	const char *summary;  /* one line */
 	const char *details;  /* paragraphs for --help, may be NULL */
 	const cli_option *options; /* terminated by {0} */
+	const cli_old_spelling *old_spellings; /* terminated by {0}; may be NULL */
 	bool lists_types;     /* --help lists the model types of the format table */
 	const char *man_page; /* its man page is mreg-MAN_PAGE(1); NULL: mreg-NAME(1) */
 	int (*run)(int argc, char **argv);
