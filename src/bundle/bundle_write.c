@@ -245,6 +245,7 @@ int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_re
 		return rc;
 	comp = opts->compression == MREG_COMPRESS_AUTO ? compression_for(file) : opts->compression;
 	if ((rc = oci_config_build(&config, r)) || (rc = oci_manifest_build(&manifest, r, &config)) ||
+	    (rc = oci_check_size(r, &config, &manifest)) ||
 	    (rc = oci_index_build(&index, r, &manifest)))
 		goto done;
 	sidecar = str_printf("%s%s", file, BUNDLE_SIDECAR_SUFFIX);

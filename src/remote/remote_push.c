@@ -348,7 +348,8 @@ int mreg_push(mreg_remote_info *info, mreg_store *store, const mreg_record *r,
 	snprintf(info->tag, sizeof(info->tag), "%s", tag);
 	snprintf(info->reference, sizeof(info->reference), "%s/%s:%s", ref.host, ref.repository,
 		 tag);
-	if ((rc = oci_config_build(&config, r)) || (rc = oci_manifest_build(&manifest, r, &config)))
+	if ((rc = oci_config_build(&config, r)) || (rc = oci_manifest_build(&manifest, r, &config)) ||
+	    (rc = oci_check_size(r, &config, &manifest)))
 		goto done;
 	snprintf(info->manifest_digest, sizeof(info->manifest_digest), "%s", manifest.digest);
 
