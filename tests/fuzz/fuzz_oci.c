@@ -5,7 +5,8 @@
  * blob is touched. Invariants: no crash, no leak; a manifest that parses has
  * raw layer paths that are safe (OCI_PATH_RULES) and sizes of what it
  * describes within the limits; a record that parses has a valid name and
- * version and serialises again.
+ * version and serialises again, and the limits check (import's and pull's
+ * next step) takes it without harm.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -52,6 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char *json = oci_record_json(r);
 		if (!digest || mreg_name_check(r->name) || mreg_version_check(r->version) || !json)
 			abort();
+		record_check_limits(r, NULL, 0, "fuzz"); /* what import and pull ask next */
 		free(json);
 		free(digest);
 		mreg_record_free(r);
