@@ -559,6 +559,7 @@ int mreg_model_update(mreg_record **out, mreg_store *s, const char *name, const 
 		      const mreg_update_options *o)
 {
 	mreg_record *r = NULL;
+	uint64_t before;
 	int rc;
 
 	if (out)
@@ -582,6 +583,7 @@ int mreg_model_update(mreg_record **out, mreg_store *s, const char *name, const 
 		return rc;
 	if ((rc = read_version(&r, s, name, version)))
 		goto done;
+	before = record_manifest_bound(r, NULL, 0);
 	if (o->description) {
 		free(r->description);
 		r->description = o->description[0] ? strdup(o->description) : NULL;
@@ -602,8 +604,10 @@ int mreg_model_update(mreg_record **out, mreg_store *s, const char *name, const 
 			goto done;
 		}
 	}
-	/* The version as it would be, whole (tags added up, mreg/limits.h). */
-	if ((rc = record_check_limits(r, NULL, 0, NULL)))
+	/* The version as it would be, whole (tags added up, mreg/limits.h),
+	 * when it grows: a version registered before the limits that breaks
+	 * one can still be shortened, or have a tag removed. */
+	if (record_manifest_bound(r, NULL, 0) > before && (rc = record_check_limits(r, NULL, 0, NULL)))
 		goto done;
 	if ((rc = store_record_write(s, r, false)))
 		goto done;

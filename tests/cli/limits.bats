@@ -166,7 +166,7 @@ PY
 	assert_status 0
 }
 
-@test "a version from before the limits: package and push refuse it before writing or sending anything; update shortens it" {
+@test "a version from before the limits: package and push refuse it before writing or sending anything; update may shorten it, not grow it" {
 	legacy_record
 	run --separate-stderr mreg package old:1 -o old.tar
 	assert_status 1
@@ -178,6 +178,11 @@ PY
 	assert_status 1
 	assert_one_error "old:1: its manifest would be"
 	[[ -z "$(find "$REG_DIR/data" -type f -name data)" ]] || fail "push sent blobs"
+	# An update that makes it larger is refused, naming what is over; one
+	# that brings it back within the limits is taken.
+	run --separate-stderr mreg update old:1 --tag reviewed=yes
+	assert_status 1
+	assert_one_error "description is 5242880 bytes; a version's description is at most 65536 bytes"
 	run --separate-stderr mreg update old:1 --description short
 	assert_status 0
 	run --separate-stderr mreg push old:1 "$REG/team/old" --plain-http
