@@ -135,7 +135,7 @@ t = tarfile.open("churn.tar")
 m = json.load(t.extractfile("index.json"))["manifests"][0]
 print(m["size"])
 ')"
-	echo "tag values of $value bytes: manifest of $size bytes" >&3
+	echo "# tag values of $value bytes: manifest of $size bytes" >&3
 	[[ "$size" -le 4194304 ]] || fail "a manifest of $size bytes"
 	[[ "$size" -gt 3500000 ]] || fail "a manifest of only $size bytes: not at the limit"
 	run --separate-stderr mreg verify churn.tar
