@@ -290,6 +290,16 @@ static int check_file(const walk_result *walk, const char *abs, const char *rel,
 		return 0;
 	}
 	wsrc_init_fd(&src, fd, (uint64_t)st.st_size);
+	if (st.st_size == 0) {
+		/* A placeholder (Triton's and MLflow's example repositories ship empty
+		 * model files their scripts fill): said, not refused. */
+		wdiag_add(&d, MREG_DIAG_WARNING, "weights-empty",
+			  "the file is empty: a placeholder, not %s weights", format);
+		info->format = NULL;
+		*errors = 1; /* nothing to describe */
+		close(fd);
+		return d.rc;
+	}
 	if (!strcmp(format, "safetensors"))
 		rc = weights_check_safetensors(&src, &d, info);
 	else if (!strcmp(format, "gguf"))

@@ -91,7 +91,7 @@ PY
 	git init -q repo
 	git -C repo remote add origin https://alice:s3cret@example.com/team/models.git
 	make_model repo/model
-	head -c 5000 /dev/urandom >repo/model/model.onnx
+	"$PYTHON" "${BATS_TEST_DIRNAME}/weightgen.py" onnx random:5000 repo/model/model.onnx
 	git -C repo add model && git -C repo commit -qm model
 	commit="$(git -C repo rev-parse HEAD)"
 	run --separate-stderr mreg create -n demo -p repo/model --description "a demo" --tag team=vision

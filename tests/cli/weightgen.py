@@ -7,6 +7,9 @@ safetensors (huggingface/safetensors README), GGUF (ggml docs/gguf.md), ONNX
 
   weightgen.py FORMAT VARIANT PATH   write one file (an ONNX file with external
                                      data writes it next to PATH too)
+  weightgen.py FORMAT random:SIZE PATH
+                                     a valid safetensors or ONNX file of exactly
+                                     SIZE bytes whose one tensor is random bytes
   weightgen.py --list                every FORMAT VARIANT
   weightgen.py --corpus DIR          every variant, as DIR/FORMAT/VARIANT
                                      (the fuzz targets' seed corpora)
@@ -293,7 +296,43 @@ VARIANTS = {
 }
 
 
+def st_random(size):
+    """One U8 tensor of random bytes filling a file of exactly @size bytes."""
+    n = size - 8
+    while n > 0:
+        text = json.dumps({"weights": {"dtype": "U8", "shape": [n], "data_offsets": [0, n]}})
+        text = text.encode()
+        need = 8 + len(text) + n
+        if need == size:
+            return struct.pack("<Q", len(text)) + text + os.urandom(n)
+        if need < size:  # pad the header with spaces, as the reference writer does
+            text += b" " * (size - need)
+            return struct.pack("<Q", len(text)) + text + os.urandom(n)
+        n -= need - size
+    raise SystemExit(f"{size} bytes is too small for a safetensors file")
+
+
+def onnx_random(size):
+    """An ONNX model whose one initializer is random bytes, exactly @size bytes long."""
+    n = size
+    while n > 0:
+        data = os.urandom(n)
+        m = onnx_model([onnx_tensor("weights", [n], dtype=2, raw=data)])
+        if len(m) == size:
+            return m
+        if 2 <= size - len(m) < 100:
+            return m + pfield(3, "p" * (size - len(m) - 2))  # producer_version pads
+        n -= max(1, len(m) - size)
+    raise SystemExit(f"{size} bytes is too small for this ONNX file")
+
+
 def make(fmt, variant, path):
+    if variant.startswith("random:"):
+        size = int(variant[7:])
+        data = st_random(size) if fmt == "safetensors" else onnx_random(size)
+        with open(path, "wb") as f:
+            f.write(data)
+        return data
     if fmt == "safetensors":
         data = st_variant(variant)
     elif fmt == "gguf":
