@@ -174,6 +174,8 @@ static int cmp_str(const void *a, const void *b)
 /* The first duplicate in a sorted copy of @v, or NULL. */
 static const char *find_duplicate(char **v, size_t n)
 {
+	if (n < 2)
+		return NULL; /* and v may be NULL, which qsort must not get */
 	qsort(v, n, sizeof(*v), cmp_str);
 	for (size_t i = 1; i < n; i++)
 		if (!strcmp(v[i - 1], v[i]))

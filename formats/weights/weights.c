@@ -421,7 +421,7 @@ static int describe_one(void *ctx, const char *abs, const char *rel, const char 
 
 	if (rc || errors)
 		return rc;
-	f = json_pack("{s:s, s:s, s:I, s:I, s:o}", "path", c->walk->is_file ? "" : rel, "format",
+	f = json_pack("{s:s, s:s, s:I, s:I, s:o}", "path", rel, "format",
 		      info.format, "tensors", jcount(info.tensors), "parameters",
 		      jcount(info.parameters), "dtypes", dtypes_json(&info));
 	if (f && info.architecture[0])
