@@ -240,3 +240,33 @@ YAML
 	[[ "$(json_get 'd["weights"]["format"]' <<<"$output")" == onnx ]]
 	[[ "$(json_get 'd["triton"]["models"][0]["name"]' <<<"$output")" == m ]]
 }
+
+@test "a weight file reached through a link the model keeps is checked under the link's name" {
+	mkdir -p m/blobs
+	weights safetensors truncated m/blobs/0a1b2c
+	ln -s blobs/0a1b2c m/model.safetensors
+	run --separate-stderr mreg validate m
+	assert_status 1
+	[[ "${lines[0]}" == "m/model.safetensors: error: the tensors need 32 bytes of data, but the file holds 27 after its header: truncated? [safetensors-data-size]" ]]
+	[[ "${lines[-1]}" == "m: invalid custom_model (1 error, 0 warnings)" ]]
+}
+
+@test "MLflow: a model's weights are recorded beside its flavors" {
+	mkdir -p ml/data
+	cat >ml/MLmodel <<'YAML'
+flavors:
+  python_function:
+    loader_module: mlflow.transformers
+    python_version: 3.10.12
+  transformers:
+    transformers_version: 4.40.0
+    model_binary: data
+mlflow_version: 2.12.2
+YAML
+	weights safetensors valid ml/data/model.safetensors
+	run --separate-stderr mreg create -n ml -p ml -t mlflow_model
+	assert_status 0
+	run --separate-stderr mreg show ml:1 --json
+	[[ "$(json_get 'd["flavors"]["transformers"]["model_binary"]' <<<"$output")" == data ]]
+	[[ "$(json_get '(d["weights"]["format"], d["weights"]["files"][0]["path"], d["weights"]["parameters"])' <<<"$output")" == '["safetensors", "data/model.safetensors", 10]' ]]
+}
