@@ -92,6 +92,7 @@ typedef struct {
 	unsigned wt;
 	uint64_t v;        /* a varint's value */
 	uint64_t off, len; /* a length-delimited field's bytes */
+	uint64_t at;       /* where the field begins */
 } ofield;
 
 static void malformed(oreader *o, uint64_t at, const char *what)
@@ -159,6 +160,7 @@ static int next_field(oreader *o, uint64_t *pos, uint64_t end, ofield *f)
 		return -1;
 	f->num = (uint32_t)(key >> 3);
 	f->wt = key & 7;
+	f->at = at;
 	if (key >> 3 == 0 || key >> 3 > 0x1fffffff) {
 		malformed(o, at, "a field number out of protobuf's range");
 		return -1;
@@ -203,7 +205,7 @@ static bool want(oreader *o, const ofield *f, unsigned wt, const char *what)
 	if (f->wt == wt)
 		return true;
 	snprintf(msg, sizeof(msg), "%s has the wrong wire type", what);
-	malformed(o, f->off, msg);
+	malformed(o, f->at, msg);
 	return false;
 }
 
