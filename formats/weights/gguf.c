@@ -29,6 +29,10 @@
 #define GGUF_MAX_DIMS 4u          /* GGML_MAX_DIMS */
 #define GGUF_DEFAULT_ALIGNMENT 32u
 #define GGUF_MAX_KEY_BYTES (16u << 20) /* keys kept for the duplicate check */
+/* Tensors whose infos are kept (about 100 bytes each): the largest real models
+ * have some thousands per file; the count is refused above this rather than
+ * let a hostile header size the allocation. */
+#define GGUF_MAX_TENSORS 1000000u
 
 enum {
 	T_U8, T_I8, T_U16, T_I16, T_U32, T_I32, T_F32, T_BOOL, T_STRING, T_ARRAY, T_U64, T_I64, T_F64,
@@ -229,7 +233,7 @@ static void free_strv(char **v, size_t n)
 static bool read_kv(gcur *c, uint64_t n_kv, uint32_t *alignment, char *arch, size_t arch_size)
 {
 	char **keys = NULL;
-	size_t nkeys = 0, key_bytes = 0;
+	size_t nkeys = 0, cap = 0, key_bytes = 0;
 	bool have_arch = false, ok = true;
 	const char *dup;
 
@@ -238,10 +242,6 @@ static bool read_kv(gcur *c, uint64_t n_kv, uint32_t *alignment, char *arch, siz
 		wdiag_add(c->d, E, "gguf-count",
 			  "the header says %llu metadata keys, more than a file of %llu bytes can hold",
 			  (unsigned long long)n_kv, (unsigned long long)c->src->size);
-		return false;
-	}
-	if (n_kv && !(keys = calloc((size_t)n_kv, sizeof(*keys)))) {
-		c->d->rc = mreg_seterr_nomem();
 		return false;
 	}
 	for (uint64_t i = 0; ok && i < n_kv; i++) {
@@ -344,6 +344,19 @@ static bool read_kv(gcur *c, uint64_t n_kv, uint32_t *alignment, char *arch, siz
 			break;
 		}
 		if (key && key_bytes + klen <= GGUF_MAX_KEY_BYTES) {
+			/* Grown as keys arrive: the count in the header is not trusted. */
+			if (nkeys == cap) {
+				size_t ncap = cap ? cap * 2 : 64;
+				char **grown = realloc(keys, ncap * sizeof(*keys));
+				if (!grown) {
+					free(key);
+					c->d->rc = mreg_seterr_nomem();
+					ok = false;
+					break;
+				}
+				keys = grown;
+				cap = ncap;
+			}
 			keys[nkeys++] = key;
 			key_bytes += (size_t)klen;
 		} else {
@@ -402,6 +415,12 @@ int weights_check_gguf(wsrc *src, wdiag *d, winfo *info)
 			  "the header says %llu tensors, more than the rest of the file (%llu bytes) "
 			  "can describe",
 			  (unsigned long long)n_tensors, (unsigned long long)(src->size - c.pos));
+		goto done;
+	}
+	if (n_tensors > GGUF_MAX_TENSORS) {
+		wdiag_add(d, E, "gguf-count",
+			  "the header says %llu tensors; mreg checks files of at most %u",
+			  (unsigned long long)n_tensors, GGUF_MAX_TENSORS);
 		goto done;
 	}
 	if (n_tensors && (!(ts = calloc((size_t)n_tensors, sizeof(*ts))) ||
