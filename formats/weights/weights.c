@@ -248,13 +248,15 @@ static int walk_lookup(void *ctx, const char *rel, uint64_t *size, const char **
 		*why = "the model is this one file, so no other file is stored with it";
 		return -1;
 	}
-	f = bsearch(rel, w->files, w->count, sizeof(*w->files), cmp_file);
+	/* (bsearch must not get the NULL of an empty list) */
+	f = w->count ? bsearch(rel, w->files, w->count, sizeof(*w->files), cmp_file) : NULL;
 	if (f) {
 		*size = f->size;
 		return 0;
 	}
 	/* A link the walk keeps points inside the model; ONNX follows it. */
-	l = bsearch(rel, w->links, w->link_count, sizeof(*w->links), cmp_link);
+	l = w->link_count ? bsearch(rel, w->links, w->link_count, sizeof(*w->links), cmp_link)
+			  : NULL;
 	if (l) {
 		char *abs = path_join(w->root, rel);
 		int ok = abs && stat(abs, &st) == 0 && S_ISREG(st.st_mode);
