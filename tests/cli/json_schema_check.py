@@ -9,7 +9,15 @@ import pathlib
 import sys
 
 import jsonschema
-import referencing
+
+try:
+    import referencing  # jsonschema >= 4.18
+except ImportError:
+    referencing = None  # Debian 12's jsonschema 4.10: RefResolver
+
+
+def short(message):
+    return message if len(message) <= 300 else message[:300] + "..."
 
 
 def main():
@@ -25,9 +33,14 @@ def main():
         if contents.get("$id") != p.name:
             print("%s: its $id is %r, not its file name" % (p.name, contents.get("$id")))
             return 2
-        resources.append((p.name, referencing.Resource.from_contents(contents)))
-    registry = referencing.Registry().with_resources(resources)
+        resources.append((p.name, contents))
     schema = json.loads((here / sys.argv[2]).read_text())
+    if referencing:
+        registry = referencing.Registry().with_resources(
+            (name, referencing.Resource.from_contents(c)) for name, c in resources)
+        refs = {"registry": registry}
+    else:
+        refs = {"resolver": jsonschema.RefResolver(sys.argv[2], schema, store=dict(resources))}
     text = open(sys.argv[3]).read() if len(sys.argv) > 3 else sys.stdin.read()
     try:
         doc = json.loads(text)
@@ -35,12 +48,12 @@ def main():
         print("not one JSON document (%s):\n%s" % (e, text))
         return 1
     validator = jsonschema.Draft202012Validator(
-        schema, registry=registry, format_checker=jsonschema.FormatChecker())
+        schema, format_checker=jsonschema.FormatChecker(), **refs)
     errors = sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
     for e in errors:
-        print("%s: %s at /%s" % (sys.argv[2], e.message, "/".join(map(str, e.absolute_path))))
+        print("%s: %s at /%s" % (sys.argv[2], short(e.message), "/".join(map(str, e.absolute_path))))
         for sub in sorted(e.context or [], key=str)[:6]:
-            print("    (%s at /%s)" % (sub.message, "/".join(map(str, sub.absolute_path))))
+            print("    (%s at /%s)" % (short(sub.message), "/".join(map(str, sub.absolute_path))))
     if errors:
         print("document:\n%s" % text)
     return 1 if errors else 0
