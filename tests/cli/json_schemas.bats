@@ -327,6 +327,25 @@ $good"
 	json_run 1 validate.schema.json mreg validate model --json
 }
 
+@test "validate, diff: names that are not UTF-8 are written as \\xHH, and no diagnostic is lost" {
+	local bad
+	bad="$(printf 'd\xfe')"
+	mkdir "$bad"
+	echo weights >"$bad/w.bin"
+	: >"$bad/$(printf 'x\xffy')"
+	json_run 1 validate.schema.json mreg validate "$bad" --json
+	[[ "$(json_get 'd["path"]' <<<"$output")" == 'd\xfe' ]] || fail "the path: $output"
+	[[ "$(json_get '(d["errors"], len(d["diagnostics"]))' <<<"$output")" == "[1, 1]" ]] ||
+		fail "every diagnostic in the list: $output"
+	[[ "$(json_get 'd["diagnostics"][0]["file"]' <<<"$output")" == 'd\xfe/x\xffy' ]] ||
+		fail "the file, as the text output shows it: $output"
+	rm "$bad/$(printf 'x\xffy')"
+	make_model model
+	mreg create -n demo -p model >/dev/null
+	json_run 1 diff.schema.json mreg diff demo:1 "$bad" --json
+	[[ "$(json_get 'd["b"]["operand"]' <<<"$output")" == 'd\xfe' ]] || fail "the operand: $output"
+}
+
 @test "fsck: a sound store, then corrupt, missing and unreferenced blobs and a damaged record (exit 1)" {
 	make_model model
 	json_run 0 fsck.schema.json mreg fsck --json
