@@ -86,6 +86,12 @@ int cli_check_rename(const cli_command *cmd, const char *name, const char *versi
 /* Open the store (honouring --store); prints the error itself. */
 int cli_open_store(mreg_store **out);
 
+/*
+ * Close a store a command wrote to: first "mreg: warning: ..." on stderr when
+ * a change was made but not confirmed durable (mreg_store_warning()).
+ */
+void cli_close_store(mreg_store *store);
+
 /* Parse "K=V" (or "K", value "") into a growing array. Exits 2 on a bad pair. */
 void cli_add_kv(const cli_command *cmd, const char *what, mreg_kv **items, size_t *count,
 		const char *text);
