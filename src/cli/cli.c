@@ -185,6 +185,11 @@ int cli_open_store(mreg_store **out)
 	return EXIT_OK;
 }
 
+void cli_litter_note(void *ctx, const char *path)
+{
+	cli_error("note: removed %s, left by an interrupted %s", path, (const char *)ctx);
+}
+
 void cli_close_store(mreg_store *store)
 {
 	const char *warning = mreg_store_warning(store);

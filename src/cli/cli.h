@@ -83,6 +83,12 @@ void cli_catch_signals(void);
  */
 int cli_check_rename(const cli_command *cmd, const char *name, const char *version);
 
+/*
+ * mreg_litter_fn for download and package: "mreg: note: removed PATH, left by
+ * an interrupted <ctx>" on stderr (@ctx is the command's name).
+ */
+void cli_litter_note(void *ctx, const char *path);
+
 /* Open the store (honouring --store); prints the error itself. */
 int cli_open_store(mreg_store **out);
 

@@ -10,26 +10,26 @@ require_shim() {
 # faulty CALLS N ERRNO MATCH -- mreg ARGS...: run mreg with the Nth call of
 # the families CALLS (comma list, or all) on a path containing MATCH made to
 # fail with ERRNO. The shim's report (count, injected, call, path) lands in
-# $(fault_report) (a file: `run` keeps no variable a function sets).
+# ${BATS_TEST_TMPDIR}/fault.report (a file: `run` keeps no variable a function sets).
 faulty() {
 	local calls="$1" n="$2" err="$3" match="$4"
 	shift 5
-	rm -f "$(fault_report)"
+	rm -f "${BATS_TEST_TMPDIR}/fault.report"
 	LD_PRELOAD="${MREG_FAULTSHIM}" MREG_FAULT_CALLS="$calls" MREG_FAULT_N="$n" \
-		MREG_FAULT_ERRNO="$err" MREG_FAULT_MATCH="$match" MREG_FAULT_REPORT="$(fault_report)" \
+		MREG_FAULT_ERRNO="$err" MREG_FAULT_MATCH="$match" MREG_FAULT_REPORT="${BATS_TEST_TMPDIR}/fault.report" \
 		"${MREG}" "$@"
-}
-
-fault_report() {
-	echo "${BATS_TEST_TMPDIR}/fault.report"
 }
 
 # After `faulty`: whether the shim injected its fault (else N was past the last call).
 fault_injected() {
-	[[ -f "$(fault_report)" ]] && [[ "$(cut -d' ' -f2 "$(fault_report)")" == 1 ]]
+	local count injected rest
+	[[ -f "${BATS_TEST_TMPDIR}/fault.report" ]] &&
+		read -r count injected rest <"${BATS_TEST_TMPDIR}/fault.report" && [[ "$injected" == 1 ]]
 }
 
 # After `faulty`: what failed ("fsync /path").
 fault_what() {
-	cut -d' ' -f3- "$(fault_report)"
+	local count injected rest
+	read -r count injected rest <"${BATS_TEST_TMPDIR}/fault.report"
+	echo "$rest"
 }
