@@ -265,7 +265,7 @@ has_version() {
 		trials=$((trials + t))
 		failures=$((failures + f))
 	done <"${BATS_FILE_TMPDIR}/totals"
-	log "fault injection: $trials trials, $failures failures ($(awk -F'\t' '{ printf "%s%s %s", NR > 1 ? ", " : "", $1, $2 }' "${BATS_FILE_TMPDIR}/totals"))"
+	log "fault injection: $trials trials, $failures failures ($(awk -F'\t' '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2 }' "${BATS_FILE_TMPDIR}/totals"))"
 	((trials > 0)) || skip "no sweep ran"
 	[[ "$failures" -eq 0 ]]
 }

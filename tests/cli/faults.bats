@@ -121,3 +121,18 @@ assert_durability_warning() {
 	[[ "$(versions)" == "1 9" ]] || fail "versions: $(versions)"
 	assert_fsck_clean
 }
+
+@test "gc: a leftover in tmp/ that cannot be removed: exit 2 saying so, not 'removed 1 leftover'" {
+	mkdir -p "${MREG_DIR}/tmp/import-abc123"
+	echo partial >"${MREG_DIR}/tmp/import-abc123/0123"
+	run --separate-stderr faulty unlink 1 EACCES "/tmp/import-abc123" -- gc
+	fault_injected
+	assert_status 2
+	assert_one_error "a leftover of an interrupted write cannot be removed (0 blobs and 0 leftovers removed before)" \
+		"import-abc123" "Permission denied"
+	[[ -d "${MREG_DIR}/tmp/import-abc123" ]]
+	run --separate-stderr mreg gc
+	assert_status 0
+	assert_contains "$output" "and 1 leftover of interrupted writes"
+	[[ ! -e "${MREG_DIR}/tmp/import-abc123" ]]
+}
