@@ -200,24 +200,24 @@ torture_create() {
 mutate_big() {
 	if [[ ! -f model/big.bin ]]; then
 		mkdir -p model
-		head -c $((32 * 1024 * 1024)) /dev/urandom >model/big.bin
+		head -c $((16 * 1024 * 1024)) /dev/urandom >model/big.bin
 		echo config >model/config.json
 	fi
 	head -c 16 /dev/urandom |
-		dd of=model/big.bin bs=1 seek=$(( (RANDOM * 32768 + RANDOM) % (32 * 1024 * 1024 - 16) )) conv=notrunc status=none
+		dd of=model/big.bin bs=1 seek=$(( (RANDOM * 32768 + RANDOM) % (16 * 1024 * 1024 - 16) )) conv=notrunc status=none
 }
 
 mutate_many() {
 	local i
 	if [[ ! -d model/d0 ]]; then
-		for i in $(seq 0 399); do
+		for i in $(seq 0 149); do
 			mkdir -p "model/d$((i % 20))"
 			head -c $((1000 + i * 7)) /dev/urandom >"model/d$((i % 20))/f$i.bin"
 		done
 	fi
 	# a few files change each round: new blobs for them, the rest dedup
 	for i in 1 2 3; do
-		i=$((RANDOM % 400))
+		i=$((RANDOM % 150))
 		head -c 64 /dev/urandom >>"model/d$((i % 20))/f$i.bin"
 	done
 }
@@ -231,13 +231,13 @@ mutate_many() {
 @test "kill -9 torture: create of many small files" {
 	LABEL="create, many small files"
 	torture_create $((45 * SCALE)) mutate_many
-	report "create (400 small files)"
+	report "create (150 small files)"
 }
 
 # A bundle (and, with a registry, a pushed artifact) of x:1 from another store.
 make_source() {
 	mkdir -p src/model/sub
-	head -c $((16 * 1024 * 1024)) /dev/urandom >src/model/weights.bin
+	head -c $((8 * 1024 * 1024)) /dev/urandom >src/model/weights.bin
 	for i in $(seq 1 40); do echo "file $i" >"src/model/sub/f$i.txt"; done
 	MREG_DIR="${TEST_DIR}/src/.mreg" "${MREG}" init >/dev/null
 	MREG_DIR="${TEST_DIR}/src/.mreg" "${MREG}" create -n x -p src/model >/dev/null
@@ -296,8 +296,8 @@ make_version_base() {
 	make_version_base
 	mkdir -p g
 	for ((ROUND = 0; ROUND <= 20 * SCALE; ROUND++)); do
-		# garbage for gc: a deleted version's 300 blobs, a leftover in tmp/
-		for i in $(seq 1 300); do echo "$ROUND $i" >"g/f$i"; done
+		# garbage for gc: a deleted version's 150 blobs, a leftover in tmp/
+		for i in $(seq 1 150); do echo "$ROUND $i" >"g/f$i"; done
 		"${MREG}" create -n g -p g >/dev/null
 		"${MREG}" delete "g:$((ROUND + 1))" >/dev/null
 		mkdir -p "${MREG_DIR}/tmp/import-lft$((ROUND % 10))00"
