@@ -19,13 +19,18 @@
 #include "util/fsutil.h"
 #include "util/strutil.h"
 
-/* Lock what was just made; 1 when a sweep removed it in between (make another). */
+/*
+ * Lock what was just made; 1 when a sweep took it in between (it holds the
+ * lock while it removes, or has removed it): then the caller makes another.
+ */
 static int lock_new(int fd, const char *path)
 {
 	struct stat st;
 
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || fstat(fd, &st) < 0)
-		return mreg_seterr_errno("%s: lock", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return errno == EWOULDBLOCK ? 1 : mreg_seterr_errno("%s: lock", path);
+	if (fstat(fd, &st) < 0)
+		return mreg_seterr_errno("%s", path);
 	return st.st_nlink == 0;
 }
 

@@ -1,10 +1,14 @@
 # The fault-injection shim (tests/fault/faultshim.c) for the CLI tests: run
 # mreg with one file-system call made to fail.
 
-# Skip unless meson built the shim (it does not under the sanitizers).
+# Skip unless meson built the shim. Under AddressSanitizer the ASan runtime
+# ($MREG_FAULTSHIM_FIRST) is preloaded before it: ASan refuses to run otherwise.
 require_shim() {
 	[[ -n "${MREG_FAULTSHIM:-}" && -f "${MREG_FAULTSHIM}" ]] ||
-		skip "the fault-injection shim is not built (sanitizer builds leave it out: ASan refuses another LD_PRELOAD interposer)"
+		skip "the fault-injection shim is not available (a sanitizer build without gcc's libasan.so to preload first)"
+	if [[ -n "${MREG_FAULTSHIM_FIRST:-}" ]]; then
+		[[ -f "${MREG_FAULTSHIM_FIRST}" ]] || skip "${MREG_FAULTSHIM_FIRST}: not found, so the shim cannot be preloaded after ASan"
+	fi
 }
 
 # faulty CALLS N ERRNO MATCH -- mreg ARGS...: run mreg with the Nth call of
@@ -15,7 +19,7 @@ faulty() {
 	local calls="$1" n="$2" err="$3" match="$4"
 	shift 5
 	rm -f "${BATS_TEST_TMPDIR}/fault.report"
-	LD_PRELOAD="${MREG_FAULTSHIM}" MREG_FAULT_CALLS="$calls" MREG_FAULT_N="$n" \
+	LD_PRELOAD="${MREG_FAULTSHIM_FIRST:+${MREG_FAULTSHIM_FIRST}:}${MREG_FAULTSHIM}" MREG_FAULT_CALLS="$calls" MREG_FAULT_N="$n" \
 		MREG_FAULT_ERRNO="$err" MREG_FAULT_MATCH="$match" MREG_FAULT_REPORT="${BATS_TEST_TMPDIR}/fault.report" \
 		"${MREG}" "$@"
 }

@@ -15,6 +15,9 @@
  *                     <call> <path>", so a driver knows when N went past the
  *                     last call
  *
+ * Under AddressSanitizer, preload the ASan runtime first
+ * (LD_PRELOAD=libasan.so:faultshim.so): its interceptors then call the shim.
+ *
  * Calls on descriptors 0-2 never count. Each family covers its variants:
  * open (open, open64, openat, openat64, creat, fopen, fopen64, mkostemp,
  * mkstemp, mkdtemp), write (write, pwrite, pwrite64), fsync (fsync,
