@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# kill -9 torture: more than 200 SIGKILLs at random moments of create (one big
+# kill -9 torture: 235 SIGKILLs at random moments of create (one big
 # file; many small files), import, pull (a real registry), gc and update. After
 # each: fsck finds no problem, every version the store holds downloads
 # identical to what was registered (none lost, none corrupt), and running the
@@ -224,13 +224,13 @@ mutate_many() {
 
 @test "kill -9 torture: create of one big file" {
 	LABEL="create, one big file"
-	torture_create $((45 * SCALE)) mutate_big
+	torture_create $((50 * SCALE)) mutate_big
 	report "create (big file)"
 }
 
 @test "kill -9 torture: create of many small files" {
 	LABEL="create, many small files"
-	torture_create $((45 * SCALE)) mutate_many
+	torture_create $((50 * SCALE)) mutate_many
 	report "create (150 small files)"
 }
 
@@ -277,7 +277,7 @@ make_version_base() {
 @test "kill -9 torture: import" {
 	LABEL=import
 	make_source
-	torture_land $((40 * SCALE)) "${MREG}" import x.tar
+	torture_land $((45 * SCALE)) "${MREG}" import x.tar
 	report import
 }
 
@@ -287,7 +287,7 @@ make_version_base() {
 	start_registry
 	MREG_DIR="${TEST_DIR}/src/.mreg" "${MREG}" push x:1 "$REG/team/x" --plain-http >/dev/null ||
 		fail "push failed"
-	torture_land $((40 * SCALE)) "${MREG}" pull "$REG/team/x:1" --plain-http
+	torture_land $((45 * SCALE)) "${MREG}" pull "$REG/team/x:1" --plain-http
 	report pull
 }
 
