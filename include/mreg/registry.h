@@ -201,6 +201,27 @@ MREG_API int mreg_model_delete(mreg_store *store, const char *name, const char *
 MREG_API int mreg_model_download(mreg_store *store, const mreg_record *record, const char *dir,
 			mreg_progress_fn progress, void *progress_ctx);
 
+/** Called with the path of each leftover that was removed. */
+typedef void (*mreg_litter_fn)(void *ctx, const char *path);
+
+/**
+ * Remove what killed downloads into @p dir left: the staging folders
+ * DIR.mreg-download-XXXXXX beside @p dir and DIR/.mreg-download-XXXXXX inside
+ * it (mreg_model_download() removes its own on failure, but a kill -9 gives it
+ * no chance). A download still running holds a lock on its folder, which is
+ * left alone; so are links and what belongs to another user. @p fn (may be
+ * NULL) hears of each folder removed. Returns MREG_EIO (a folder that cannot be
+ * read or removed).
+ */
+MREG_API int mreg_download_litter_remove(const char *dir, mreg_litter_fn fn, void *ctx);
+
+/**
+ * Remove what killed packagings into @p file left: the temporary files
+ * .FILE.mreg-package-XXXXXX beside @p file that no running package holds
+ * (see mreg_download_litter_remove()). Returns MREG_EIO.
+ */
+MREG_API int mreg_package_litter_remove(const char *file, mreg_litter_fn fn, void *ctx);
+
 /** An Azure ML model YAML file (`az ml model create -f model.yml`). */
 typedef struct {
 	char *name;

@@ -64,6 +64,16 @@ MREG_API int mreg_store_open(mreg_store **out, const char *dir);
 /** Close a store. Accepts NULL. */
 MREG_API void mreg_store_free(mreg_store *store);
 
+/**
+ * A warning about the last change made through @p store, or NULL: the change
+ * (a version registered, changed or deleted) was made and the call succeeded,
+ * but the disk refused to confirm it is durable (the fsync of its folder
+ * failed), so a crash could still undo it. The message names the folder and
+ * the error. The first such warning is kept. Borrowed; lives until
+ * mreg_store_free().
+ */
+MREG_API const char *mreg_store_warning(const mreg_store *store);
+
 /** The store's directory (absolute), borrowed for the store's lifetime. */
 MREG_API const char *mreg_store_path(const mreg_store *store);
 

@@ -18,6 +18,7 @@
 #include "util/error_priv.h"
 #include "util/fsutil.h"
 #include "util/hash.h"
+#include "store/litter.h"
 #include "store/record_priv.h"
 #include "store/store_priv.h"
 #include "util/strutil.h"
@@ -287,7 +288,9 @@ int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_re
 		}
 	}
 
-	if ((rc = fs_tmpfile(&tmp, &o.fd, dir, ".mreg-package-")))
+	/* .FILE.mreg-package-XXXXXX, locked while we write: what a kill -9 leaves
+	 * is found by the next package of FILE (mreg_package_litter_remove()). */
+	if ((rc = litter_make_file(&tmp, &o.fd, file)))
 		goto done;
 	a = archive_write_new();
 	e = archive_entry_new();

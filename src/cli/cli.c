@@ -268,6 +268,20 @@ int cli_open_store(mreg_store **out)
 	return EXIT_OK;
 }
 
+void cli_litter_note(void *ctx, const char *path)
+{
+	cli_error("note: removed %s, left by an interrupted %s", path, (const char *)ctx);
+}
+
+void cli_close_store(mreg_store *store)
+{
+	const char *warning = mreg_store_warning(store);
+
+	if (warning)
+		cli_error("warning: %s", warning);
+	mreg_store_free(store);
+}
+
 void cli_add_kv(const cli_command *cmd, const char *what, mreg_kv **items, size_t *count,
 		const char *text)
 {

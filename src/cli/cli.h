@@ -113,8 +113,20 @@ void cli_catch_signals(void);
  */
 int cli_check_rename(const cli_command *cmd, const char *name, const char *version);
 
+/*
+ * mreg_litter_fn for download and package: "mreg: note: removed PATH, left by
+ * an interrupted <ctx>" on stderr (@ctx is the command's name).
+ */
+void cli_litter_note(void *ctx, const char *path);
+
 /* Open the store (honouring --store); prints the error itself. */
 int cli_open_store(mreg_store **out);
+
+/*
+ * Close a store a command wrote to: first "mreg: warning: ..." on stderr when
+ * a change was made but not confirmed durable (mreg_store_warning()).
+ */
+void cli_close_store(mreg_store *store);
 
 /* Parse "K=V" (or "K", value "") into a growing array. Exits 2 on a bad pair. */
 void cli_add_kv(const cli_command *cmd, const char *what, mreg_kv **items, size_t *count,

@@ -65,7 +65,7 @@ static int run_state(const cli_command *cmd, int archived, int argc, char **argv
 		       changed == 1 ? "" : "s", ref.name);
 	}
 	mreg_ref_dispose(&ref);
-	mreg_store_free(store);
+	cli_close_store(store);
 	return status;
 }
 

@@ -176,7 +176,7 @@ static int run(int argc, char **argv)
 	}
 done:
 	mreg_record_free(rec);
-	mreg_store_free(store);
+	cli_close_store(store);
 	mreg_diag_list_free(diags);
 	mreg_model_yml_free(yml);
 	cli_free_kv(tags, ntags);

@@ -40,7 +40,7 @@ static int run(int argc, char **argv)
 	else
 		printf("deleted %s:%s (its blobs stay until 'mreg gc')\n", ref.name, ref.version);
 	mreg_ref_dispose(&ref);
-	mreg_store_free(store);
+	cli_close_store(store);
 	return status;
 }
 

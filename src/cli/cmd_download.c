@@ -38,6 +38,12 @@ static int run(int argc, char **argv)
 		status = cli_fail(rc);
 		goto done;
 	}
+	/* What a killed download into the same folder left (its own failures
+	 * clean up after themselves; a kill -9 leaves its staging folder). */
+	if ((rc = mreg_download_litter_remove(out, cli_litter_note, "download"))) {
+		status = cli_fail(rc);
+		goto done;
+	}
 	cli_progress_init(&progress, "writing");
 	rc = mreg_model_download(store, rec, out, cli_progress_cb, &progress);
 	cli_progress_done(&progress);

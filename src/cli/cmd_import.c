@@ -82,7 +82,7 @@ static int run(int argc, char **argv)
 done:
 	mreg_public_key_free(key);
 	mreg_record_free(rec);
-	mreg_store_free(store);
+	cli_close_store(store);
 	return status;
 }
 

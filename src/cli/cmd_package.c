@@ -62,6 +62,11 @@ static int run(int argc, char **argv)
 	if (sign && (status = cli_load_secret_key(&key, sign)))
 		goto done;
 	o.sign_key = key;
+	/* What a killed package of the same file left beside it. */
+	if ((rc = mreg_package_litter_remove(out, cli_litter_note, "package"))) {
+		status = cli_fail(rc);
+		goto done;
+	}
 	cli_progress_init(&progress, "packaging");
 	o.progress = cli_progress_cb;
 	o.progress_ctx = &progress;

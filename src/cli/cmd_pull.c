@@ -70,7 +70,7 @@ static int run(int argc, char **argv)
 	}
 done:
 	mreg_record_free(rec);
-	mreg_store_free(store);
+	cli_close_store(store);
 	return status;
 }
 

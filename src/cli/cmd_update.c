@@ -106,7 +106,7 @@ done:
 	mreg_ref_dispose(&ref);
 	mreg_record_free(rec);
 	mreg_record_free(current);
-	mreg_store_free(store);
+	cli_close_store(store);
 	cli_free_kv(tags, ntags);
 	free(remove);
 	return status;

@@ -15,6 +15,7 @@
 #include "util/fsutil.h"
 #include "util/hash.h"
 #include "mreg/registry.h"
+#include "litter.h"
 #include "store_priv.h"
 #include "util/strutil.h"
 
@@ -266,7 +267,7 @@ int mreg_model_download(mreg_store *s, const mreg_record *r, const char *dir,
 	char *abs = fs_absolute(dir), *parent = NULL, *prefix = NULL, *stage = NULL;
 	struct stat st;
 	bool exists;
-	int rc = 0;
+	int rc = 0, lock_fd = -1;
 
 	if (!abs)
 		return mreg_seterr_nomem();
@@ -285,7 +286,7 @@ int mreg_model_download(mreg_store *s, const mreg_record *r, const char *dir,
 	if (exists) {
 		if ((rc = check_free(r, abs)))
 			goto done;
-		prefix = str_printf("%s/.mreg-download-", abs);
+		prefix = str_printf("%s/" LITTER_DOWNLOAD, abs);
 	} else {
 		parent = fs_dirname(abs);
 		if (!parent) {
@@ -294,9 +295,10 @@ int mreg_model_download(mreg_store *s, const mreg_record *r, const char *dir,
 		}
 		if ((rc = fs_mkdir_p(parent, 0755)))
 			goto done;
-		prefix = str_printf("%s.mreg-download-", abs);
+		prefix = str_printf("%s" LITTER_DOWNLOAD, abs);
 	}
-	rc = prefix ? fs_tmpdir(&stage, prefix, dir) : mreg_seterr_nomem();
+	/* Locked while we work: mreg_download_litter_remove() leaves it alone. */
+	rc = prefix ? litter_make_dir(&stage, &lock_fd, prefix, dir) : mreg_seterr_nomem();
 	if (rc)
 		goto done;
 	for (size_t i = 0; i < r->file_count; i++) {
@@ -323,6 +325,8 @@ done:
 		fs_remove_tree(stage);
 		free(stage);
 	}
+	if (lock_fd >= 0)
+		close(lock_fd);
 	free(abs);
 	free(parent);
 	free(prefix);

@@ -354,9 +354,17 @@ int mreg_store_gc(mreg_gc_result *res, mreg_store *s, int dry_run, mreg_gc_fn fn
 			continue;
 		if (!dry_run) {
 			char *p = path_join(s->tmp, e->d_name);
-			if (p)
-				fs_remove_tree(p);
+			rc = p ? fs_remove_tree(p) : mreg_seterr_nomem();
+			/* Say what was done before the failure: the blobs are gone. */
+			if (rc)
+				mreg_error_prefix(rc, "%s: a leftover of an interrupted write cannot be "
+						      "removed (%zu blob%s and %zu leftover%s removed before)",
+						  p ? p : e->d_name, res->blobs_removed,
+						  res->blobs_removed == 1 ? "" : "s", res->tmp_removed,
+						  res->tmp_removed == 1 ? "" : "s");
 			free(p);
+			if (rc)
+				goto done;
 		}
 		res->tmp_removed++;
 	}

@@ -427,6 +427,7 @@ static int commit_record(mreg_store *s, const mreg_record *r)
 					       commit))) {
 		char *dir = store_model_dir(s, r->name);
 		unlink(path);
+		store_warning_clear(s);
 		if (dir && rmdir(dir) == 0)
 			fs_fsync_dir(s->models);
 		free(dir);
@@ -765,7 +766,12 @@ int mreg_model_delete(mreg_store *s, const char *name, const char *version)
 		rc = mreg_seterr_errno("%s", path);
 		goto done;
 	}
-	rc = fs_fsync_dir(dir);
+	/* Deleted now, whatever the fsync says. */
+	if (fs_fsync_dir(dir)) {
+		char *what = str_printf("%s:%s is deleted", name, version);
+		store_warn_not_durable(s, what ? what : "the version is deleted");
+		free(what);
+	}
 done:
 	free(tombstone);
 	free(now);

@@ -246,7 +246,29 @@ void mreg_store_free(mreg_store *s)
 	free(s->models);
 	free(s->blobs);
 	free(s->tmp);
+	free(s->warning);
 	free(s);
+}
+
+const char *mreg_store_warning(const mreg_store *s)
+{
+	return s ? s->warning : NULL;
+}
+
+void store_warn_not_durable(mreg_store *s, const char *what)
+{
+	/* out of memory: no warning, the change still stands */
+	if (!s->warning)
+		s->warning = str_printf("%s: %s, but the disk did not confirm it is durable (a "
+					"crash could undo it; check the disk)",
+					mreg_error_last(), what);
+	mreg_error_clear();
+}
+
+void store_warning_clear(mreg_store *s)
+{
+	free(s->warning);
+	s->warning = NULL;
 }
 
 bool store_config_git_commit(const mreg_store *s)
@@ -389,16 +411,28 @@ int store_record_write(mreg_store *s, const mreg_record *r, bool create)
 		goto done;
 	}
 	if (mkdir(dir, 0755) == 0) {
-		if ((rc = fs_fsync_dir(s->models)))
+		if ((rc = fs_fsync_dir(s->models))) {
+			rmdir(dir);
 			goto done;
+		}
 	} else if (errno != EEXIST) {
 		rc = mreg_seterr_errno("%s", dir);
 		goto done;
 	}
-	rc = fs_write_atomic(path, text, len, s->tmp, create);
+	rc = fs_write_visible(path, text, len, s->tmp, create, 0644);
 	if (rc == MREG_EEXISTS)
 		rc = mreg_seterr(MREG_EEXISTS, "model %s version %s already exists", r->name,
 				 r->version);
+	if (rc)
+		goto done;
+	/* The version is visible now: it stands whatever the fsync says (issue 14:
+	 * an error here made create exit 2 with the version registered). */
+	if (fs_fsync_dir(dir)) {
+		char *what = str_printf("%s:%s %s", r->name, r->version,
+					create ? "is registered" : "is changed");
+		store_warn_not_durable(s, what ? what : "the record is written");
+		free(what);
+	}
 done:
 	free(text);
 	free(path);

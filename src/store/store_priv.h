@@ -19,6 +19,7 @@ struct mreg_store {
 	int lock_fd;   /* dir/lock, held exclusively while records change */
 	int ingest_fd; /* dir/tmp/ingest.lock: shared by creators, exclusive for gc */
 	bool git_commit; /* config.yaml git.commit: commit new records by default */
+	char *warning;   /* mreg_store_warning(): a change made but not confirmed durable */
 };
 
 /*
@@ -26,6 +27,17 @@ struct mreg_store {
  * (remote_blob.c); fsck counts what it holds, not the folder.
  */
 #define STORE_PARTIAL_DIR "partial"
+
+/*
+ * A change is visible but its durability is not confirmed (the fsync of its
+ * folder failed): the change stands, the command succeeds, and the warning
+ * (the fsync's error, mreg_error_last(), then @what was done) is for the
+ * user. The first one is kept; the error is cleared.
+ */
+void store_warn_not_durable(mreg_store *store, const char *what);
+
+/* Forget the warning (the change it was about was undone). */
+void store_warning_clear(mreg_store *store);
 
 /* config.yaml's git.commit setting. */
 bool store_config_git_commit(const mreg_store *store);
@@ -68,7 +80,11 @@ int store_check_aliases(mreg_store *store, mreg_diag_list *diags, size_t *proble
  */
 int store_blob_open(const mreg_store *store, const char *digest, uint64_t size, int *fd);
 
-/* Write a record crash-safely; with @create, MREG_EEXISTS if the version exists. */
+/*
+ * Write a record crash-safely; with @create, MREG_EEXISTS if the version
+ * exists. Once the record is in place it stands: when the fsync of its folder
+ * fails after that, the function succeeds with store_warn_not_durable().
+ */
 int store_record_write(mreg_store *store, const mreg_record *record, bool create);
 
 /*

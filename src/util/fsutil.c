@@ -129,7 +129,21 @@ int fs_write_atomic(const char *path, const void *data, size_t len, const char *
 int fs_write_atomic_mode(const char *path, const void *data, size_t len, const char *tmpdir,
 			 bool noreplace, mode_t mode)
 {
-	char *tmp = NULL, *dir = NULL;
+	char *dir;
+	int rc = fs_write_visible(path, data, len, tmpdir, noreplace, mode);
+
+	if (rc)
+		return rc;
+	dir = fs_dirname(path);
+	rc = dir ? fs_fsync_dir(dir) : mreg_seterr_nomem();
+	free(dir);
+	return rc;
+}
+
+int fs_write_visible(const char *path, const void *data, size_t len, const char *tmpdir,
+		     bool noreplace, mode_t mode)
+{
+	char *tmp = NULL;
 	const char *p = data;
 	int fd = -1, rc;
 
@@ -163,8 +177,6 @@ int fs_write_atomic_mode(const char *path, const void *data, size_t len, const c
 	}
 	free(tmp);
 	tmp = NULL;
-	dir = fs_dirname(path);
-	rc = dir ? fs_fsync_dir(dir) : mreg_seterr_nomem();
 done:
 	if (fd >= 0)
 		close(fd);
@@ -172,7 +184,6 @@ done:
 		unlink(tmp);
 		free(tmp);
 	}
-	free(dir);
 	return rc;
 }
 

@@ -32,6 +32,15 @@ int fs_tmpdir(char **path_out, const char *prefix, const char *where);
 int fs_write_atomic(const char *path, const void *data, size_t len, const char *tmpdir,
 		    bool noreplace);
 
+/*
+ * fs_write_atomic_mode() but for the last step, the fsync of @path's
+ * directory: on success @path holds @data for every reader, and the caller,
+ * who may still undo it, makes it durable with fs_fsync_dir(). On failure
+ * @path is as it was.
+ */
+int fs_write_visible(const char *path, const void *data, size_t len, const char *tmpdir,
+		     bool noreplace, mode_t mode);
+
 /* The same with the file's permission bits (fs_write_atomic() uses 0644). */
 int fs_write_atomic_mode(const char *path, const void *data, size_t len, const char *tmpdir,
 			 bool noreplace, mode_t mode);
