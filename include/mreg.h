@@ -12,6 +12,7 @@
 #include "mreg/error.h"
 #include "mreg/format.h"
 #include "mreg/git.h"
+#include "mreg/oms.h"
 #include "mreg/record.h"
 #include "mreg/registry.h"
 #include "mreg/remote.h"
