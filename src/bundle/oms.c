@@ -723,14 +723,14 @@ int mreg_oms_bundle_check(const mreg_oms_bundle *b, const char *pubkey_pem, cons
 			return rc;
 		if ((rc = oms_key_hint(hint, pkey)))
 			goto out;
+		/* The hint only names the key: another fingerprint scheme is no reason to refuse. */
 		if (b->hint && strcmp(b->hint, hint)) {
 			char buf[128];
-			rc = mreg_seterr(MREG_ECORRUPT, "%s: verificationMaterial.publicKey.hint: signed "
-					 "by the key %s, not by %s (hint %s)", b->file, shown(buf, b->hint),
-					 pubkey_pem, hint);
-			goto out;
+			snprintf(whose, sizeof(whose), "the key %s (hint %s; the bundle names the key %s)",
+				 pubkey_pem, hint, shown(buf, b->hint));
+		} else {
+			snprintf(whose, sizeof(whose), "the key %s", pubkey_pem);
 		}
-		snprintf(whose, sizeof(whose), "the key %s", pubkey_pem);
 	} else {
 		if (!trust_pem)
 			return mreg_seterr(MREG_EINVALID, "%s: signed by the 'certificate' method: give "

@@ -487,6 +487,7 @@ int mreg_oms_key_load(mreg_oms_key **out, const char *path, const char *passphra
 	char *text;
 	size_t len;
 	BIO *b;
+	bool enc;
 	int rc = read_pem(&text, &len, path, "private key");
 
 	*out = NULL;
@@ -498,19 +499,19 @@ int mreg_oms_key_load(mreg_oms_key **out, const char *path, const char *passphra
 		free(text);
 		return mreg_seterr_nomem();
 	}
+	enc = strstr(text, "ENCRYPTED") != NULL;
 	k->pkey = PEM_read_bio_PrivateKey(b, NULL, pass_cb, (void *)passphrase);
 	BIO_free(b);
 	OPENSSL_cleanse(text, len);
+	free(text);
 	if (!k->pkey) {
-		bool enc = strstr(text, "ENCRYPTED") != NULL;
-		free(text);
 		free(k);
+		ERR_clear_error();
 		if (enc && !passphrase)
 			return mreg_seterr(MREG_EINVALID, "%s: an encrypted key and no passphrase", path);
-		return ssl_error(MREG_EINVALID, enc ? "wrong passphrase, or not a private key"
-						    : "not a PEM private key");
+		return mreg_seterr(MREG_EINVALID, enc ? "%s: wrong passphrase (the key does not decrypt)"
+						      : "%s: not a PEM private key OpenSSL reads", path);
 	}
-	free(text);
 	if (!(k->md = oms_curve_md(k->pkey, &k->curve))) {
 		mreg_oms_key_free(k);
 		return mreg_seterr(MREG_EUNSUPPORTED,

@@ -140,8 +140,8 @@ static int run(int argc, char **argv)
 			       mreg_oms_key_hint(key));
 			if (rec)
 				printf("digests taken from the store's record, nothing re-hashed (%.1f ms)\n", ms);
-			printf("checked by  mreg verify --signature %s %s %s.pub %s\n", out,
-			       chain ? "--cert-chain" : "--pubkey", chain ? "CA" : "KEY", target);
+			printf("checked by  mreg verify --signature %s %s %s %s\n", out,
+			       chain ? "--cert-chain" : "--pubkey", chain ? "CA.pem" : "KEY.pub", target);
 			status = EXIT_OK;
 		}
 	}
