@@ -90,6 +90,8 @@ static int run_oms(const char *sig, const char *pubkey, const char *chain, bool 
 	}
 	if ((rc = mreg_oms_bundle_check(b, pubkey, chain))) {
 		status = oms_report(json, sig, model, rc, 0, b, NULL);
+		if (rc == MREG_EINVALID)
+			status = EXIT_ERROR; /* the key or chain given does not fit: a usage problem */
 		mreg_oms_bundle_free(b);
 		return status;
 	}
@@ -233,10 +235,9 @@ static int run(int argc, char **argv)
 
 const cli_command cmd_verify = {
 	.name = "verify",
-	.usage = "FILE [--pubkey PUBLIC_KEY] [--json]\n"
-		 "       mreg verify --signature SIG (--pubkey KEY.pem | --cert-chain CA.pem)\n"
-		 "                   [--ignore-unsigned-files] [--json] MODEL\n"
-		 "       mreg verify --signature SIG --schema-only",
+	.usage = "FILE [--pubkey PUBLIC_KEY] [--json]  |  --signature SIG (--pubkey KEY.pem | "
+		 "--cert-chain CA.pem) [--ignore-unsigned-files] [--json] MODEL  |  --signature SIG "
+		 "--schema-only",
 	.summary = "Check a bundle, or an OMS signature of a model; import nothing.",
 	.details = "Without --signature: the same checks as 'mreg import', without a store.\n"
 		   "With --pubkey (a minisign key) the bundle must be signed by that key: the\n"
