@@ -54,10 +54,12 @@ print(base64.b64decode(json.load(open(sys.argv[1]))["dsseEnvelope"]["payload"]).
 	need_crypto
 	run --separate-stderr mreg create -n demo -p model
 	assert_status 0
+	before="$(store_snapshot)"
 	run --separate-stderr mreg sign demo:1 --key k.pem -o demo.sig
 	assert_status 0
 	assert_contains "$output" "wrote demo.sig: OMS v1.0 signature of demo:1 (3 files, key method, P-256"
 	assert_contains "$output" "nothing re-hashed"
+	assert_store_unchanged "$before"
 	# What is signed: the files' SHA-256 sorted by name, the subject over their raw digests.
 	statement demo.sig >st.json
 	[[ "$(json_get '[r["name"] for r in d["predicate"]["resources"]]' <st.json)" == '["a.txt", "sub/b.bin", "sub/deeper/c.json"]' ]] ||
@@ -80,6 +82,32 @@ print(base64.b64decode(json.load(open(sys.argv[1]))["dsseEnvelope"]["payload"]).
 	run --separate-stderr mreg verify --signature demo.sig --pubkey k.pub demo.tar
 	assert_status 0
 	assert_contains "$output" "the bundle's every digest checked too"
+	assert_store_unchanged "$before"
+	# Another version is not what was signed.
+	printf 'weights v2\n' >model/a.txt
+	mreg create -n demo -p model >/dev/null
+	run --separate-stderr mreg verify --signature demo.sig --pubkey k.pub demo:2
+	assert_status 1
+	assert_one_error "demo:2: the file a.txt differs from the signed one"
+}
+
+@test "sign --ignore-path leaves a path out and records it; --json reports what was signed" {
+	mkdir model/logs && printf 'run 1\n' >model/logs/train.log
+	run --separate-stderr mreg sign model --key k.pem -o m.sig --ignore-path logs --json
+	assert_status 0
+	[[ "$(json_get 'd["files"], d["method"], d["curve"], d["hashed_bytes"] > 0' <<<"$output")" == '[3, "key", "P-256", true]' ]] ||
+		fail "$output"
+	[[ "$(json_get 'd["key_hint"]' <<<"$output")" == "$(openssl pkey -pubin -in k.pub | sha256sum | cut -d' ' -f1)" ]] ||
+		fail "$output"
+	statement m.sig >st.json
+	[[ "$(json_get '"logs" in d["predicate"]["serialization"]["ignore_paths"]' <st.json)" == true ]] ||
+		fail "$(cat st.json)"
+	printf 'run 2\n' >model/logs/train.log
+	run --separate-stderr mreg verify --signature m.sig --pubkey k.pub model
+	assert_status 0
+	run --separate-stderr mreg sign model --key k.pem -o m.sig --ignore-path ../up
+	assert_status 1
+	assert_one_error "ignore path '../up': give a path relative to the model root"
 }
 
 @test "sign a folder (model.sig inside it is left out); the independent verifier accepts it, mreg verifies what it signs" {
