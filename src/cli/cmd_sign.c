@@ -155,7 +155,7 @@ done:
 
 const cli_command cmd_sign = {
 	.name = "sign",
-	.usage = "MODEL --key KEY.pem [-o FILE] [--cert-chain CHAIN.pem] [--ignore-path PATH]...",
+	.usage = "MODEL --key KEY.pem [-o FILE] [--cert-chain CHAIN.pem] [--ignore-path PATH]... [--json]",
 	.summary = "Sign a version or a folder in OpenSSF Model Signing (OMS v1.0) format.",
 	.details = "MODEL is a folder or file (a path that exists, or one with a '/') or a stored\n"
 		   "version (NAME:VERSION, NAME@latest). The signature is a Sigstore bundle\n"
