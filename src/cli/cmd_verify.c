@@ -102,27 +102,25 @@ static int run_oms(const char *sig, const char *pubkey, const char *chain, bool 
 			      mreg_oms_bundle_resource_count(b) == 1 &&
 			      !strcmp(mreg_oms_bundle_resource_name(b, 0), base ? base + 1 : model);
 		/* A file the signature names is a one-file model; any other file is a bundle. */
-		if (single)
+		if (single) {
 			rc = mreg_oms_verify_path(&files, b, model, &vo);
-		if (!single) {
-			if (stat(model, &st) == 0 && S_ISREG(st.st_mode)) {
-				mreg_bundle_read_options o = MREG_BUNDLE_READ_OPTIONS_INIT;
-				mreg_bundle_info info;
-				cli_progress_init(&progress, "verifying");
-				o.progress = cli_progress_cb;
-				o.progress_ctx = &progress;
-				rc = mreg_bundle_verify(&info, &rec, model, &o);
-				cli_progress_done(&progress);
-				if (!rc)
-					rc = mreg_oms_verify_record(&files, b, rec, &vo);
-				how = " (the bundle's every digest checked too)";
-			} else {
-				cli_progress_init(&progress, "hashing");
-				vo.progress = cli_progress_cb;
-				vo.progress_ctx = &progress;
-				rc = mreg_oms_verify_path(&files, b, model, &vo);
-				cli_progress_done(&progress);
-			}
+		} else if (stat(model, &st) == 0 && S_ISREG(st.st_mode)) {
+			mreg_bundle_read_options o = MREG_BUNDLE_READ_OPTIONS_INIT;
+			mreg_bundle_info info;
+			cli_progress_init(&progress, "verifying");
+			o.progress = cli_progress_cb;
+			o.progress_ctx = &progress;
+			rc = mreg_bundle_verify(&info, &rec, model, &o);
+			cli_progress_done(&progress);
+			if (!rc)
+				rc = mreg_oms_verify_record(&files, b, rec, &vo);
+			how = " (the bundle's every digest checked too)";
+		} else {
+			cli_progress_init(&progress, "hashing");
+			vo.progress = cli_progress_cb;
+			vo.progress_ctx = &progress;
+			rc = mreg_oms_verify_path(&files, b, model, &vo);
+			cli_progress_done(&progress);
 		}
 	} else {
 		mreg_ref ref;
