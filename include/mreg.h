@@ -9,6 +9,7 @@
 
 #include "mreg/bundle.h"
 #include "mreg/diag.h"
+#include "mreg/diff.h"
 #include "mreg/error.h"
 #include "mreg/format.h"
 #include "mreg/git.h"

@@ -425,6 +425,14 @@ static void check_keys(mlf_ctx *c, const yaml_node_t *root)
 {
 	const mlf_yaml *y = &c->mlmodel;
 	static const char *recommended[] = {"utc_time_created", "mlflow_version", "model_uuid"};
+	/* Which MLflow versions write each (docs/mlflow_model.md): older files lack them. */
+	static const char *since[] = {
+		"MLflow writes it since 0.5 (older files may have "
+		"'time_created' instead)",
+		"MLflow 1.x and later write it; files saved by older MLflow or by other tools (the "
+		"Java API) may lack it",
+		"MLflow 1.x and later write it; files saved by older MLflow or by other tools may "
+		"lack it"};
 
 	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
 	     p++) {
@@ -453,8 +461,8 @@ static void check_keys(mlf_ctx *c, const yaml_node_t *root)
 			continue;
 		if (!strcmp(recommended[i], "utc_time_created") && mlf_get_key(y, root, "time_created"))
 			continue;
-		mlf_diag(c, W, y, root, "mlflow-missing-field",
-			 "no '%s': MLflow writes it in every model it saves", recommended[i]);
+		mlf_diag(c, W, y, root, "mlflow-missing-field", "no '%s': %s", recommended[i],
+			 since[i]);
 	}
 }
 

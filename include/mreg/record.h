@@ -130,13 +130,21 @@ MREG_API int mreg_version_check(const char *version);
 
 /**
  * A reference to a model version as written on the command line:
- * "NAME" (no version), "NAME:VERSION" or "NAME@latest".
+ * "NAME" (no version), "NAME:VERSION", "NAME@latest" or "NAME@ALIAS".
  */
 typedef struct {
 	char *name;
-	char *version; /**< NULL for "NAME" and "NAME@latest". */
+	char *version; /**< NULL for "NAME", "NAME@latest" and "NAME@ALIAS". */
 	int latest;    /**< 1 for "NAME@latest". */
+	char *alias;   /**< "NAME@ALIAS": the alias (never "latest"), else NULL. */
 } mreg_ref;
+
+/**
+ * Check an alias: the rules of a version (letters, digits, '_', '.', '-',
+ * at most 128 characters, not starting with '.' or '-'), and not "latest",
+ * which is built in. Returns 0 or MREG_EINVALID with a message.
+ */
+MREG_API int mreg_alias_check(const char *alias);
 
 /**
  * Parse a reference, checking the name and version rules. The caller

@@ -91,6 +91,58 @@ typedef void (*mreg_list_error_fn)(void *ctx, const char *path, int code, const 
 MREG_API int mreg_model_list(mreg_record ***out, size_t *count, mreg_store *store, const char *name,
 		    mreg_list_filter filter, mreg_list_error_fn on_error, void *ctx);
 
+/** What mreg_records_query() keeps, and in what order. Initialise with MREG_LIST_QUERY_INIT. */
+typedef struct {
+	unsigned int version;      /**< MREG_LIST_QUERY_VERSION. */
+	const char *name_glob;     /**< fnmatch(3) pattern on the model name; NULL: any. */
+	const mreg_kv *tags;       /**< Every one must match: KEY=VALUE, or KEY with value "" (has it). */
+	size_t tag_count;
+	const char *stage;         /**< Exact stage (case-insensitive); "" means none; NULL: any. */
+	const char *type;          /**< Exact type; NULL: any. */
+	/** "name" (the default: name, then creation time), "created", "size", "files" or
+	 *  "version"; a leading '-' reverses (so "-created" is newest first). */
+	const char *sort;
+	size_t limit;              /**< At most this many, after sorting; 0: all. */
+} mreg_list_query;
+
+#define MREG_LIST_QUERY_VERSION 1
+#define MREG_LIST_QUERY_INIT {MREG_LIST_QUERY_VERSION, NULL, NULL, 0, NULL, NULL, NULL, 0}
+
+/**
+ * Keep the records of @p records (as mreg_model_list() gives them) that
+ * match @p q, in @p q's order, at most q->limit; the others are freed and
+ * *count shrinks (with *count 0, @p records may be NULL: @p q is only
+ * checked). @return 0, or MREG_EINVALID (an unknown sort key or options
+ * version: nothing changed).
+ */
+MREG_API int mreg_records_query(mreg_record **records, size_t *count, const mreg_list_query *q);
+
+/**
+ * Point the alias @p alias of model @p name at @p version (an existing
+ * version, archived or not), moving it from the version it named before
+ * (*previous receives that version, malloc'd, or NULL; @p previous may be
+ * NULL). NAME@ALIAS then works wherever a reference does. One file per alias
+ * under models/NAME/ (see mreg-store(5)), written crash-safely under the
+ * store lock. @return 0, MREG_EINVALID (names), MREG_ENOTFOUND (no such
+ * version), MREG_EIO.
+ */
+MREG_API int mreg_alias_set(mreg_store *store, const char *name, const char *version,
+			    const char *alias, char **previous);
+
+/** Remove an alias (*was receives the version it named). @return 0, MREG_ENOTFOUND, MREG_EIO. */
+MREG_API int mreg_alias_delete(mreg_store *store, const char *name, const char *alias, char **was);
+
+/**
+ * The aliases of model @p name as key (alias) / value (version) pairs,
+ * sorted by alias; free with mreg_kv_array_free(). @return 0,
+ * MREG_ENOTFOUND (no such model), MREG_ECORRUPT (an alias file that is not
+ * one), MREG_ENOMEM.
+ */
+MREG_API int mreg_alias_list(mreg_kv **out, size_t *count, mreg_store *store, const char *name);
+
+/** Free an array of key/value pairs returned by the library. */
+MREG_API void mreg_kv_array_free(mreg_kv *items, size_t count);
+
 /** Changes applied by mreg_model_update(). Initialise with MREG_UPDATE_OPTIONS_INIT. */
 typedef struct {
 	unsigned int version;       /**< MREG_UPDATE_OPTIONS_VERSION. */
@@ -100,9 +152,17 @@ typedef struct {
 	size_t set_tag_count;
 	const char *const *remove_tags;
 	size_t remove_tag_count;
+	/* Version 2: */
+	/** With a non-empty @c stage: every other version of the model in that
+	 *  stage (compared without case) leaves it (its stage is cleared). */
+	int exclusive_stage;
+	/** Called for each version that left the stage, after its record is written. */
+	void (*on_left_stage)(void *ctx, const mreg_record *record);
+	void *ctx;
 } mreg_update_options;
 
-#define MREG_UPDATE_OPTIONS_VERSION 1
+/* Version 1 (without the stage fields) is still accepted. */
+#define MREG_UPDATE_OPTIONS_VERSION 2
 #define MREG_UPDATE_OPTIONS_INIT {.version = MREG_UPDATE_OPTIONS_VERSION}
 
 /**

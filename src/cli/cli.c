@@ -1,8 +1,11 @@
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -16,11 +19,46 @@ static size_t count_options(const cli_option *o)
 	return n;
 }
 
+bool cli_quiet;
+
+/* Everything a command prints on standard output goes to /dev/null from now on. */
+static void go_quiet(void)
+{
+	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+	cli_quiet = true;
+	fflush(stdout);
+	if (null >= 0) {
+		dup2(null, STDOUT_FILENO);
+		close(null);
+	}
+}
+
+/* getopt's value for old spelling @i of the command. */
+#define OLD_VAL(i) (3000 + (int)(i))
+
+/* An old spelling was used: the option it stands for, after a note. */
+static int old_spelling(const cli_command *cmd, int c, const char *used)
+{
+	const cli_old_spelling *old = &cmd->old_spellings[c - OLD_VAL(0)];
+	const char *now = "?";
+
+	for (const cli_option *o = cmd->options; o->name; o++)
+		if (o->key == old->key)
+			now = o->name;
+	if (!cli_quiet)
+		fprintf(stderr,
+			"mreg %s: note: '%s' is the old spelling of --%s; it will stop working in a "
+			"later release\n",
+			cmd->name, used, now);
+	return old->key;
+}
+
 int cli_next_option(const cli_command *cmd, int argc, char **argv, char **optarg_out)
 {
-	struct option longs[64];
-	char shorts[160];
-	size_t n = count_options(cmd->options), k = 0;
+	struct option longs[96];
+	char shorts[200];
+	size_t n = count_options(cmd->options), k = 0, l = 0;
 	int c;
 
 	if (n >= 63)
@@ -28,21 +66,46 @@ int cli_next_option(const cli_command *cmd, int argc, char **argv, char **optarg
 	shorts[k++] = ':'; /* report a missing value as ':' */
 	for (size_t i = 0; i < n; i++) {
 		const cli_option *o = &cmd->options[i];
-		longs[i] = (struct option){o->name, o->arg ? required_argument : no_argument, NULL,
-					   o->key};
+		longs[l++] = (struct option){o->name, o->arg ? required_argument : no_argument, NULL,
+					     o->key};
 		if (o->key < 256) {
 			shorts[k++] = (char)o->key;
 			if (o->arg)
 				shorts[k++] = ':';
 		}
 	}
+	/* Old spellings: a long one maps to OLD_VAL(i); a short one is looked up on return. */
+	for (size_t i = 0; cmd->old_spellings && cmd->old_spellings[i].key; i++) {
+		const cli_old_spelling *old = &cmd->old_spellings[i];
+		const cli_option *o = cmd->options;
+		while (o->name && o->key != old->key)
+			o++;
+		if (!o->name || l + 2 >= sizeof(longs) / sizeof(*longs))
+			abort(); /* an old spelling of no option: a programming error */
+		if (old->old_name)
+			longs[l++] = (struct option){old->old_name,
+						     o->arg ? required_argument : no_argument, NULL,
+						     OLD_VAL(i)};
+		if (old->old_key) {
+			shorts[k++] = (char)old->old_key;
+			if (o->arg)
+				shorts[k++] = ':';
+		}
+	}
 	shorts[k] = '\0';
-	longs[n] = (struct option){0};
+	longs[l] = (struct option){0};
 
 	for (;;) {
+		int at = optind;
 		c = getopt_long(argc, argv, shorts, longs, NULL);
 		if (c == -1)
 			return -1;
+		for (size_t i = 0; c > 0 && c < 256 && cmd->old_spellings && cmd->old_spellings[i].key;
+		     i++)
+			if (cmd->old_spellings[i].old_key == c)
+				c = OLD_VAL(i);
+		if (c >= OLD_VAL(0))
+			c = old_spelling(cmd, c, at < argc ? argv[at] : "?");
 		if (c == '?') {
 			if (optopt)
 				exit(cli_usage_error(cmd, "unknown option '-%c'", optopt));
@@ -56,6 +119,10 @@ int cli_next_option(const cli_command *cmd, int argc, char **argv, char **optarg
 		}
 		if (c == CLI_OPT_STORE) {
 			cli_store_dir = optarg;
+			continue;
+		}
+		if (c == CLI_OPT_QUIET) {
+			go_quiet();
 			continue;
 		}
 		*optarg_out = optarg;
@@ -104,6 +171,22 @@ int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
 	fprintf(stderr, "\nUsage: mreg %s %s (see 'mreg %s --help')\n", cmd->name, cmd->usage,
 		cmd->name);
 	return EXIT_ERROR;
+}
+
+int cli_unknown_type(const cli_command *cmd, const char *type)
+{
+	char known[256] = "", guess[64] = "";
+	size_t len = strlen(type);
+
+	for (size_t i = 0; i < mreg_format_count(); i++) {
+		const char *name = mreg_format_at(i)->name;
+		size_t used = strlen(known);
+		snprintf(known + used, sizeof(known) - used, "%s%s", i ? ", " : "", name);
+		/* "mlflow" for mlflow_model, "Triton" for triton_model */
+		if (!guess[0] && len && !strncasecmp(name, type, len))
+			snprintf(guess, sizeof(guess), "; did you mean %s?", name);
+	}
+	return cli_usage_error(cmd, "unknown model type '%s' (known: %s%s)", type, known, guess);
 }
 
 void cli_error(const char *fmt, ...)
@@ -264,7 +347,11 @@ json_t *cli_record_json(const mreg_record *r, bool with_files)
 void cli_print_diags(const mreg_diag_list *diags, FILE *f)
 {
 	for (size_t i = 0; i < mreg_diag_count(diags); i++) {
-		char *line = mreg_diag_format(mreg_diag_get(diags, i));
+		char *line;
+		/* -q: errors only. */
+		if (cli_quiet && mreg_diag_get(diags, i)->severity != MREG_DIAG_ERROR)
+			continue;
+		line = mreg_diag_format(mreg_diag_get(diags, i));
 		if (line)
 			fprintf(f, "%s\n", line);
 		free(line);

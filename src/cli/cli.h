@@ -14,13 +14,28 @@
 /* Exit statuses (DESIGN.md): 0 ok, 1 a negative answer, 2 usage or runtime error. */
 enum { EXIT_OK = 0, EXIT_NO = 1, EXIT_ERROR = 2 };
 
-/* One option: drives both getopt_long and --help. */
+/*
+ * One option: drives getopt_long, --help and the completion scripts. Each
+ * short letter and long name means one thing in every command (mreg(1),
+ * OPTIONS; tests/cli/help.bats checks it).
+ */
 typedef struct {
 	int key;            /* short option character, or a value >= 256 for long-only */
 	const char *name;   /* long name */
 	const char *arg;    /* argument placeholder, NULL for a flag */
 	const char *help;
 } cli_option;
+
+/*
+ * An old spelling of an option, from before the grammar was made one: still
+ * accepted for a release, with a note on stderr, and shown nowhere (not in
+ * --help, the man pages or the completion scripts).
+ */
+typedef struct {
+	int old_key;          /* the old short letter, or 0 */
+	const char *old_name; /* the old long name, or NULL */
+	int key;              /* the option it now is (cli_option.key) */
+} cli_old_spelling;
 
 /* A subcommand. */
 typedef struct {
@@ -29,20 +44,32 @@ typedef struct {
 	const char *summary;  /* one line */
 	const char *details;  /* paragraphs for --help, may be NULL */
 	const cli_option *options; /* terminated by {0} */
+	const cli_old_spelling *old_spellings; /* terminated by {0}; may be NULL */
 	bool lists_types;     /* --help lists the model types of the format table */
 	const char *man_page; /* its man page is mreg-MAN_PAGE(1); NULL: mreg-NAME(1) */
 	int (*run)(int argc, char **argv);
 } cli_command;
 
-/* Options every command accepts: --store, --help. */
+/* Options every command accepts: -q, --help, and (those with a store) --store. */
 #define CLI_OPT_STORE 1000
 #define CLI_OPT_HELP 'h'
-#define CLI_COMMON_OPTIONS                                                                  \
-	{CLI_OPT_STORE, "store", "DIR", "use the store at DIR (default: $MREG_DIR, else the " \
-					"nearest .mreg/)"},                                  \
+#define CLI_OPT_QUIET 'q'
+#define CLI_QUIET_OPTION                                                                    \
+	{                                                                                   \
+		CLI_OPT_QUIET, "quiet", NULL, "print nothing but errors (on stderr); the exit " \
+					      "status tells the rest"                       \
+	}
+#define CLI_HELP_OPTION                                                                     \
 	{                                                                                   \
 		CLI_OPT_HELP, "help", NULL, "show this help"                                \
 	}
+#define CLI_COMMON_OPTIONS                                                                  \
+	{CLI_OPT_STORE, "store", "DIR", "use the store at DIR (default: $MREG_DIR, else the " \
+					"nearest .mreg/)"},                                  \
+	CLI_QUIET_OPTION, CLI_HELP_OPTION
+
+/* -q was given: standard output goes nowhere, and notes, warnings and progress are not shown. */
+extern bool cli_quiet;
 
 /* The store chosen with --store (or NULL: discover). */
 extern const char *cli_store_dir;
@@ -60,6 +87,9 @@ void cli_print_help(const cli_command *cmd, FILE *f);
 /* "mreg CMD: message" + hint on stderr; returns EXIT_ERROR. */
 int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* A -t TYPE no plugin knows: the usage error, listing the types (and a guess). */
+int cli_unknown_type(const cli_command *cmd, const char *type);
 
 /* "mreg: <last libmreg error>" on stderr; returns the exit status for @rc. */
 int cli_fail(int rc);
@@ -100,7 +130,7 @@ int cli_print_json(json_t *doc);
 /* A record as a jansson value (parsed from mreg_record_to_json). */
 json_t *cli_record_json(const mreg_record *record, bool with_files);
 
-/* Diagnostics: one line each on @f; as JSON. */
+/* Diagnostics: one line each on @f (errors only after -q); as JSON. */
 void cli_print_diags(const mreg_diag_list *diags, FILE *f);
 json_t *cli_diags_json(const mreg_diag_list *diags);
 

@@ -1,7 +1,13 @@
 /* archive and restore: one file, they differ by one flag. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "commands.h"
 
+enum { OPT_JSON = 256 };
+
 static const cli_option options[] = {
+	{OPT_JSON, "json", NULL, "print the versions changed as JSON"},
 	CLI_COMMON_OPTIONS,
 	{0},
 };
@@ -12,10 +18,12 @@ static int run_state(const cli_command *cmd, int archived, int argc, char **argv
 	mreg_ref ref;
 	size_t changed = 0;
 	char *arg;
-	int rc, status;
+	bool json = false;
+	int c, rc, status;
 
-	while (cli_next_option(cmd, argc, argv, &arg) != -1)
-		;
+	while ((c = cli_next_option(cmd, argc, argv, &arg)) != -1)
+		if (c == OPT_JSON)
+			json = true;
 	if (argc - optind != 1)
 		return cli_usage_error(cmd, "give one model: NAME (every version) or NAME:VERSION");
 	cli_parse_ref(cmd, &ref, argv[optind]);
@@ -27,9 +35,28 @@ static int run_state(const cli_command *cmd, int archived, int argc, char **argv
 		mreg_ref_dispose(&ref);
 		return status;
 	}
+	if (ref.alias) {
+		/* NAME@ALIAS is the version it names. */
+		mreg_record *r = NULL;
+		if ((rc = mreg_model_get(&r, store, argv[optind])) == 0 &&
+		    !(ref.version = strdup(r->version)))
+			rc = MREG_ENOMEM;
+		mreg_record_free(r);
+		if (rc) {
+			status = cli_fail(rc);
+			mreg_ref_dispose(&ref);
+			mreg_store_free(store);
+			return status;
+		}
+	}
 	rc = mreg_model_set_archived(&changed, store, ref.name, ref.version, archived);
 	if (rc) {
 		status = cli_fail(rc);
+	} else if (json) {
+		/* "version": the one named, or null for every version of NAME. */
+		status = cli_print_json(json_pack("{s:s, s:s?, s:b, s:I}", "name", ref.name,
+						  "version", ref.version, "archived", archived,
+						  "changed", (json_int_t)changed));
 	} else if (ref.version) {
 		printf("%s %s:%s%s\n", archived ? "archived" : "restored", ref.name, ref.version,
 		       changed ? "" : archived ? " (it was archived already)" : " (it was not archived)");
@@ -54,7 +81,7 @@ static int run_restore(int argc, char **argv)
 
 const cli_command cmd_archive = {
 	.name = "archive",
-	.usage = "NAME[:VERSION]",
+	.usage = "NAME[:VERSION] [--json]",
 	.summary = "Hide a version (or every version of NAME) from list and @latest.",
 	.details = "Archived versions keep their files and can still be shown and downloaded\n"
 		   "by NAME:VERSION; 'mreg list --archived' or '--all' lists them.",
@@ -64,7 +91,7 @@ const cli_command cmd_archive = {
 
 const cli_command cmd_restore = {
 	.name = "restore",
-	.usage = "NAME[:VERSION]",
+	.usage = "NAME[:VERSION] [--json]",
 	.summary = "Undo archive for a version (or every version of NAME).",
 	.details = NULL,
 	.options = options,

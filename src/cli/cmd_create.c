@@ -43,6 +43,28 @@ static void merge_kv(mreg_kv **items, size_t *count, const mreg_kv *from, size_t
 	}
 }
 
+/* Allowed, but worth a word: the new version holds what an earlier one does. */
+static void note_same_content(mreg_store *store, const mreg_record *rec)
+{
+	mreg_record **recs = NULL;
+	size_t n = 0;
+	const char *same = NULL;
+
+	if (mreg_model_list(&recs, &n, store, rec->name, MREG_LIST_ALL, NULL, NULL) == 0)
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(recs[i]->version, rec->version) &&
+			    !strcmp(recs[i]->digest, rec->digest))
+				same = recs[i]->version; /* the last in list order: the newest */
+	if (same && !cli_quiet)
+		fprintf(stderr, "mreg: note: same content as %s:%s (mreg diff shows what differs in "
+				"metadata)\n",
+			rec->name, same);
+	for (size_t i = 0; i < n; i++)
+		mreg_record_free(recs[i]);
+	free(recs);
+	mreg_error_clear();
+}
+
 static int run(int argc, char **argv)
 {
 	mreg_create_options o = MREG_CREATE_OPTIONS_INIT;
@@ -119,7 +141,7 @@ static int run(int argc, char **argv)
 	}
 	/* A type no plugin knows is a usage error, as in 'mreg validate -t'. */
 	if (o.type && !mreg_format_find(o.type)) {
-		status = cli_usage_error(&cmd_create, "unknown model type '%s'", o.type);
+		status = cli_unknown_type(&cmd_create, o.type);
 		goto done;
 	}
 	o.tags = tags;
@@ -149,6 +171,7 @@ static int run(int argc, char **argv)
 		cli_human_size(size, sizeof(size), rec->total_size);
 		printf("created %s:%s (%s, %zu file%s, %s, %s)\n", rec->name, rec->version, rec->type,
 		       rec->file_count, rec->file_count == 1 ? "" : "s", size, rec->digest);
+		note_same_content(store, rec);
 		status = EXIT_OK;
 	}
 done:

@@ -1,7 +1,10 @@
 #include "commands.h"
 
+enum { OPT_JSON = 256 };
+
 static const cli_option options[] = {
 	{'o', "output", "DIR", "folder to write the files into (created if missing)"},
+	{OPT_JSON, "json", NULL, "print what was written as JSON"},
 	CLI_COMMON_OPTIONS,
 	{0},
 };
@@ -14,11 +17,15 @@ static int run(int argc, char **argv)
 	cli_progress progress;
 	const char *out = NULL;
 	char *arg;
+	bool json = false;
 	int c, rc, status;
 
-	while ((c = cli_next_option(&cmd_download, argc, argv, &arg)) != -1)
+	while ((c = cli_next_option(&cmd_download, argc, argv, &arg)) != -1) {
 		if (c == 'o')
 			out = arg;
+		else if (c == OPT_JSON)
+			json = true;
+	}
 	if (argc - optind != 1)
 		return cli_usage_error(&cmd_download, "give one model: NAME, NAME:VERSION or NAME@latest");
 	if (!out)
@@ -36,6 +43,12 @@ static int run(int argc, char **argv)
 	cli_progress_done(&progress);
 	if (rc) {
 		status = cli_fail(rc);
+	} else if (json) {
+		status = cli_print_json(json_pack(
+			"{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:b}", "name", rec->name, "version",
+			rec->version, "output", out, "digest", rec->digest, "files",
+			(json_int_t)rec->file_count, "dirs", (json_int_t)rec->dir_count, "links",
+			(json_int_t)rec->link_count, "size", (json_int_t)rec->total_size, "verified", 1));
 	} else {
 		char size[32];
 		cli_human_size(size, sizeof(size), rec->total_size);
@@ -50,7 +63,7 @@ done:
 
 const cli_command cmd_download = {
 	.name = "download",
-	.usage = "NAME[:VERSION|@latest] -o DIR",
+	.usage = "NAME[:VERSION|@latest|@ALIAS] -o DIR [--json]",
 	.summary = "Write a version's files into DIR, re-verifying every digest.",
 	.details = "Files get their recorded modes. Nothing is overwritten, and nothing is left\n"
 		   "behind on failure: files are staged, checked, then moved into DIR together.",

@@ -1,10 +1,13 @@
-#include <stdlib.h>
-
-#include "commands.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "commands.h"
+
+enum { OPT_JSON = 256 };
+
 static const cli_option options[] = {
+	{OPT_JSON, "json", NULL, "print the store's path as JSON"},
 	CLI_COMMON_OPTIONS,
 	{0},
 };
@@ -14,10 +17,12 @@ static int run(int argc, char **argv)
 	mreg_store *store = NULL;
 	char *dir = NULL, *arg;
 	const char *env = getenv("MREG_DIR");
-	int c, rc;
+	bool json = false;
+	int c, rc, status = EXIT_OK;
 
 	while ((c = cli_next_option(&cmd_init, argc, argv, &arg)) != -1)
-		;
+		if (c == OPT_JSON)
+			json = true;
 	if (argc - optind > 1)
 		return cli_usage_error(&cmd_init, "too many arguments");
 	if (optind < argc) {
@@ -36,14 +41,17 @@ static int run(int argc, char **argv)
 	free(dir);
 	if (rc)
 		return cli_fail(rc);
-	printf("Initialized empty mreg store in %s\n", mreg_store_path(store));
+	if (json)
+		status = cli_print_json(json_pack("{s:s}", "store", mreg_store_path(store)));
+	else
+		printf("Initialized empty mreg store in %s\n", mreg_store_path(store));
 	mreg_store_free(store);
-	return EXIT_OK;
+	return status;
 }
 
 const cli_command cmd_init = {
 	.name = "init",
-	.usage = "[DIR]",
+	.usage = "[DIR] [--json]",
 	.summary = "Create a store: DIR/.mreg, or .mreg at the git work-tree root (else ./.mreg).",
 	.details = "--store DIR or $MREG_DIR name the store folder itself. The store holds\n"
 		   "config.yaml and models/ (records, meant to be committed), blobs/ and tmp/\n"

@@ -13,7 +13,8 @@ static const cli_option options[] = {
 	{'W', "unencrypted", NULL, "do not encrypt the secret key with a passphrase"},
 	{'f', "force", NULL, "replace existing key files"},
 	{OPT_JSON, "json", NULL, "print the key id and files as JSON"},
-	{'h', "help", NULL, "show this help"},
+	CLI_QUIET_OPTION,
+	CLI_HELP_OPTION,
 	{0},
 };
 

@@ -3,12 +3,17 @@
 
 #include "commands.h"
 
-enum { OPT_ARCHIVED = 256, OPT_ALL, OPT_JSON };
+enum { OPT_ARCHIVED = 256, OPT_ALL, OPT_JSON, OPT_TAG, OPT_STAGE, OPT_SORT, OPT_LIMIT };
 
 static const cli_option options[] = {
 	{'n', "name", "NAME", "only the versions of this model"},
 	{OPT_ARCHIVED, "archived", NULL, "only archived versions"},
 	{OPT_ALL, "all", NULL, "active and archived versions"},
+	{OPT_TAG, "tag", "K=V", "only versions with this tag (K alone: any value; repeatable)"},
+	{OPT_STAGE, "stage", "STAGE", "only versions in this stage ('' for none)"},
+	{'t', "type", "TYPE", "only versions of this model type"},
+	{OPT_SORT, "sort", "KEY", "order by name (default), created, size, files or version; -KEY reverses"},
+	{OPT_LIMIT, "limit", "N", "at most N versions (after sorting)"},
 	{OPT_JSON, "json", NULL, "print a JSON array of records (without their file lists)"},
 	CLI_COMMON_OPTIONS,
 	{0},
@@ -56,9 +61,12 @@ static int run(int argc, char **argv)
 	mreg_record **recs = NULL;
 	size_t n = 0;
 	const char *name = NULL;
+	mreg_list_query q = MREG_LIST_QUERY_INIT;
+	mreg_kv *tags = NULL;
+	size_t ntags = 0;
 	bool json = false;
-	char *arg;
-	int c, rc, status;
+	char *arg, *end;
+	int c, rc, qrc, status;
 
 	while ((c = cli_next_option(&cmd_list, argc, argv, &arg)) != -1) {
 		switch (c) {
@@ -66,17 +74,50 @@ static int run(int argc, char **argv)
 		case OPT_ARCHIVED: filter = MREG_LIST_ARCHIVED; break;
 		case OPT_ALL: filter = MREG_LIST_ALL; break;
 		case OPT_JSON: json = true; break;
+		case OPT_TAG: cli_add_kv(&cmd_list, "tag", &tags, &ntags, arg); break;
+		case OPT_STAGE: q.stage = arg; break;
+		case 't':
+			if (!mreg_format_find(arg))
+				return cli_unknown_type(&cmd_list, arg);
+			q.type = arg;
+			break;
+		case OPT_SORT: q.sort = arg; break;
+		case OPT_LIMIT:
+			q.limit = strtoul(arg, &end, 10);
+			if (!arg[0] || *end || arg[0] == '-' || q.limit == 0)
+				return cli_usage_error(&cmd_list, "--limit: '%s' is not a positive number",
+						       arg);
+			break;
 		}
 	}
+	if (optind + 1 < argc)
+		return cli_usage_error(&cmd_list, "unexpected argument '%s'", argv[optind + 1]);
+	/* One operand: a name pattern (fnmatch), e.g. 'churn*'. */
 	if (optind < argc)
-		return cli_usage_error(&cmd_list, "unexpected argument '%s'", argv[optind]);
+		q.name_glob = argv[optind];
 	if (name && mreg_name_check(name))
 		return cli_usage_error(&cmd_list, "%s", mreg_error_last());
-	if ((status = cli_open_store(&store)))
+	q.tags = tags;
+	q.tag_count = ntags;
+	{
+		/* A bad sort key is a usage error before the store is read. */
+		size_t none = 0;
+		if (mreg_records_query(NULL, &none, &q)) {
+			cli_free_kv(tags, ntags);
+			return cli_usage_error(&cmd_list, "%s", mreg_error_last());
+		}
+	}
+	if ((status = cli_open_store(&store))) {
+		cli_free_kv(tags, ntags);
 		return status;
+	}
 	rc = mreg_model_list(&recs, &n, store, name, filter, on_damaged, NULL);
 	if (rc && rc != MREG_ECORRUPT) {
 		status = cli_fail(rc);
+		goto done;
+	}
+	if ((qrc = mreg_records_query(recs, &n, &q))) {
+		status = cli_fail(qrc);
 		goto done;
 	}
 	if (json) {
@@ -113,14 +154,19 @@ static int run(int argc, char **argv)
 done:
 	mreg_record_array_free(recs, n);
 	mreg_store_free(store);
+	cli_free_kv(tags, ntags);
 	return status;
 }
 
 const cli_command cmd_list = {
 	.name = "list",
-	.usage = "[-n NAME] [--archived|--all] [--json]",
+	.usage = "[PATTERN] [-n NAME] [--tag K=V] [--stage S] [-t TYPE] [--sort KEY] [--limit N] "
+		 "[--archived|--all] [--json]",
 	.summary = "List model versions (archived ones only with --archived or --all).",
-	.details = "Sorted by name, then by creation time. A record that cannot be read is\n"
+	.details = "Sorted by name, then by creation time (--sort changes it: '--sort -created\n"
+		   "--limit 5' gives the five newest). PATTERN keeps the models whose name\n"
+		   "matches it (a shell pattern: 'churn*'); --tag, --stage and -t keep the\n"
+		   "versions that have every one given. A record that cannot be read is\n"
 		   "reported on stderr and the exit status is 1.",
 	.options = options,
 	.run = run,

@@ -3,15 +3,21 @@
 #include "bundle_cli.h"
 #include "commands.h"
 
-enum { OPT_COMPRESS = 256, OPT_SIGN, OPT_JSON };
+enum { OPT_COMPRESS = 256, OPT_SIGN, OPT_JSON, OPT_FORCE };
 
 static const cli_option options[] = {
 	{'o', "output", "FILE", "the bundle to write (.tar, .tar.gz or .tar.zst)"},
 	{OPT_COMPRESS, "compress", "KIND", "none, gzip or zstd (default: by the file name)"},
 	{OPT_SIGN, "sign", "SECRET_KEY", "sign with this minisign secret key (see keygen)"},
-	{'f', "force", NULL, "replace FILE (and FILE.minisig) if they exist"},
+	{OPT_FORCE, "force", NULL, "replace FILE (and FILE.minisig) if they exist"},
 	{OPT_JSON, "json", NULL, "print what was written as JSON"},
 	CLI_COMMON_OPTIONS,
+	{0},
+};
+
+/* -f was --force here; -f is --file (a model.yml) in the one grammar. */
+static const cli_old_spelling old_spellings[] = {
+	{'f', NULL, OPT_FORCE},
 	{0},
 };
 
@@ -32,7 +38,7 @@ static int run(int argc, char **argv)
 	while ((c = cli_next_option(&cmd_package, argc, argv, &arg)) != -1) {
 		switch (c) {
 		case 'o': out = arg; break;
-		case 'f': o.force = 1; break;
+		case OPT_FORCE: o.force = 1; break;
 		case OPT_SIGN: sign = arg; break;
 		case OPT_JSON: json = true; break;
 		case OPT_COMPRESS:
@@ -93,7 +99,7 @@ done:
 
 const cli_command cmd_package = {
 	.name = "package",
-	.usage = "NAME[:VERSION|@latest] -o FILE [--compress KIND] [--sign SECRET_KEY] [-f]",
+	.usage = "NAME[:VERSION|@latest] -o FILE [--compress KIND] [--sign SECRET_KEY] [--force]",
 	.summary = "Write a version into one portable, reproducible bundle file.",
 	.details = "The bundle is a tar of an OCI image layout holding a CNCF ModelPack model:\n"
 		   "the record in the config, one layer per file (see mreg-bundle(5)). The\n"
@@ -103,5 +109,6 @@ const cli_command cmd_package = {
 		   "-p KEY.pub' accepts; an encrypted key's passphrase is read from the terminal\n"
 		   "or from $MREG_KEY_PASSWORD.",
 	.options = options,
+	.old_spellings = old_spellings,
 	.run = run,
 };

@@ -20,7 +20,25 @@ static void print_kv(const char *title, const mreg_kv *kv, size_t n)
 		printf("%s%s=%s\n", i ? "             " : "", kv[i].key, kv[i].value);
 }
 
-static void print_record(const mreg_record *r)
+/* The aliases naming this version, as a JSON array of strings. */
+static int version_aliases(json_t **out, mreg_store *store, const mreg_record *r)
+{
+	mreg_kv *items = NULL;
+	size_t n = 0;
+	int rc = mreg_alias_list(&items, &n, store, r->name);
+
+	*out = NULL;
+	if (rc)
+		return rc;
+	*out = json_array();
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(items[i].value, r->version))
+			json_array_append_new(*out, json_string(items[i].key));
+	mreg_kv_array_free(items, n);
+	return *out ? 0 : MREG_ENOMEM;
+}
+
+static void print_record(const mreg_record *r, json_t *aliases)
 {
 	char size[32];
 	size_t wpath = 4;
@@ -31,6 +49,13 @@ static void print_record(const mreg_record *r)
 	printf("%-13s%s\n", "type:", r->type);
 	printf("%-13s%s\n", "description:", r->description ? r->description : "-");
 	printf("%-13s%s\n", "stage:", r->stage ? r->stage : "-");
+	printf("%-13s", "aliases:");
+	if (!json_array_size(aliases))
+		printf("-");
+	for (size_t i = 0; i < json_array_size(aliases); i++)
+		printf("%s%s@%s", i ? ", " : "", r->name,
+		       json_string_value(json_array_get(aliases, i)));
+	printf("\n");
 	print_kv("tags:", r->tags, r->tag_count);
 	print_kv("properties:", r->properties, r->property_count);
 	printf("%-13s%s\n", "created:", r->created_at);
@@ -88,6 +113,7 @@ static int run(int argc, char **argv)
 {
 	mreg_store *store = NULL;
 	mreg_record *rec = NULL;
+	json_t *aliases = NULL;
 	mreg_ref ref;
 	bool json = false;
 	char *arg;
@@ -103,12 +129,20 @@ static int run(int argc, char **argv)
 	if ((status = cli_open_store(&store)))
 		return status;
 	rc = mreg_model_get(&rec, store, argv[optind]);
-	if (rc)
+	if (rc) {
 		status = cli_fail(rc);
-	else if (json)
-		status = cli_print_json(cli_record_json(rec, true));
-	else
-		print_record(rec);
+	} else if ((rc = version_aliases(&aliases, store, rec))) {
+		status = cli_fail(rc);
+	} else if (json) {
+		json_t *doc = cli_record_json(rec, true);
+		if (doc)
+			json_object_set_new(doc, "aliases", aliases);
+		aliases = NULL;
+		status = cli_print_json(doc);
+	} else {
+		print_record(rec, aliases);
+	}
+	json_decref(aliases);
 	mreg_record_free(rec);
 	mreg_store_free(store);
 	return status;

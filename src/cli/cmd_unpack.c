@@ -11,7 +11,8 @@ static const cli_option options[] = {
 	{'v', "version", "VERSION", "version to write in model.yml instead of the bundle's"},
 	{OPT_PUBKEY, "pubkey", "PUBLIC_KEY", "refuse the bundle unless this key signed it"},
 	{OPT_JSON, "json", NULL, "print what was written as JSON"},
-	{'h', "help", NULL, "show this help"},
+	CLI_QUIET_OPTION,
+	CLI_HELP_OPTION,
 	{0},
 };
 

@@ -3,17 +3,32 @@
 
 #include "commands.h"
 
-enum { OPT_DESCRIPTION = 256, OPT_TAG, OPT_REMOVE_TAG, OPT_STAGE, OPT_JSON };
+enum { OPT_DESCRIPTION = 256, OPT_TAG, OPT_REMOVE_TAG, OPT_STAGE, OPT_EXCLUSIVE, OPT_JSON };
 
 static const cli_option options[] = {
 	{OPT_DESCRIPTION, "description", "TEXT", "new description (\"\" clears it)"},
 	{OPT_TAG, "tag", "K=V", "add or replace a tag (repeatable)"},
 	{OPT_REMOVE_TAG, "remove-tag", "K", "remove a tag (repeatable)"},
 	{OPT_STAGE, "stage", "STAGE", "new stage (\"\" clears it)"},
+	{OPT_EXCLUSIVE, "exclusive", NULL, "with --stage: every other version of the model leaves that stage"},
 	{OPT_JSON, "json", NULL, "print the updated record as JSON"},
 	CLI_COMMON_OPTIONS,
 	{0},
 };
+
+typedef struct {
+	bool json;
+	const char *stage;
+} report;
+
+/* The human line for each version --exclusive moved out (--json prints the updated record only). */
+static void left_stage(void *ctx, const mreg_record *r)
+{
+	const report *rp = ctx;
+
+	if (!rp->json)
+		printf("%s:%s left stage %s\n", r->name, r->version, rp->stage);
+}
 
 static int run(int argc, char **argv)
 {
@@ -41,6 +56,7 @@ static int run(int argc, char **argv)
 			break;
 		}
 		case OPT_STAGE: o.stage = arg; break;
+		case OPT_EXCLUSIVE: o.exclusive_stage = 1; break;
 		case OPT_JSON: json = true; break;
 		}
 	}
@@ -49,9 +65,14 @@ static int run(int argc, char **argv)
 		goto done;
 	}
 	cli_parse_ref(&cmd_update, &ref, argv[optind]);
-	if (!ref.version && !ref.latest) {
-		status = cli_usage_error(&cmd_update, "'%s': say which version (NAME:VERSION or "
-				"NAME@latest)", argv[optind]);
+	if (!ref.version && !ref.latest && !ref.alias) {
+		status = cli_usage_error(&cmd_update, "'%s': say which version (NAME:VERSION, "
+				"NAME@latest or NAME@ALIAS)", argv[optind]);
+		goto done;
+	}
+	if (o.exclusive_stage && (!o.stage || !o.stage[0])) {
+		status = cli_usage_error(&cmd_update, "--exclusive needs --stage STAGE (the stage only "
+				"this version keeps)");
 		goto done;
 	}
 	if (!o.description && !o.stage && !ntags && !nremove) {
@@ -61,7 +82,7 @@ static int run(int argc, char **argv)
 	}
 	if ((status = cli_open_store(&store)))
 		goto done;
-	if (ref.latest) {
+	if (ref.latest || ref.alias) {
 		if ((rc = mreg_model_get(&current, store, argv[optind]))) {
 			status = cli_fail(rc);
 			goto done;
@@ -69,6 +90,9 @@ static int run(int argc, char **argv)
 	}
 	o.set_tags = tags;
 	o.set_tag_count = ntags;
+	report rp = {json, o.stage};
+	o.on_left_stage = left_stage;
+	o.ctx = &rp;
 	o.remove_tags = remove;
 	o.remove_tag_count = nremove;
 	rc = mreg_model_update(&rec, store, ref.name, current ? current->version : ref.version, &o);
@@ -90,10 +114,13 @@ done:
 
 const cli_command cmd_update = {
 	.name = "update",
-	.usage = "NAME:VERSION [--description TEXT] [--tag K=V]... [--remove-tag K]... [--stage S]",
+	.usage = "NAME:VERSION [--description TEXT] [--tag K=V]... [--remove-tag K]... [--stage S "
+		 "[--exclusive]]",
 	.summary = "Change a version's description, tags or stage (its files never change).",
 	.details = "Removing a tag the version does not have is an error, so a typo does not\n"
-		   "pass silently; nothing is changed then.",
+		   "pass silently; nothing is changed then. --stage S --exclusive also clears the\n"
+		   "stage of every other version of the model that is in S (one version per\n"
+		   "stage, as MLflow's archive_existing_versions); without it stages are free.",
 	.options = options,
 	.run = run,
 };

@@ -1,4 +1,6 @@
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "commands.h"
 
@@ -16,6 +18,7 @@ static int run(int argc, char **argv)
 	const mreg_format *format = NULL, *used = NULL;
 	mreg_diag_list *diags = NULL;
 	const char *path;
+	char *folder = NULL;
 	bool json = false;
 	size_t errors, warnings;
 	char *arg;
@@ -25,16 +28,38 @@ static int run(int argc, char **argv)
 		if (c == OPT_JSON)
 			json = true;
 		if (c == 't' && !(format = mreg_format_find(arg)))
-			return cli_usage_error(&cmd_validate, "unknown model type '%s'", arg);
+			return cli_unknown_type(&cmd_validate, arg);
 	}
 	if (argc - optind != 1)
 		return cli_usage_error(&cmd_validate, "give one model file or folder");
 	path = argv[optind];
+	/* The file that makes a folder a model stands for its folder: check that. */
+	if (!format || strcmp(format->name, "custom_model")) {
+		const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+		struct stat st;
+		if ((!strcmp(base, "MLmodel") || !strcmp(base, "config.pbtxt")) &&
+		    stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+			folder = base == path ? strdup(".") : strndup(path, (size_t)(base - path - 1));
+			if (!folder)
+				return cli_fail(MREG_ENOMEM);
+			if (!folder[0]) {
+				free(folder);
+				folder = strdup("/");
+			}
+			if (!cli_quiet)
+				fprintf(stderr,
+					"mreg: %s is the %s file of a model: checking its folder %s "
+					"(give the folder, or -t custom_model for the file alone)\n",
+					path, base, folder);
+			path = folder;
+		}
+	}
 	if (mreg_diag_list_new(&diags))
 		return cli_fail(MREG_ENOMEM);
 	rc = mreg_format_validate(format, path, diags, &used);
 	if (rc) {
 		mreg_diag_list_free(diags);
+		free(folder);
 		return cli_fail(rc);
 	}
 	errors = mreg_diag_count_severity(diags, MREG_DIAG_ERROR);
@@ -52,6 +77,7 @@ static int run(int argc, char **argv)
 		       warnings, warnings == 1 ? "" : "s");
 	}
 	mreg_diag_list_free(diags);
+	free(folder);
 	return errors ? EXIT_NO : EXIT_OK;
 }
 
@@ -59,7 +85,8 @@ static const char details[] =
 	"Each problem is printed like a compiler diagnostic:\n"
 	"  FILE[:LINE:COL]: error|warning|note: MESSAGE [CODE]\n"
 	"Exit status 1 when there is at least one error. Without -t, every type's plugin\n"
-	"looks at PATH and the most confident one checks it.";
+	"looks at PATH and the most confident one checks it. An MLmodel or config.pbtxt\n"
+	"file stands for its folder, which is checked instead (with a note on stderr).";
 
 const cli_command cmd_validate = {
 	.name = "validate",

@@ -25,5 +25,11 @@ extern const cli_command cmd_keygen;
 extern const cli_command cmd_sign;
 extern const cli_command cmd_push;
 extern const cli_command cmd_pull;
+extern const cli_command cmd_diff;
+extern const cli_command cmd_alias;
+extern const cli_command cmd_completion;
+
+/* Every command, in --help order, NULL-terminated (main.c). */
+extern const cli_command *const cli_commands[];
 
 #endif

@@ -5,10 +5,11 @@
 
 #include "commands.h"
 
-static const cli_command *const commands[] = {
-	&cmd_init, &cmd_create, &cmd_list, &cmd_show, &cmd_update, &cmd_archive, &cmd_restore,
+const cli_command *const cli_commands[] = {
+	&cmd_init, &cmd_create, &cmd_list, &cmd_show, &cmd_diff, &cmd_alias, &cmd_update, &cmd_archive, &cmd_restore,
 	&cmd_delete, &cmd_download, &cmd_log, &cmd_validate, &cmd_fsck, &cmd_gc, &cmd_package,
-	&cmd_import, &cmd_unpack, &cmd_sign, &cmd_verify, &cmd_keygen, &cmd_push, &cmd_pull, NULL,
+	&cmd_import, &cmd_unpack, &cmd_sign, &cmd_verify, &cmd_keygen, &cmd_push, &cmd_pull,
+	&cmd_completion, NULL,
 };
 
 static void usage(FILE *f)
@@ -16,8 +17,8 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: mreg [--store DIR] COMMAND [OPTIONS] [ARGS]\n\n"
 		   "Version, check and ship machine-learning models: a registry of named,\n"
 		   "versioned models in a content-addressed local store.\n\nCommands:\n");
-	for (size_t i = 0; commands[i]; i++)
-		fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+	for (size_t i = 0; cli_commands[i]; i++)
+		fprintf(f, "  %-10s %s\n", cli_commands[i]->name, cli_commands[i]->summary);
 	fprintf(f, "\nGlobal options:\n"
 		   "  --store DIR   use the store at DIR (default: $MREG_DIR, else the nearest .mreg/)\n"
 		   "  -h, --help    show this help ('mreg COMMAND --help' for a command)\n"
@@ -49,8 +50,11 @@ int main(int argc, char **argv)
 			i++;
 			continue;
 		}
-		fprintf(stderr, "mreg: unknown option '%s'\n", argv[i]);
-		usage(stderr);
+		/* One line, not the whole help: the way out is in it. */
+		fprintf(stderr,
+			"mreg: unknown option '%s' before the command (global options: --store DIR, "
+			"--help, --version; a command's own options follow it: see 'mreg --help')\n",
+			argv[i]);
 		return EXIT_ERROR;
 	}
 	if (i >= argc) {
@@ -59,9 +63,9 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[i], "help")) {
 		if (i + 1 < argc) {
-			for (size_t k = 0; commands[k]; k++)
-				if (!strcmp(commands[k]->name, argv[i + 1])) {
-					cli_print_help(commands[k], stdout);
+			for (size_t k = 0; cli_commands[k]; k++)
+				if (!strcmp(cli_commands[k]->name, argv[i + 1])) {
+					cli_print_help(cli_commands[k], stdout);
 					return EXIT_OK;
 				}
 		}
@@ -69,9 +73,9 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	cli_catch_signals();
-	for (size_t k = 0; commands[k]; k++)
-		if (!strcmp(commands[k]->name, argv[i]))
-			return commands[k]->run(argc - i, argv + i);
+	for (size_t k = 0; cli_commands[k]; k++)
+		if (!strcmp(cli_commands[k]->name, argv[i]))
+			return cli_commands[k]->run(argc - i, argv + i);
 	fprintf(stderr, "mreg: '%s' is not a command (see 'mreg --help')\n", argv[i]);
 	return EXIT_ERROR;
 }

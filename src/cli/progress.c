@@ -14,7 +14,7 @@ static double now(void)
 
 void cli_progress_init(cli_progress *p, const char *label)
 {
-	p->enabled = isatty(STDERR_FILENO);
+	p->enabled = !cli_quiet && isatty(STDERR_FILENO);
 	p->label = label;
 	p->start = p->last = now();
 	p->shown = false;

@@ -158,7 +158,7 @@ static int rehash_partial(blob_sink *b)
 static int open_partial(const mreg_store *store, const char *hex, char **path, int *fd,
 			bool *shared)
 {
-	char *dir = path_join(store->tmp, PARTIAL_DIR), *name = NULL;
+	char *dir = path_join(store->tmp, STORE_PARTIAL_DIR), *name = NULL;
 	int rc = 0;
 
 	*path = NULL;
@@ -363,7 +363,7 @@ int remote_keep_verified(const mreg_store *store, const char *stage, int rc)
 		if (!digest_hex_valid(e->d_name))
 			continue;
 		from = path_join(stage, e->d_name);
-		to = str_printf("%s/%s/%s.part", store->tmp, PARTIAL_DIR, e->d_name);
+		to = str_printf("%s/%s/%s.part", store->tmp, STORE_PARTIAL_DIR, e->d_name);
 		if (from && to && chmod(from, 0600) == 0)
 			fs_rename_noreplace(from, to);
 		free(from);

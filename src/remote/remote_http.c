@@ -453,9 +453,14 @@ static int perform(remote_session *s, const remote_request *rq, remote_response 
 		free(where);
 	} else if (cc != CURLE_OK) {
 		char *where = url_for_message(s, url);
+		/* A TLS hello answered in clear text: OpenSSL says "wrong version number". */
+		bool clear = cc == CURLE_SSL_CONNECT_ERROR && !s->opts.plain_http;
 		rs->transport_error = true;
-		rc = mreg_seterr(MREG_ENETWORK, "%s: %s %s: %s", s->host, rq->method,
-				 where ? where : "", s->errbuf[0] ? s->errbuf : curl_easy_strerror(cc));
+		rc = mreg_seterr(MREG_ENETWORK, "%s: %s %s: %s%s", s->host, rq->method,
+				 where ? where : "", s->errbuf[0] ? s->errbuf : curl_easy_strerror(cc),
+				 clear ? " (the registry may speak plain HTTP, not HTTPS: for a local "
+					 "test registry add --plain-http)"
+				       : "");
 		free(where);
 	}
 	if (t.body.failed && rc == 0)

@@ -19,8 +19,6 @@
 	", application/vnd.docker.distribution.manifest.list.v2+json"
 #define DOCKER_MT_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
 #define DOCKER_MT_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
-/* tmp/partial/<hex>.part: blobs a pull has begun, kept to resume from. */
-#define PARTIAL_DIR "partial"
 
 /* Progress over all the blobs one push or pull moves. */
 typedef struct {

@@ -208,6 +208,24 @@ static int check_blobs(fsck_ctx *f, mreg_fsck_result *res, mreg_store *s, const 
 	return rc;
 }
 
+/* Entries of the folder @dir/@name (0 when it cannot be read). */
+static size_t count_entries(const char *dir, const char *name)
+{
+	char *path = path_join(dir, name);
+	DIR *d = path ? opendir(path) : NULL;
+	struct dirent *e;
+	size_t n = 0;
+
+	free(path);
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
 static size_t count_tmp(const mreg_store *s)
 {
 	DIR *d = opendir(s->tmp);
@@ -216,9 +234,17 @@ static size_t count_tmp(const mreg_store *s)
 
 	if (!d)
 		return 0;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.' && strcmp(e->d_name, "ingest.lock"))
-			n++;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, "ingest.lock"))
+			continue;
+		/* pull keeps verified blobs of a cut transfer in tmp/partial/ to
+		 * resume; the folder itself is no leftover, only what it holds. */
+		if (!strcmp(e->d_name, STORE_PARTIAL_DIR)) {
+			n += count_entries(s->tmp, STORE_PARTIAL_DIR);
+			continue;
+		}
+		n++;
+	}
 	closedir(d);
 	return n;
 }
@@ -238,7 +264,7 @@ int mreg_store_fsck(mreg_fsck_result *res, mreg_store *s, mreg_diag_list *diags)
 	res->records = n;
 	if ((rc = check_records(&f, s, recs, n)) || (rc = digest_set_build(&refs, recs, n)))
 		goto done;
-	if ((rc = check_blobs(&f, res, s, &refs)))
+	if ((rc = check_blobs(&f, res, s, &refs)) || (rc = store_check_aliases(s, diags, &f.problems)))
 		goto done;
 	leftovers = count_tmp(s);
 	if (leftovers)

@@ -4,6 +4,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "mreg/registry.h"
 #include "util/error_priv.h"
 #include "util/grammar.h"
 #include "util/hash.h"
@@ -19,6 +20,11 @@ static const char *const core_keys[] = {"name", "version", "type", "description"
 bool record_core_key(const char *key)
 {
 	return STR_IN_ARRAY(key, core_keys);
+}
+
+void mreg_kv_array_free(mreg_kv *items, size_t count)
+{
+	kv_free(items, count);
 }
 
 void kv_free(mreg_kv *items, size_t count)
@@ -546,8 +552,7 @@ char *record_now(void)
 	return str_printf("%s.%06ldZ", buf, ts.tv_nsec / 1000);
 }
 
-/* Numeric versions compare as numbers, and before non-numeric ones. */
-static int version_cmp(const char *a, const char *b)
+int record_version_cmp(const char *a, const char *b)
 {
 	size_t la = strspn(a, "0123456789"), lb = strspn(b, "0123456789");
 	bool na = la && !a[la], nb = lb && !b[lb];
@@ -569,7 +574,7 @@ int record_cmp_created(const mreg_record *a, const mreg_record *b)
 {
 	int c = strcmp(a->created_at ? a->created_at : "", b->created_at ? b->created_at : "");
 
-	return c ? c : version_cmp(a->version, b->version);
+	return c ? c : record_version_cmp(a->version, b->version);
 }
 
 int mreg_name_check(const char *name)
@@ -628,13 +633,26 @@ int mreg_ref_parse(mreg_ref *out, const char *text)
 
 	memset(out, 0, sizeof(*out));
 	if (at && (!colon || at < colon)) {
-		if (strcmp(at, "@latest"))
-			return mreg_seterr(MREG_EINVALID,
-					   "'%s': the only label is @latest (use NAME:VERSION for "
-					   "a version)",
-					   text);
 		out->name = strndup(text, (size_t)(at - text));
-		out->latest = 1;
+		if (!strcmp(at, "@latest")) {
+			out->latest = 1;
+		} else if ((rc = mreg_alias_check(at + 1))) {
+			mreg_ref_dispose(out);
+			return rc;
+		} else if (!(out->alias = strdup(at + 1))) {
+			mreg_ref_dispose(out);
+			return mreg_seterr_nomem();
+		}
+	} else if (colon && strchr(colon + 1, ':')) {
+		/* Azure ML writes azureml:NAME:VERSION; mreg's form is NAME:VERSION. */
+		if (!strncmp(text, "azureml:", 8) && !strchr(text + 8, '/'))
+			return mreg_seterr(MREG_EINVALID,
+					   "'%s' is an Azure ML asset reference; mreg names a version "
+					   "NAME:VERSION (%s)",
+					   text, text + 8);
+		return mreg_seterr(MREG_EINVALID,
+				   "'%s': a reference is NAME, NAME:VERSION or NAME@latest (one ':')",
+				   text);
 	} else if (colon) {
 		out->name = strndup(text, (size_t)(colon - text));
 		out->version = strdup(colon + 1);
@@ -657,10 +675,37 @@ int mreg_ref_parse(mreg_ref *out, const char *text)
 	return 0;
 }
 
+int mreg_alias_check(const char *alias)
+{
+	size_t len = alias ? strlen(alias) : 0, i;
+	char c;
+
+	if (len == 0)
+		return mreg_seterr(MREG_EINVALID, "alias is empty");
+	if (!strcmp(alias, "latest"))
+		return mreg_seterr(MREG_EINVALID,
+				   "'latest' is built in (the newest active version), not an alias");
+	if (len > GRAMMAR_TAG_MAX)
+		return mreg_seterr(MREG_EINVALID, "alias '%.40s...' is longer than %d characters",
+				   alias, GRAMMAR_TAG_MAX);
+	i = grammar_tag_span(alias);
+	if (i == len)
+		return 0;
+	if (i == 0)
+		return mreg_seterr(MREG_EINVALID, "alias '%s' must start with a letter, digit or '_'",
+				   alias);
+	c = alias[i];
+	return mreg_seterr(MREG_EINVALID,
+			   "alias '%s': character %zu ('%c') is not allowed (letters, digits, '_', "
+			   "'.' and '-' only)",
+			   alias, i + 1, c >= 0x20 && c < 0x7f ? c : '?');
+}
+
 void mreg_ref_dispose(mreg_ref *ref)
 {
 	free(ref->name);
 	free(ref->version);
+	free(ref->alias);
 	memset(ref, 0, sizeof(*ref));
 }
 

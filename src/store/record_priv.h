@@ -58,6 +58,9 @@ int record_tree_to_json(json_t *o, const mreg_record *record);
  */
 int record_tree_from_json(mreg_record *record, json_t *o, const char *where);
 
+/* Versions in mreg's order: numeric ones as numbers, before non-numeric ones. */
+int record_version_cmp(const char *a, const char *b);
+
 /* The current time as RFC 3339 UTC with microseconds (malloc'd). */
 char *record_now(void);
 

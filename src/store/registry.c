@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,7 +19,7 @@
 
 /* ---- reading ---- */
 
-static int read_version(mreg_record **out, mreg_store *s, const char *name, const char *version)
+int store_read_version(mreg_record **out, mreg_store *s, const char *name, const char *version)
 {
 	char *path = store_record_path(s, name, version);
 	int rc;
@@ -32,6 +33,11 @@ static int read_version(mreg_record **out, mreg_store *s, const char *name, cons
 		char *tomb = str_printf("%s/%s/%s.deleted", s->models, name, version);
 		if (tomb && fs_exists(tomb))
 			rc = mreg_seterr(MREG_ENOTFOUND, "model %s version %s was deleted", name, version);
+		else if (dir && fs_exists(dir) && !strcasecmp(version, "latest"))
+			rc = mreg_seterr(MREG_ENOTFOUND,
+					 "model %s has no version %s (%s@latest names its latest "
+					 "version)",
+					 name, version, name);
 		else if (dir && fs_exists(dir))
 			rc = mreg_seterr(MREG_ENOTFOUND, "model %s has no version %s", name, version);
 		else
@@ -153,7 +159,7 @@ int mreg_model_list(mreg_record ***out, size_t *count, mreg_store *s, const char
 		free(dir);
 		for (size_t v = 0; v < nversions && rc == 0; v++) {
 			mreg_record *r = NULL;
-			int err = read_version(&r, s, models[m], versions[v]);
+			int err = store_read_version(&r, s, models[m], versions[v]);
 			if (err == MREG_ENOMEM) {
 				rc = err;
 			} else if (err) {
@@ -206,7 +212,20 @@ int mreg_model_get(mreg_record **out, mreg_store *s, const char *text)
 	if ((rc = mreg_ref_parse(&ref, text)))
 		return rc;
 	if (ref.version) {
-		rc = read_version(out, s, ref.name, ref.version);
+		rc = store_read_version(out, s, ref.name, ref.version);
+		goto done;
+	}
+	if (ref.alias) {
+		char *version = NULL;
+		if ((rc = store_alias_read(s, ref.name, ref.alias, &version)))
+			goto done;
+		rc = store_read_version(out, s, ref.name, version);
+		if (rc == MREG_ENOTFOUND)
+			rc = mreg_seterr(MREG_ENOTFOUND,
+					 "%s@%s names version %s, which is not there any more (mreg "
+					 "alias %s:VERSION %s moves it)",
+					 ref.name, ref.alias, version, ref.name, ref.alias);
+		free(version);
 		goto done;
 	}
 	/* @latest: the most recently created version that is not archived. */
@@ -529,16 +548,47 @@ done:
 
 /* ---- changing ---- */
 
+/*
+ * Every other version of @kept's model in @kept's stage leaves it, one
+ * record write each (under the writers' lock the caller holds; an
+ * interrupted run leaves some in the stage, and running it again finishes).
+ */
+static int leave_stage(mreg_store *s, const mreg_record *kept, const mreg_update_options *o)
+{
+	mreg_record **recs = NULL;
+	size_t n = 0;
+	int rc = mreg_model_list(&recs, &n, s, kept->name, MREG_LIST_ALL, NULL, NULL);
+
+	if (rc)
+		goto done;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		mreg_record *r = recs[i];
+		if (!strcmp(r->version, kept->version) || !r->stage || strcasecmp(r->stage, kept->stage))
+			continue;
+		free(r->stage);
+		r->stage = NULL;
+		if ((rc = store_record_write(s, r, false)) == 0 && o->on_left_stage)
+			o->on_left_stage(o->ctx, r);
+	}
+done:
+	mreg_record_array_free(recs, n);
+	return rc;
+}
+
 int mreg_model_update(mreg_record **out, mreg_store *s, const char *name, const char *version,
 		      const mreg_update_options *o)
 {
 	mreg_record *r = NULL;
+	bool exclusive;
 	int rc;
 
 	if (out)
 		*out = NULL;
-	if (!o || o->version != MREG_UPDATE_OPTIONS_VERSION)
+	if (!o || (o->version != 1 && o->version != MREG_UPDATE_OPTIONS_VERSION))
 		return mreg_seterr(MREG_EINVALID, "update options: unknown version");
+	exclusive = o->version >= 2 && o->exclusive_stage;
+	if (exclusive && (!o->stage || !o->stage[0]))
+		return mreg_seterr(MREG_EINVALID, "an exclusive stage needs a stage to set");
 	if ((rc = mreg_name_check(name)) || (rc = mreg_version_check(version)))
 		return rc;
 	for (size_t i = 0; i < o->set_tag_count; i++)
@@ -550,7 +600,7 @@ int mreg_model_update(mreg_record **out, mreg_store *s, const char *name, const 
 		return mreg_seterr(MREG_EINVALID, "description is not valid UTF-8");
 	if ((rc = store_lock(s)))
 		return rc;
-	if ((rc = read_version(&r, s, name, version)))
+	if ((rc = store_read_version(&r, s, name, version)))
 		goto done;
 	if (o->description) {
 		free(r->description);
@@ -573,6 +623,8 @@ int mreg_model_update(mreg_record **out, mreg_store *s, const char *name, const 
 		}
 	}
 	if ((rc = store_record_write(s, r, false)))
+		goto done;
+	if (exclusive && (rc = leave_stage(s, r, o)))
 		goto done;
 	if (out) {
 		*out = r;
@@ -624,7 +676,7 @@ int mreg_model_set_archived(size_t *changed, mreg_store *s, const char *name,
 		goto done;
 	}
 	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = read_version(&recs[i], s, name, versions[i]);
+		rc = store_read_version(&recs[i], s, name, versions[i]);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		if (recs[i]->archived == (archived ? 1 : 0))
 			continue;
@@ -657,7 +709,7 @@ int mreg_model_delete(mreg_store *s, const char *name, const char *version)
 		goto done;
 	}
 	/* A damaged record can still be deleted: only its existence matters here. */
-	rc = read_version(&r, s, name, version);
+	rc = store_read_version(&r, s, name, version);
 	if (rc == MREG_ENOTFOUND || rc == MREG_ENOMEM)
 		goto done;
 	/* The tombstone first: a crash in between leaves the version, never a

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "mreg/record.h"
+#include "mreg/diag.h"
 #include "mreg/store.h"
 #include "util/stream.h"
 #include "util/walk.h"
@@ -19,6 +20,12 @@ struct mreg_store {
 	int ingest_fd; /* dir/tmp/ingest.lock: shared by creators, exclusive for gc */
 	bool git_commit; /* config.yaml git.commit: commit new records by default */
 };
+
+/*
+ * tmp/partial/<hex>.part: blobs a pull has begun, kept to resume from
+ * (remote_blob.c); fsck counts what it holds, not the folder.
+ */
+#define STORE_PARTIAL_DIR "partial"
 
 /* config.yaml's git.commit setting. */
 bool store_config_git_commit(const mreg_store *store);
@@ -37,6 +44,22 @@ void store_unlock(mreg_store *store);
 /* models/<name> and models/<name>/<version>.yaml (malloc'd). */
 char *store_model_dir(const mreg_store *store, const char *name);
 char *store_record_path(const mreg_store *store, const char *name, const char *version);
+
+/* The record of name:version; MREG_ENOTFOUND says whether the version was deleted or never was. */
+int store_read_version(mreg_record **out, mreg_store *store, const char *name, const char *version);
+
+/*
+ * The version models/NAME/ALIAS.alias names (malloc'd): MREG_ENOTFOUND when
+ * there is no such alias, MREG_ECORRUPT when the file is no alias file
+ * (alias.c).
+ */
+int store_alias_read(mreg_store *store, const char *name, const char *alias, char **version);
+
+/*
+ * fsck's look at every alias: a file that is no alias file is an error
+ * (counted in *problems), an alias naming a version that is gone a warning.
+ */
+int store_check_aliases(mreg_store *store, mreg_diag_list *diags, size_t *problems);
 
 /*
  * Open a blob for reading. MREG_ECORRUPT naming the digest when it is

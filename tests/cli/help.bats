@@ -117,3 +117,32 @@ setup() {
 	assert_status 0
 	[[ "$output" =~ ^mreg\ [0-9]+\.[0-9]+\.[0-9]+ ]]
 }
+
+@test "-q on every command: in --help, and nothing on stdout, errors still on stderr" {
+	for c in $(mreg --help | awk '/^Commands:/ { on = 1; next } /^$/ { on = 0 } on { print $1 }'); do
+		mreg "$c" --help | grep -qE -- '^ +-q, --quiet' || fail "$c --help has no -q"
+	done
+	setup_store
+	make_model model
+	run --separate-stderr mreg create -q -n churn -p model
+	assert_status 0
+	[[ -z "$output" && -z "$stderr" ]] || fail "create -q printed: $output $stderr"
+	run --separate-stderr mreg create -n churn -p model -q
+	assert_status 0
+	[[ -z "$stderr" ]] || fail "create -q printed the same-content note: $stderr"
+	for cmd in "list" "show churn:1" "show churn:1 --json" "diff churn:1 model" "fsck" "gc" \
+		"download churn:1 -o out" "package churn:1 -o b.tar" "verify b.tar" "alias churn:1 prod" \
+		"update churn:1 --stage Production" "archive churn:1" "restore churn:1"; do
+		run --separate-stderr mreg $cmd -q
+		[[ -z "$output" ]] || fail "mreg $cmd -q printed: $output"
+		[[ -z "$stderr" ]] || fail "mreg $cmd -q printed on stderr: $stderr"
+	done
+	# The exit status tells the rest; errors still reach stderr.
+	mkdir bad && printf 'flavors: [\n' >bad/MLmodel
+	run --separate-stderr mreg validate -q bad
+	assert_status 1
+	[[ -z "$output" ]] || fail "validate -q printed: $output"
+	run --separate-stderr mreg show -q churn:9
+	assert_status 1
+	assert_one_error "model churn has no version 9"
+}

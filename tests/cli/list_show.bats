@@ -92,6 +92,45 @@ walk(json.load(sys.stdin))
 ' <<<"$output"
 }
 
+@test "list filters: a name pattern, --tag, --stage, -t; --sort and --limit" {
+	mreg update churn:2 --tag team=nlp >/dev/null
+	mreg update churn:2025.11 --tag team=vision --tag gpu >/dev/null
+	run --separate-stderr mreg list 'churn*' --json
+	assert_status 0
+	[[ "$(json_get '[r["name"] + ":" + r["version"] for r in d]' <<<"$output")" == \
+		'["churn:1", "churn:2", "churn:2025.11"]' ]] || fail "pattern: $output"
+	run --separate-stderr mreg list --tag team=vision --json
+	[[ "$(json_get '[r["version"] for r in d]' <<<"$output")" == '["2025.11"]' ]] || fail "tag: $output"
+	run --separate-stderr mreg list --tag team --json
+	[[ "$(json_get '[r["version"] for r in d]' <<<"$output")" == '["2", "2025.11"]' ]] || fail "tag key: $output"
+	run --separate-stderr mreg list --tag team --tag gpu --json
+	[[ "$(json_get '[r["version"] for r in d]' <<<"$output")" == '["2025.11"]' ]] || fail "two tags: $output"
+	run --separate-stderr mreg list --stage production --json
+	[[ "$(json_get '[r["version"] for r in d]' <<<"$output")" == '["1"]' ]] || fail "stage: $output"
+	run --separate-stderr mreg list --stage '' 'churn' --json
+	[[ "$(json_get '[r["version"] for r in d]' <<<"$output")" == '["2", "2025.11"]' ]] || fail "no stage: $output"
+	run --separate-stderr mreg list -t mlflow_model
+	assert_status 0
+	[[ -z "$output" ]] || fail "-t: $output"
+	run --separate-stderr mreg list --sort -created --limit 2 --json
+	[[ "$(json_get '[r["name"] + ":" + r["version"] for r in d]' <<<"$output")" == \
+		'["a-single-file-model:1", "churn:2025.11"]' ]] || fail "newest two: $output"
+	run --separate-stderr mreg list --sort version -n churn --json
+	[[ "$(json_get '[r["version"] for r in d]' <<<"$output")" == '["1", "2", "2025.11"]' ]] || fail "by version: $output"
+	run --separate-stderr mreg list --sort -size --limit 1 --json
+	[[ "$(json_get '[r["name"] for r in d]' <<<"$output")" == '["a-single-file-model"]' ]] || fail "biggest: $output"
+	# Mistakes are usage errors that say the way out.
+	run --separate-stderr mreg list --sort weight
+	assert_status 2
+	assert_contains "$stderr" "unknown sort key 'weight' (name, created, size, files or version; -KEY reverses)"
+	run --separate-stderr mreg list --limit 0
+	assert_status 2
+	assert_contains "$stderr" "--limit: '0' is not a positive number"
+	run --separate-stderr mreg list -t mlflow
+	assert_status 2
+	assert_contains "$stderr" "did you mean mlflow_model?"
+}
+
 @test "show NAME@latest: the most recently created version" {
 	run --separate-stderr mreg show churn@latest
 	assert_status 0

@@ -41,7 +41,7 @@ YAML
 	run "$MREG" validate broken
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"broken/MLmodel:2:3: error: flavor 'python_function' has no 'loader_module' [mlflow-flavor]"* ]]
-	[[ "$output" == *"broken/MLmodel:1:1: warning: no 'mlflow_version': MLflow writes it in every model it saves [mlflow-missing-field]"* ]]
+	[[ "$output" == *"broken/MLmodel:1:1: warning: no 'mlflow_version': MLflow 1.x and later write it; files saved by older MLflow or by other tools (the Java API) may lack it [mlflow-missing-field]"* ]]
 	[[ "${lines[-1]}" == "broken: invalid mlflow_model (1 error, 3 warnings)" ]]
 }
 

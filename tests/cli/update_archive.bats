@@ -228,3 +228,47 @@ setup() {
 	[[ "$(json_get '[d["description"], d["stage"], "k" in d["tags"]]' <<<"$output")" == '["new text", "Production", false]' ]] ||
 		fail "$output"
 }
+
+@test "update --stage S --exclusive: every other version of the model leaves S; without it stages are free" {
+	mreg create -n churn -p model >/dev/null
+	mreg create -n other -p model >/dev/null
+	mreg update churn:1 --stage Production >/dev/null
+	mreg update other:1 --stage Production >/dev/null
+	run --separate-stderr mreg update churn:2 --stage Production
+	assert_status 0
+	[[ "$(mreg list -n churn --stage Production --json | json_get '[r["version"] for r in d]')" == '["1", "2"]' ]] ||
+		fail "without --exclusive both stay"
+	run --separate-stderr mreg update churn:3 --stage production --exclusive
+	assert_status 0
+	assert_contains "$output" "churn:1 left stage production"
+	assert_contains "$output" "churn:2 left stage production"
+	assert_contains "$output" "updated churn:3"
+	[[ "$(mreg list --stage Production --json | json_get '[r["name"] + ":" + r["version"] for r in d]')" == \
+		'["churn:3", "other:1"]' ]] || fail "another model's stage changed, or churn kept two"
+	run --separate-stderr mreg update churn:3 --exclusive --tag a=b
+	assert_status 2
+	assert_contains "$stderr" "--exclusive needs --stage STAGE"
+}
+
+@test "--json of archive, restore, delete, download and init" {
+	run --separate-stderr mreg archive churn:1 --json
+	assert_status 0
+	[[ "$(json_get '[d["name"], d["version"], d["archived"], d["changed"]]' <<<"$output")" == '["churn", "1", true, 1]' ]] ||
+		fail "archive: $output"
+	run --separate-stderr mreg restore churn --json
+	[[ "$(json_get '[d["version"], d["archived"], d["changed"]]' <<<"$output")" == '[null, false, 1]' ]] ||
+		fail "restore: $output"
+	run --separate-stderr mreg download churn:2 -o out --json
+	assert_status 0
+	[[ "$(json_get '[d["output"], d["files"], d["verified"]]' <<<"$output")" == '["out", 3, true]' ]] ||
+		fail "download: $output"
+	[[ "$(json_get 'd["digest"]' <<<"$output")" == "$(mreg show churn:2 --json | json_get 'd["digest"]')" ]] ||
+		fail "download: not the version's digest"
+	run --separate-stderr mreg delete churn:1 --json
+	[[ "$(json_get '[d["name"], d["version"], d["deleted"]]' <<<"$output")" == '["churn", "1", true]' ]] ||
+		fail "delete: $output"
+	mkdir fresh
+	run --separate-stderr env -u MREG_DIR "${MREG}" init fresh --json
+	assert_status 0
+	[[ "$(json_get 'd["store"]' <<<"$output")" == "$PWD/fresh/.mreg" ]] || fail "init: $output"
+}
