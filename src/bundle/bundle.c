@@ -174,6 +174,10 @@ static int on_metadata(void *ctx, const bundle_contents *c)
 
 	if (ec->opts->pubkey && c->signature && (rc = check_inner(c, ec->opts->pubkey, ec->file)))
 		return rc;
+	/* The record's own fields against mreg/limits.h before any layer is
+	 * read (the files are checked with the rest when the version lands). */
+	if (ec->store && (rc = record_check_limits(c->record, NULL, 0, ec->file)))
+		return rc;
 	/* Another tool's artifact: its content digest is known only once its layers are read. */
 	if (ec->store && c->meta.digest) {
 		const char *name = ec->opts->name ? ec->opts->name : c->record->name;

@@ -246,7 +246,8 @@ int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_re
 	if ((rc = check_record(r)))
 		return rc;
 	comp = opts->compression == MREG_COMPRESS_AUTO ? compression_for(file) : opts->compression;
-	if ((rc = artifact_build(&ab, r)) || (rc = oci_index_build(&index, r, &ab.manifest)))
+	if ((rc = artifact_build(&ab, r)) || (rc = oci_check_size(r, &ab.config, &ab.manifest)) ||
+	    (rc = oci_index_build(&index, r, &ab.manifest)))
 		goto done;
 	sidecar = str_printf("%s%s", file, BUNDLE_SIDECAR_SUFFIX);
 	dir = fs_dirname(file);

@@ -413,6 +413,23 @@ int oci_index_build(oci_blob *out, const mreg_record *r, const oci_blob *manifes
 		      "index");
 }
 
+int oci_check_size(const mreg_record *r, const oci_blob *config, const oci_blob *manifest)
+{
+	const oci_blob *big = manifest->len > MREG_MANIFEST_MAX ? manifest : config;
+
+	if (big->len <= MREG_MANIFEST_MAX)
+		return 0;
+	return mreg_seterr(MREG_EINVALID,
+			   "%s:%s: its %s would be %zu bytes, more than the %u (4 MiB) registries "
+			   "accept (%zu files; description %zu bytes, %zu tags, %zu properties): "
+			   "shorten them with mreg update, or register the model again in fewer "
+			   "files",
+			   r->name, r->version, big == manifest ? "manifest" : "config", big->len,
+			   MREG_MANIFEST_MAX, r->file_count,
+			   r->description ? strlen(r->description) : (size_t)0, r->tag_count,
+			   r->property_count);
+}
+
 /* ---- reading ---- */
 
 static json_t *load(const char *text, size_t len, const char *what)

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mreg/limits.h"
 #include "mreg/record.h"
 #include "util/path.h"
 
@@ -47,8 +48,12 @@
  */
 #define BUNDLE_FORMAT 2
 
-/* Limits on what is held in memory while reading. */
+/*
+ * Limits on what is held in memory while reading (another tool's artifact
+ * may be larger than what mreg writes: MREG_MANIFEST_MAX, mreg/limits.h).
+ */
 #define OCI_JSON_MAX (16u << 20)
+_Static_assert(MREG_MANIFEST_MAX <= OCI_JSON_MAX, "mreg reads back what it writes");
 
 /*
  * The ModelPack layer media type for a model file, chosen by its name: weights,
@@ -97,6 +102,13 @@ int oci_manifest_build(oci_blob *out, const mreg_record *record, const oci_blob 
 		       const oci_blob *tree);
 /* mreg's record as the JSON of MREG_RECORD_ANNOTATION (malloc'd), NULL when out of memory. */
 char *oci_record_json(const mreg_record *record);
+/*
+ * A built config and manifest are within MREG_MANIFEST_MAX, what registries
+ * accept: MREG_EINVALID naming the version otherwise (a version registered
+ * before the limits of mreg/limits.h were checked), before anything is
+ * written or sent.
+ */
+int oci_check_size(const mreg_record *record, const oci_blob *config, const oci_blob *manifest);
 /* index.json: the one manifest, tagged with the version. */
 int oci_index_build(oci_blob *out, const mreg_record *record, const oci_blob *manifest);
 

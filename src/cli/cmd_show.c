@@ -3,10 +3,11 @@
 
 #include "commands.h"
 
-enum { OPT_JSON = 256 };
+enum { OPT_JSON = 256, OPT_FILES };
 
 static const cli_option options[] = {
 	{OPT_JSON, "json", NULL, "print the record as JSON"},
+	{OPT_FILES, "files", NULL, "only the files, empty folders and links (with --json: those lists)"},
 	CLI_COMMON_OPTIONS,
 	{0},
 };
@@ -38,10 +39,11 @@ static int version_aliases(json_t **out, mreg_store *store, const mreg_record *r
 	return *out ? 0 : MREG_ENOMEM;
 }
 
+static void print_table(const mreg_record *r);
+
 static void print_record(const mreg_record *r, json_t *aliases)
 {
 	char size[32];
-	size_t wpath = 4;
 
 	cli_human_size(size, sizeof(size), r->total_size);
 	printf("%-13s%s\n", "name:", r->name);
@@ -77,6 +79,15 @@ static void print_record(const mreg_record *r, json_t *aliases)
 	printf("\n");
 	if (r->format_json)
 		printf("%-13s%s\n", "metadata:", r->format_json);
+	printf("\n");
+	print_table(r);
+}
+
+/* The tree, one line per entry in path order: files, empty folders (PATH/), links (-> TARGET). */
+static void print_table(const mreg_record *r)
+{
+	size_t wpath = 4;
+
 	for (size_t i = 0; i < r->file_count; i++)
 		if (strlen(r->files[i].path) > wpath)
 			wpath = strlen(r->files[i].path);
@@ -86,8 +97,7 @@ static void print_record(const mreg_record *r, json_t *aliases)
 	for (size_t i = 0; i < r->link_count; i++)
 		if (strlen(r->links[i].path) > wpath)
 			wpath = strlen(r->links[i].path);
-	printf("\n%-4s  %10s  %-*s  %s\n", "MODE", "SIZE", (int)wpath, "PATH", "DIGEST");
-	/* One table in path order: files, empty folders (PATH/) and links (-> TARGET). */
+	printf("%-4s  %10s  %-*s  %s\n", "MODE", "SIZE", (int)wpath, "PATH", "DIGEST");
 	size_t fi = 0, di = 0, li = 0;
 	while (fi < r->file_count || di < r->dir_count || li < r->link_count) {
 		const char *fp = fi < r->file_count ? r->files[fi].path : NULL;
@@ -115,13 +125,16 @@ static int run(int argc, char **argv)
 	mreg_record *rec = NULL;
 	json_t *aliases = NULL;
 	mreg_ref ref;
-	bool json = false;
+	bool json = false, files = false;
 	char *arg;
 	int c, rc, status;
 
-	while ((c = cli_next_option(&cmd_show, argc, argv, &arg)) != -1)
+	while ((c = cli_next_option(&cmd_show, argc, argv, &arg)) != -1) {
 		if (c == OPT_JSON)
 			json = true;
+		else if (c == OPT_FILES)
+			files = true;
+	}
 	if (argc - optind != 1)
 		return cli_usage_error(&cmd_show, "give one model: NAME, NAME:VERSION or NAME@latest");
 	cli_parse_ref(&cmd_show, &ref, argv[optind]);
@@ -135,10 +148,21 @@ static int run(int argc, char **argv)
 		status = cli_fail(rc);
 	} else if (json) {
 		json_t *doc = cli_record_json(rec, true);
-		if (doc)
+		if (doc && files) {
+			/* The tree alone: the record's three lists. */
+			json_t *tree = json_pack("{s:O, s:O, s:O}", "files",
+						 json_object_get(doc, "files"), "dirs",
+						 json_object_get(doc, "dirs"), "links",
+						 json_object_get(doc, "links"));
+			json_decref(doc);
+			doc = tree;
+		} else if (doc) {
 			json_object_set_new(doc, "aliases", aliases);
-		aliases = NULL;
+			aliases = NULL;
+		}
 		status = cli_print_json(doc);
+	} else if (files) {
+		print_table(rec);
 	} else {
 		print_record(rec, aliases);
 	}
@@ -150,7 +174,7 @@ static int run(int argc, char **argv)
 
 const cli_command cmd_show = {
 	.name = "show",
-	.usage = "NAME[:VERSION|@latest] [--json]",
+	.usage = "NAME[:VERSION|@latest|@ALIAS] [--files] [--json]",
 	.summary = "Show one model version (NAME alone means NAME@latest).",
 	.details = "@latest is the most recently created version that is not archived.",
 	.options = options,

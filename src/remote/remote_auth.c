@@ -286,3 +286,62 @@ int remote_challenge_parse(remote_challenge *out, const char *value)
 	}
 	return 0;
 }
+
+/* RFC 6750's b64token: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
+static bool b64token(const char *t)
+{
+	const char *p = t;
+
+	while (isalnum((unsigned char)*p) || (*p && strchr("-._~+/", *p)))
+		p++;
+	if (p == t)
+		return false;
+	while (*p == '=')
+		p++;
+	return *p == '\0';
+}
+
+int remote_token_parse(char **token, const char *body, size_t len, const char *host)
+{
+	json_t *doc = json_loadb(body ? body : "", body ? len : 0, 0, NULL);
+	const char *t = json_string_value(json_object_get(doc, "token"));
+	int rc = 0;
+
+	*token = NULL;
+	if (!t || !*t)
+		t = json_string_value(json_object_get(doc, "access_token"));
+	if (!json_is_object(doc))
+		rc = mreg_seterr(MREG_EAUTH, "%s: the token service's answer is not a JSON object",
+				 host);
+	else if (!t || !*t)
+		rc = mreg_seterr(MREG_EAUTH, "%s: the token service's answer holds no token", host);
+	else if (!b64token(t))
+		rc = mreg_seterr(MREG_EAUTH,
+				 "%s: the token service's token holds characters a token may not "
+				 "(RFC 6750: letters, digits, -._~+/ and trailing =)",
+				 host);
+	else if (!(*token = strdup(t)))
+		rc = mreg_seterr_nomem();
+	json_decref(doc);
+	return rc;
+}
+
+char *remote_error_text(const char *body, size_t len)
+{
+	json_t *doc, *first;
+	const char *code, *msg;
+	char *out = NULL;
+
+	if (!body || !len)
+		return NULL;
+	doc = json_loadb(body, len, 0, NULL);
+	first = json_array_get(json_object_get(doc, "errors"), 0);
+	code = json_string_value(json_object_get(first, "code"));
+	msg = json_string_value(json_object_get(first, "message"));
+	if (code)
+		out = msg ? str_printf("%.200s: %.300s", code, msg) : strndup(code, 200);
+	json_decref(doc);
+	if (out && strlen(out) > REMOTE_ERROR_TEXT_MAX)
+		out[REMOTE_ERROR_TEXT_MAX] = '\0';
+	return out;
+}

@@ -15,6 +15,7 @@
 #define MREG_REMOTE_AUTH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef struct {
 	char *username;
@@ -41,6 +42,25 @@ typedef struct {
 /* Parse a header value. MREG_EUNSUPPORTED for another scheme, MREG_EINVALID when malformed. */
 int remote_challenge_parse(remote_challenge *out, const char *value);
 void remote_challenge_dispose(remote_challenge *c);
+
+/*
+ * The token of a token service's answer (Docker's token authentication:
+ * {"token": ...} or OAuth2's {"access_token": ...}): *token is malloc'd.
+ * MREG_EAUTH when the answer is not such a JSON object, holds no token, or
+ * a token that is not an RFC 6750 b64token (it goes into an Authorization
+ * header: a line break in it would add headers of the service's choosing).
+ * @host names the registry in messages.
+ */
+int remote_token_parse(char **token, const char *body, size_t len, const char *host);
+
+/*
+ * The first error of a registry's error body ({"errors": [{"code", "message"}]},
+ * the distribution spec's form) as "CODE: message", cut at
+ * REMOTE_ERROR_TEXT_MAX bytes (control characters are escaped when the
+ * message is set); NULL when the body holds none (or out of memory).
+ */
+#define REMOTE_ERROR_TEXT_MAX 512
+char *remote_error_text(const char *body, size_t len);
 
 /* "Basic base64(user:pass)"; NULL when out of memory. */
 char *remote_basic_header(const remote_creds *c);

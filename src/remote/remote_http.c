@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
-#include <jansson.h>
 #include <sodium.h>
 
 #include "util/error_priv.h"
@@ -498,9 +497,7 @@ static int fetch_token(remote_session *s, const remote_challenge *ch)
 	strbuf url = STRBUF_INIT;
 	remote_request rq = REMOTE_REQUEST_INIT;
 	remote_response rs;
-	char *basic = NULL, *esc;
-	json_t *doc = NULL;
-	const char *token;
+	char *basic = NULL, *esc, *token = NULL;
 	int rc;
 
 	/* Credentials travel to the token service: not in clear text, unless
@@ -554,20 +551,13 @@ static int fetch_token(remote_session *s, const remote_challenge *ch)
 				 "%s: the token service answered %ld", s->host, rs.status);
 		goto done;
 	}
-	doc = json_loadb(rs.body ? rs.body : "", rs.body_len, 0, NULL);
-	token = json_string_value(json_object_get(doc, "token"));
-	if (!token || !*token)
-		token = json_string_value(json_object_get(doc, "access_token"));
-	if (!token || !*token) {
-		rc = mreg_seterr(MREG_EAUTH, "%s: the token service's answer holds no token",
-				 s->host);
+	if ((rc = remote_token_parse(&token, rs.body, rs.body_len, s->host)))
 		goto done;
-	}
 	wipe_free(s->authorization);
 	if (!(s->authorization = str_printf("Bearer %s", token)))
 		rc = mreg_seterr_nomem();
 done:
-	json_decref(doc);
+	wipe_free(token);
 	if (rs.body)
 		sodium_memzero(rs.body, rs.body_len);
 	remote_response_dispose(&rs);
@@ -660,31 +650,12 @@ void remote_backoff(unsigned int attempt)
 		;
 }
 
-/* The first error of an OCI error body: "CODE: message". */
-static char *registry_error(const remote_response *rs)
-{
-	json_t *doc, *first;
-	const char *code, *msg;
-	char *out = NULL;
-
-	if (!rs->body || !rs->body_len)
-		return NULL;
-	doc = json_loadb(rs->body, rs->body_len, 0, NULL);
-	first = json_array_get(json_object_get(doc, "errors"), 0);
-	code = json_string_value(json_object_get(first, "code"));
-	msg = json_string_value(json_object_get(first, "message"));
-	if (code)
-		out = msg ? str_printf("%s: %s", code, msg) : strdup(code);
-	json_decref(doc);
-	return out;
-}
-
 int remote_status_error(remote_session *s, const remote_request *rq, const remote_response *rs,
 			int code, const char *what)
 {
 	char *url = remote_url(s, rq->url);
 	char *where = url ? url_for_message(s, url) : NULL;
-	char *reg = registry_error(rs);
+	char *reg = remote_error_text(rs->body, rs->body_len);
 
 	if (what)
 		mreg_seterr(code, "%s: %s %s: %s (%ld%s%s)", s->host, rq->method,

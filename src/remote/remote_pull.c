@@ -357,6 +357,10 @@ int mreg_pull(mreg_remote_info *info, mreg_record **out, mreg_store *store,
 		rc = mreg_error_prefix(rc, "%s", reference);
 		goto done;
 	}
+	/* The record's own fields against mreg/limits.h before any layer is
+	 * fetched (the files are checked with the rest when the version lands). */
+	if ((rc = record_check_limits(r, NULL, 0, reference)))
+		goto done;
 
 	/* Shared ingest lock: gc waits, so it never takes what we stage. */
 	if ((rc = store_ingest_lock(store, false)))

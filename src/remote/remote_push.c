@@ -348,7 +348,7 @@ int mreg_push(mreg_remote_info *info, mreg_store *store, const mreg_record *r,
 	snprintf(info->tag, sizeof(info->tag), "%s", tag);
 	snprintf(info->reference, sizeof(info->reference), "%s/%s:%s", ref.host, ref.repository,
 		 tag);
-	if ((rc = artifact_build(&ab, r)))
+	if ((rc = artifact_build(&ab, r)) || (rc = oci_check_size(r, &ab.config, &ab.manifest)))
 		goto done;
 	snprintf(info->manifest_digest, sizeof(info->manifest_digest), "%s", ab.manifest.digest);
 

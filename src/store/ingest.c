@@ -188,6 +188,15 @@ static int land_blobs(mreg_store *store, const mreg_record *r, const char *stage
 	return fs_fsync_dir(store->blobs);
 }
 
+static int check_limits(const mreg_record *r)
+{
+	char *where = str_printf("%s:%s", r->name, r->version);
+	int rc = where ? record_check_limits(r, NULL, 0, where) : mreg_seterr_nomem();
+
+	free(where);
+	return rc;
+}
+
 int ingest_land_version(mreg_store *store, mreg_record **record, const char *stage,
 			const char *verb, int *unchanged, size_t *blobs_added)
 {
@@ -197,6 +206,10 @@ int ingest_land_version(mreg_store *store, mreg_record **record, const char *sta
 
 	*unchanged = 0;
 	*blobs_added = 0;
+	/* What a bundle or a registry brought fits the limits of mreg/limits.h
+	 * too: it may have been written by an older mreg, or by another tool. */
+	if ((rc = check_limits(r)))
+		return rc;
 	if ((rc = ingest_existing(store, r->name, r->version, r->digest, verb, &existing)))
 		return rc;
 	/* The record may be here without its blobs (it came through git): the

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mreg/limits.h"
 #include "util/error_priv.h"
 #include "util/fsutil.h"
 #include "mreg/registry.h"
@@ -65,8 +66,8 @@ static char *scalar_field(yml_reader *rd, yaml_node_t *root, const char *key)
 	return strdup(s);
 }
 
-static void kv_field(yml_reader *rd, yaml_node_t *root, const char *key, mreg_kv **items,
-		     size_t *count)
+static void kv_field(yml_reader *rd, yaml_node_t *root, const char *key, const char *what,
+		     mreg_kv **items, size_t *count)
 {
 	yaml_node_t *n = yu_map_get(rd->doc, root, key);
 
@@ -88,8 +89,22 @@ static void kv_field(yml_reader *rd, yaml_node_t *root, const char *key, mreg_kv
 			err(rd, kn, "yml-value", "%s", mreg_error_last());
 			continue;
 		}
+		if (limits_check_kv(NULL, what, &(mreg_kv){(char *)k, (char *)v}, 1)) {
+			err(rd, kn, "yml-limit", "%s", mreg_error_last());
+			continue;
+		}
 		kv_set(items, count, k, v);
 	}
+	if (limits_check_kv(NULL, what, NULL, *count))
+		err(rd, n, "yml-limit", "field '%s': %s", key, mreg_error_last());
+}
+
+/* A field of the file longer than mreg/limits.h allows. */
+static void text_limit(yml_reader *rd, yaml_node_t *root, const char *key, const char *value,
+		       size_t max)
+{
+	if (value && limits_check_text(NULL, key, value, max))
+		err(rd, yu_map_get(rd->doc, root, key), "yml-limit", "%s", mreg_error_last());
 }
 
 /*
@@ -200,8 +215,12 @@ int mreg_model_yml_read_with(mreg_model_yml **out, const char *file,
 	y->description = field(&rd, root, "description", o->description, NULL);
 	y->stage = field(&rd, root, "stage", o->stage, "--stage");
 	path = o->path ? NULL : field(&rd, root, "path", NULL, "-p");
-	kv_field(&rd, root, "tags", &y->tags, &y->tag_count);
-	kv_field(&rd, root, "properties", &y->properties, &y->property_count);
+	kv_field(&rd, root, "tags", "tag", &y->tags, &y->tag_count);
+	kv_field(&rd, root, "properties", "property", &y->properties, &y->property_count);
+	if (!o->description)
+		text_limit(&rd, root, "description", y->description, MREG_DESCRIPTION_MAX);
+	if (!o->stage)
+		text_limit(&rd, root, "stage", y->stage, MREG_STAGE_MAX);
 
 	/* Values from the command line are checked by the caller, not here. */
 	if (!o->name && y->name && mreg_name_check(y->name))

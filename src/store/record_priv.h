@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -21,6 +22,29 @@ int kv_copy(mreg_kv **out, size_t *out_count, const mreg_kv *items, size_t count
 void kv_free(mreg_kv *items, size_t count);
 /* Check a tag or property key: non-empty, printable UTF-8. */
 int kv_check(const char *what, const char *key, const char *value);
+
+/*
+ * The limits of mreg/limits.h. @where prefixes messages ("bundle.tar"; NULL
+ * or "": none). limits_check_text: a field's length; limits_check_kv: the
+ * count and the key and value lengths of tags or properties (@what: "tag"
+ * or "property"; @items NULL: the count alone). MREG_EINVALID naming the
+ * field and the limit.
+ */
+int limits_check_text(const char *where, const char *field, const char *value, size_t max);
+int limits_check_kv(const char *where, const char *what, const mreg_kv *items, size_t count);
+
+/*
+ * Every limit of mreg/limits.h on a whole version: its fields, its entries,
+ * and an upper bound of the manifest and config a bundle or a registry gets
+ * for it (MREG_MANIFEST_MAX). The file paths are @paths[0..@count) when
+ * given (create checks them before any file is stored), else record->files.
+ */
+int record_check_limits(const mreg_record *record, const char *const *paths, size_t count,
+			const char *where);
+
+/* Upper bounds of the bundle manifest and config of @record (see record_limits.c). */
+uint64_t record_manifest_bound(const mreg_record *record, const char *const *paths, size_t count);
+uint64_t record_config_bound(const mreg_record *record, size_t file_count);
 
 /*
  * Compute record->digest from its files, empty folders and links, and

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mreg/limits.h"
 #include "util/error_priv.h"
 #include "formats.h"
 #include "util/fsutil.h"
@@ -332,6 +333,12 @@ static int check_create_options(const mreg_create_options *o, const mreg_format 
 		return mreg_seterr(MREG_EINVALID, "description is not valid UTF-8");
 	if (o->stage && !utf8_printable(o->stage))
 		return mreg_seterr(MREG_EINVALID, "stage '%s' is not printable UTF-8", o->stage);
+	/* The limits of mreg/limits.h, before the model is even read. */
+	if ((rc = limits_check_text(NULL, "description", o->description, MREG_DESCRIPTION_MAX)) ||
+	    (rc = limits_check_text(NULL, "stage", o->stage, MREG_STAGE_MAX)) ||
+	    (rc = limits_check_kv(NULL, "tag", o->tags, o->tag_count)) ||
+	    (rc = limits_check_kv(NULL, "property", o->properties, o->property_count)))
+		return rc;
 	return 0;
 }
 
@@ -432,6 +439,21 @@ static int commit_record(mreg_store *s, const mreg_record *r)
 	return rc;
 }
 
+/* record_check_limits() with the walk's paths, before r->files is filled. */
+static int check_walk_limits(const mreg_record *r, const walk_result *walk)
+{
+	const char **paths = calloc(walk->count ? walk->count : 1, sizeof(*paths));
+	int rc;
+
+	if (!paths)
+		return mreg_seterr_nomem();
+	for (size_t i = 0; i < walk->count; i++)
+		paths[i] = walk->files[i].rel;
+	rc = record_check_limits(r, paths, walk->count, walk->root);
+	free(paths);
+	return rc;
+}
+
 int mreg_model_create(mreg_record **out, mreg_store *s, const mreg_create_options *o,
 		      mreg_diag_list *diags)
 {
@@ -492,6 +514,10 @@ int mreg_model_create(mreg_record **out, mreg_store *s, const mreg_create_option
 		if ((rc = format->describe(o->path, &r->format_json)))
 			goto done;
 	}
+	/* The whole version fits a bundle and a registry (mreg/limits.h),
+	 * checked before any file is stored. */
+	if ((rc = check_walk_limits(r, &walk)))
+		goto done;
 	/* A version that exists already is refused before any blob is written, so
 	 * the store stays unchanged; the check under the lock below still decides. */
 	if (o->model_version) {
@@ -580,6 +606,7 @@ int mreg_model_update(mreg_record **out, mreg_store *s, const char *name, const 
 {
 	mreg_record *r = NULL;
 	bool exclusive;
+	uint64_t before;
 	int rc;
 
 	if (out)
@@ -598,10 +625,15 @@ int mreg_model_update(mreg_record **out, mreg_store *s, const char *name, const 
 		return mreg_seterr(MREG_EINVALID, "stage '%s' is not printable UTF-8", o->stage);
 	if (o->description && !utf8_valid(o->description))
 		return mreg_seterr(MREG_EINVALID, "description is not valid UTF-8");
+	if ((rc = limits_check_text(NULL, "description", o->description, MREG_DESCRIPTION_MAX)) ||
+	    (rc = limits_check_text(NULL, "stage", o->stage, MREG_STAGE_MAX)) ||
+	    (rc = limits_check_kv(NULL, "tag", o->set_tags, o->set_tag_count)))
+		return rc;
 	if ((rc = store_lock(s)))
 		return rc;
 	if ((rc = store_read_version(&r, s, name, version)))
 		goto done;
+	before = record_manifest_bound(r, NULL, 0);
 	if (o->description) {
 		free(r->description);
 		r->description = o->description[0] ? strdup(o->description) : NULL;
@@ -622,6 +654,11 @@ int mreg_model_update(mreg_record **out, mreg_store *s, const char *name, const 
 			goto done;
 		}
 	}
+	/* The version as it would be, whole (tags added up, mreg/limits.h),
+	 * when it grows: a version registered before the limits that breaks
+	 * one can still be shortened, or have a tag removed. */
+	if (record_manifest_bound(r, NULL, 0) > before && (rc = record_check_limits(r, NULL, 0, NULL)))
+		goto done;
 	if ((rc = store_record_write(s, r, false)))
 		goto done;
 	if (exclusive && (rc = leave_stage(s, r, o)))

@@ -9,8 +9,10 @@
 
 #include <stdbool.h>
 
-#define PATH_MAX_BYTES 4096          /* PATH_REJECT_LONG */
-#define PATH_COMPONENT_MAX_BYTES 255 /* PATH_REJECT_LONG_COMPONENT */
+#include "mreg/limits.h"
+
+#define PATH_MAX_BYTES MREG_PATH_MAX                     /* PATH_REJECT_LONG */
+#define PATH_COMPONENT_MAX_BYTES MREG_PATH_COMPONENT_MAX /* PATH_REJECT_LONG_COMPONENT */
 
 /* A path is split on '/' into components: "a//b/" is "a", "", "b", "". */
 enum {

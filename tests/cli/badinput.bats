@@ -228,8 +228,9 @@ shared_setup() {
 	run --separate-stderr mreg list -n 'bad name'
 	assert_status 2
 	assert_one_error "bad name"
-	run --separate-stderr mreg list --json extra
+	run --separate-stderr mreg list --json 'churn*' extra
 	assert_status 2
+	assert_one_error "unexpected argument 'extra'"
 	run --separate-stderr mreg create -n churn -p model --bogus
 	assert_status 2
 	assert_one_error "--bogus"

@@ -161,10 +161,23 @@ walk(json.load(sys.stdin))
 	[[ "$(json_get 'd["version"]' <<<"$output")" == 1 ]]
 	[[ "$(json_get 'd["stage"]' <<<"$output")" == Production ]]
 	[[ "$(json_get 'd["description"]' <<<"$output")" == null ]]
-	[[ "$(json_get 'sorted(d.keys())' <<<"$output")" == '["archived", "created_at", "description", "digest", "dirs", "files", "links", "name", "properties", "size", "source", "stage", "tags", "type", "version"]' ]]
+	[[ "$(json_get 'sorted(d.keys())' <<<"$output")" == '["aliases", "archived", "created_at", "description", "digest", "dirs", "files", "links", "name", "properties", "size", "source", "stage", "tags", "type", "version"]' ]]
 	[[ "$(json_get 'd["dirs"], d["links"]' <<<"$output")" == '[[], []]' ]]
 	[[ "$(json_get 'sorted(d["files"][0].keys())' <<<"$output")" == '["digest", "mode", "path", "size"]' ]]
 	[[ "$(json_get 'd["files"][0]["size"]' <<<"$output")" == 11 ]]
+}
+
+@test "show --files: the tree alone, as a table or as the record's three lists" {
+	run --separate-stderr mreg show churn:1 --files
+	assert_status 0
+	[[ "${lines[0]}" =~ ^MODE\ +SIZE\ +PATH\ +DIGEST$ ]] || fail "header: ${lines[0]}"
+	assert_contains "$output" "a.txt"
+	assert_not_contains "$output" "name:"
+	run --separate-stderr mreg show churn:1 --files --json
+	assert_status 0
+	[[ "$(json_get 'sorted(d)' <<<"$output")" == '["dirs", "files", "links"]' ]] || fail "keys: $output"
+	[[ "$(json_get '[f["path"] for f in d["files"]]' <<<"$output")" == \
+		"$(mreg show churn:1 --json | json_get '[f["path"] for f in d["files"]]')" ]] || fail "files differ"
 }
 
 @test "show of a missing model or version: exit 1, names it" {
@@ -181,7 +194,7 @@ walk(json.load(sys.stdin))
 }
 
 @test "show with a malformed reference: exit 2" {
-	for ref in 'churn:' 'bad name' 'churn@earliest' 'churn:../1'; do
+	for ref in 'churn:' 'bad name' 'churn@ear liest' 'churn@.x' 'churn:../1'; do
 		run --separate-stderr mreg show "$ref"
 		assert_status 2
 		assert_one_error

@@ -56,7 +56,8 @@ start_token_server() {
 	done
 	[[ -s "$portfile" ]] ||
 		fail "the token server did not start: $(cat "${BATS_TEST_TMPDIR}/token.err")"
-	TOKEN_REALM="http://127.0.0.1:$(cat "$portfile")/token"
+	# $TOKEN_HOST: the host the realm names (default the registry's, 127.0.0.1).
+	TOKEN_REALM="http://${TOKEN_HOST:-127.0.0.1}:$(cat "$portfile")/token"
 }
 
 # start_registry [plain|htpasswd|tls|token]: sets REG (127.0.0.1:PORT) and REG_DIR.

@@ -219,3 +219,16 @@ assert_no_secret() {
 	[[ "$(token_count 'e["token"] is not None')" -ge 4 ]] || fail "$(cat "$TOKEN_LOG")"
 	assert_no_secret "$all" -- "$MREG_DIR" "$other"
 }
+
+@test "token auth: a token service in clear text on another host is refused before credentials are sent" {
+	stop_registry
+	# The realm names localhost, the registry is 127.0.0.1: another host, http.
+	TOKEN_HOST=localhost start_registry token
+	export MREG_REGISTRY_USERNAME=alice MREG_REGISTRY_PASSWORD="$REG_PASSWORD"
+	run --separate-stderr mreg push demo:1 "$REG/team/demo" --plain-http
+	assert_status 1
+	assert_one_error "$REG: the registry names a token service that is not https (http://localhost:" \
+		"refused, credentials would travel in clear text"
+	[[ ! -s "$TOKEN_LOG" ]] || fail "the token service was asked: $(cat "$TOKEN_LOG")"
+	assert_not_contains "$output$stderr" "$REG_PASSWORD"
+}

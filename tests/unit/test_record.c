@@ -64,7 +64,10 @@ static void test_refs(void)
 	tap_is_int(mreg_ref_parse(&r, "churn@latest"), 0, "NAME@latest parses");
 	tap_ok(r.latest && !r.version, "latest flag set, no version");
 	mreg_ref_dispose(&r);
-	tap_is_int(mreg_ref_parse(&r, "churn@best"), MREG_EINVALID, "unknown label refused");
+	tap_is_int(mreg_ref_parse(&r, "churn@best"), 0, "NAME@ALIAS parses");
+	tap_ok(r.alias && !strcmp(r.alias, "best") && !r.version && !r.latest, "the alias, no version");
+	mreg_ref_dispose(&r);
+	tap_is_int(mreg_ref_parse(&r, "churn@be st"), MREG_EINVALID, "an alias with a space refused");
 	tap_is_int(mreg_ref_parse(&r, "churn:"), MREG_EINVALID, "empty version refused");
 }
 

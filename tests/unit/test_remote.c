@@ -228,6 +228,69 @@ static void test_creds(void)
 	free(h);
 }
 
+/* A token service's answer: what becomes the Authorization header. */
+/* A string literal and its length. */
+#define S(lit) (lit), (sizeof(lit) - 1)
+
+static void test_token_answers(void)
+{
+	char *t = NULL;
+	const char *jwt = "{\"token\":\"eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln_-=\","
+			  "\"expires_in\":300}";
+	const char *crlf = "{\"token\":\"abc\\r\\nX-Injected: 1\"}";
+
+	tap_is_int(remote_token_parse(&t, jwt, strlen(jwt), "reg"), 0, "a JWT token is taken");
+	tap_is_str(t, "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln_-=", "the token, as sent");
+	free(t);
+	tap_is_int(remote_token_parse(&t, S("{\"token\":\"\",\"access_token\":\"x~y+z/0==\"}"),
+				      "reg"),
+		   0, "OAuth2's access_token when token is empty");
+	tap_is_str(t, "x~y+z/0==", "access_token");
+	free(t);
+	tap_is_int(remote_token_parse(&t, crlf, strlen(crlf), "reg"), MREG_EAUTH,
+		   "a token with a line break (header injection) is refused");
+	tap_ok(t == NULL, "nothing is returned");
+	tap_ok(strstr(mreg_error_last(), "reg: the token service's token holds characters") !=
+		       NULL,
+	       "the message names the registry and the reason: %s", mreg_error_last());
+	tap_is_int(remote_token_parse(&t, S("{\"token\":\"a b\"}"), "reg"), MREG_EAUTH,
+		   "a token with a space is refused");
+	tap_is_int(remote_token_parse(&t, S("{\"token\":\"=abc\"}"), "reg"), MREG_EAUTH,
+		   "a token starting with '=' is refused");
+	tap_is_int(remote_token_parse(&t, S("[\"token\"]"), "reg"), MREG_EAUTH,
+		   "an answer that is not an object is refused");
+	tap_ok(strstr(mreg_error_last(), "not a JSON object") != NULL, "saying so: %s",
+	       mreg_error_last());
+	tap_is_int(remote_token_parse(&t, S("{\"expires_in\":3}"), "reg"), MREG_EAUTH,
+		   "an answer without a token is refused");
+	tap_ok(strstr(mreg_error_last(), "holds no token") != NULL, "saying so");
+	tap_is_int(remote_token_parse(&t, NULL, 0, "reg"), MREG_EAUTH, "an empty answer is refused");
+}
+
+/* A registry's error body, as it appears in mreg's messages. */
+static void test_error_bodies(void)
+{
+	const char *one = "{\"errors\":[{\"code\":\"MANIFEST_INVALID\",\"message\":\"manifest "
+			  "invalid\",\"detail\":{}},{\"code\":\"X\"}]}";
+	char big[4096], *e;
+
+	e = remote_error_text(one, strlen(one));
+	tap_is_str(e, "MANIFEST_INVALID: manifest invalid", "the first error: CODE: message");
+	free(e);
+	e = remote_error_text(S("{\"errors\":[{\"code\":\"DENIED\"}]}"));
+	tap_is_str(e, "DENIED", "a code without a message");
+	free(e);
+	tap_ok(remote_error_text(S("<html>502 Bad Gateway</html>")) == NULL,
+	       "an HTML error page gives nothing");
+	tap_ok(remote_error_text(S("{\"errors\":{}}")) == NULL, "errors that is not a list");
+	tap_ok(remote_error_text(NULL, 0) == NULL, "no body");
+	snprintf(big, sizeof(big), "{\"errors\":[{\"code\":\"C\",\"message\":\"%03000d\"}]}", 0);
+	e = remote_error_text(big, strlen(big));
+	tap_ok(e && strlen(e) <= REMOTE_ERROR_TEXT_MAX && strncmp(e, "C: 000", 6) == 0,
+	       "a 3000-byte message is cut to %d bytes", REMOTE_ERROR_TEXT_MAX);
+	free(e);
+}
+
 int main(void)
 {
 	tap_tmpdir();
@@ -235,5 +298,7 @@ int main(void)
 	test_name_mapping();
 	test_challenges();
 	test_creds();
+	test_token_answers();
+	test_error_bodies();
 	return tap_done();
 }

@@ -32,5 +32,9 @@ int main(void)
 	redact("https://alice:p@ss@host/repo.git", NULL);
 	redact("https://alice:pa/ss@host/repo.git", NULL);
 	redact("alice:s3cret@host:org/repo.git", "host:org/repo.git");
+	/* libcurl makes "file://:////x" of it, which it cannot parse again (found by fuzz_url). */
+	redact("file::///rv/..//p.oRgit", NULL);
+	redact("file:////..?/r../", NULL);
+	redact("file:///", NULL);
 	return tap_done();
 }
