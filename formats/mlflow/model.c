@@ -24,6 +24,7 @@
 #include "mlflow/mlflow_model.h"
 #include "util/strutil.h"
 #include "util/walk.h"
+#include "weights/weights.h"
 
 #define E MREG_DIAG_ERROR
 #define W MREG_DIAG_WARNING
@@ -643,6 +644,8 @@ static int mlflow_validate(const char *path, mreg_diag_list *diags)
 		goto done;
 	/* What `mreg create` would refuse to store (escaping symlinks, devices...). */
 	rc = walk_model(&walk, path, diags);
+	if (rc == 0)
+		rc = weights_check_walk(&walk, diags);
 	walk_result_dispose(&walk);
 	if (rc == MREG_ENOTFOUND)
 		rc = 0;
@@ -667,6 +670,8 @@ static int mlflow_describe(const char *path, char **json_out)
 		return mreg_seterr_nomem();
 	if (fs_read_small(&data, &len, mlmodel, MLF_MAX_FILE_SIZE, NULL) == 0)
 		rc = mlflow_describe_text(data, len, json_out);
+	if (rc == 0)
+		rc = weights_describe_add(path, json_out);
 	free(data);
 	free(mlmodel);
 	return rc;

@@ -14,6 +14,7 @@
 #include "util/strutil.h"
 #include "triton/triton_priv.h"
 #include "util/walk.h"
+#include "weights/weights.h"
 
 /* ---- describe ---- */
 
@@ -112,6 +113,8 @@ static int triton_validate(const char *path, mreg_diag_list *diags)
 	/* What `mreg create` would refuse to store (escaping symlinks, FIFOs...),
 	 * so that a repository that validates can be registered. */
 	rc = walk_model(&walk, path, diags);
+	if (rc == 0)
+		rc = weights_check_walk(&walk, diags);
 	walk_result_dispose(&walk);
 	return rc == MREG_ENOTFOUND ? 0 : rc;
 }
@@ -136,7 +139,9 @@ static int triton_describe(const char *path, char **json_out)
 		return rc;
 	*json_out = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(doc);
-	return *json_out ? 0 : mreg_seterr_nomem();
+	if (!*json_out)
+		return mreg_seterr_nomem();
+	return weights_describe_add(path, json_out);
 }
 
 const mreg_format mreg_format_triton_model = {

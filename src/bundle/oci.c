@@ -162,10 +162,69 @@ static const char *file_format(const char *path)
 	return NULL;
 }
 
+/* The record's "weights" metadata (formats/weights: what the weight files'
+ * headers say), a new reference, or NULL. */
+static json_t *record_weights(const mreg_record *r)
+{
+	json_t *meta = r->format_json ? json_loads(r->format_json, 0, NULL) : NULL;
+	json_t *w = json_object_get(meta, "weights");
+
+	if (json_is_object(w))
+		json_incref(w);
+	else
+		w = NULL;
+	json_decref(meta);
+	return w;
+}
+
+/*
+ * ModelPack's paramSize: a count with at most one decimal and a scale letter
+ * (config.md: "6.7B", "100m"); NULL below 50 parameters, which no scale
+ * letter can say.
+ */
+static char *param_size(char *buf, size_t size, uint64_t n)
+{
+	static const struct {
+		char letter;
+		uint64_t scale;
+	} scales[] = {
+		{'Q', 1000000000000000ull}, {'T', 1000000000000ull}, {'B', 1000000000ull},
+		{'M', 1000000ull},          {'K', 1000ull},
+	};
+	size_t i = 0;
+	uint64_t tenths, step;
+
+	while (i + 1 < sizeof(scales) / sizeof(*scales) && n < scales[i].scale)
+		i++;
+	step = scales[i].scale / 10;
+	tenths = n / step + (n % step >= step / 2);
+	if (tenths >= 10000 && i > 0) { /* 999,960 is 1M, not 1000.0K */
+		step = scales[--i].scale / 10;
+		tenths = n / step + (n % step >= step / 2);
+	}
+	if (!tenths)
+		return NULL;
+	if (tenths % 10)
+		snprintf(buf, size, "%llu.%llu%c", (unsigned long long)(tenths / 10),
+			 (unsigned long long)(tenths % 10), scales[i].letter);
+	else
+		snprintf(buf, size, "%llu%c", (unsigned long long)(tenths / 10), scales[i].letter);
+	return buf;
+}
+
 const char *oci_model_format(const mreg_record *r)
 {
 	const char *found = NULL;
+	json_t *w = record_weights(r);
+	const char *checked = json_string_value(json_object_get(w, "format"));
 
+	/* The format the weight files' headers proved, when they agree on one. */
+	for (size_t i = 0; checked && i < sizeof(model_formats) / sizeof(*model_formats); i++)
+		if (!strcmp(model_formats[i].format, checked))
+			found = model_formats[i].format;
+	json_decref(w);
+	if (found)
+		return found;
 	for (size_t i = 0; i < r->file_count; i++) {
 		const char *f = file_format(r->files[i].path);
 		if (!f)
@@ -304,6 +363,16 @@ int oci_config_build(oci_blob *out, const mreg_record *r, const oci_blob *tree)
 	set_str(desc, "revision", r->source.git_commit);
 	set_str(desc, "sourceURL", r->source.git_remote);
 	set_str(conf, "format", oci_model_format(r));
+	/* paramSize and precision from the weight files' headers (formats/weights). */
+	json_t *w = record_weights(r);
+	json_t *params = json_object_get(w, "parameters");
+	char size[32];
+	if (json_is_integer(params) && json_integer_value(params) > 0)
+		set_str(conf, "paramSize",
+			param_size(size, sizeof(size), (uint64_t)json_integer_value(params)));
+	if (json_is_string(json_object_get(w, "precision")))
+		set_str(conf, "precision", json_string_value(json_object_get(w, "precision")));
+	json_decref(w);
 	/* One diffId per layer, in the manifest's order (a tar layer's is its own digest: uncompressed). */
 	for (size_t i = 0; i < r->file_count; i++)
 		json_array_append_new(ids, json_string(r->files[i].digest));

@@ -358,17 +358,45 @@ void cli_print_diags(const mreg_diag_list *diags, FILE *f)
 	}
 }
 
+json_t *cli_json_text(const char *s)
+{
+	json_t *j = json_string(s), *seq;
+	size_t len = strlen(s), n = 0, k;
+	char *out;
+
+	if (j || !(out = malloc(len * 4 + 1)))
+		return j;
+	for (size_t i = 0; i < len; i += k) {
+		unsigned char c = (unsigned char)s[i];
+		/* The sequence the lead byte announces, kept when jansson accepts it. */
+		k = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+		if (k > 1 && i + k <= len && (seq = json_stringn(s + i, k))) {
+			json_decref(seq);
+			memcpy(out + n, s + i, k);
+			n += k;
+		} else {
+			k = 1;
+			n += (size_t)sprintf(out + n, c < 0x80 ? "%c" : "\\x%02x", c);
+		}
+	}
+	out[n] = '\0';
+	j = json_string(out);
+	free(out);
+	return j;
+}
+
 json_t *cli_diags_json(const mreg_diag_list *diags)
 {
 	json_t *a = json_array();
 
 	for (size_t i = 0; a && i < mreg_diag_count(diags); i++) {
 		const mreg_diag *d = mreg_diag_get(diags, i);
-		json_array_append_new(a, json_pack("{s:s, s:s, s:i, s:i, s:s, s:s}", "severity",
+		/* File names and messages come from the model: not always UTF-8. */
+		json_array_append_new(a, json_pack("{s:s, s:o, s:i, s:i, s:s, s:o}", "severity",
 						   mreg_diag_severity_name(d->severity), "file",
-						   d->file, "line", (int)d->line, "column",
-						   (int)d->column, "code", d->code, "message",
-						   d->message));
+						   cli_json_text(d->file), "line", (int)d->line,
+						   "column", (int)d->column, "code", d->code,
+						   "message", cli_json_text(d->message)));
 	}
 	return a;
 }

@@ -127,6 +127,13 @@ void cli_human_size(char *buf, size_t len, uint64_t bytes);
 /* Print a JSON document on stdout (indented, newline-terminated) and free it. */
 int cli_print_json(json_t *doc);
 
+/*
+ * A JSON string for text that may not be UTF-8 (a path or message from a
+ * model on disk): each byte that is not part of a valid UTF-8 sequence is
+ * written as \xHH, as the text output shows it. NULL only without memory.
+ */
+json_t *cli_json_text(const char *s);
+
 /* A record as a jansson value (parsed from mreg_record_to_json). */
 json_t *cli_record_json(const mreg_record *record, bool with_files);
 

@@ -76,7 +76,7 @@ static json_t *side_json(const char *kind, const mreg_file *f, const mreg_dir *d
 
 static json_t *operand_json(const operand *op)
 {
-	return json_pack("{s:s, s:s, s:s}", "operand", op->arg, "kind",
+	return json_pack("{s:o, s:s, s:s}", "operand", cli_json_text(op->arg), "kind",
 			 op->is_path ? "path" : "version", "digest", op->record->digest);
 }
 

@@ -65,7 +65,7 @@ static int run(int argc, char **argv)
 	errors = mreg_diag_count_severity(diags, MREG_DIAG_ERROR);
 	warnings = mreg_diag_count_severity(diags, MREG_DIAG_WARNING);
 	if (json) {
-		json_t *doc = json_pack("{s:s, s:s, s:b, s:I, s:I, s:o}", "path", path, "type",
+		json_t *doc = json_pack("{s:o, s:s, s:b, s:I, s:I, s:o}", "path", cli_json_text(path), "type",
 					used->name, "valid", errors == 0, "errors",
 					(json_int_t)errors, "warnings", (json_int_t)warnings,
 					"diagnostics", cli_diags_json(diags));

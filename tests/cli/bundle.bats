@@ -11,7 +11,7 @@ HOSTILE="${BATS_TEST_DIRNAME}/hostile_bundle.py"
 setup() {
 	setup_store
 	make_model model
-	head -c 300000 /dev/urandom >model/weights.safetensors
+	"$PYTHON" "${BATS_TEST_DIRNAME}/weightgen.py" safetensors random:300000 model/weights.safetensors
 	run --separate-stderr mreg create -n demo -p model --tag team=vision --description "a demo"
 	assert_status 0
 }

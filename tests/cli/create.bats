@@ -90,7 +90,7 @@ setup() {
 }
 
 @test "create from a single file: one file, its base name, kind file" {
-	head -c 5000 /dev/urandom >weights.onnx
+	"$PYTHON" "${BATS_TEST_DIRNAME}/weightgen.py" onnx random:5000 weights.onnx
 	chmod 0640 weights.onnx
 	run --separate-stderr mreg create -n single -p weights.onnx
 	assert_status 0

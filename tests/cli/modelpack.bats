@@ -63,11 +63,11 @@ assert_same_model() {
 # version folder (0750), an empty folder inside another, and links that stay inside.
 make_layout_model() {
 	mkdir -p "$1/ens/1" "$1/simple/1" "$1/cache/a/b" "$1/tok"
-	echo weights >"$1/simple/1/model.onnx"
+	echo weights >"$1/simple/1/model.bin"
 	echo '{}' >"$1/tok/tokenizer.json"
 	chmod 750 "$1/ens/1"
 	chmod 700 "$1/cache/a/b"
-	ln -s 1/model.onnx "$1/simple/latest.onnx"
+	ln -s 1/model.bin "$1/simple/latest.bin"
 	ln -s ../tok "$1/simple/tok"
 }
 
@@ -117,7 +117,7 @@ PY
 	git init -q repo
 	git -C repo remote add origin https://alice:s3cret@example.com/team/models.git
 	make_model repo/model
-	head -c 5000 /dev/urandom >repo/model/model.onnx
+	"$PYTHON" "${BATS_TEST_DIRNAME}/weightgen.py" onnx random:5000 repo/model/model.onnx
 	git -C repo add model && git -C repo commit -qm model
 	commit="$(git -C repo rev-parse HEAD)"
 	run --separate-stderr mreg create -n demo -p repo/model --description "a demo" --tag team=vision

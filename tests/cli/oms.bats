@@ -367,3 +367,24 @@ json.dump(b, open("edited.sig", "w"))'
 	assert_status 1
 	assert_one_error "the file weights.bin differs from the signed one"
 }
+
+@test "sign, keygen --oms and verify --signature --json match their schemas in docs/json" {
+	"${PYTHON}" -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema is not installed"
+	schemas="${BATS_TEST_DIRNAME}/../../docs/json"
+	check="${BATS_TEST_DIRNAME}/json_schema_check.py"
+	mreg create -n demo -p model >/dev/null
+	mreg sign demo:1 --key k.pem -o d.sig --json >sign.json
+	"${PYTHON}" "$check" "$schemas" sign.schema.json sign.json
+	[[ "$(json_get 'd["hashed_bytes"], d["model"]' <sign.json)" == '[0, "demo:1"]' ]] || fail "$(cat sign.json)"
+	mreg keygen --oms -W -s j.pem -p j.pub --json >keygen.json
+	"${PYTHON}" "$check" "$schemas" keygen.schema.json keygen.json
+	mreg verify --signature d.sig --pubkey k.pub demo:1 --json >ok.json
+	"${PYTHON}" "$check" "$schemas" verify.schema.json ok.json
+	run --separate-stderr mreg verify --signature d.sig --pubkey j.pub demo:1 --json
+	assert_status 1
+	printf '%s\n' "$output" >bad.json
+	"${PYTHON}" "$check" "$schemas" verify.schema.json bad.json
+	[[ "$(json_get 'd["ok"]' <bad.json)" == false ]] || fail "$output"
+	mreg verify --signature d.sig --schema-only --json >schema.json
+	"${PYTHON}" "$check" "$schemas" verify.schema.json schema.json
+}

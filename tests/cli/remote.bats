@@ -11,7 +11,7 @@ load registry
 setup() {
 	setup_store
 	make_model model
-	head -c 3000000 /dev/urandom >model/weights.safetensors
+	"$PYTHON" "${BATS_TEST_DIRNAME}/weightgen.py" safetensors random:3000000 model/weights.safetensors
 	run --separate-stderr mreg create -n demo -p model --tag team=vision
 	assert_status 0
 }

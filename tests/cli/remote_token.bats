@@ -12,7 +12,7 @@ load registry
 setup() {
 	setup_store
 	make_model model
-	head -c 300000 /dev/urandom >model/weights.safetensors
+	"$PYTHON" "${BATS_TEST_DIRNAME}/weightgen.py" safetensors random:300000 model/weights.safetensors
 	run --separate-stderr mreg create -n demo -p model --tag team=vision
 	assert_status 0
 	# no credentials from the machine running the tests

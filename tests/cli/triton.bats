@@ -6,7 +6,7 @@ setup() {
 	WORK=$(mktemp -d)
 	cd "$WORK"
 	mkdir -p repo/m/1 repo/e/1
-	: > repo/m/1/model.onnx
+	python3 "$BATS_TEST_DIRNAME/weightgen.py" onnx valid repo/m/1/model.onnx
 	cat > repo/m/config.pbtxt <<'CFG'
 name: "m"
 platform: "onnxruntime_onnx"
