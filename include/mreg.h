@@ -14,6 +14,7 @@
 #include "mreg/format.h"
 #include "mreg/git.h"
 #include "mreg/limits.h"
+#include "mreg/oms.h"
 #include "mreg/record.h"
 #include "mreg/registry.h"
 #include "mreg/remote.h"

@@ -23,6 +23,10 @@ int cli_load_secret_key(mreg_secret_key **out, const char *path);
 /* Load a public key; prints errors (a missing or bad key is a usage problem: exit 2). */
 int cli_load_public_key(mreg_public_key **out, const char *path);
 
+/* True when a MODEL operand is a path (it exists, or holds a '/'), not NAME:VERSION. */
+bool cli_operand_is_path(const char *text);
+/* Load an OMS signing key (PEM), asking for its passphrase when it is encrypted. Prints errors. */
+int cli_load_oms_key(mreg_oms_key **out, const char *path, const char *chain);
 /*
  * cli_fail() for the commands that read an artifact (import, unpack, verify,
  * pull): an artifact refused for what it holds, a format or signature

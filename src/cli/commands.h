@@ -22,6 +22,7 @@ extern const cli_command cmd_import;
 extern const cli_command cmd_unpack;
 extern const cli_command cmd_verify;
 extern const cli_command cmd_keygen;
+extern const cli_command cmd_sign;
 extern const cli_command cmd_push;
 extern const cli_command cmd_pull;
 extern const cli_command cmd_diff;

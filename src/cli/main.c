@@ -8,8 +8,8 @@
 const cli_command *const cli_commands[] = {
 	&cmd_init, &cmd_create, &cmd_list, &cmd_show, &cmd_diff, &cmd_alias, &cmd_update, &cmd_archive, &cmd_restore,
 	&cmd_delete, &cmd_download, &cmd_log, &cmd_validate, &cmd_fsck, &cmd_gc, &cmd_package,
-	&cmd_import, &cmd_unpack, &cmd_verify, &cmd_keygen, &cmd_push, &cmd_pull, &cmd_completion,
-	NULL,
+	&cmd_import, &cmd_unpack, &cmd_sign, &cmd_verify, &cmd_keygen, &cmd_push, &cmd_pull,
+	&cmd_completion, NULL,
 };
 
 static void usage(FILE *f)
