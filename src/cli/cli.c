@@ -37,7 +37,11 @@ static void go_quiet(void)
 /* getopt's value for old spelling @i of the command. */
 #define OLD_VAL(i) (3000 + (int)(i))
 
-/* An old spelling was used: the option it stands for, after a note. */
+/* Notes about old spellings, printed once all options are read (after a -q). */
+static char old_notes[4][160];
+static size_t old_note_count;
+
+/* An old spelling was used: the option it stands for; its note waits for the end. */
 static int old_spelling(const cli_command *cmd, int c, const char *used)
 {
 	const cli_old_spelling *old = &cmd->old_spellings[c - OLD_VAL(0)];
@@ -46,12 +50,19 @@ static int old_spelling(const cli_command *cmd, int c, const char *used)
 	for (const cli_option *o = cmd->options; o->name; o++)
 		if (o->key == old->key)
 			now = o->name;
-	if (!cli_quiet)
-		fprintf(stderr,
-			"mreg %s: note: '%s' is the old spelling of --%s; it will stop working in a "
-			"later release\n",
-			cmd->name, used, now);
+	if (old_note_count < sizeof(old_notes) / sizeof(*old_notes))
+		snprintf(old_notes[old_note_count++], sizeof(*old_notes),
+			 "mreg %s: note: '%.20s' is the old spelling of --%s; it will stop working "
+			 "in a later release",
+			 cmd->name, used, now);
 	return old->key;
+}
+
+static void flush_old_notes(void)
+{
+	for (size_t i = 0; i < old_note_count && !cli_quiet; i++)
+		fprintf(stderr, "%s\n", old_notes[i]);
+	old_note_count = 0;
 }
 
 int cli_next_option(const cli_command *cmd, int argc, char **argv, char **optarg_out)
@@ -98,8 +109,10 @@ int cli_next_option(const cli_command *cmd, int argc, char **argv, char **optarg
 	for (;;) {
 		int at = optind;
 		c = getopt_long(argc, argv, shorts, longs, NULL);
-		if (c == -1)
+		if (c == -1) {
+			flush_old_notes();
 			return -1;
+		}
 		for (size_t i = 0; c > 0 && c < 256 && cmd->old_spellings && cmd->old_spellings[i].key;
 		     i++)
 			if (cmd->old_spellings[i].old_key == c)

@@ -3,18 +3,26 @@
 #include "bundle_cli.h"
 #include "commands.h"
 
-enum { OPT_JSON = 256, OPT_OMS };
+enum { OPT_JSON = 256, OPT_OMS, OPT_PUBKEY, OPT_FORCE };
 
 static const cli_option options[] = {
 	{OPT_OMS, "oms", NULL,
 	 "make an ECDSA P-256 pair in PEM for OMS signatures (default files: mreg-oms.key, .pub)"},
 	{'s', "secret-key", "FILE", "where to write the secret key (default: mreg.key)"},
-	{'p', "public-key", "FILE", "where to write the public key (default: mreg.pub)"},
+	{OPT_PUBKEY, "pubkey", "FILE", "where to write the public key (default: mreg.pub)"},
 	{'W', "unencrypted", NULL, "do not encrypt the secret key with a passphrase"},
-	{'f', "force", NULL, "replace existing key files"},
+	{OPT_FORCE, "force", NULL, "replace existing key files"},
 	{OPT_JSON, "json", NULL, "print the key id and files as JSON"},
 	CLI_QUIET_OPTION,
 	CLI_HELP_OPTION,
+	{0},
+};
+
+/* Before the one grammar: -p/--public-key (-p is --path, --pubkey names a public key
+ * everywhere) and -f (--file in create). */
+static const cli_old_spelling old_spellings[] = {
+	{'p', "public-key", OPT_PUBKEY},
+	{'f', NULL, OPT_FORCE},
 	{0},
 };
 
@@ -29,9 +37,9 @@ static int run(int argc, char **argv)
 	while ((c = cli_next_option(&cmd_keygen, argc, argv, &arg)) != -1) {
 		switch (c) {
 		case 's': secret = arg; break;
-		case 'p': public = arg; break;
+		case OPT_PUBKEY: public = arg; break;
 		case 'W': unencrypted = true; break;
-		case 'f': force = true; break;
+		case OPT_FORCE: force = true; break;
 		case OPT_JSON: json = true; break;
 		case OPT_OMS: oms = true; break;
 		}
@@ -84,7 +92,7 @@ static int run(int argc, char **argv)
 
 const cli_command cmd_keygen = {
 	.name = "keygen",
-	.usage = "[--oms] [-s SECRET_KEY] [-p PUBLIC_KEY] [-W] [-f]",
+	.usage = "[--oms] [-s SECRET_KEY] [--pubkey PUBLIC_KEY] [-W] [--force]",
 	.summary = "Make a key pair: Ed25519 for bundles (minisign), or P-256 for OMS.",
 	.details = "The files are minisign's: keys from 'minisign -G' work with mreg, and\n"
 		   "signatures mreg writes are checked by 'minisign -V'. The secret key is\n"
@@ -95,5 +103,6 @@ const cli_command cmd_keygen = {
 		   "AES-256-CBC; SubjectPublicKeyInfo), for 'mreg sign' and OpenSSF Model\n"
 		   "Signing ('model_signing sign key' takes the same files).",
 	.options = options,
+	.old_spellings = old_spellings,
 	.run = run,
 };

@@ -146,3 +146,56 @@ setup() {
 	assert_status 1
 	assert_one_error "model churn has no version 9"
 }
+
+@test "one grammar: no short letter and no long option means two things across commands" {
+	declare -A short_long long_arg
+	local c line s l a kind bad=""
+	for c in $(mreg --help | awk '/^Commands:/ { on = 1; next } /^$/ { on = 0 } on { print $1 }'); do
+		while IFS= read -r line; do
+			s="" l="" a=""
+			if [[ "$line" =~ ^-([a-zA-Z]),\ --([a-z0-9-]+)(\ ([A-Z_=|.]+))? ]]; then
+				s="${BASH_REMATCH[1]}" l="${BASH_REMATCH[2]}" a="${BASH_REMATCH[4]}"
+			elif [[ "$line" =~ ^--([a-z0-9-]+)(\ ([A-Z_=|.]+))? ]]; then
+				l="${BASH_REMATCH[1]}" a="${BASH_REMATCH[3]}"
+			else
+				continue
+			fi
+			kind="$([[ -n "$a" ]] && echo value || echo flag)"
+			if [[ -n "$s" ]]; then
+				[[ -z "${short_long[$s]:-}" || "${short_long[$s]}" == "$l" ]] ||
+					bad+="-$s is --${short_long[$s]} in one command and --$l in $c"$'\n'
+				short_long[$s]="$l"
+			fi
+			[[ -z "${long_arg[$l]:-}" || "${long_arg[$l]}" == "$kind" ]] ||
+				bad+="--$l takes a ${long_arg[$l]} in one command and is a $kind in $c"$'\n'
+			long_arg[$l]="$kind"
+		done < <(mreg "$c" --help | grep -E '^ +(-[a-zA-Z], )?--' | sed -E 's/^ +//')
+	done
+	[[ -z "$bad" ]] || fail "two meanings:"$'\n'"$bad"
+	[[ "${short_long[f]}" == file && "${short_long[p]}" == path ]] || fail "-f/-p: ${short_long[f]} ${short_long[p]}"
+}
+
+@test "old spellings still work for a release, with a note, and are shown nowhere" {
+	setup_store
+	make_model model
+	mreg create -n m -p model >/dev/null
+	run --separate-stderr mreg keygen -W -s k.key -p k.pub
+	assert_status 0
+	assert_contains "$stderr" "mreg keygen: note: '-p' is the old spelling of --pubkey; it will stop working in a later release"
+	[[ -f k.pub ]] || fail "no public key written"
+	run --separate-stderr mreg keygen -W -f -s k.key --public-key k.pub
+	assert_status 0
+	assert_contains "$stderr" "'-f' is the old spelling of --force"
+	assert_contains "$stderr" "'--public-key' is the old spelling of --pubkey"
+	mreg package m:1 -o b.tar >/dev/null
+	run --separate-stderr mreg package m:1 -o b.tar -f -q
+	assert_status 0
+	[[ -z "$stderr" ]] || fail "-q shows no note: $stderr"
+	run --separate-stderr mreg package m:1 -o b.tar -f
+	assert_contains "$stderr" "mreg package: note: '-f' is the old spelling of --force"
+	for c in keygen package; do
+		mreg "$c" --help | grep -qE -- '-f,|public-key' && fail "$c --help shows an old spelling"
+		mreg completion bash | grep -q -- '--public-key' && fail "the completion shows --public-key"
+	done
+	true
+}

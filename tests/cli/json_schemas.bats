@@ -402,9 +402,9 @@ $good"
 @test "keygen, package, verify, import, unpack: plain, compressed and signed bundles, a damaged one, a foreign artifact" {
 	make_tree_model model
 	mreg create -n demo -p model --tag team=vision >/dev/null
-	json_run 0 keygen.schema.json mreg keygen -W -s k.key -p k.pub --json
+	json_run 0 keygen.schema.json mreg keygen -W -s k.key --pubkey k.pub --json
 	[[ "$(json_get 'd["encrypted"]' <<<"$output")" == false ]] || fail "-W: $output"
-	MREG_KEY_PASSWORD=s3cret json_run 0 keygen.schema.json mreg keygen -s e.key -p e.pub --json
+	MREG_KEY_PASSWORD=s3cret json_run 0 keygen.schema.json mreg keygen -s e.key --pubkey e.pub --json
 	[[ "$(json_get 'd["encrypted"]' <<<"$output")" == true ]] || fail "encrypted: $output"
 
 	json_run 0 package.schema.json mreg package demo:1 -o demo.tar --json

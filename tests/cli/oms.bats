@@ -13,7 +13,7 @@ setup() {
 	setup_store
 	make_model model
 	unset MREG_KEY_PASSWORD
-	"${MREG}" keygen --oms -W -s k.pem -p k.pub >/dev/null
+	"${MREG}" keygen --oms -W -s k.pem --pubkey k.pub >/dev/null
 }
 
 oms_reference() {
@@ -34,7 +34,7 @@ print(base64.b64decode(json.load(open(sys.argv[1]))["dsseEnvelope"]["payload"]).
 }
 
 @test "keygen --oms makes a P-256 pair in PEM; the hint is the SHA-256 of the public key's PEM" {
-	run --separate-stderr mreg keygen --oms -W -s a.pem -p a.pub
+	run --separate-stderr mreg keygen --oms -W -s a.pem --pubkey a.pub
 	assert_status 0
 	[[ "$(stat -c %a a.pem)" == 600 ]] || fail "private key mode $(stat -c %a a.pem)"
 	run openssl pkey -in a.pem -noout -text
@@ -45,7 +45,7 @@ print(base64.b64decode(json.load(open(sys.argv[1]))["dsseEnvelope"]["payload"]).
 	assert_status 0
 	[[ "$(json_get 'd["verificationMaterial"]["publicKey"]["hint"]' <m.sig)" == "$hint" ]] ||
 		fail "hint is not sha256(PEM public key) $hint"
-	run --separate-stderr mreg keygen --oms -W -s a.pem -p a.pub
+	run --separate-stderr mreg keygen --oms -W -s a.pem --pubkey a.pub
 	assert_status 1
 	assert_one_error "a.pem exists (--force replaces it)"
 }
@@ -149,7 +149,7 @@ print(base64.b64decode(json.load(open(sys.argv[1]))["dsseEnvelope"]["payload"]).
 	run "${PYTHON}" "$OMS_TOOL" verify --pubkey k.pub --signature m.sig tampered
 	assert_status 1
 	# Another key.
-	mreg keygen --oms -W -s other.pem -p other.pub >/dev/null
+	mreg keygen --oms -W -s other.pem --pubkey other.pub >/dev/null
 	run --separate-stderr mreg verify --signature m.sig --pubkey other.pub model
 	assert_status 1
 	assert_one_error "m.sig: dsseEnvelope.signatures: no signature verifies with the key other.pub"
@@ -284,7 +284,7 @@ json.dump(b, open("edited.sig", "w"))'
 }
 
 @test "keys: encrypted PKCS#8 and SEC1, P-384 and P-521 sign; a wrong passphrase, Ed25519, minisign keys are refused by name" {
-	MREG_KEY_PASSWORD=s3cret mreg keygen --oms -s enc.pem -p enc.pub >/dev/null
+	MREG_KEY_PASSWORD=s3cret mreg keygen --oms -s enc.pem --pubkey enc.pub >/dev/null
 	head -1 enc.pem | grep -q "ENCRYPTED PRIVATE KEY"
 	MREG_KEY_PASSWORD=s3cret run --separate-stderr mreg sign model --key enc.pem -o e.sig
 	assert_status 0
@@ -306,7 +306,7 @@ json.dump(b, open("edited.sig", "w"))'
 	run --separate-stderr mreg sign model --key ed.pem -o x.sig
 	assert_status 2
 	assert_one_error "ed.pem: not an ECDSA key on P-256, P-384 or P-521"
-	mreg keygen -W -s mini.key -p mini.pub >/dev/null
+	mreg keygen -W -s mini.key --pubkey mini.pub >/dev/null
 	run --separate-stderr mreg sign model --key mini.key -o x.sig
 	assert_status 2
 	assert_one_error "mini.key: a minisign key; OMS signatures take an ECDSA private key in PEM"
@@ -334,7 +334,7 @@ json.dump(b, open("edited.sig", "w"))'
 
 @test "the minisign path is unchanged; a PEM key without --signature, and options without it, are named" {
 	run --separate-stderr mreg create -n demo -p model
-	mreg keygen -W -s mini.key -p mini.pub >/dev/null
+	mreg keygen -W -s mini.key --pubkey mini.pub >/dev/null
 	mreg package demo:1 -o demo.tar --sign mini.key >/dev/null
 	run --separate-stderr mreg verify demo.tar --pubkey mini.pub
 	assert_status 0
@@ -376,7 +376,7 @@ json.dump(b, open("edited.sig", "w"))'
 	mreg sign demo:1 --key k.pem -o d.sig --json >sign.json
 	"${PYTHON}" "$check" "$schemas" sign.schema.json sign.json
 	[[ "$(json_get 'd["hashed_bytes"], d["model"]' <sign.json)" == '[0, "demo:1"]' ]] || fail "$(cat sign.json)"
-	mreg keygen --oms -W -s j.pem -p j.pub --json >keygen.json
+	mreg keygen --oms -W -s j.pem --pubkey j.pub --json >keygen.json
 	"${PYTHON}" "$check" "$schemas" keygen.schema.json keygen.json
 	mreg verify --signature d.sig --pubkey k.pub demo:1 --json >ok.json
 	"${PYTHON}" "$check" "$schemas" verify.schema.json ok.json

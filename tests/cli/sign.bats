@@ -20,7 +20,7 @@ need_minisign() {
 
 @test "keygen -W, package --sign: stock minisign verifies FILE, mreg verifies both signatures" {
 	need_minisign
-	run --separate-stderr mreg keygen -W -s k.key -p k.pub
+	run --separate-stderr mreg keygen -W -s k.key --pubkey k.pub
 	assert_status 0
 	assert_contains "$output" "(unencrypted)"
 	[[ "$(stat -c %a k.key)" == 600 ]] || fail "secret key mode $(stat -c %a k.key)"
@@ -72,8 +72,8 @@ need_minisign() {
 }
 
 @test "--pubkey refuses unsigned bundles and other keys' signatures; the store is unchanged" {
-	mreg keygen -W -s a.key -p a.pub >/dev/null
-	mreg keygen -W -s b.key -p b.pub >/dev/null
+	mreg keygen -W -s a.key --pubkey a.pub >/dev/null
+	mreg keygen -W -s b.key --pubkey b.pub >/dev/null
 	mreg package demo:1 -o unsigned.tar >/dev/null
 	mreg package demo:1 -o signed.tar --sign a.key >/dev/null
 	other="${TEST_DIR}/b/.mreg"
@@ -102,7 +102,7 @@ need_minisign() {
 
 @test "encrypted keys: passphrase from MREG_KEY_PASSWORD, wrong passphrase, minisign's encrypted key" {
 	need_minisign
-	MREG_KEY_PASSWORD=s3cret run --separate-stderr mreg keygen -s e.key -p e.pub
+	MREG_KEY_PASSWORD=s3cret run --separate-stderr mreg keygen -s e.key --pubkey e.pub
 	assert_status 0
 	assert_contains "$output" "(encrypted)"
 	# minisign signs with mreg's encrypted key (it reads the password from stdin).
@@ -132,27 +132,27 @@ need_minisign() {
 	command -v script >/dev/null || skip "script(1) from util-linux is not installed"
 	# The lines come late, as a person types them, so no echo could have shown them.
 	run sh -c "(sleep 2; printf 'tty-pass\n'; sleep 2; printf 'tty-pass\n') |
-		script -qec '\"${MREG}\" keygen -s t.key -p t.pub' /dev/null"
+		script -qec '\"${MREG}\" keygen -s t.key --pubkey t.pub' /dev/null"
 	assert_status 0
 	assert_contains "$output" "Passphrase for the new key:"
 	assert_not_contains "$output" "tty-pass"
 	grep -q '^untrusted comment: minisign encrypted secret key' t.key
 	run sh -c "(sleep 2; printf 'one\n'; sleep 2; printf 'two\n') |
-		script -qec '\"${MREG}\" keygen -f -s t2.key -p t2.pub' /dev/null"
+		script -qec '\"${MREG}\" keygen --force -s t2.key --pubkey t2.pub' /dev/null"
 	assert_status 2
 	assert_contains "$output" "the passphrases differ"
 	[[ ! -e t2.key ]] || fail "a key was written"
 }
 
-@test "keygen refuses to overwrite without -f, and an empty passphrase" {
-	mreg keygen -W -s k.key -p k.pub >/dev/null
-	run --separate-stderr mreg keygen -W -s k.key -p k.pub
+@test "keygen refuses to overwrite without --force, and an empty passphrase" {
+	mreg keygen -W -s k.key --pubkey k.pub >/dev/null
+	run --separate-stderr mreg keygen -W -s k.key --pubkey k.pub
 	assert_status 1
 	assert_one_error "k.key: already exists"
-	run --separate-stderr mreg keygen -W -f -s k.key -p k.pub --json
+	run --separate-stderr mreg keygen -W --force -s k.key --pubkey k.pub --json
 	assert_status 0
 	[[ "$(echo "$output" | json_get 'd["encrypted"]')" == false ]]
-	MREG_KEY_PASSWORD= run --separate-stderr mreg keygen -s e.key -p e.pub
+	MREG_KEY_PASSWORD= run --separate-stderr mreg keygen -s e.key --pubkey e.pub
 	assert_status 2
 	assert_one_error "empty passphrase"
 }

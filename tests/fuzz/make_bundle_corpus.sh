@@ -21,7 +21,7 @@ printf 'tiny weights\n' >model/sub/w.bin
 printf '{"k": 1}\n' >model/config.json
 printf '# readme\n' >model/README.md
 "$MREG" create -n seed -p model --tag t=v >/dev/null
-"$MREG" keygen -W -s k.key -p k.pub >/dev/null
+"$MREG" keygen -W -s k.key --pubkey k.pub >/dev/null
 mkdir -p "$OUT"
 find "$OUT" -type f ! -name 'legacy-*' -delete
 "$MREG" package seed:1 -o "$OUT/plain.tar" >/dev/null
