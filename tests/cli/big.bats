@@ -99,9 +99,9 @@ interrupt_when() {
 	[[ "$status" == 130 ]] || fail "download exit $status: $(cat interrupt.err)"
 	assert_contains "$(cat interrupt.err)" "mreg: interrupted"
 	[[ -z "$(compgen -G 'out*')" ]] || fail "download left: $(compgen -G 'out*')"
-	interrupt_when TERM '.mreg-package-*' package big:1 -o big.tar
+	interrupt_when TERM '.big.tar.mreg-package-*' package big:1 -o big.tar
 	[[ "$status" == 143 ]] || fail "package exit $status: $(cat interrupt.err)"
-	[[ -z "$(compgen -G '*.tar')$(compgen -G '.mreg-package-*')" ]] || fail "package left a bundle behind"
+	[[ -z "$(compgen -G '*.tar')$(compgen -G '.big.tar.mreg-package-*')" ]] || fail "package left a bundle behind"
 	truncate -s 1G other.bin
 	interrupt_when HUP "${MREG_DIR}/tmp/blob-*" create -n other -p other.bin
 	[[ "$status" == 129 ]] || fail "create exit $status: $(cat interrupt.err)"
