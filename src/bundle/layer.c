@@ -125,7 +125,9 @@ static bool is_file(const model_tree *t, const char *path)
 {
 	mreg_file key = {.path = (char *)path};
 
-	return bsearch(&key, t->files, t->file_count, sizeof(key), cmp_file) != NULL;
+	/* bsearch of a NULL array is undefined even with 0 elements (fuzz_layer). */
+	return t->file_count &&
+	       bsearch(&key, t->files, t->file_count, sizeof(key), cmp_file) != NULL;
 }
 
 /* No ancestor folder of @path may be a file. */
