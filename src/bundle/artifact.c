@@ -138,25 +138,6 @@ static bool same_links(const mreg_record *a, const mreg_record *b)
 	return true;
 }
 
-static void free_tree_lists(mreg_record *r)
-{
-	for (size_t i = 0; i < r->file_count; i++)
-		free(r->files[i].path);
-	for (size_t i = 0; i < r->dir_count; i++)
-		free(r->dirs[i].path);
-	for (size_t i = 0; i < r->link_count; i++) {
-		free(r->links[i].path);
-		free(r->links[i].target);
-	}
-	free(r->files);
-	free(r->dirs);
-	free(r->links);
-	r->files = NULL;
-	r->dirs = NULL;
-	r->links = NULL;
-	r->file_count = r->dir_count = r->link_count = 0;
-}
-
 int artifact_set_tree(const artifact_meta *a, mreg_record *r, model_tree *t, const char *what)
 {
 	mreg_record got = {0};
@@ -164,20 +145,20 @@ int artifact_set_tree(const artifact_meta *a, mreg_record *r, model_tree *t, con
 	int rc;
 
 	if ((rc = tree_move_to_record(t, &got))) {
-		free_tree_lists(&got);
+		record_free_tree(&got);
 		return rc;
 	}
 	/* mreg's record lists its empty folders and links; a tree layer must agree. */
 	if (a->digest && (got.dir_count || got.link_count) &&
 	    (!same_dirs(&got, r) || !same_links(&got, r))) {
-		free_tree_lists(&got);
+		record_free_tree(&got);
 		return mreg_seterr(MREG_ECORRUPT,
 				   "%s: the tree layer's folders and links are not the ones mreg's "
 				   "record lists",
 				   what);
 	}
 	if (!a->digest) {
-		free_tree_lists(r);
+		record_free_tree(r);
 		r->dirs = got.dirs;
 		r->dir_count = got.dir_count;
 		r->links = got.links;
@@ -193,7 +174,7 @@ int artifact_set_tree(const artifact_meta *a, mreg_record *r, model_tree *t, con
 	r->file_count = got.file_count;
 	got.files = NULL;
 	got.file_count = 0;
-	free_tree_lists(&got);
+	record_free_tree(&got);
 	if ((rc = record_check_tree(r, true, why, sizeof(why))))
 		return rc == MREG_EINVALID ? mreg_seterr(rc, "%s: %s", what, why) : rc;
 	free(r->digest);

@@ -224,8 +224,8 @@ static int walk_dir(found_list *l, const char *abs, const char *rel, int depth)
 
 static int hash_one(char hex[SHA256_HEXLEN + 1], const found_file *f, stream_progress *sp)
 {
-	static const char digits[] = "0123456789abcdef";
 	uint8_t raw[SHA256_LEN];
+	char digest[MREG_DIGEST_STRLEN];
 	uint64_t size;
 	int fd, rc;
 
@@ -237,11 +237,8 @@ static int hash_one(char hex[SHA256_HEXLEN + 1], const found_file *f, stream_pro
 		return rc;
 	if (sp)
 		sp->base += size;
-	for (size_t i = 0; i < SHA256_LEN; i++) {
-		hex[2 * i] = digits[raw[i] >> 4];
-		hex[2 * i + 1] = digits[raw[i] & 15];
-	}
-	hex[SHA256_HEXLEN] = '\0';
+	digest_format(digest, raw); /* "sha256:<hex>" */
+	memcpy(hex, digest + 7, SHA256_HEXLEN + 1);
 	return 0;
 }
 

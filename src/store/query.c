@@ -38,10 +38,11 @@ static bool matches(const mreg_record *r, const mreg_list_query *q)
 	return true;
 }
 
+/* mreg_model_list()'s own order: name, then creation time (then version). */
 static int by_name(const mreg_record *a, const mreg_record *b)
 {
 	int c = strcmp(a->name, b->name);
-	return c ? c : strcmp(a->created_at, b->created_at);
+	return c ? c : record_cmp_created(a, b);
 }
 
 /* RFC 3339 UTC times of one form compare as strings. */

@@ -137,19 +137,28 @@ void mreg_record_free(mreg_record *r)
 	free(r->created_at);
 	source_dispose(&r->source);
 	free(r->digest);
+	free(r->format_json);
+	record_free_tree(r);
+	free(r);
+}
+
+void record_free_tree(mreg_record *r)
+{
 	for (size_t i = 0; i < r->file_count; i++)
 		free(r->files[i].path);
-	free(r->files);
-	free(r->format_json);
 	for (size_t i = 0; i < r->dir_count; i++)
 		free(r->dirs[i].path);
-	free(r->dirs);
 	for (size_t i = 0; i < r->link_count; i++) {
 		free(r->links[i].path);
 		free(r->links[i].target);
 	}
+	free(r->files);
+	free(r->dirs);
 	free(r->links);
-	free(r);
+	r->files = NULL;
+	r->dirs = NULL;
+	r->links = NULL;
+	r->file_count = r->dir_count = r->link_count = 0;
 }
 
 void mreg_record_array_free(mreg_record **records, size_t count)

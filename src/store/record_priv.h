@@ -82,6 +82,9 @@ int record_tree_to_json(json_t *o, const mreg_record *record);
  */
 int record_tree_from_json(mreg_record *record, json_t *o, const char *where);
 
+/* Free @record's files, empty folders and links and leave it with none. */
+void record_free_tree(mreg_record *record);
+
 /* Versions in mreg's order: numeric ones as numbers, before non-numeric ones. */
 int record_version_cmp(const char *a, const char *b);
 
