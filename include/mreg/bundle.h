@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "oms.h"
 #include "record.h"
 #include "sign.h"
 #include "store.h"
@@ -73,6 +74,8 @@ typedef struct {
 	int signature_verified;                   /**< 1: the signatures checked with the given key. */
 	int unchanged;                            /**< import: the version and all its blobs were in the store already. */
 	size_t blobs_added;                       /**< import: blobs added for a version whose record was there (e.g. from git). */
+	size_t oms_signatures;                    /**< OMS signatures attached (referrers in the layout). */
+	int oms_verified;                         /**< 1: one of them verified with a given PEM key. */
 } mreg_bundle_info;
 
 /** Options of mreg_bundle_package(). Initialise with MREG_PACKAGE_OPTIONS_INIT. */
@@ -83,9 +86,14 @@ typedef struct {
 	int force;                      /**< Replace FILE (and FILE.minisig) if they exist. */
 	mreg_progress_fn progress;
 	void *progress_ctx;
+	/**
+	 * (version 2) Attach an OMS v1.0 signature made with this key: a referrer
+	 * of the model manifest in the layout (see mreg-bundle(5)). NULL: none.
+	 */
+	const mreg_oms_key *oms_key;
 } mreg_package_options;
 
-#define MREG_PACKAGE_OPTIONS_VERSION 1
+#define MREG_PACKAGE_OPTIONS_VERSION 2
 #define MREG_PACKAGE_OPTIONS_INIT {.version = MREG_PACKAGE_OPTIONS_VERSION}
 
 /**
@@ -111,9 +119,15 @@ typedef struct {
 	const mreg_public_key *pubkey;   /**< Require a signature by this key; NULL: do not check. */
 	mreg_progress_fn progress;
 	void *progress_ctx;
+	/**
+	 * (version 2) PEM public keys (paths): require an attached OMS signature
+	 * that verifies with one of them and matches the bundle's files.
+	 */
+	const char *const *oms_keys;
+	size_t oms_key_count;
 } mreg_bundle_read_options;
 
-#define MREG_BUNDLE_READ_OPTIONS_VERSION 1
+#define MREG_BUNDLE_READ_OPTIONS_VERSION 2
 #define MREG_BUNDLE_READ_OPTIONS_INIT {.version = MREG_BUNDLE_READ_OPTIONS_VERSION}
 
 /**

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "oms.h"
 #include "record.h"
 #include "store.h"
 
@@ -45,9 +46,18 @@ typedef struct {
 	const char *model_version;  /**< pull: register as this version instead. */
 	mreg_progress_fn progress;  /**< Bytes sent or received of those to move. */
 	void *progress_ctx;
+	/**
+	 * (version 2) pull: PEM public keys (paths); the version lands only when
+	 * an OMS signature attached to its manifest (referrers API, else the
+	 * fallback tag sha256-HEX) verifies with one of them and matches its files.
+	 */
+	const char *const *oms_keys;
+	size_t oms_key_count;
+	/** (version 2) push: sign with this key and attach the OMS signature as a referrer. */
+	const mreg_oms_key *oms_key;
 } mreg_remote_options;
 
-#define MREG_REMOTE_OPTIONS_VERSION 1
+#define MREG_REMOTE_OPTIONS_VERSION 2
 #define MREG_REMOTE_OPTIONS_INIT {.version = MREG_REMOTE_OPTIONS_VERSION, .retries = 3}
 
 /** What a push or pull did. Plain data: nothing to free. */
@@ -60,6 +70,9 @@ typedef struct {
 	uint64_t bytes_moved;       /**< Their bytes (a resumed blob counts what was fetched). */
 	size_t blobs_resumed;       /**< pull: blobs continued from an earlier, cut-off try. */
 	int unchanged;              /**< pull: the version and its blobs were in the store already. */
+	size_t oms_signatures;      /**< push: OMS signatures attached; pull: found for the manifest. */
+	int oms_verified;           /**< pull: one verified with a given key. */
+	int referrers_api;          /**< The registry answered the referrers API (else the fallback tag). */
 } mreg_remote_info;
 
 /**

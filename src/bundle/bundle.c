@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "bundle_priv.h"
+#include "oms_attach.h"
 #include "store/ingest.h"
 #include "util/error_priv.h"
 #include "util/fsutil.h"
@@ -152,7 +153,7 @@ static int check_read_options(const mreg_bundle_read_options *o)
 {
 	int rc;
 
-	if (!o || o->version != MREG_BUNDLE_READ_OPTIONS_VERSION)
+	if (!o || (o->version != 1 && o->version != MREG_BUNDLE_READ_OPTIONS_VERSION))
 		return mreg_seterr(MREG_EINVALID, "bundle read options: unknown version");
 	if ((o->name && (rc = mreg_name_check(o->name))) ||
 	    (o->model_version && (rc = mreg_version_check(o->model_version))))
@@ -191,6 +192,36 @@ static int on_metadata(void *ctx, const bundle_contents *c)
 	return 0;
 }
 
+/* The OMS signatures attached as referrers, against the PEM keys given (version 2 options). */
+static int check_oms(mreg_bundle_info *info, const bundle_contents *c, const char *file,
+		     const mreg_bundle_read_options *o)
+{
+	const char **data;
+	size_t *lens;
+	int rc;
+
+	info->oms_signatures = c->oms_count;
+	if (o->version < 2 || !o->oms_key_count)
+		return 0;
+	data = calloc(c->oms_count + 1, sizeof(*data));
+	lens = calloc(c->oms_count + 1, sizeof(*lens));
+	if (!data || !lens) {
+		free(data);
+		free(lens);
+		return mreg_seterr_nomem();
+	}
+	for (size_t i = 0; i < c->oms_count; i++) {
+		data[i] = c->oms[i].data;
+		lens[i] = c->oms[i].len;
+	}
+	rc = oms_attached_verify(data, lens, c->oms_count, c->record, o->oms_keys, o->oms_key_count,
+				 file);
+	info->oms_verified = rc == 0;
+	free(data);
+	free(lens);
+	return rc;
+}
+
 /* Read @file with staging in @stage (or none), then check the signatures. */
 static int read_checked(bundle_contents *c, mreg_bundle_info *info, const char *file,
 			const char *stage, const mreg_bundle_read_options *o, mreg_store *store)
@@ -219,6 +250,8 @@ static int read_checked(bundle_contents *c, mreg_bundle_info *info, const char *
 	rc = bundle_read_file(c, file, &ro);
 	if (rc == 0)
 		rc = check_signatures(info, c, &sc, o->pubkey);
+	if (rc == 0)
+		rc = check_oms(info, c, file, o);
 	if (rc == 0)
 		fill_info(info, c);
 	else

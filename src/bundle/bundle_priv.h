@@ -28,6 +28,11 @@ typedef struct {
 	char *signature;              /* manifest.minisig, or NULL */
 	size_t signature_len;
 	char *ref_name;               /* index.json's ref name, or NULL */
+	struct {
+		char *data;           /* an OMS bundle (Sigstore JSON) attached as a referrer */
+		size_t len;
+	} *oms;
+	size_t oms_count;
 	mreg_compression compression;
 	uint64_t file_size;           /* bytes of the bundle file */
 	bool prehashed;               /* file_prehash holds BLAKE2b-512 of the file */

@@ -45,7 +45,10 @@
 #define ENTRIES_MAX (1u << 20)
 #define PROGRESS_EVERY (16u << 20)
 
-typedef enum { ROLE_UNKNOWN, ROLE_MANIFEST, ROLE_CONFIG, ROLE_LAYER } blob_role;
+typedef enum {
+	ROLE_UNKNOWN, ROLE_MANIFEST, ROLE_CONFIG, ROLE_LAYER,
+	ROLE_SIG_MANIFEST, ROLE_SIG_CONFIG, ROLE_SIG_LAYER, /* OMS signatures: referrers of the model */
+} blob_role;
 
 typedef struct {
 	char hex[SHA256_HEXLEN + 1];
@@ -83,6 +86,9 @@ typedef struct {
 	bool have_layout, have_index, have_manifest, have_config, have_sig;
 	bool dir_root, dir_blobs, dir_sha256, announced;
 	oci_desc manifest_desc;
+	oci_index index;
+	size_t sigs_taken;  /* signature manifests read, of index.referrer_count */
+	oci_sig_manifest *sigs;
 	blob_table blobs;
 	uint64_t retained;
 	size_t entries;
@@ -366,6 +372,88 @@ static int expand_kept(reader *rd, blob_slot *s)
 	return rc;
 }
 
+/* Every manifest index.json names has been read: each blob's role is known. */
+static bool all_known(const reader *rd)
+{
+	return rd->have_manifest && rd->sigs_taken == rd->index.referrer_count;
+}
+
+/* Blobs that came before the manifests must belong to them. */
+static int check_seen(reader *rd)
+{
+	if (!all_known(rd))
+		return 0;
+	for (size_t i = 0; i < rd->blobs.cap; i++) {
+		blob_slot *s = &rd->blobs.slots[i];
+		if (!s->hex[0] || !s->seen || s->role == ROLE_MANIFEST || s->role == ROLE_SIG_MANIFEST)
+			continue;
+		rd->entry = NULL;
+		if (!s->expected)
+			return mreg_seterr(MREG_EINVALID,
+					   "%s: entry 'blobs/sha256/%s': not part of the model (the "
+					   "manifest does not name it)",
+					   rd->name, s->hex);
+		if (s->size != s->want_size)
+			return mreg_seterr(MREG_ECORRUPT,
+					   "%s: entry 'blobs/sha256/%s': %llu bytes, the manifest says "
+					   "%llu",
+					   rd->name, s->hex, (unsigned long long)s->size,
+					   (unsigned long long)s->want_size);
+	}
+	return 0;
+}
+
+/* A blob a signature manifest names: the empty config, or the OMS bundle. */
+static int expect_sig_blob(reader *rd, const oci_desc *d, blob_role role, const char *what)
+{
+	blob_slot *s = table_add(&rd->blobs, d->digest + 7);
+
+	if (!s)
+		return mreg_seterr_nomem();
+	/* A model file holding "{}" is the empty config's blob too: it is there either way. */
+	if (role == ROLE_SIG_CONFIG && s->role == ROLE_LAYER)
+		return 0;
+	if (s->role != ROLE_UNKNOWN && s->role != role)
+		return mreg_seterr(MREG_EINVALID, "%s: %s: blob %s is also a manifest, a config or a "
+				   "model file", rd->name, what, d->digest);
+	if (s->expected && s->want_size != d->size)
+		return mreg_seterr(MREG_EINVALID, "%s: %s: blob %s is given two different sizes",
+				   rd->name, what, d->digest);
+	if (s->seen && s->size != d->size)
+		return mreg_seterr(MREG_ECORRUPT, "%s: %s: entry 'blobs/sha256/%s' is %llu bytes, "
+				   "the signature manifest says %llu", rd->name, what, s->hex,
+				   (unsigned long long)s->size, (unsigned long long)d->size);
+	s->role = role;
+	s->expected = true;
+	s->want_size = d->size;
+	return 0;
+}
+
+/* An OMS signature manifest: it must sign this bundle's model manifest. */
+static int take_sig_manifest(reader *rd, blob_slot *ms)
+{
+	oci_sig_manifest *sm = &rd->sigs[rd->sigs_taken];
+	char what[128];
+	int rc;
+
+	snprintf(what, sizeof(what), "%s: blobs/sha256/%.12s", rd->name, ms->hex);
+	if ((rc = oci_sig_manifest_parse(sm, ms->data, ms->size, what)))
+		return rc;
+	if (strcmp(sm->subject.digest, rd->index.model.digest) ||
+	    sm->subject.size != rd->index.model.size)
+		return mreg_seterr(MREG_EINVALID,
+				   "%s: its subject is %s, not the model manifest %s (a signature "
+				   "of another model)",
+				   what, sm->subject.digest, rd->index.model.digest);
+	if ((rc = expect_sig_blob(rd, &sm->config, ROLE_SIG_CONFIG, what)) ||
+	    (rc = expect_sig_blob(rd, &sm->layer, ROLE_SIG_LAYER, what)))
+		return rc;
+	rd->sigs_taken++;
+	free(ms->data);
+	ms->data = NULL;
+	return check_seen(rd);
+}
+
 /* The manifest is known: every blob has a role now, including those already seen. */
 static int take_manifest(reader *rd, blob_slot *ms)
 {
@@ -384,8 +472,9 @@ static int take_manifest(reader *rd, blob_slot *ms)
 	cs = table_add(&rd->blobs, m->config.digest + 7);
 	if (!cs)
 		return mreg_seterr_nomem();
-	if (cs->role == ROLE_MANIFEST)
-		return mreg_seterr(MREG_EINVALID, "%s: the manifest names itself as its config",
+	if (cs->role == ROLE_MANIFEST || cs->role >= ROLE_SIG_MANIFEST)
+		return mreg_seterr(MREG_EINVALID, "%s: the manifest names itself or a signature's "
+				   "blob as its config",
 				   rd->name);
 	cs->role = ROLE_CONFIG;
 	cs->expected = true;
@@ -395,10 +484,11 @@ static int take_manifest(reader *rd, blob_slot *ms)
 		blob_slot *s = table_add(&rd->blobs, l->desc.digest + 7);
 		if (!s)
 			return mreg_seterr_nomem();
-		if (s->role == ROLE_MANIFEST || s->role == ROLE_CONFIG)
+		if (s->role == ROLE_MANIFEST || s->role == ROLE_CONFIG ||
+		    s->role == ROLE_SIG_MANIFEST || s->role == ROLE_SIG_LAYER)
 			return mreg_seterr(MREG_EINVALID,
-					   "%s: manifest: layer %zu has the digest of the manifest or "
-					   "config",
+					   "%s: manifest: layer %zu has the digest of a manifest, the "
+					   "config or a signature",
 					   rd->name, i + 1);
 		if (s->expected && s->want_size != l->desc.size)
 			return mreg_seterr(MREG_EINVALID,
@@ -420,24 +510,8 @@ static int take_manifest(reader *rd, blob_slot *ms)
 		s->expected = true;
 		s->want_size = l->desc.size;
 	}
-	/* Blobs that came before the manifest must belong to it. */
-	for (size_t i = 0; i < rd->blobs.cap; i++) {
-		blob_slot *s = &rd->blobs.slots[i];
-		if (!s->hex[0] || !s->seen || s->role == ROLE_MANIFEST)
-			continue;
-		rd->entry = NULL;
-		if (!s->expected)
-			return mreg_seterr(MREG_EINVALID,
-					   "%s: entry 'blobs/sha256/%s': not part of the model (the "
-					   "manifest does not name it)",
-					   rd->name, s->hex);
-		if (s->size != s->want_size)
-			return mreg_seterr(MREG_ECORRUPT,
-					   "%s: entry 'blobs/sha256/%s': %llu bytes, the manifest says "
-					   "%llu",
-					   rd->name, s->hex, (unsigned long long)s->size,
-					   (unsigned long long)s->want_size);
-	}
+	if ((rc = check_seen(rd)))
+		return rc;
 	/* The table may have grown since: look the config up again. */
 	cs = table_find(&rd->blobs, m->config.digest + 7);
 	if (cs && cs->seen && (rc = take_config(rd, cs)))
@@ -451,27 +525,65 @@ static int take_manifest(reader *rd, blob_slot *ms)
 	return 0;
 }
 
+/* A signature manifest index.json names, taken now if it came before. */
+static int expect_sig_manifest(reader *rd, const oci_desc *d)
+{
+	blob_slot *s = table_add(&rd->blobs, d->digest + 7);
+
+	if (!s)
+		return mreg_seterr_nomem();
+	if (s->role != ROLE_UNKNOWN && s->role != ROLE_SIG_MANIFEST)
+		return mreg_seterr(MREG_EINVALID, "%s: index.json: signature manifest %s is also the "
+				   "model's manifest, config or a file", rd->name, d->digest);
+	s->role = ROLE_SIG_MANIFEST;
+	s->expected = true;
+	s->want_size = d->size;
+	if (!s->seen)
+		return 0;
+	if (s->size != s->want_size || !s->data)
+		return mreg_seterr(MREG_ECORRUPT, "%s: signature manifest %s is %llu bytes, "
+				   "index.json says %llu", rd->name, d->digest,
+				   (unsigned long long)s->size, (unsigned long long)s->want_size);
+	return take_sig_manifest(rd, s);
+}
+
 static int take_index(reader *rd, char *text, size_t len)
 {
 	blob_slot *s;
-	int rc = oci_index_parse(&rd->manifest_desc, &rd->c->ref_name, text, len);
+	int rc = oci_index_parse(&rd->index, text, len);
 
 	if (rc)
 		return mreg_error_prefix(rc, "%s", rd->name);
 	rd->have_index = true;
+	rd->manifest_desc = rd->index.model;
+	rd->c->ref_name = rd->index.ref_name;
+	rd->index.ref_name = NULL;
+	if (rd->index.referrer_count &&
+	    !(rd->sigs = calloc(rd->index.referrer_count, sizeof(*rd->sigs))))
+		return mreg_seterr_nomem();
 	s = table_add(&rd->blobs, rd->manifest_desc.digest + 7);
 	if (!s)
 		return mreg_seterr_nomem();
 	s->role = ROLE_MANIFEST;
 	s->expected = true;
 	s->want_size = rd->manifest_desc.size;
-	if (!s->seen)
+	if (!s->seen) {
+		for (size_t i = 0; i < rd->index.referrer_count; i++)
+			if ((rc = expect_sig_manifest(rd, &rd->index.referrers[i])))
+				return rc;
 		return 0;
+	}
 	if (s->size != s->want_size || !s->data)
 		return mreg_seterr(MREG_ECORRUPT, "%s: the manifest is %llu bytes, index.json says %llu",
 				   rd->name, (unsigned long long)s->size,
 				   (unsigned long long)s->want_size);
-	return take_manifest(rd, s);
+	if ((rc = take_manifest(rd, s)))
+		return rc;
+	/* Signature manifests that came before index.json (skopeo's order). */
+	for (size_t i = 0; i < rd->index.referrer_count; i++)
+		if ((rc = expect_sig_manifest(rd, &rd->index.referrers[i])))
+			return rc;
+	return 0;
 }
 
 /* ---- blobs ---- */
@@ -542,7 +654,7 @@ static int take_blob(reader *rd, const char *hex, uint64_t size)
 		return mreg_seterr_nomem();
 	if (s->seen)
 		return bad_entry(rd, MREG_EINVALID, "appears twice in the archive");
-	if (rd->have_manifest && !s->expected)
+	if (all_known(rd) && !s->expected)
 		return bad_entry(rd, MREG_EINVALID, "not part of the model (the manifest does not name it)");
 	if (s->expected && size != s->want_size)
 		return bad_entry(rd, MREG_ECORRUPT, "%llu bytes in the archive, the %s says %llu",
@@ -550,7 +662,7 @@ static int take_blob(reader *rd, const char *hex, uint64_t size)
 				 s->role == ROLE_MANIFEST ? "index" : "manifest",
 				 (unsigned long long)s->want_size);
 	/* Metadata in memory; so are small blobs whose role is not known yet. */
-	keep = s->role == ROLE_MANIFEST || s->role == ROLE_CONFIG ||
+	keep = s->role == ROLE_MANIFEST || s->role == ROLE_CONFIG || s->role >= ROLE_SIG_MANIFEST ||
 	       (s->role == ROLE_UNKNOWN && size <= OCI_JSON_MAX && rd->retained + size <= RETAIN_MAX);
 	if (keep) {
 		if (size > OCI_JSON_MAX)
@@ -604,6 +716,8 @@ static int take_blob(reader *rd, const char *hex, uint64_t size)
 		return take_manifest(rd, s);
 	if (s->role == ROLE_CONFIG)
 		return take_config(rd, s);
+	if (s->role == ROLE_SIG_MANIFEST)
+		return take_sig_manifest(rd, s);
 	return 0;
 }
 
@@ -704,6 +818,47 @@ static mreg_compression compression_of(struct archive *a)
 	return MREG_COMPRESS_NONE;
 }
 
+/* Every signature manifest, its empty config and its OMS bundle are there: keep the bundles. */
+static int finish_sigs(reader *rd)
+{
+	bundle_contents *c = rd->c;
+
+	if (rd->sigs_taken < rd->index.referrer_count)
+		for (size_t i = 0; i < rd->index.referrer_count; i++) {
+			blob_slot *s = table_find(&rd->blobs, rd->index.referrers[i].digest + 7);
+			if (!s || !s->seen)
+				return mreg_seterr(MREG_EINVALID, "%s: signature manifest %s is "
+						   "missing", rd->name, rd->index.referrers[i].digest);
+		}
+	if (!rd->sigs_taken)
+		return 0;
+	if (!(c->oms = calloc(rd->sigs_taken, sizeof(*c->oms))))
+		return mreg_seterr_nomem();
+	for (size_t i = 0; i < rd->sigs_taken; i++) {
+		const oci_desc *want[] = {&rd->sigs[i].config, &rd->sigs[i].layer};
+		for (size_t k = 0; k < 2; k++) {
+			blob_slot *s = table_find(&rd->blobs, want[k]->digest + 7);
+			if (!s || !s->seen)
+				return mreg_seterr(MREG_EINVALID, "%s: the %s of signature manifest "
+						   "%zu (blob %s) is missing", rd->name,
+						   k ? "OMS bundle" : "empty config", i + 1,
+						   want[k]->digest);
+		}
+		blob_slot *l = table_find(&rd->blobs, rd->sigs[i].layer.digest + 7);
+		if (!l->data)
+			return mreg_seterr(MREG_EINVALID, "%s: the OMS bundle %s came before its "
+					   "manifest and is too large to hold", rd->name,
+					   rd->sigs[i].layer.digest);
+		if (!(c->oms[i].data = malloc(l->size + 1)))
+			return mreg_seterr_nomem();
+		memcpy(c->oms[i].data, l->data, l->size);
+		c->oms[i].data[l->size] = '\0';
+		c->oms[i].len = l->size;
+		c->oms_count++;
+	}
+	return 0;
+}
+
 /* Everything read: is it a whole bundle? */
 static int finish(reader *rd)
 {
@@ -738,7 +893,7 @@ static int finish(reader *rd)
 	}
 	{
 		int rc;
-		if ((rc = tree_finish(&rd->c->tree, rd->name)) ||
+		if ((rc = finish_sigs(rd)) || (rc = tree_finish(&rd->c->tree, rd->name)) ||
 		    (rc = artifact_set_tree(&rd->c->meta, rd->c->record, &rd->c->tree, rd->name)))
 			return rc;
 	}
@@ -832,6 +987,8 @@ done:
 	}
 	sign_prehash_free(rd.prehash);
 	table_free(&rd.blobs);
+	oci_index_dispose(&rd.index);
+	free(rd.sigs);
 	free(rd.buf);
 	free(layout);
 	free(index);
@@ -863,5 +1020,8 @@ void bundle_contents_dispose(bundle_contents *c)
 	free(c->manifest_data);
 	free(c->signature);
 	free(c->ref_name);
+	for (size_t i = 0; i < c->oms_count; i++)
+		free(c->oms[i].data);
+	free(c->oms);
 	memset(c, 0, sizeof(*c));
 }

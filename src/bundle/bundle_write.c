@@ -15,6 +15,7 @@
 
 #include "artifact.h"
 #include "bundle_priv.h"
+#include "oms_attach.h"
 #include "util/error_priv.h"
 #include "util/fsutil.h"
 #include "util/hash.h"
@@ -229,6 +230,7 @@ int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_re
 			const char *file, const mreg_package_options *opts)
 {
 	artifact_blobs ab = {0};
+	oms_attachment oms = {0};
 	oci_blob index = {0};
 	struct archive *a = NULL;
 	struct archive_entry *e = NULL;
@@ -242,13 +244,18 @@ int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_re
 
 	if (info)
 		memset(info, 0, sizeof(*info));
-	if (!opts || opts->version != MREG_PACKAGE_OPTIONS_VERSION)
+	if (!opts || (opts->version != 1 && opts->version != MREG_PACKAGE_OPTIONS_VERSION))
 		return mreg_seterr(MREG_EINVALID, "package options: unknown version");
 	if ((rc = check_record(r)))
 		return rc;
 	comp = opts->compression == MREG_COMPRESS_AUTO ? compression_for(file) : opts->compression;
-	if ((rc = artifact_build(&ab, r)) || (rc = oci_check_size(r, &ab.config, &ab.manifest)) ||
-	    (rc = oci_index_build(&index, r, &ab.manifest)))
+	if ((rc = artifact_build(&ab, r)) || (rc = oci_check_size(r, &ab.config, &ab.manifest)))
+		goto done;
+	/* An OMS signature rides along as a referrer of the model manifest (oms_attach.h). */
+	if (opts->version >= 2 && opts->oms_key &&
+	    (rc = oms_attachment_build(&oms, &ab.manifest, r, opts->oms_key)))
+		goto done;
+	if ((rc = oci_index_build(&index, r, &ab.manifest, oms.manifest.data ? &oms.manifest : NULL)))
 		goto done;
 	sidecar = str_printf("%s%s", file, BUNDLE_SIDECAR_SUFFIX);
 	dir = fs_dirname(file);
@@ -311,8 +318,14 @@ int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_re
 	    (rc = put_header(a, e, &o, "blobs", true, 0)) ||
 	    (rc = put_header(a, e, &o, "blobs/sha256", true, 0)))
 		goto done;
-	/* The manifest, the config, the tree layer (when there is one), each under its digest. */
-	const oci_blob *docs[] = {&ab.manifest, &ab.config, &ab.tree};
+	/* The manifest, the config, the tree layer (when there is one), each under its digest;
+	 * then the OMS signature's manifest, the empty config ({}, unless a file is "{}"
+	 * and brings it) and the OMS bundle, all before the files. */
+	oci_blob empty = {0};
+	if (oms.manifest.data && !oms_record_has_blob(r, OCI_EMPTY_DIGEST))
+		empty = (oci_blob){(char *)OCI_EMPTY_DATA, 2, OCI_EMPTY_DIGEST};
+	const oci_blob *docs[] = {&ab.manifest, &ab.config, &ab.tree, &oms.manifest, &empty,
+				  &oms.bundle};
 	for (size_t i = 0; i < sizeof(docs) / sizeof(*docs); i++) {
 		char path[sizeof("blobs/sha256/") + SHA256_HEXLEN];
 		if (!docs[i]->data)
@@ -367,6 +380,7 @@ int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_re
 			goto done;
 	}
 	if (info) {
+		info->oms_signatures = oms.manifest.data != NULL;
 		memcpy(info->manifest_digest, ab.manifest.digest, MREG_DIGEST_STRLEN);
 		info->bundle_size = o.written;
 		info->compression = comp;
@@ -391,6 +405,7 @@ done:
 	}
 	sign_prehash_free(o.prehash);
 	artifact_blobs_dispose(&ab);
+	oms_attachment_dispose(&oms);
 	oci_blob_dispose(&index);
 	free(dir);
 	free(inner);

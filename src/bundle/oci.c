@@ -468,18 +468,46 @@ int oci_manifest_build(oci_blob *out, const mreg_record *r, const oci_blob *conf
 	return finish(out, root, "manifest");
 }
 
-int oci_index_build(oci_blob *out, const mreg_record *r, const oci_blob *manifest)
+int oci_index_build(oci_blob *out, const mreg_record *r, const oci_blob *manifest,
+		    const oci_blob *referrer)
 {
-	json_t *d = desc_json(OCI_MT_MANIFEST, manifest->digest, manifest->len);
+	json_t *d = desc_json(OCI_MT_MANIFEST, manifest->digest, manifest->len), *list;
 
 	if (!d)
 		return mreg_seterr_nomem();
 	json_object_set_new(d, "artifactType", json_string(MODEL_ARTIFACT_TYPE));
 	json_object_set_new(d, "annotations", json_pack("{s:s}", OCI_REF_NAME, r->version));
+	list = json_pack("[o]", d);
+	/* The signature is listed too (untagged), as a referrer of the model: OCI tools find it. */
+	if (list && referrer) {
+		json_t *s = desc_json(OCI_MT_MANIFEST, referrer->digest, referrer->len);
+		if (s)
+			json_object_set_new(s, "artifactType", json_string(OCI_SIG_ARTIFACT_TYPE));
+		json_array_append_new(list, s);
+	}
 	return finish(out,
-		      json_pack("{s:i, s:s, s:[o]}", "schemaVersion", 2, "mediaType", OCI_MT_INDEX,
-				"manifests", d),
+		      json_pack("{s:i, s:s, s:o*}", "schemaVersion", 2, "mediaType", OCI_MT_INDEX,
+				"manifests", list),
 		      "index");
+}
+
+int oci_sig_manifest_build(oci_blob *out, const oci_blob *subject, const oci_blob *sig)
+{
+	json_t *layer = desc_json(OCI_SIG_ARTIFACT_TYPE, sig->digest, sig->len);
+	json_t *subj = desc_json(OCI_MT_MANIFEST, subject->digest, subject->len);
+
+	if (!layer || !subj) {
+		json_decref(layer);
+		json_decref(subj);
+		return mreg_seterr_nomem();
+	}
+	json_object_set_new(subj, "artifactType", json_string(MODEL_ARTIFACT_TYPE));
+	return finish(out,
+		      json_pack("{s:i, s:s, s:s, s:o, s:[o], s:o}", "schemaVersion", 2, "mediaType",
+				OCI_MT_MANIFEST, "artifactType", OCI_SIG_ARTIFACT_TYPE, "config",
+				desc_json(OCI_MT_EMPTY, OCI_EMPTY_DIGEST, 2), "layers", layer,
+				"subject", subj),
+		      "signature manifest");
 }
 
 int oci_check_size(const mreg_record *r, const oci_blob *config, const oci_blob *manifest)
@@ -557,14 +585,49 @@ static int parse_desc(oci_desc *out, json_t *d, const char *what)
 	return 0;
 }
 
-int oci_index_parse(oci_desc *manifest, char **ref_name, const char *text, size_t len)
+void oci_index_dispose(oci_index *ix)
+{
+	free(ix->ref_name);
+	free(ix->referrers);
+	memset(ix, 0, sizeof(*ix));
+}
+
+/* The descriptor of a manifest in a list: media type checked, size bounded. */
+static int manifest_desc(oci_desc *out, json_t *d, const char *what)
+{
+	const char *mt = get_str(d, "mediaType");
+	int rc;
+
+	if (!json_is_object(d))
+		return mreg_seterr(MREG_EINVALID, "%s: a descriptor object was expected", what);
+	if (!mt || strcmp(mt, OCI_MT_MANIFEST))
+		return mreg_seterr(MREG_EINVALID, "%s: media type %.100s, not %s", what,
+				   mt ? mt : "missing", OCI_MT_MANIFEST);
+	if ((rc = parse_desc(out, d, what)))
+		return rc;
+	if (out->size > OCI_JSON_MAX)
+		return mreg_seterr(MREG_EINVALID, "%s: the manifest is too large (%llu bytes)", what,
+				   (unsigned long long)out->size);
+	return 0;
+}
+
+static bool desc_listed(const oci_desc *list, size_t n, const char *digest)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(list[i].digest, digest))
+			return true;
+	return false;
+}
+
+int oci_index_parse(oci_index *out, const char *text, size_t len)
 {
 	json_t *v = load(text, len, "index.json"), *list, *d;
-	const char *mt, *ref;
+	const char *ref, *at;
+	bool have_model = false;
+	size_t i;
 	int rc = 0;
 
-	if (ref_name)
-		*ref_name = NULL;
+	memset(out, 0, sizeof(*out));
 	if (!v)
 		return MREG_EINVALID;
 	list = json_object_get(v, "manifests");
@@ -573,32 +636,259 @@ int oci_index_parse(oci_desc *manifest, char **ref_name, const char *text, size_
 		rc = mreg_seterr(MREG_EINVALID, "index.json: schemaVersion 2 expected");
 		goto done;
 	}
-	if (!json_is_array(list) || json_array_size(list) != 1) {
+	if (!json_is_array(list) || json_array_size(list) == 0 ||
+	    json_array_size(list) > OCI_REFERRERS_MAX + 1) {
 		rc = mreg_seterr(MREG_EINVALID,
-				 "index.json: an mreg bundle names exactly one manifest (found %zu)",
-				 json_is_array(list) ? json_array_size(list) : 0);
+				 "index.json: an mreg bundle names one model manifest and at most %u "
+				 "signatures (found %zu manifests)",
+				 OCI_REFERRERS_MAX, json_is_array(list) ? json_array_size(list) : 0);
 		goto done;
 	}
-	d = json_array_get(list, 0);
-	mt = get_str(d, "mediaType");
-	if (!mt || strcmp(mt, OCI_MT_MANIFEST)) {
-		rc = mreg_seterr(MREG_EINVALID, "index.json: the manifest's media type is %.100s, not %s",
-				 mt ? mt : "missing", OCI_MT_MANIFEST);
-		goto done;
-	}
-	if ((rc = parse_desc(manifest, d, "index.json: manifest")))
-		goto done;
-	if (manifest->size > OCI_JSON_MAX) {
-		rc = mreg_seterr(MREG_EINVALID, "index.json: the manifest is too large (%llu bytes)",
-				 (unsigned long long)manifest->size);
-		goto done;
-	}
-	ref = get_str(json_object_get(d, "annotations"), OCI_REF_NAME);
-	if (ref && ref_name && !(*ref_name = strdup(ref)))
+	if (!(out->referrers = calloc(json_array_size(list), sizeof(*out->referrers)))) {
 		rc = mreg_seterr_nomem();
+		goto done;
+	}
+	json_array_foreach(list, i, d) {
+		char what[64];
+		oci_desc desc;
+
+		snprintf(what, sizeof(what), "index.json: manifest %zu", i + 1);
+		if ((rc = manifest_desc(&desc, d, what)))
+			goto done;
+		at = get_str(d, "artifactType");
+		if (at && !strcmp(at, OCI_SIG_ARTIFACT_TYPE)) {
+			if (!desc_listed(out->referrers, out->referrer_count, desc.digest))
+				out->referrers[out->referrer_count++] = desc;
+			continue;
+		}
+		/* Other tools' layouts may leave artifactType out of index.json: not a signature. */
+		if (at && strcmp(at, MODEL_ARTIFACT_TYPE)) {
+			rc = mreg_seterr(MREG_EINVALID,
+					 "%s: artifact type %.100s is neither a model (%s) nor an OMS "
+					 "signature (%s)",
+					 what, at, MODEL_ARTIFACT_TYPE, OCI_SIG_ARTIFACT_TYPE);
+			goto done;
+		}
+		if (have_model) {
+			rc = mreg_seterr(MREG_EINVALID,
+					 "index.json: two model manifests (%s and %s): a bundle holds "
+					 "one version",
+					 out->model.digest, desc.digest);
+			goto done;
+		}
+		have_model = true;
+		out->model = desc;
+		ref = get_str(json_object_get(d, "annotations"), OCI_REF_NAME);
+		if (ref && !(out->ref_name = strdup(ref))) {
+			rc = mreg_seterr_nomem();
+			goto done;
+		}
+	}
+	if (!have_model)
+		rc = mreg_seterr(MREG_EINVALID, "index.json: no model manifest (only signatures)");
+	else if (desc_listed(out->referrers, out->referrer_count, out->model.digest))
+		rc = mreg_seterr(MREG_EINVALID,
+				 "index.json: %s is listed both as the model and as a signature",
+				 out->model.digest);
+done:
+	json_decref(v);
+	if (rc)
+		oci_index_dispose(out);
+	return rc;
+}
+
+int oci_sig_manifest_parse(oci_sig_manifest *out, const char *text, size_t len, const char *what)
+{
+	char where[320];
+	json_t *v, *d, *layers;
+	const char *s;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(where, sizeof(where), "%s: signature manifest", what);
+	if (!(v = load(text, len, where)))
+		return MREG_EINVALID;
+	s = get_str(v, "mediaType");
+	if (json_integer_value(json_object_get(v, "schemaVersion")) != 2 || !s ||
+	    strcmp(s, OCI_MT_MANIFEST)) {
+		rc = mreg_seterr(MREG_EINVALID, "%s: not an OCI image manifest (schemaVersion 2, %s)",
+				 where, OCI_MT_MANIFEST);
+		goto done;
+	}
+	s = get_str(v, "artifactType");
+	if (!s || strcmp(s, OCI_SIG_ARTIFACT_TYPE)) {
+		rc = mreg_seterr(MREG_EINVALID, "%s: artifact type %.100s, not %s", where,
+				 s ? s : "missing", OCI_SIG_ARTIFACT_TYPE);
+		goto done;
+	}
+	d = json_object_get(v, "config");
+	s = get_str(d, "mediaType");
+	if (!s || strcmp(s, OCI_MT_EMPTY)) {
+		rc = mreg_seterr(MREG_EINVALID, "%s: config media type %.100s, not %s", where,
+				 s ? s : "missing", OCI_MT_EMPTY);
+		goto done;
+	}
+	if ((rc = parse_desc(&out->config, d, where)))
+		goto done;
+	if (strcmp(out->config.digest, OCI_EMPTY_DIGEST) || out->config.size != 2) {
+		rc = mreg_seterr(MREG_EINVALID, "%s: the config is not the empty descriptor ({})",
+				 where);
+		goto done;
+	}
+	layers = json_object_get(v, "layers");
+	if (!json_is_array(layers) || json_array_size(layers) != 1) {
+		rc = mreg_seterr(MREG_EINVALID, "%s: one layer (the OMS bundle) expected, found %zu",
+				 where, json_is_array(layers) ? json_array_size(layers) : 0);
+		goto done;
+	}
+	d = json_array_get(layers, 0);
+	s = get_str(d, "mediaType");
+	if (!s || strcmp(s, OCI_SIG_ARTIFACT_TYPE)) {
+		rc = mreg_seterr(MREG_EINVALID, "%s: layer media type %.100s, not %s", where,
+				 s ? s : "missing", OCI_SIG_ARTIFACT_TYPE);
+		goto done;
+	}
+	if ((rc = parse_desc(&out->layer, d, where)))
+		goto done;
+	if (out->layer.size > MREG_OMS_BUNDLE_MAX || out->layer.size == 0) {
+		rc = mreg_seterr(MREG_EINVALID, "%s: the OMS bundle is %llu bytes (1 to %u)", where,
+				 (unsigned long long)out->layer.size, MREG_OMS_BUNDLE_MAX);
+		goto done;
+	}
+	d = json_object_get(v, "subject");
+	if (!d) {
+		rc = mreg_seterr(MREG_EINVALID, "%s: no subject (it signs no model)", where);
+		goto done;
+	}
+	s = get_str(d, "mediaType");
+	if (!s || strcmp(s, OCI_MT_MANIFEST)) {
+		rc = mreg_seterr(MREG_EINVALID, "%s: subject media type %.100s, not %s", where,
+				 s ? s : "missing", OCI_MT_MANIFEST);
+		goto done;
+	}
+	rc = parse_desc(&out->subject, d, where);
 done:
 	json_decref(v);
 	return rc;
+}
+
+int oci_referrers_parse(oci_desc **out, size_t *count, const char *text, size_t len,
+			const char *what)
+{
+	json_t *v = load(text, len, what), *list, *d;
+	const char *s;
+	size_t i;
+	int rc = 0;
+
+	*out = NULL;
+	*count = 0;
+	if (!v)
+		return MREG_EINVALID;
+	s = get_str(v, "mediaType");
+	list = json_object_get(v, "manifests");
+	if (json_integer_value(json_object_get(v, "schemaVersion")) != 2 || !s ||
+	    strcmp(s, OCI_MT_INDEX) || !json_is_array(list)) {
+		rc = mreg_seterr(MREG_EINVALID,
+				 "%s: not an OCI image index (schemaVersion 2, %s, manifests)", what,
+				 OCI_MT_INDEX);
+		goto done;
+	}
+	if (json_array_size(list) > OCI_REFERRERS_LIST_MAX) {
+		rc = mreg_seterr(MREG_EINVALID, "%s: %zu referrers (at most %u are read)", what,
+				 json_array_size(list), OCI_REFERRERS_LIST_MAX);
+		goto done;
+	}
+	if (!(*out = calloc(json_array_size(list) + 1, sizeof(**out)))) {
+		rc = mreg_seterr_nomem();
+		goto done;
+	}
+	json_array_foreach(list, i, d) {
+		char where[320];
+		oci_desc desc;
+
+		s = get_str(d, "artifactType");
+		/* Other referrers (SBOMs, cosign signatures) are none of ours: skipped. */
+		if (!json_is_object(d) || !s || strcmp(s, OCI_SIG_ARTIFACT_TYPE))
+			continue;
+		snprintf(where, sizeof(where), "%s: manifest %zu", what, i + 1);
+		if ((rc = manifest_desc(&desc, d, where)))
+			goto done;
+		if (*count >= OCI_REFERRERS_MAX) {
+			rc = mreg_seterr(MREG_EINVALID, "%s: more than %u OMS signatures", what,
+					 OCI_REFERRERS_MAX);
+			goto done;
+		}
+		if (!desc_listed(*out, *count, desc.digest))
+			(*out)[(*count)++] = desc;
+	}
+done:
+	json_decref(v);
+	if (rc) {
+		free(*out);
+		*out = NULL;
+		*count = 0;
+	}
+	return rc;
+}
+
+int oci_referrers_merge(oci_blob *out, const char *existing, size_t len, const oci_blob *sig)
+{
+	json_t *v = NULL, *list, *d;
+	const char *s;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (existing) {
+		if (!(v = load(existing, len, "the referrers tag")))
+			return MREG_EINVALID;
+		s = get_str(v, "mediaType");
+		list = json_object_get(v, "manifests");
+		if (json_integer_value(json_object_get(v, "schemaVersion")) != 2 || !s ||
+		    strcmp(s, OCI_MT_INDEX) || !json_is_array(list)) {
+			json_decref(v);
+			return mreg_seterr(MREG_EINVALID,
+					   "the referrers tag does not hold an OCI image index: not "
+					   "replaced");
+		}
+		if (json_array_size(list) >= OCI_REFERRERS_LIST_MAX) {
+			json_decref(v);
+			return mreg_seterr(MREG_EINVALID, "the referrers tag lists %zu manifests "
+					   "already (at most %u)", json_array_size(list),
+					   OCI_REFERRERS_LIST_MAX);
+		}
+		json_array_foreach(list, i, d)
+			if (!strcmp(get_str(d, "digest") ? get_str(d, "digest") : "", sig->digest))
+				break;
+		if (i < json_array_size(list)) {
+			/* Listed already: the same bytes again. */
+			json_decref(v);
+			if (!(out->data = malloc(len + 1)))
+				return mreg_seterr_nomem();
+			memcpy(out->data, existing, len);
+			out->data[len] = '\0';
+			out->len = len;
+			{
+				uint8_t raw[SHA256_LEN];
+				hash_buffer(raw, out->data, out->len);
+				digest_format(out->digest, raw);
+			}
+			return 0;
+		}
+	} else {
+		v = json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2, "mediaType", OCI_MT_INDEX,
+			      "manifests");
+		if (!v)
+			return mreg_seterr_nomem();
+		list = json_object_get(v, "manifests");
+	}
+	d = desc_json(OCI_MT_MANIFEST, sig->digest, sig->len);
+	if (d)
+		json_object_set_new(d, "artifactType", json_string(OCI_SIG_ARTIFACT_TYPE));
+	if (!d || json_array_append_new(list, d)) {
+		json_decref(v);
+		return mreg_seterr_nomem();
+	}
+	return finish(out, v, "referrers tag");
 }
 
 void oci_manifest_dispose(oci_manifest *m)

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "mreg/limits.h"
+#include "mreg/oms.h"
 #include "mreg/record.h"
 #include "util/path.h"
 
@@ -27,6 +28,15 @@
 #define OCI_MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
 #define MODEL_ARTIFACT_TYPE "application/vnd.cncf.model.manifest.v1+json"
 #define MODEL_MT_CONFIG "application/vnd.cncf.model.config.v1+json"
+/* An OMS signature (a Sigstore bundle) as an OCI artifact: artifactType and layer media type. */
+#define OCI_SIG_ARTIFACT_TYPE MREG_OMS_MEDIA_TYPE
+/* image-spec's empty descriptor: "{}", for artifacts without a config. */
+#define OCI_MT_EMPTY "application/vnd.oci.empty.v1+json"
+#define OCI_EMPTY_DATA "{}"
+#define OCI_EMPTY_DIGEST "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+/* OMS signatures read for one model; entries read from one referrers list. */
+#define OCI_REFERRERS_MAX 16u
+#define OCI_REFERRERS_LIST_MAX 1024u
 /* The tree layer (layer_tree_build()): folders and links are the layout of the weights. */
 #define LAYER_TREE_MEDIA_TYPE "application/vnd.cncf.model.weight.config.v1.tar"
 
@@ -109,8 +119,12 @@ char *oci_record_json(const mreg_record *record);
  * written or sent.
  */
 int oci_check_size(const mreg_record *record, const oci_blob *config, const oci_blob *manifest);
-/* index.json: the one manifest, tagged with the version. */
-int oci_index_build(oci_blob *out, const mreg_record *record, const oci_blob *manifest);
+/*
+ * index.json: the model manifest, tagged with the version, and its OMS
+ * signature manifest when @referrer is not NULL (no tag: a referrer).
+ */
+int oci_index_build(oci_blob *out, const mreg_record *record, const oci_blob *manifest,
+		    const oci_blob *referrer);
 
 /* A descriptor as read. */
 typedef struct {
@@ -121,8 +135,53 @@ typedef struct {
 /* Check oci-layout. MREG_EINVALID / MREG_EUNSUPPORTED with a message. */
 int oci_layout_check(const char *text, size_t len);
 
-/* index.json: exactly one image manifest. *ref_name may be NULL (malloc'd otherwise). */
-int oci_index_parse(oci_desc *manifest, char **ref_name, const char *text, size_t len);
+/*
+ * index.json: one model manifest (artifactType the model's, or none), and
+ * OMS signature manifests (artifactType OCI_SIG_ARTIFACT_TYPE), at most
+ * OCI_REFERRERS_MAX. Two model manifests, or another artifact type, are
+ * refused: a bundle holds one version, and mreg does not guess which.
+ */
+typedef struct {
+	oci_desc model;
+	char *ref_name;        /* the model's org.opencontainers.image.ref.name, or NULL */
+	oci_desc *referrers;   /* the signature manifests, each once */
+	size_t referrer_count;
+} oci_index;
+
+int oci_index_parse(oci_index *out, const char *text, size_t len);
+void oci_index_dispose(oci_index *ix);
+
+/*
+ * An OMS signature as an OCI referrer of the model manifest @subject: an
+ * image manifest with artifactType OCI_SIG_ARTIFACT_TYPE, the empty config
+ * ({}), one layer (the Sigstore bundle @sig) and subject = @subject.
+ */
+int oci_sig_manifest_build(oci_blob *out, const oci_blob *subject, const oci_blob *sig);
+
+typedef struct {
+	oci_desc subject; /* the model manifest it signs */
+	oci_desc config;  /* always the empty descriptor */
+	oci_desc layer;   /* the OMS bundle, at most MREG_OMS_BUNDLE_MAX bytes */
+} oci_sig_manifest;
+
+/* A signature manifest as above, strictly: anything else is refused (@what in messages). */
+int oci_sig_manifest_parse(oci_sig_manifest *out, const char *text, size_t len, const char *what);
+
+/*
+ * A referrers list (the distribution API's answer, or the fallback tag's
+ * image index): the OMS signature manifests it names (malloc'd into *out),
+ * other artifact types skipped. At most OCI_REFERRERS_LIST_MAX entries are
+ * read and OCI_REFERRERS_MAX signatures kept; more is refused.
+ */
+int oci_referrers_parse(oci_desc **out, size_t *count, const char *text, size_t len,
+			const char *what);
+
+/*
+ * The fallback tag's new content: @existing (an image index, or NULL for
+ * none) with the signature manifest @sig added unless it is listed already
+ * (then the same bytes), other entries kept as they are.
+ */
+int oci_referrers_merge(oci_blob *out, const char *existing, size_t len, const oci_blob *sig);
 
 /* One layer of a model manifest. */
 typedef struct {

@@ -560,9 +560,20 @@ static EVP_PKEY *read_pubkey(const char *path, int *rc)
 	} else {
 		k = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
 		BIO_free(bio);
+		/* DER SubjectPublicKeyInfo (openssl pkey -pubout -outform DER), as the reference
+		 * tool's cryptography.load_der_public_key would take it. */
+		if (!k && !strstr(text, "-----BEGIN")) {
+			const unsigned char *p = (const unsigned char *)text;
+			k = d2i_PUBKEY(NULL, &p, (long)len);
+			if (k && p != (const unsigned char *)text + len) {
+				EVP_PKEY_free(k);
+				k = NULL;
+			}
+		}
 		ERR_clear_error();
 		if (!k)
-			*rc = mreg_seterr(MREG_EINVALID, "%s: not a PEM public key", path);
+			*rc = mreg_seterr(MREG_EINVALID, "%s: not a public key (PEM or DER "
+					  "SubjectPublicKeyInfo)", path);
 	}
 	free(text);
 	return k;

@@ -85,6 +85,13 @@ unsigned char *oms_pae(size_t *len, const char *type, const unsigned char *paylo
 /* The digest ECDSA uses with @pkey's curve (SHA-256/384/512), or NULL when unsupported. */
 const EVP_MD *oms_curve_md(const EVP_PKEY *pkey, const char **curve);
 
+/*
+ * mreg_oms_sign_record() into memory: *text (malloc'd, *len bytes ending in a
+ * newline) is the OMS bundle, for a bundle's or a registry's referrer.
+ */
+int oms_sign_record_text(char **text, size_t *len, const mreg_oms_key *key,
+			 const mreg_record *record);
+
 /* SHA-256 hex of the public key's PEM (SubjectPublicKeyInfo): the hint. */
 int oms_key_hint(char out[SHA256_HEXLEN + 1], EVP_PKEY *pkey);
 

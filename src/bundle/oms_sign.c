@@ -635,7 +635,7 @@ static json_t *statement_json(const oms_manifest *m, const char *subject, const 
 
 static int sign_manifest(mreg_oms_sign_result *result, const mreg_oms_key *key,
 			 const oms_manifest *m, const char *subject, const char *const *ignores,
-			 size_t ignore_count, const char *sig_path)
+			 size_t ignore_count, const char *sig_path, char **out_text, size_t *out_len)
 {
 	char root[SHA256_HEXLEN + 1], *payload = NULL, *text = NULL, *p64 = NULL, *s64 = NULL;
 	unsigned char *pae = NULL, *sig = NULL;
@@ -688,8 +688,14 @@ static int sign_manifest(mreg_oms_sign_result *result, const mreg_oms_key *key,
 	{
 		size_t n = strlen(text);
 		text[n] = '\n'; /* json_dumps leaves room for the NUL only: write n + 1 bytes */
-		rc = write_beside(sig_path, text, n + 1, false, 0644);
-		text[n] = '\0';
+		if (sig_path) {
+			rc = write_beside(sig_path, text, n + 1, false, 0644);
+			text[n] = '\0';
+		} else {
+			*out_text = text; /* n + 1 bytes, not NUL-terminated */
+			*out_len = n + 1;
+			text = NULL;
+		}
 	}
 	if (!rc && result) {
 		result->file_count = m->count;
@@ -736,9 +742,9 @@ static int gather_ignores(const char ***out, size_t *count, const mreg_oms_sign_
 	return 0;
 }
 
-int mreg_oms_sign_record(mreg_oms_sign_result *result, const mreg_oms_key *key,
-			 const mreg_record *record, const char *sig_path,
-			 const mreg_oms_sign_options *opts)
+static int sign_record(mreg_oms_sign_result *result, const mreg_oms_key *key,
+		       const mreg_record *record, const char *sig_path, char **text, size_t *len,
+		       const mreg_oms_sign_options *opts)
 {
 	oms_manifest m = {0};
 	const char **ignores;
@@ -771,11 +777,26 @@ int mreg_oms_sign_record(mreg_oms_sign_result *result, const mreg_oms_key *key,
 		oms_manifest_sort(&m);
 		rc = sign_manifest(result, key, &m,
 				   opts && opts->subject_name ? opts->subject_name : record->name,
-				   ignores, ignore_count, sig_path);
+				   ignores, ignore_count, sig_path, text, len);
 	}
 	oms_manifest_dispose(&m);
 	free(ignores);
 	return rc;
+}
+
+int mreg_oms_sign_record(mreg_oms_sign_result *result, const mreg_oms_key *key,
+			 const mreg_record *record, const char *sig_path,
+			 const mreg_oms_sign_options *opts)
+{
+	return sign_record(result, key, record, sig_path, NULL, NULL, opts);
+}
+
+int oms_sign_record_text(char **text, size_t *len, const mreg_oms_key *key,
+			 const mreg_record *record)
+{
+	*text = NULL;
+	*len = 0;
+	return sign_record(NULL, key, record, NULL, text, len, NULL);
 }
 
 int mreg_oms_sign_path(mreg_oms_sign_result *result, const mreg_oms_key *key,
@@ -809,7 +830,7 @@ int mreg_oms_sign_path(mreg_oms_sign_result *result, const mreg_oms_key *key,
 		rc = mreg_seterr_nomem();
 		goto out;
 	}
-	rc = sign_manifest(result, key, &m, base, ignores, ignore_count, sig_path);
+	rc = sign_manifest(result, key, &m, base, ignores, ignore_count, sig_path, NULL, NULL);
 	if (!rc && result)
 		result->hashed_bytes = bytes;
 out:

@@ -149,13 +149,35 @@ json_t *cli_bundle_json(const char *file, const mreg_bundle_info *info, const mr
 	json_object_set_new(o, "sidecar_signature", json_boolean(info->sidecar));
 	json_object_set_new(o, "sidecar_key_id", str_or_null(info->sidecar_key_id));
 	json_object_set_new(o, "signature_verified", json_boolean(info->signature_verified));
+	json_object_set_new(o, "oms_signatures", json_integer((json_int_t)info->oms_signatures));
+	json_object_set_new(o, "oms_verified", json_boolean(info->oms_verified));
 	return o;
 }
 
-void cli_print_signatures(const char *file, const mreg_bundle_info *info, bool key_given)
+bool cli_key_is_oms(const char *path)
 {
+	char buf[4096];
+	size_t n;
+	FILE *f = fopen(path, "rb");
+
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strstr(buf, "-----BEGIN ") != NULL || (n > 0 && (unsigned char)buf[0] == 0x30);
+}
+
+void cli_print_signatures(const char *file, const mreg_bundle_info *info, bool key_given,
+			  bool oms_key_given)
+{
+	if (info->oms_signatures)
+		printf("signature: OMS v1.0 attached (%zu)%s\n", info->oms_signatures,
+		       oms_key_given ? " (verified, every file matches)"
+				     : " (not checked: give --pubkey KEY.pem)");
 	if (!info->manifest_signed && !info->sidecar) {
-		printf("signature: none\n");
+		if (!info->oms_signatures)
+			printf("signature: none\n");
 		return;
 	}
 	if (info->manifest_signed)

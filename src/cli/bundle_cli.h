@@ -23,6 +23,12 @@ int cli_load_secret_key(mreg_secret_key **out, const char *path);
 /* Load a public key; prints errors (a missing or bad key is a usage problem: exit 2). */
 int cli_load_public_key(mreg_public_key **out, const char *path);
 
+/*
+ * Whether the public key file @path is an OMS (ECDSA) key: PEM, or DER (a
+ * SEQUENCE), not minisign's text. A file that cannot be read is not.
+ */
+bool cli_key_is_oms(const char *path);
+
 /* True when a MODEL operand is a path (it exists, or holds a '/'), not NAME:VERSION. */
 bool cli_operand_is_path(const char *text);
 /* Load an OMS signing key (PEM), asking for its passphrase when it is encrypted. Prints errors. */
@@ -38,6 +44,7 @@ int cli_fail_artifact(int rc);
 json_t *cli_bundle_json(const char *file, const mreg_bundle_info *info, const mreg_record *r);
 
 /* One line about the signatures, for human output ("signature: ..."). */
-void cli_print_signatures(const char *file, const mreg_bundle_info *info, bool key_given);
+void cli_print_signatures(const char *file, const mreg_bundle_info *info, bool key_given,
+			  bool oms_key_given);
 
 #endif

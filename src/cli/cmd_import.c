@@ -8,7 +8,8 @@ enum { OPT_PUBKEY = 256, OPT_JSON };
 static const cli_option options[] = {
 	{'n', "name", "NAME", "import under this name instead of the bundle's"},
 	{'v', "version", "VERSION", "import as this version instead of the bundle's"},
-	{OPT_PUBKEY, "pubkey", "PUBLIC_KEY", "refuse the bundle unless this key signed it"},
+	{OPT_PUBKEY, "pubkey", "PUBLIC_KEY",
+	 "refuse the bundle unless this key signed it (minisign, or PEM: its OMS signature)"},
 	{OPT_JSON, "json", NULL, "print what was imported as JSON"},
 	CLI_COMMON_OPTIONS,
 	{0},
@@ -40,8 +41,12 @@ static int run(int argc, char **argv)
 	file = argv[optind];
 	if ((status = cli_check_rename(&cmd_import, o.name, o.model_version)))
 		return status;
-	if (pubkey && (status = cli_load_public_key(&key, pubkey)))
+	if (pubkey && cli_key_is_oms(pubkey)) {
+		o.oms_keys = &pubkey;
+		o.oms_key_count = 1;
+	} else if (pubkey && (status = cli_load_public_key(&key, pubkey))) {
 		return status;
+	}
 	if ((status = cli_open_store(&store)))
 		goto done;
 	o.pubkey = key;
@@ -77,6 +82,8 @@ static int run(int argc, char **argv)
 			       rec->file_count == 1 ? "" : "s", size);
 		if (key)
 			printf("signature by key %s verified\n", mreg_public_key_id(key));
+		if (info.oms_verified)
+			printf("OMS signature verified with %s (every file matches)\n", pubkey);
 		status = EXIT_OK;
 	}
 done:

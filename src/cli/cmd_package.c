@@ -3,12 +3,14 @@
 #include "bundle_cli.h"
 #include "commands.h"
 
-enum { OPT_COMPRESS = 256, OPT_SIGN, OPT_JSON, OPT_FORCE };
+enum { OPT_COMPRESS = 256, OPT_SIGN, OPT_SIGN_OMS, OPT_JSON, OPT_FORCE };
 
 static const cli_option options[] = {
 	{'o', "output", "FILE", "the bundle to write (.tar, .tar.gz or .tar.zst)"},
 	{OPT_COMPRESS, "compress", "KIND", "none, gzip or zstd (default: by the file name)"},
 	{OPT_SIGN, "sign", "SECRET_KEY", "sign with this minisign secret key (see keygen)"},
+	{OPT_SIGN_OMS, "sign-oms", "KEY.pem",
+	 "attach an OMS v1.0 signature made with this ECDSA key (keygen --oms) as a referrer"},
 	{OPT_FORCE, "force", NULL, "replace FILE (and FILE.minisig) if they exist"},
 	{OPT_JSON, "json", NULL, "print what was written as JSON"},
 	CLI_COMMON_OPTIONS,
@@ -28,9 +30,10 @@ static int run(int argc, char **argv)
 	mreg_store *store = NULL;
 	mreg_record *rec = NULL;
 	mreg_secret_key *key = NULL;
+	mreg_oms_key *oms_key = NULL;
 	mreg_ref ref;
 	cli_progress progress;
-	const char *out = NULL, *sign = NULL;
+	const char *out = NULL, *sign = NULL, *sign_oms = NULL;
 	bool json = false;
 	char *arg;
 	int c, rc, status;
@@ -40,6 +43,7 @@ static int run(int argc, char **argv)
 		case 'o': out = arg; break;
 		case OPT_FORCE: o.force = 1; break;
 		case OPT_SIGN: sign = arg; break;
+		case OPT_SIGN_OMS: sign_oms = arg; break;
 		case OPT_JSON: json = true; break;
 		case OPT_COMPRESS:
 			if (mreg_compression_parse(&o.compression, arg))
@@ -62,6 +66,9 @@ static int run(int argc, char **argv)
 	if (sign && (status = cli_load_secret_key(&key, sign)))
 		goto done;
 	o.sign_key = key;
+	if (sign_oms && (status = cli_load_oms_key(&oms_key, sign_oms, NULL)))
+		goto done;
+	o.oms_key = oms_key;
 	/* What a killed package of the same file left beside it. */
 	if ((rc = mreg_package_litter_remove(out, cli_litter_note, "package"))) {
 		status = cli_fail(rc);
@@ -81,6 +88,9 @@ static int run(int argc, char **argv)
 		if (doc && key)
 			json_object_set_new(doc, "sidecar_file",
 					    json_pack("s++", out, ".minisig", ""));
+		if (doc && oms_key)
+			json_object_set_new(doc, "oms_key_hint",
+					    json_string(mreg_oms_key_hint(oms_key)));
 		status = cli_print_json(doc);
 	} else {
 		char size[32], bsize[32];
@@ -93,10 +103,14 @@ static int run(int argc, char **argv)
 		if (key)
 			printf("signed by key %s: the manifest inside, the file in %s.minisig\n",
 			       info.key_id, out);
+		if (oms_key)
+			printf("OMS v1.0 signature attached (a referrer of the manifest; key hint "
+			       "%.16s…)\n", mreg_oms_key_hint(oms_key));
 		status = EXIT_OK;
 	}
 done:
 	mreg_secret_key_free(key);
+	mreg_oms_key_free(oms_key);
 	mreg_record_free(rec);
 	mreg_store_free(store);
 	return status;
@@ -104,7 +118,8 @@ done:
 
 const cli_command cmd_package = {
 	.name = "package",
-	.usage = "NAME[:VERSION|@latest] -o FILE [--compress KIND] [--sign SECRET_KEY] [--force]",
+	.usage = "NAME[:VERSION|@latest] -o FILE [--compress KIND] [--sign SECRET_KEY] "
+		 "[--sign-oms KEY.pem] [--force]",
 	.summary = "Write a version into one portable, reproducible bundle file.",
 	.details = "The bundle is a tar of an OCI image layout holding a CNCF ModelPack model:\n"
 		   "the record in the config, one layer per file (see mreg-bundle(5)). The\n"
@@ -112,7 +127,15 @@ const cli_command cmd_package = {
 		   "written. With --sign, the manifest's signature goes inside the bundle and a\n"
 		   "signature of the whole file goes to FILE.minisig, which 'minisign -Vm FILE\n"
 		   "-p KEY.pub' accepts; an encrypted key's passphrase is read from the terminal\n"
-		   "or from $MREG_KEY_PASSWORD.",
+		   "or from $MREG_KEY_PASSWORD.\n\n"
+		   "With --sign-oms, an OpenSSF Model Signing (OMS v1.0) signature of the\n"
+		   "version (its files' digests, nothing re-hashed) goes into the layout as a\n"
+		   "referrer of the model manifest (artifactType\n"
+		   "application/vnd.dev.sigstore.bundle.v0.3+json, listed in index.json), which\n"
+		   "'verify FILE --pubkey KEY.pub.pem', 'import --pubkey' and, once pushed,\n"
+		   "'pull --verify-key' check. ECDSA signatures are randomised: the model\n"
+		   "manifest stays the same, the signature's blobs and index.json differ at\n"
+		   "each run.",
 	.options = options,
 	.old_spellings = old_spellings,
 	.run = run,

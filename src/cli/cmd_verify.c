@@ -8,7 +8,7 @@ enum { OPT_PUBKEY = 256, OPT_JSON, OPT_SIGNATURE, OPT_CHAIN, OPT_UNSIGNED, OPT_S
 
 static const cli_option options[] = {
 	{OPT_PUBKEY, "pubkey", "PUBLIC_KEY",
-	 "the signer's public key: minisign's for a bundle, PEM with --signature"},
+	 "the signer's public key: minisign's, or PEM for the OMS signature in the bundle or --signature"},
 	{OPT_SIGNATURE, "signature", "SIG",
 	 "check the OMS signature SIG (model.sig) against MODEL instead"},
 	{OPT_CHAIN, "cert-chain", "CA.pem",
@@ -21,20 +21,6 @@ static const cli_option options[] = {
 	CLI_COMMON_OPTIONS,
 	{0},
 };
-
-/* Whether the first bytes of @path hold a PEM header. */
-static bool cli_file_is_pem(const char *path)
-{
-	char buf[4096];
-	size_t n;
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	return strstr(buf, "-----BEGIN ") != NULL;
-}
 
 static const char *method_name(mreg_oms_method m)
 {
@@ -187,13 +173,13 @@ static int run(int argc, char **argv)
 	if (argc - optind != 1)
 		return cli_usage_error(&cmd_verify, "give one bundle file");
 	file = argv[optind];
-	if (pubkey && cli_file_is_pem(pubkey)) {
-		cli_error("%s is a PEM key, for OMS signatures: give --signature SIG (minisign keys "
-			  "check bundles)", pubkey);
-		return EXIT_ERROR;
-	}
-	if (pubkey && (status = cli_load_public_key(&key, pubkey)))
+	/* A PEM (or DER) key checks the OMS signature attached to the bundle. */
+	if (pubkey && cli_key_is_oms(pubkey)) {
+		o.oms_keys = &pubkey;
+		o.oms_key_count = 1;
+	} else if (pubkey && (status = cli_load_public_key(&key, pubkey))) {
 		return status;
+	}
 	o.pubkey = key;
 	cli_progress_init(&progress, "verifying");
 	o.progress = cli_progress_cb;
@@ -223,7 +209,7 @@ static int run(int argc, char **argv)
 		       rec->type ? rec->type : "ModelPack artifact", rec->file_count,
 		       rec->file_count == 1 ? "" : "s", size);
 		printf("manifest %s\n", info.manifest_digest);
-		cli_print_signatures(file, &info, key != NULL);
+		cli_print_signatures(file, &info, key != NULL, o.oms_key_count > 0);
 		status = EXIT_OK;
 	}
 	mreg_public_key_free(key);
@@ -240,7 +226,9 @@ const cli_command cmd_verify = {
 	.details = "Without --signature: the same checks as 'mreg import', without a store.\n"
 		   "With --pubkey (a minisign key) the bundle must be signed by that key: the\n"
 		   "manifest's signature inside it and FILE.minisig beside it are checked,\n"
-		   "whichever are present (at least one).\n\n"
+		   "whichever are present (at least one). With a PEM (or DER) public key the\n"
+		   "OMS signature attached to the bundle ('package --sign-oms') must verify\n"
+		   "with it and match the bundle's files.\n\n"
 		   "With --signature SIG: SIG is an OpenSSF Model Signing (OMS v1.0) signature\n"
 		   "('mreg sign', 'model_signing sign'), checked against the schemas, then its\n"
 		   "ECDSA signature with --pubkey (a PEM public key) or its certificate chain\n"

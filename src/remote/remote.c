@@ -18,7 +18,7 @@ int remote_check_options(const mreg_remote_options *o)
 {
 	int rc;
 
-	if (!o || o->version != MREG_REMOTE_OPTIONS_VERSION)
+	if (!o || (o->version != 1 && o->version != MREG_REMOTE_OPTIONS_VERSION))
 		return mreg_seterr(MREG_EINVALID, "remote options: unknown version");
 	if (o->retries > 20)
 		return mreg_seterr(MREG_EINVALID, "retries: at most 20");

@@ -1,6 +1,8 @@
 /*
  * Fuzz target for the OCI documents of a bundle or a registry: the input is
- * read as oci-layout, index.json, an image manifest, a model config and
+ * read as oci-layout, index.json (a model and its OMS signatures), a
+ * referrers list (merged into again, as push maintains the fallback tag), an
+ * OMS signature manifest, an image manifest, a model config and
  * mreg's record annotation, as import, verify and pull read them before any
  * blob is touched. Invariants: no crash, no leak; a manifest that parses has
  * raw layer paths that are safe (OCI_PATH_RULES) and sizes of what it
@@ -21,8 +23,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *text = (const char *)data;
-	char *nul = malloc(size + 1), *ref = NULL, *digest = NULL;
-	oci_desc desc;
+	char *nul = malloc(size + 1), *digest = NULL;
+	oci_index ix;
+	oci_desc *refs = NULL;
+	size_t nrefs = 0;
+	oci_sig_manifest sm;
 	oci_manifest m;
 	oci_config c;
 	mreg_record *r = NULL;
@@ -32,10 +37,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(nul, data, size);
 	nul[size] = '\0';
 	oci_layout_check(text, size);
-	if (oci_index_parse(&desc, &ref, text, size) == 0) {
-		if (desc.size > OCI_JSON_MAX)
+	if (oci_index_parse(&ix, text, size) == 0) {
+		if (ix.model.size > OCI_JSON_MAX || ix.referrer_count > OCI_REFERRERS_MAX)
 			abort();
-		free(ref);
+		for (size_t i = 0; i < ix.referrer_count; i++)
+			if (ix.referrers[i].size > OCI_JSON_MAX ||
+			    !strcmp(ix.referrers[i].digest, ix.model.digest))
+				abort();
+		oci_index_dispose(&ix);
+	}
+	/* What a registry or a bundle says about signatures: the referrers list, the
+	 * fallback tag's index (and push's merge into it), a signature manifest. */
+	if (oci_referrers_parse(&refs, &nrefs, text, size, "fuzz") == 0) {
+		oci_blob merged, sig = {(char *)"{}", 2, OCI_EMPTY_DIGEST};
+		if (nrefs > OCI_REFERRERS_MAX)
+			abort();
+		for (size_t i = 0; i < nrefs; i++)
+			if (refs[i].size > OCI_JSON_MAX)
+				abort();
+		free(refs);
+		if (oci_referrers_merge(&merged, text, size, &sig) == 0) {
+			if (oci_referrers_parse(&refs, &nrefs, merged.data, merged.len, "merged") ||
+			    nrefs == 0)
+				abort();
+			free(refs);
+			oci_blob_dispose(&merged);
+		}
+	}
+	if (oci_sig_manifest_parse(&sm, text, size, "fuzz") == 0) {
+		if (sm.layer.size == 0 || sm.layer.size > MREG_OMS_BUNDLE_MAX ||
+		    strcmp(sm.config.digest, OCI_EMPTY_DIGEST))
+			abort();
 	}
 	if (oci_manifest_parse(&m, text, size) == 0) {
 		if (m.config.size > OCI_JSON_MAX)

@@ -1,0 +1,95 @@
+/*
+ * OMS signatures as referrers of the model manifest (see oms_attach.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "oms_attach.h"
+#include "oms_priv.h"
+#include "util/error_priv.h"
+#include "util/hash.h"
+#include "util/strutil.h"
+
+int oms_attachment_build(oms_attachment *out, const oci_blob *model_manifest,
+			 const mreg_record *record, const mreg_oms_key *key)
+{
+	uint8_t raw[SHA256_LEN];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = oms_sign_record_text(&out->bundle.data, &out->bundle.len, key, record)))
+		return rc;
+	hash_buffer(raw, out->bundle.data, out->bundle.len);
+	digest_format(out->bundle.digest, raw);
+	if ((rc = oci_sig_manifest_build(&out->manifest, model_manifest, &out->bundle)))
+		oms_attachment_dispose(out);
+	return rc;
+}
+
+void oms_attachment_dispose(oms_attachment *a)
+{
+	oci_blob_dispose(&a->bundle);
+	oci_blob_dispose(&a->manifest);
+}
+
+bool oms_record_has_blob(const mreg_record *record, const char *digest)
+{
+	for (size_t i = 0; i < record->file_count; i++)
+		if (!strcmp(record->files[i].digest, digest))
+			return true;
+	return false;
+}
+
+/* Messages of the signatures that failed, joined (the first few). */
+static void note_failure(char *buf, size_t size, size_t i, const char *key)
+{
+	size_t used = strlen(buf);
+
+	if (used + 8 >= size)
+		return;
+	snprintf(buf + used, size - used, "%ssignature %zu with %s: %s", used ? "; " : "", i + 1,
+		 key, mreg_error_last());
+}
+
+int oms_attached_verify(const char *const *data, const size_t *lens, size_t count,
+			const mreg_record *record, const char *const *keys, size_t key_count,
+			const char *where)
+{
+	char why[2048] = "";
+	int rc = MREG_ECORRUPT;
+
+	if (count == 0)
+		return mreg_seterr(MREG_ECORRUPT,
+				   "%s: no OMS signature is attached (refused: a key to verify with "
+				   "was given)",
+				   where);
+	for (size_t i = 0; i < count; i++) {
+		mreg_oms_bundle *b = NULL;
+		char name[64];
+		snprintf(name, sizeof(name), "OMS signature %zu", i + 1);
+		if ((rc = mreg_oms_bundle_parse(&b, data[i], lens[i], name))) {
+			note_failure(why, sizeof(why), i, "no key");
+			continue;
+		}
+		for (size_t k = 0; k < key_count; k++) {
+			size_t checked = 0;
+			mreg_oms_verify_options vo = {0};
+			rc = mreg_oms_bundle_check(b, keys[k], NULL);
+			if (rc == MREG_EINVALID && mreg_oms_bundle_method(b) == MREG_OMS_METHOD_KEY) {
+				/* The key file itself cannot be read: a usage problem, said as is. */
+				mreg_oms_bundle_free(b);
+				return rc;
+			}
+			if (rc == 0)
+				rc = mreg_oms_verify_record(&checked, b, record, &vo);
+			if (rc == 0) {
+				mreg_oms_bundle_free(b);
+				return 0;
+			}
+			note_failure(why, sizeof(why), i, keys[k]);
+		}
+		mreg_oms_bundle_free(b);
+	}
+	return mreg_seterr(MREG_ECORRUPT, "%s: no attached OMS signature verifies: %s", where, why);
+}

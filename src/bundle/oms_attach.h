@@ -1,0 +1,44 @@
+/*
+ * OMS signatures attached to a model as OCI referrers: made for package and
+ * push, checked for verify, import and pull. The signature manifest and the
+ * referrers lists are oci.c's; this joins them to the OMS signer and verifier.
+ */
+#ifndef MREG_OMS_ATTACH_H
+#define MREG_OMS_ATTACH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "mreg/oms.h"
+#include "oci.h"
+
+/* A signature ready to attach: the OMS bundle and the manifest that makes it a referrer. */
+typedef struct {
+	oci_blob bundle;   /* the Sigstore bundle JSON (not NUL-terminated in its length) */
+	oci_blob manifest; /* oci_sig_manifest_build(): subject = the model manifest */
+} oms_attachment;
+
+/*
+ * Sign @record (the record's digests, nothing re-hashed) with @key and wrap
+ * the signature as a referrer of @model_manifest. ECDSA signatures are
+ * randomised: the bundle and its manifest differ at each call.
+ */
+int oms_attachment_build(oms_attachment *out, const oci_blob *model_manifest,
+			 const mreg_record *record, const mreg_oms_key *key);
+void oms_attachment_dispose(oms_attachment *a);
+
+/* Whether one of @record's files has @digest (the empty config "{}" may be a file too). */
+bool oms_record_has_blob(const mreg_record *record, const char *digest);
+
+/*
+ * The attached OMS bundles @data[i] (@lens[i] bytes) against the PEM public
+ * keys @keys: one must verify with one key and match @record's files
+ * exactly. @where names the model in messages. Returns 0; MREG_ECORRUPT
+ * when none is attached, or none verifies (the message says why for each,
+ * up to a few); MREG_EINVALID for a key file that cannot be read.
+ */
+int oms_attached_verify(const char *const *data, const size_t *lens, size_t count,
+			const mreg_record *record, const char *const *keys, size_t key_count,
+			const char *where);
+
+#endif
