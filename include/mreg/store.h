@@ -74,6 +74,14 @@ MREG_API void mreg_store_free(mreg_store *store);
  */
 MREG_API const char *mreg_store_warning(const mreg_store *store);
 
+/**
+ * config.yaml's verify.oms_keys: the PEM public keys (absolute paths; relative
+ * ones in the file are relative to the store folder) every pull checks a
+ * version's OMS signature against; *count = 0 when there are none. Borrowed;
+ * lives until mreg_store_free().
+ */
+MREG_API const char *const *mreg_store_oms_keys(const mreg_store *store, size_t *count);
+
 /** The store's directory (absolute), borrowed for the store's lifetime. */
 MREG_API const char *mreg_store_path(const mreg_store *store);
 

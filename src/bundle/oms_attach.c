@@ -81,7 +81,7 @@ int oms_attached_verify(const char *const *data, const size_t *lens, size_t coun
 				mreg_oms_bundle_free(b);
 				return rc;
 			}
-			if (rc == 0)
+			if (rc == 0 && record)
 				rc = mreg_oms_verify_record(&checked, b, record, &vo);
 			if (rc == 0) {
 				mreg_oms_bundle_free(b);

@@ -33,7 +33,7 @@ bool oms_record_has_blob(const mreg_record *record, const char *digest);
 /*
  * The attached OMS bundles @data[i] (@lens[i] bytes) against the PEM public
  * keys @keys: one must verify with one key and match @record's files
- * exactly. @where names the model in messages. Returns 0; MREG_ECORRUPT
+ * exactly (@record NULL: the signatures alone, before the files are known). @where names the model in messages. Returns 0; MREG_ECORRUPT
  * when none is attached, or none verifies (the message says why for each,
  * up to a few); MREG_EINVALID for a key file that cannot be read.
  */

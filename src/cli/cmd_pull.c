@@ -1,12 +1,20 @@
 #include <signal.h>
 #include <string.h>
 
+#include <stdlib.h>
+
 #include "commands.h"
 #include "remote_cli.h"
+
+enum { OPT_VERIFY_KEY = 256 };
+#define VERIFY_KEYS_MAX 16
 
 static const cli_option options[] = {
 	{'n', "name", "NAME", "register under this name instead of the pushed one"},
 	{'v', "version", "VERSION", "register as this version instead of the pushed one"},
+	{OPT_VERIFY_KEY, "verify-key", "KEY.pem",
+	 "land the version only if its OMS signature verifies with this PEM public key "
+	 "(repeatable)"},
 	CLI_REMOTE_OPTIONS,
 	CLI_COMMON_OPTIONS,
 	{0},
@@ -19,6 +27,7 @@ static int run(int argc, char **argv)
 	mreg_store *store = NULL;
 	mreg_record *rec = NULL;
 	cli_progress progress;
+	const char *keys[VERIFY_KEYS_MAX];
 	bool json = false;
 	char *arg;
 	int c, rc, status;
@@ -27,6 +36,12 @@ static int run(int argc, char **argv)
 		switch (c) {
 		case 'n': o.name = arg; break;
 		case 'v': o.model_version = arg; break;
+		case OPT_VERIFY_KEY:
+			if (o.oms_key_count == VERIFY_KEYS_MAX)
+				return cli_usage_error(&cmd_pull, "at most %d --verify-key",
+						       VERIFY_KEYS_MAX);
+			keys[o.oms_key_count++] = arg;
+			break;
 		default: cli_remote_option(&cmd_pull, c, arg, &o, &json);
 		}
 	}
@@ -36,6 +51,7 @@ static int run(int argc, char **argv)
 						  "HOST[:PORT]/REPOSITORY@sha256:DIGEST");
 	if ((status = cli_check_rename(&cmd_pull, o.name, o.model_version)))
 		return status;
+	o.oms_keys = keys;
 	/* A registry that closes the connection while we send must give an
 	 * error, not kill us: libcurl is told not to touch signals. */
 	signal(SIGPIPE, SIG_IGN);
@@ -66,6 +82,10 @@ static int run(int argc, char **argv)
 			       rec->file_count == 1 ? "" : "s", info.blobs_moved,
 			       info.blobs_moved == 1 ? "" : "s", size,
 			       info.blobs_resumed ? ", resumed" : "");
+		if (info.oms_verified)
+			printf("OMS signature verified (%zu found, %s), every file matches\n",
+			       info.oms_signatures,
+			       info.referrers_api ? "referrers API" : "fallback tag");
 		status = EXIT_OK;
 	}
 done:
@@ -76,7 +96,8 @@ done:
 
 const cli_command cmd_pull = {
 	.name = "pull",
-	.usage = "HOST[:PORT]/REPOSITORY{:TAG|@sha256:DIGEST} [-n NAME] [-v VERSION] [--plain-http]",
+	.usage = "HOST[:PORT]/REPOSITORY{:TAG|@sha256:DIGEST} [-n NAME] [-v VERSION] "
+		 "[--verify-key KEY.pem]... [--plain-http]",
 	.summary = "Fetch a version from an OCI registry and register it, verifying every byte.",
 	.details = "Every blob's digest is checked while it streams into the store's tmp/;\n"
 		   "nothing becomes visible until all have been verified. A blob cut off is\n"
@@ -84,6 +105,11 @@ const cli_command cmd_pull = {
 		   "pull. Blobs the store has are not fetched; a pull by digest of a version\n"
 		   "the store holds transfers nothing. The artifact must be an mreg model (as\n"
 		   "pushed by mreg push, or a bundle copied with skopeo or oras).\n\n"
+		   "With --verify-key (or the store's config.yaml verify.oms_keys), the OMS\n"
+		   "signatures attached to the manifest are fetched (the referrers API, else\n"
+		   "the fallback tag sha256-HEX) and the version lands only when one of them\n"
+		   "verifies with one of the keys and matches every file; otherwise nothing\n"
+		   "changes in the store (exit 1).\n\n"
 		   CLI_REMOTE_DETAILS,
 	.options = options,
 	.run = run,

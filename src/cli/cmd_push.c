@@ -1,10 +1,15 @@
 #include <signal.h>
 #include <string.h>
 
+#include "bundle_cli.h"
 #include "commands.h"
 #include "remote_cli.h"
 
+enum { OPT_SIGN_OMS = 256 };
+
 static const cli_option options[] = {
+	{OPT_SIGN_OMS, "sign-oms", "KEY.pem",
+	 "attach an OMS v1.0 signature made with this ECDSA key (keygen --oms) as a referrer"},
 	CLI_REMOTE_OPTIONS,
 	CLI_COMMON_OPTIONS,
 	{0},
@@ -16,14 +21,20 @@ static int run(int argc, char **argv)
 	mreg_remote_info info;
 	mreg_store *store = NULL;
 	mreg_record *rec = NULL;
+	mreg_oms_key *oms_key = NULL;
 	mreg_ref ref;
 	cli_progress progress;
+	const char *sign_oms = NULL;
 	bool json = false;
 	char *arg;
 	int c, rc, status;
 
-	while ((c = cli_next_option(&cmd_push, argc, argv, &arg)) != -1)
-		cli_remote_option(&cmd_push, c, arg, &o, &json);
+	while ((c = cli_next_option(&cmd_push, argc, argv, &arg)) != -1) {
+		if (c == OPT_SIGN_OMS)
+			sign_oms = arg;
+		else
+			cli_remote_option(&cmd_push, c, arg, &o, &json);
+	}
 	if (argc - optind != 2)
 		return cli_usage_error(&cmd_push, "give a model and a registry reference: "
 						  "NAME[:VERSION] HOST[:PORT]/REPOSITORY[:TAG]");
@@ -38,6 +49,9 @@ static int run(int argc, char **argv)
 		status = cli_fail(rc);
 		goto done;
 	}
+	if (sign_oms && (status = cli_load_oms_key(&oms_key, sign_oms, NULL)))
+		goto done;
+	o.oms_key = oms_key;
 	cli_progress_init(&progress, "pushing");
 	o.progress = cli_progress_cb;
 	o.progress_ctx = &progress;
@@ -59,9 +73,14 @@ static int run(int argc, char **argv)
 			printf("; %zu already there", info.blobs - info.blobs_moved);
 		printf(")\n");
 		printf("manifest %s\n", info.manifest_digest);
+		if (info.oms_signatures)
+			printf("OMS v1.0 signature attached as a referrer (%s)\n",
+			       info.referrers_api ? "the registry's referrers API"
+						  : "fallback tag sha256-HEX of the manifest");
 		status = EXIT_OK;
 	}
 done:
+	mreg_oms_key_free(oms_key);
 	mreg_record_free(rec);
 	mreg_store_free(store);
 	return status;
@@ -69,7 +88,8 @@ done:
 
 const cli_command cmd_push = {
 	.name = "push",
-	.usage = "NAME[:VERSION|@latest] HOST[:PORT][/REPOSITORY][:TAG] [--plain-http] [--ca-file FILE]",
+	.usage = "NAME[:VERSION|@latest] HOST[:PORT][/REPOSITORY][:TAG] [--sign-oms KEY.pem] "
+		 "[--plain-http] [--ca-file FILE]",
 	.summary = "Upload a version to an OCI registry, as the artifact `mreg package` writes.",
 	.details = "The manifest is the one `mreg package` puts in a bundle (same digest).\n"
 		   "Blobs the registry has already are not sent again; the others stream from\n"
@@ -78,6 +98,11 @@ const cli_command cmd_push = {
 		   "distribution spec: lowercase letters, digits and single separators (. _ __\n"
 		   "-) between them, \"/\" between path components. Without REPOSITORY (HOST\n"
 		   "alone, or HOST/NAMESPACE/), the model's name is used, lowercased.\n\n"
+		   "With --sign-oms, an OMS v1.0 signature of the version (from its record,\n"
+		   "nothing re-hashed) is pushed after the manifest as a referrer: a manifest\n"
+		   "whose subject is the model's. A registry without the OCI referrers API\n"
+		   "gets the fallback tag sha256-HEX (HEX of the model's manifest digest): an\n"
+		   "image index listing the referrers, merged with what it listed before.\n\n"
 		   CLI_REMOTE_DETAILS,
 	.options = options,
 	.run = run,

@@ -26,10 +26,13 @@ bool cli_remote_option(const cli_command *cmd, int key, const char *arg, mreg_re
 json_t *cli_remote_json(const mreg_remote_info *info, const mreg_record *r)
 {
 	const char *reference = info->reference;
-	return json_pack("{s:s, s:s, s:s, s:s, s:s?, s:I, s:I, s:I, s:I, s:b}", "reference",
-			 reference, "name", r->name, "version", r->version, "manifest_digest",
-			 info->manifest_digest, "tag", info->tag[0] ? info->tag : NULL, "blobs",
-			 (json_int_t)info->blobs, "blobs_moved", (json_int_t)info->blobs_moved,
-			 "bytes_moved", (json_int_t)info->bytes_moved, "blobs_resumed",
-			 (json_int_t)info->blobs_resumed, "unchanged", info->unchanged != 0);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s?, s:I, s:I, s:I, s:I, s:b, s:I, s:b, s:b}",
+			 "reference", reference, "name", r->name, "version", r->version,
+			 "manifest_digest", info->manifest_digest, "tag",
+			 info->tag[0] ? info->tag : NULL, "blobs", (json_int_t)info->blobs,
+			 "blobs_moved", (json_int_t)info->blobs_moved, "bytes_moved",
+			 (json_int_t)info->bytes_moved, "blobs_resumed",
+			 (json_int_t)info->blobs_resumed, "unchanged", info->unchanged != 0,
+			 "oms_signatures", (json_int_t)info->oms_signatures, "oms_verified",
+			 info->oms_verified != 0, "referrers_api", info->referrers_api != 0);
 }

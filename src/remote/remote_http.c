@@ -120,6 +120,7 @@ void remote_response_dispose(remote_response *rs)
 	free(rs->digest);
 	free(rs->content_range);
 	free(rs->www_authenticate);
+	free(rs->oci_subject);
 	free(rs->body);
 	memset(rs, 0, sizeof(*rs));
 }
@@ -192,6 +193,8 @@ static size_t on_header(char *line, size_t size, size_t n, void *ctx)
 		slot = &t->rs->content_range;
 	else if (IS("WWW-Authenticate"))
 		slot = &t->rs->www_authenticate;
+	else if (IS("OCI-Subject"))
+		slot = &t->rs->oci_subject;
 	if (IS("OCI-Chunk-Min-Length"))
 		t->rs->chunk_min = strtoull(value, NULL, 10);
 #undef IS

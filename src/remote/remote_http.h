@@ -74,6 +74,7 @@ typedef struct {
 	char *digest;           /* Docker-Content-Digest */
 	char *content_range;    /* Content-Range */
 	char *www_authenticate; /* WWW-Authenticate */
+	char *oci_subject;      /* OCI-Subject: the registry took a manifest's subject (referrers API) */
 	uint64_t chunk_min;     /* OCI-Chunk-Min-Length, 0 when absent */
 	char *body;             /* the kept body, or the error body of a non-2xx answer */
 	size_t body_len;

@@ -5,6 +5,7 @@
 #ifndef MREG_REMOTE_PRIV_H
 #define MREG_REMOTE_PRIV_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "mreg/remote.h"
@@ -29,6 +30,13 @@ typedef struct {
 } remote_progress;
 
 void remote_progress_report(remote_progress *p, uint64_t done);
+
+/*
+ * GET the fallback referrers tag of @subject (sha256:HEX -> tag sha256-HEX):
+ * *found and the index in @rs->body when it exists, not *found on a 404.
+ */
+int remote_get_referrers_tag(remote_session *s, const char *repo, const char *subject,
+			     remote_response *rs, bool *found);
 
 /* Check the caller's options (version, retries, name and version given). */
 int remote_check_options(const mreg_remote_options *o);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "bundle/bundle_priv.h"
+#include "bundle/oms_attach.h"
 #include "util/error_priv.h"
 #include "util/fsutil.h"
 #include "util/hash.h"
@@ -95,44 +96,182 @@ done:
 	return rc;
 }
 
-/* The config blob: small, held in memory, checked against its descriptor. */
-static int fetch_config(remote_session *s, const char *repo, const oci_desc *desc,
-			remote_response *rs)
+/*
+ * A small blob or manifest (@kind "blobs" or "manifests") held in memory and
+ * checked against its descriptor: the model config, a signature manifest, an
+ * OMS bundle. @what names it in messages.
+ */
+static int fetch_small(remote_session *s, const char *repo, const char *kind,
+		       const oci_desc *desc, size_t max, const char *what, remote_response *rs)
 {
-	char *path = str_printf("/v2/%s/blobs/%s", repo, desc->digest);
+	char *path = str_printf("/v2/%s/%s/%s", repo, kind, desc->digest);
 	remote_request rq = REMOTE_REQUEST_INIT;
 	uint8_t raw[SHA256_LEN];
-	char got[MREG_DIGEST_STRLEN];
+	char got[MREG_DIGEST_STRLEN], lacks[192];
 	int rc;
 
 	if (!path)
 		return mreg_seterr_nomem();
-	if (desc->size > OCI_JSON_MAX) {
+	if (desc->size > max) {
 		free(path);
-		return mreg_seterr(MREG_EINVALID, "%s: the model config is %llu bytes (at most %u)",
-				   remote_session_host(s), (unsigned long long)desc->size,
-				   OCI_JSON_MAX);
+		return mreg_seterr(MREG_EINVALID, "%s: %s is %llu bytes (at most %zu)",
+				   remote_session_host(s), what, (unsigned long long)desc->size, max);
 	}
+	snprintf(lacks, sizeof(lacks), "the registry lacks %s", what);
 	rq.method = "GET";
 	rq.url = path;
+	rq.accept = strcmp(kind, "manifests") ? NULL : OCI_MT_MANIFEST;
 	rq.max_body = (size_t)desc->size;
 	rc = remote_send_retrying(s, &rq, rs);
 	if (rc == 0 && rs->status != 200)
 		rc = remote_status_error(s, &rq, rs,
 					 rs->status == 404 ? MREG_ENOTFOUND : MREG_ENETWORK,
-					 rs->status == 404 ? "the registry lacks the model config"
-							   : NULL);
+					 rs->status == 404 ? lacks : NULL);
 	if (rc == 0) {
 		hash_buffer(raw, rs->body ? rs->body : "", rs->body_len);
 		digest_format(got, raw);
 		if (rs->body_len != desc->size || strcmp(got, desc->digest))
 			rc = mreg_seterr(MREG_ECORRUPT,
-					 "%s: the model config does not match its digest (%s, %zu "
-					 "bytes; the manifest gives %s)",
-					 remote_session_host(s), got, rs->body_len, desc->digest);
+					 "%s: %s does not match its digest (%s, %zu bytes; %s expected)",
+					 remote_session_host(s), what, got, rs->body_len, desc->digest);
 	}
 	free(path);
 	return rc;
+}
+
+static int fetch_config(remote_session *s, const char *repo, const oci_desc *desc,
+			remote_response *rs)
+{
+	return fetch_small(s, repo, "blobs", desc, OCI_JSON_MAX, "the model config", rs);
+}
+
+/* The OMS signatures attached to a manifest, as fetched (each checked against its digest). */
+typedef struct {
+	char *data[OCI_REFERRERS_MAX];
+	size_t lens[OCI_REFERRERS_MAX];
+	size_t count;
+} pulled_sigs;
+
+static void pulled_sigs_dispose(pulled_sigs *p)
+{
+	for (size_t i = 0; i < p->count; i++)
+		free(p->data[i]);
+	memset(p, 0, sizeof(*p));
+}
+
+/*
+ * The signature manifests that name @subject: the referrers API first, the
+ * fallback tag sha256-<hex> when the registry has no such API (404) or lists
+ * none there (a copy made by a tool that only knows tags).
+ */
+static int list_referrers(remote_session *s, const char *repo, const char *subject,
+			  oci_desc **list, size_t *count, mreg_remote_info *info)
+{
+	char *path = str_printf("/v2/%s/referrers/%s", repo, subject), what[160];
+	remote_request rq = REMOTE_REQUEST_INIT;
+	remote_response rs = {0};
+	bool found = false;
+	int rc;
+
+	*list = NULL;
+	*count = 0;
+	if (!path)
+		return mreg_seterr_nomem();
+	rq.method = "GET";
+	rq.url = path;
+	rq.accept = OCI_MT_INDEX;
+	rq.max_body = OCI_JSON_MAX;
+	rc = remote_send_retrying(s, &rq, &rs);
+	if (rc == 0 && rs.status == 200) {
+		snprintf(what, sizeof(what), "%s: the referrers of %.19s...", remote_session_host(s),
+			 subject);
+		info->referrers_api = 1;
+		rc = oci_referrers_parse(list, count, rs.body ? rs.body : "", rs.body_len, what);
+	} else if (rc == 0 && rs.status != 404) {
+		rc = remote_status_error(s, &rq, &rs,
+					 rs.status == 403   ? MREG_EAUTH
+					 : rs.status >= 500 ? MREG_ENETWORK
+							    : MREG_EIO,
+					 "the referrers API");
+	}
+	remote_response_dispose(&rs);
+	free(path);
+	if (rc || *count)
+		return rc;
+	free(*list);
+	*list = NULL;
+	if ((rc = remote_get_referrers_tag(s, repo, subject, &rs, &found)) == 0 && found) {
+		snprintf(what, sizeof(what), "%s: the referrers tag sha256-%.12s...",
+			 remote_session_host(s), subject + 7);
+		rc = oci_referrers_parse(list, count, rs.body ? rs.body : "", rs.body_len, what);
+	}
+	remote_response_dispose(&rs);
+	return rc;
+}
+
+/* Every OMS signature attached to @subject, its manifest and bundle fetched and checked. */
+static int fetch_signatures(remote_session *s, const char *repo, const char *subject,
+			    pulled_sigs *out, mreg_remote_info *info)
+{
+	oci_desc *list = NULL;
+	size_t count = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = list_referrers(s, repo, subject, &list, &count, info)))
+		return rc;
+	for (size_t i = 0; i < count && rc == 0; i++) {
+		remote_response ms = {0}, bs = {0};
+		oci_sig_manifest sm;
+		char what[160];
+		snprintf(what, sizeof(what), "signature manifest %.19s...", list[i].digest);
+		rc = fetch_small(s, repo, "manifests", &list[i], OCI_JSON_MAX, what, &ms);
+		if (rc == 0)
+			rc = oci_sig_manifest_parse(&sm, ms.body ? ms.body : "", ms.body_len, what);
+		if (rc == 0 && strcmp(sm.subject.digest, subject))
+			rc = mreg_seterr(MREG_EINVALID, "%s: %s: its subject is %s, not %s",
+					 remote_session_host(s), what, sm.subject.digest, subject);
+		if (rc == 0) {
+			snprintf(what, sizeof(what), "the OMS bundle %.19s...", sm.layer.digest);
+			rc = fetch_small(s, repo, "blobs", &sm.layer, MREG_OMS_BUNDLE_MAX, what, &bs);
+		}
+		if (rc == 0) {
+			out->data[out->count] = bs.body ? bs.body : strdup("");
+			out->lens[out->count] = bs.body_len;
+			bs.body = NULL;
+			if (!out->data[out->count])
+				rc = mreg_seterr_nomem();
+			else
+				out->count++;
+		}
+		remote_response_dispose(&ms);
+		remote_response_dispose(&bs);
+	}
+	info->oms_signatures = out->count;
+	free(list);
+	if (rc)
+		pulled_sigs_dispose(out);
+	return rc;
+}
+
+/* The keys a pull checks with: the caller's and the store's (config.yaml verify.oms_keys). */
+static int pull_keys(const char ***out, size_t *count, const mreg_store *store,
+		     const mreg_remote_options *o)
+{
+	size_t n_store = 0, n_opt = o->version >= 2 ? o->oms_key_count : 0;
+	const char *const *from_store = mreg_store_oms_keys(store, &n_store);
+	const char **keys = calloc(n_store + n_opt + 1, sizeof(*keys));
+
+	*out = NULL;
+	*count = 0;
+	if (!keys)
+		return mreg_seterr_nomem();
+	for (size_t i = 0; i < n_opt; i++)
+		keys[(*count)++] = o->oms_keys[i];
+	for (size_t i = 0; i < n_store; i++)
+		keys[(*count)++] = from_store[i];
+	*out = keys;
+	return 0;
 }
 
 /* A version of the store whose artifact has @digest, with every blob present. */
@@ -291,7 +430,9 @@ int mreg_pull(mreg_remote_info *info, mreg_record **out, mreg_store *store,
 	mreg_record *r = NULL;
 	char *stage = NULL, *layers = NULL;
 	bool ingesting = false;
-	size_t added = 0;
+	size_t added = 0, key_count = 0;
+	const char **keys = NULL;
+	pulled_sigs sigs = {0};
 	int rc;
 
 	if (!info)
@@ -311,9 +452,12 @@ int mreg_pull(mreg_remote_info *info, mreg_record **out, mreg_store *store,
 	if (ref.tag && !ref.digest)
 		snprintf(info->tag, sizeof(info->tag), "%s", ref.tag);
 	snprintf(info->reference, sizeof(info->reference), "%s", reference);
+	if ((rc = pull_keys(&keys, &key_count, store, o)))
+		goto done;
 
-	/* By digest: the store may have it already, and then nothing moves. */
-	if (ref.digest) {
+	/* By digest: the store may have it already, and then nothing moves (unless a
+	 * signature is to be checked: that is the registry's, not the store's). */
+	if (ref.digest && !key_count) {
 		if ((rc = find_local(&r, store, ref.digest)))
 			goto done;
 		if (r && !renamed(r, o)) {
@@ -335,7 +479,14 @@ int mreg_pull(mreg_remote_info *info, mreg_record **out, mreg_store *store,
 		goto done;
 	}
 	info->blobs = m.count + 1;
-	if (!ref.digest) {
+	/* A signature that does not verify stops the pull before any layer moves; the
+	 * files are matched against it once they are known (below). */
+	if (key_count &&
+	    ((rc = fetch_signatures(s, ref.repository, info->manifest_digest, &sigs, info)) ||
+	     (rc = oms_attached_verify((const char *const *)sigs.data, sigs.lens, sigs.count, NULL,
+				       keys, key_count, reference))))
+		goto done;
+	if (!ref.digest && !key_count) {
 		if ((rc = find_local(&r, store, info->manifest_digest)))
 			goto done;
 		if (r && !renamed(r, o)) {
@@ -395,6 +546,12 @@ int mreg_pull(mreg_remote_info *info, mreg_record **out, mreg_store *store,
 	     (rc = artifact_detect_staged(r, (const char *const[]){stage, store->blobs}, 2,
 					  stage))))
 		goto done;
+	if (key_count) {
+		if ((rc = oms_attached_verify((const char *const *)sigs.data, sigs.lens, sigs.count,
+					      r, keys, key_count, reference)))
+			goto done;
+		info->oms_verified = 1;
+	}
 	rc = ingest_land_version(store, &r, stage, "pull", &info->unchanged, &added);
 	if (rc)
 		goto done;
@@ -419,5 +576,7 @@ done:
 	remote_response_dispose(&crs);
 	remote_session_close(s);
 	remote_ref_dispose(&ref);
+	pulled_sigs_dispose(&sigs);
+	free(keys);
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "bundle/bundle_priv.h"
+#include "bundle/oms_attach.h"
 #include "util/error_priv.h"
 #include "util/fsutil.h"
 #include "util/hash.h"
@@ -261,7 +262,7 @@ static int upload_blob(remote_session *s, const char *repo, const push_blob *b, 
 }
 
 static int put_manifest(remote_session *s, const char *repo, const char *tag,
-			const oci_blob *manifest)
+			const char *media_type, const oci_blob *manifest, bool *subject_taken)
 {
 	char *path = str_printf("/v2/%s/manifests/%s", repo, tag);
 	remote_request rq = REMOTE_REQUEST_INIT;
@@ -272,7 +273,7 @@ static int put_manifest(remote_session *s, const char *repo, const char *tag,
 		return mreg_seterr_nomem();
 	rq.method = "PUT";
 	rq.url = path;
-	rq.content_type = OCI_MT_MANIFEST;
+	rq.content_type = media_type;
 	rq.body = manifest->data;
 	rq.body_len = manifest->len;
 	rc = remote_send_retrying(s, &rq, &rs);
@@ -285,8 +286,95 @@ static int put_manifest(remote_session *s, const char *repo, const char *tag,
 	if (rc == 0 && rs.digest && strcmp(rs.digest, manifest->digest))
 		rc = mreg_seterr(MREG_EIO, "%s: the registry stored the manifest as %s, not %s",
 				 remote_session_host(s), rs.digest, manifest->digest);
+	if (subject_taken)
+		*subject_taken = rs.oci_subject != NULL;
 	remote_response_dispose(&rs);
 	free(path);
+	return rc;
+}
+
+/*
+ * The referrers list of the fallback tag (distribution-spec, "Pushing
+ * Manifests with Subject"): the image index under sha256-<hex of the
+ * subject>, NULL when there is none yet.
+ */
+int remote_get_referrers_tag(remote_session *s, const char *repo, const char *subject,
+			     remote_response *rs, bool *found)
+{
+	char *path = str_printf("/v2/%s/manifests/%s", repo, subject);
+	remote_request rq = REMOTE_REQUEST_INIT;
+	int rc;
+
+	*found = false;
+	if (!path)
+		return mreg_seterr_nomem();
+	path[strlen(path) - strlen(subject) + 6] = '-'; /* sha256:HEX -> sha256-HEX */
+	rq.method = "GET";
+	rq.url = path;
+	rq.accept = OCI_MT_INDEX;
+	rq.max_body = OCI_JSON_MAX;
+	rc = remote_send_retrying(s, &rq, rs);
+	if (rc == 0 && rs->status == 200)
+		*found = true;
+	else if (rc == 0 && rs->status != 404)
+		rc = remote_status_error(s, &rq, rs,
+					 rs->status == 403   ? MREG_EAUTH
+					 : rs->status >= 500 ? MREG_ENETWORK
+							     : MREG_EIO,
+					 "the referrers tag");
+	free(path);
+	return rc;
+}
+
+/*
+ * Sign the version and attach the OMS signature to the pushed manifest: its
+ * blobs, then the signature manifest by digest with the model as its
+ * subject. A registry with the referrers API says so (OCI-Subject); for any
+ * other, the fallback tag's index gets the signature added to what it lists.
+ */
+static int push_signature(remote_session *s, const char *repo, const mreg_record *r,
+			  const oci_blob *model, const mreg_oms_key *key, mreg_remote_info *info)
+{
+	oms_attachment att = {0};
+	oci_blob tag_index = {0};
+	remote_response rs = {0};
+	bool chunked = false, taken = false, found = false;
+	remote_progress p = {0};
+	char tag[8 + SHA256_HEXLEN];
+	int rc;
+
+	if ((rc = oms_attachment_build(&att, model, r, key)))
+		goto done;
+	push_blob blobs[] = {
+		{OCI_EMPTY_DIGEST, 2, "the empty config", -1, OCI_EMPTY_DATA, 2, false},
+		{att.bundle.digest, att.bundle.len, "the OMS signature", -1, att.bundle.data,
+		 att.bundle.len, false},
+	};
+	for (size_t i = 0; i < 2 && rc == 0; i++) {
+		bool exists = false;
+		if ((rc = blob_exists(s, repo, blobs[i].digest, &exists)) == 0 && !exists)
+			rc = upload_blob(s, repo, &blobs[i], &p, &chunked);
+	}
+	if (rc || (rc = put_manifest(s, repo, att.manifest.digest, OCI_MT_MANIFEST, &att.manifest,
+				     &taken)))
+		goto done;
+	info->oms_signatures = 1;
+	info->referrers_api = taken;
+	if (taken)
+		goto done;
+	snprintf(tag, sizeof(tag), "sha256-%s", model->digest + 7);
+	if ((rc = remote_get_referrers_tag(s, repo, model->digest, &rs, &found)))
+		goto done;
+	if ((rc = oci_referrers_merge(&tag_index, found ? (rs.body ? rs.body : "") : NULL,
+				      found ? rs.body_len : 0, &att.manifest))) {
+		rc = mreg_error_prefix(rc, "%s: %s:%s", remote_session_host(s), repo, tag);
+		goto done;
+	}
+	rc = put_manifest(s, repo, tag, OCI_MT_INDEX, &tag_index, NULL);
+done:
+	remote_response_dispose(&rs);
+	oci_blob_dispose(&tag_index);
+	oms_attachment_dispose(&att);
 	return rc;
 }
 
@@ -407,9 +495,11 @@ int mreg_push(mreg_remote_info *info, mreg_store *store, const mreg_record *r,
 		}
 	}
 	if (rc == 0)
-		rc = put_manifest(s, ref.repository, tag, &ab.manifest);
+		rc = put_manifest(s, ref.repository, tag, OCI_MT_MANIFEST, &ab.manifest, NULL);
 	if (rc == 0)
 		remote_progress_report(&p, 0);
+	if (rc == 0 && o->version >= 2 && o->oms_key)
+		rc = push_signature(s, ref.repository, r, &ab.manifest, o->oms_key, info);
 done:
 	for (size_t i = 0; i < n; i++)
 		if (blobs[i].fd >= 0)

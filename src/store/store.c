@@ -145,6 +145,56 @@ done:
 	return rc;
 }
 
+#define OMS_KEYS_MAX 64
+
+/*
+ * verify.oms_keys: a list of PEM public keys (paths; relative ones are
+ * relative to the store's folder, where config.yaml is) that pull checks
+ * every version's OMS signature against.
+ */
+static int read_oms_keys(mreg_store *s, yaml_document_t *doc, yaml_node_t *root,
+			 const char *config)
+{
+	yaml_node_t *verify = yu_map_get(doc, root, "verify"), *keys, *item;
+	size_t n;
+
+	if (!verify)
+		return 0;
+	if (verify->type != YAML_MAPPING_NODE)
+		return mreg_seterr(MREG_ECORRUPT, "%s: verify: a mapping expected", config);
+	keys = yu_map_get(doc, verify, "oms_keys");
+	if (!keys)
+		return 0;
+	if (keys->type != YAML_SEQUENCE_NODE)
+		return mreg_seterr(MREG_ECORRUPT, "%s: verify.oms_keys: a list of PEM files "
+				   "expected", config);
+	n = (size_t)(keys->data.sequence.items.top - keys->data.sequence.items.start);
+	if (n > OMS_KEYS_MAX)
+		return mreg_seterr(MREG_ECORRUPT, "%s: verify.oms_keys: %zu keys (at most %d)", config,
+				   n, OMS_KEYS_MAX);
+	if (!(s->oms_keys = calloc(n + 1, sizeof(*s->oms_keys))))
+		return mreg_seterr_nomem();
+	for (size_t i = 0; i < n; i++) {
+		const char *p;
+		item = yaml_document_get_node(doc, keys->data.sequence.items.start[i]);
+		p = yu_scalar(item);
+		if (!p || !p[0])
+			return mreg_seterr(MREG_ECORRUPT, "%s: verify.oms_keys[%zu]: a file name "
+					   "expected", config, i);
+		s->oms_keys[i] = p[0] == '/' ? strdup(p) : path_join(s->dir, p);
+		if (!s->oms_keys[i])
+			return mreg_seterr_nomem();
+		s->oms_key_count++;
+	}
+	return 0;
+}
+
+const char *const *mreg_store_oms_keys(const mreg_store *s, size_t *count)
+{
+	*count = s->oms_key_count;
+	return (const char *const *)s->oms_keys;
+}
+
 static int read_config(mreg_store *s)
 {
 	char *config = path_join(s->dir, "config.yaml");
@@ -190,7 +240,10 @@ static int read_config(mreg_store *s)
 		const char *commit = yu_scalar(yu_map_get(&doc, git, "commit"));
 		s->git_commit = commit && (!strcmp(commit, "true") || !strcmp(commit, "yes"));
 	}
-	if (!v) {
+	rc = read_oms_keys(s, &doc, root, config);
+	if (rc) {
+		/* said */
+	} else if (!v) {
 		rc = mreg_seterr(MREG_ECORRUPT, "%s: field 'format' is missing", config);
 	} else if (strcmp(v, "1") != 0) {
 		rc = mreg_seterr(MREG_EUNSUPPORTED,
@@ -247,6 +300,9 @@ void mreg_store_free(mreg_store *s)
 	free(s->blobs);
 	free(s->tmp);
 	free(s->warning);
+	for (size_t i = 0; i < s->oms_key_count; i++)
+		free(s->oms_keys[i]);
+	free(s->oms_keys);
 	free(s);
 }
 

@@ -20,6 +20,8 @@ struct mreg_store {
 	int ingest_fd; /* dir/tmp/ingest.lock: shared by creators, exclusive for gc */
 	bool git_commit; /* config.yaml git.commit: commit new records by default */
 	char *warning;   /* mreg_store_warning(): a change made but not confirmed durable */
+	char **oms_keys; /* config.yaml verify.oms_keys: PEM public keys, absolute paths */
+	size_t oms_key_count;
 };
 
 /*
