@@ -697,6 +697,16 @@ done:
 	return rc;
 }
 
+bool oci_artifact_type_is(const char *text, size_t len, const char *type)
+{
+	json_t *v = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+	const char *s = json_is_object(v) ? get_str(v, "artifactType") : NULL;
+	bool same = s && !strcmp(s, type);
+
+	json_decref(v);
+	return same;
+}
+
 int oci_sig_manifest_parse(oci_sig_manifest *out, const char *text, size_t len, const char *what)
 {
 	char where[320];
@@ -772,7 +782,7 @@ done:
 	return rc;
 }
 
-int oci_referrers_parse(oci_desc **out, size_t *count, const char *text, size_t len,
+int oci_referrers_parse(oci_referrer **out, size_t *count, const char *text, size_t len,
 			const char *what)
 {
 	json_t *v = load(text, len, what), *list, *d;
@@ -806,20 +816,30 @@ int oci_referrers_parse(oci_desc **out, size_t *count, const char *text, size_t 
 		char where[320];
 		oci_desc desc;
 
+		bool listed = false;
+
 		s = get_str(d, "artifactType");
-		/* Other referrers (SBOMs, cosign signatures) are none of ours: skipped. */
-		if (!json_is_object(d) || !s || strcmp(s, OCI_SIG_ARTIFACT_TYPE))
+		/* Other referrers (SBOMs, cosign signatures) are none of ours: skipped. An
+		 * image manifest listed without its artifactType (skopeo 1.9 drops it when it
+		 * copies an index) may be ours: the caller reads it to know. */
+		if (!json_is_object(d) || (s && strcmp(s, OCI_SIG_ARTIFACT_TYPE)) ||
+		    (!s && strcmp(get_str(d, "mediaType") ? get_str(d, "mediaType") : "",
+				  OCI_MT_MANIFEST)))
 			continue;
 		snprintf(where, sizeof(where), "%s: manifest %zu", what, i + 1);
 		if ((rc = manifest_desc(&desc, d, where)))
 			goto done;
+		for (size_t k = 0; k < *count; k++)
+			listed = listed || !strcmp((*out)[k].desc.digest, desc.digest);
+		if (listed)
+			continue;
 		if (*count >= OCI_REFERRERS_MAX) {
 			rc = mreg_seterr(MREG_EINVALID, "%s: more than %u OMS signatures", what,
 					 OCI_REFERRERS_MAX);
 			goto done;
 		}
-		if (!desc_listed(*out, *count, desc.digest))
-			(*out)[(*count)++] = desc;
+		(*out)[*count].desc = desc;
+		(*out)[(*count)++].typed = s != NULL;
 	}
 done:
 	json_decref(v);

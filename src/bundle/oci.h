@@ -170,11 +170,20 @@ int oci_sig_manifest_parse(oci_sig_manifest *out, const char *text, size_t len, 
 /*
  * A referrers list (the distribution API's answer, or the fallback tag's
  * image index): the OMS signature manifests it names (malloc'd into *out),
- * other artifact types skipped. At most OCI_REFERRERS_LIST_MAX entries are
+ * other artifact types skipped, image manifests listed without an artifact
+ * type kept as untyped (the caller reads them to know). At most OCI_REFERRERS_LIST_MAX entries are
  * read and OCI_REFERRERS_MAX signatures kept; more is refused.
  */
-int oci_referrers_parse(oci_desc **out, size_t *count, const char *text, size_t len,
+typedef struct {
+	oci_desc desc;
+	bool typed; /* listed with our artifactType; false: listed without one, to be read */
+} oci_referrer;
+
+int oci_referrers_parse(oci_referrer **out, size_t *count, const char *text, size_t len,
 			const char *what);
+
+/* Whether the JSON document @text says artifactType @type (anything else: false). */
+bool oci_artifact_type_is(const char *text, size_t len, const char *type);
 
 /*
  * The fallback tag's new content: @existing (an image index, or NULL for

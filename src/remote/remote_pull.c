@@ -165,7 +165,7 @@ static void pulled_sigs_dispose(pulled_sigs *p)
  * none there (a copy made by a tool that only knows tags).
  */
 static int list_referrers(remote_session *s, const char *repo, const char *subject,
-			  oci_desc **list, size_t *count, mreg_remote_info *info)
+			  oci_referrer **list, size_t *count, mreg_remote_info *info)
 {
 	char *path = str_printf("/v2/%s/referrers/%s", repo, subject), what[160];
 	remote_request rq = REMOTE_REQUEST_INIT;
@@ -213,7 +213,7 @@ static int list_referrers(remote_session *s, const char *repo, const char *subje
 static int fetch_signatures(remote_session *s, const char *repo, const char *subject,
 			    pulled_sigs *out, mreg_remote_info *info)
 {
-	oci_desc *list = NULL;
+	oci_referrer *list = NULL;
 	size_t count = 0;
 	int rc;
 
@@ -224,8 +224,14 @@ static int fetch_signatures(remote_session *s, const char *repo, const char *sub
 		remote_response ms = {0}, bs = {0};
 		oci_sig_manifest sm;
 		char what[160];
-		snprintf(what, sizeof(what), "signature manifest %.19s...", list[i].digest);
-		rc = fetch_small(s, repo, "manifests", &list[i], OCI_JSON_MAX, what, &ms);
+		snprintf(what, sizeof(what), "signature manifest %.19s...", list[i].desc.digest);
+		rc = fetch_small(s, repo, "manifests", &list[i].desc, OCI_JSON_MAX, what, &ms);
+		/* Listed without an artifact type: another kind of referrer is skipped. */
+		if (rc == 0 && !list[i].typed &&
+		    !oci_artifact_type_is(ms.body ? ms.body : "", ms.body_len, OCI_SIG_ARTIFACT_TYPE)) {
+			remote_response_dispose(&ms);
+			continue;
+		}
 		if (rc == 0)
 			rc = oci_sig_manifest_parse(&sm, ms.body ? ms.body : "", ms.body_len, what);
 		if (rc == 0 && strcmp(sm.subject.digest, subject))

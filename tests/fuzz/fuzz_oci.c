@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *text = (const char *)data;
 	char *nul = malloc(size + 1), *digest = NULL;
 	oci_index ix;
-	oci_desc *refs = NULL;
+	oci_referrer *refs = NULL;
 	size_t nrefs = 0;
 	oci_sig_manifest sm;
 	oci_manifest m;
@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (nrefs > OCI_REFERRERS_MAX)
 			abort();
 		for (size_t i = 0; i < nrefs; i++)
-			if (refs[i].size > OCI_JSON_MAX)
+			if (refs[i].desc.size > OCI_JSON_MAX)
 				abort();
 		free(refs);
 		if (oci_referrers_merge(&merged, text, size, &sig) == 0) {
@@ -64,6 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			oci_blob_dispose(&merged);
 		}
 	}
+	oci_artifact_type_is(text, size, OCI_SIG_ARTIFACT_TYPE);
 	if (oci_sig_manifest_parse(&sm, text, size, "fuzz") == 0) {
 		if (sm.layer.size == 0 || sm.layer.size > MREG_OMS_BUNDLE_MAX ||
 		    strcmp(sm.config.digest, OCI_EMPTY_DIGEST))
