@@ -168,6 +168,24 @@ bool cli_key_is_oms(const char *path)
 	return strstr(buf, "-----BEGIN ") != NULL || (n > 0 && (unsigned char)buf[0] == 0x30);
 }
 
+int cli_bundle_pubkey(mreg_bundle_read_options *o, mreg_public_key **key, const char *const *path)
+{
+	int status;
+
+	*key = NULL;
+	if (!*path)
+		return EXIT_OK;
+	if (cli_key_is_oms(*path)) {
+		o->oms_keys = path;
+		o->oms_key_count = 1;
+		return EXIT_OK;
+	}
+	if ((status = cli_load_public_key(key, *path)))
+		return status;
+	o->pubkey = *key;
+	return EXIT_OK;
+}
+
 void cli_print_signatures(const char *file, const mreg_bundle_info *info, bool key_given,
 			  bool oms_key_given)
 {

@@ -29,6 +29,14 @@ int cli_load_public_key(mreg_public_key **out, const char *path);
  */
 bool cli_key_is_oms(const char *path);
 
+/*
+ * --pubkey of verify, import and unpack into @o: a minisign key is loaded
+ * into *key (and o->pubkey), a PEM or DER key becomes the OMS key @o checks
+ * (@path must outlive @o). Returns EXIT_OK, or the exit status after the
+ * error is printed.
+ */
+int cli_bundle_pubkey(mreg_bundle_read_options *o, mreg_public_key **key, const char *const *path);
+
 /* True when a MODEL operand is a path (it exists, or holds a '/'), not NAME:VERSION. */
 bool cli_operand_is_path(const char *text);
 /* Load an OMS signing key (PEM), asking for its passphrase when it is encrypted. Prints errors. */

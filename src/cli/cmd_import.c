@@ -41,15 +41,10 @@ static int run(int argc, char **argv)
 	file = argv[optind];
 	if ((status = cli_check_rename(&cmd_import, o.name, o.model_version)))
 		return status;
-	if (pubkey && cli_key_is_oms(pubkey)) {
-		o.oms_keys = &pubkey;
-		o.oms_key_count = 1;
-	} else if (pubkey && (status = cli_load_public_key(&key, pubkey))) {
+	if ((status = cli_bundle_pubkey(&o, &key, &pubkey)))
 		return status;
-	}
 	if ((status = cli_open_store(&store)))
 		goto done;
-	o.pubkey = key;
 	cli_progress_init(&progress, "importing");
 	o.progress = cli_progress_cb;
 	o.progress_ctx = &progress;

@@ -9,7 +9,8 @@ static const cli_option options[] = {
 	{'o', "output", "DIR", "folder to create (or an empty one) for model/ and model.yml"},
 	{'n', "name", "NAME", "name to write in model.yml instead of the bundle's"},
 	{'v', "version", "VERSION", "version to write in model.yml instead of the bundle's"},
-	{OPT_PUBKEY, "pubkey", "PUBLIC_KEY", "refuse the bundle unless this key signed it"},
+	{OPT_PUBKEY, "pubkey", "PUBLIC_KEY",
+	 "refuse the bundle unless this key signed it (minisign, or PEM: its OMS signature)"},
 	{OPT_JSON, "json", NULL, "print what was written as JSON"},
 	CLI_QUIET_OPTION,
 	CLI_HELP_OPTION,
@@ -44,9 +45,8 @@ static int run(int argc, char **argv)
 	file = argv[optind];
 	if ((status = cli_check_rename(&cmd_unpack, o.name, o.model_version)))
 		return status;
-	if (pubkey && (status = cli_load_public_key(&key, pubkey)))
+	if ((status = cli_bundle_pubkey(&o, &key, &pubkey)))
 		return status;
-	o.pubkey = key;
 	cli_progress_init(&progress, "unpacking");
 	o.progress = cli_progress_cb;
 	o.progress_ctx = &progress;
@@ -71,6 +71,8 @@ static int run(int argc, char **argv)
 		       size);
 		if (key)
 			printf("signature by key %s verified\n", mreg_public_key_id(key));
+		if (info.oms_verified)
+			printf("OMS signature verified with %s (every file matches)\n", pubkey);
 		printf("register it in Azure ML with: az ml model create -f %s/model.yml\n", out);
 		status = EXIT_OK;
 	}

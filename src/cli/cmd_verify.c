@@ -174,13 +174,8 @@ static int run(int argc, char **argv)
 		return cli_usage_error(&cmd_verify, "give one bundle file");
 	file = argv[optind];
 	/* A PEM (or DER) key checks the OMS signature attached to the bundle. */
-	if (pubkey && cli_key_is_oms(pubkey)) {
-		o.oms_keys = &pubkey;
-		o.oms_key_count = 1;
-	} else if (pubkey && (status = cli_load_public_key(&key, pubkey))) {
+	if ((status = cli_bundle_pubkey(&o, &key, &pubkey)))
 		return status;
-	}
-	o.pubkey = key;
 	cli_progress_init(&progress, "verifying");
 	o.progress = cli_progress_cb;
 	o.progress_ctx = &progress;
