@@ -734,14 +734,20 @@ int mreg_oms_bundle_check(const mreg_oms_bundle *b, const char *pubkey_pem, cons
 			return rc;
 		if ((rc = oms_key_hint(hint, pkey)))
 			goto out;
-		/* The hint only names the key: another fingerprint scheme is no reason to refuse. */
+		/*
+		 * As the reference implementation (model_signing's sign_ec_key.Verifier):
+		 * a hint that is not the key's is a key mismatch, refused before the
+		 * signature is looked at; a bundle without a hint (older signers) is checked.
+		 */
 		if (b->hint && strcmp(b->hint, hint)) {
 			char buf[128];
-			snprintf(whose, sizeof(whose), "the key %s (hint %s; the bundle names the key %s)",
-				 pubkey_pem, hint, shown(buf, b->hint));
-		} else {
-			snprintf(whose, sizeof(whose), "the key %s", pubkey_pem);
+			rc = mreg_seterr(MREG_ECORRUPT, "%s: verificationMaterial.publicKey.hint: key "
+					 "mismatch: the bundle names the key %s, not the key %s (hint "
+					 "%s): signed by another key", b->file, shown(buf, b->hint),
+					 pubkey_pem, hint);
+			goto out;
 		}
+		snprintf(whose, sizeof(whose), "the key %s", pubkey_pem);
 	} else {
 		if (!trust_pem)
 			return mreg_seterr(MREG_EINVALID, "%s: signed by the 'certificate' method: give "

@@ -152,7 +152,7 @@ print(base64.b64decode(json.load(open(sys.argv[1]))["dsseEnvelope"]["payload"]).
 	mreg keygen --oms -W -s other.pem --pubkey other.pub >/dev/null
 	run --separate-stderr mreg verify --signature m.sig --pubkey other.pub model
 	assert_status 1
-	assert_one_error "m.sig: dsseEnvelope.signatures: no signature verifies with the key other.pub"
+	assert_one_error "m.sig: verificationMaterial.publicKey.hint: key mismatch" "not the key other.pub"
 	run "${PYTHON}" "$OMS_TOOL" verify --pubkey other.pub --signature m.sig model
 	assert_status 1
 	# A truncated signature.
@@ -249,7 +249,7 @@ json.dump(b, open("edited.sig", "w"))'
 	assert_one_error "signed by the 'sigstore' method (keyless" "needs the network"
 	run --separate-stderr mreg verify --signature "$v/key.bundle.json" --pubkey k.pub model
 	assert_status 1
-	assert_one_error "no signature verifies with the key k.pub" "the bundle names the key e8450dec"
+	assert_one_error "verificationMaterial.publicKey.hint: key mismatch: the bundle names the key e8450dec" "not the key k.pub"
 	run --separate-stderr mreg verify --signature "$v/certificate.bundle.json" --pubkey k.pub model
 	assert_status 2
 	assert_one_error "signed by the 'certificate' method: give the trusted certificates (--cert-chain PEM)"
@@ -332,7 +332,7 @@ json.dump(b, open("edited.sig", "w"))'
 	[[ ! -e l.sig ]] || fail "l.sig written"
 }
 
-@test "the minisign path is unchanged; a PEM key without --signature, and options without it, are named" {
+@test "the minisign path is unchanged; a PEM key without --signature checks the attached OMS signature; options without it are named" {
 	run --separate-stderr mreg create -n demo -p model
 	mreg keygen -W -s mini.key --pubkey mini.pub >/dev/null
 	mreg package demo:1 -o demo.tar --sign mini.key >/dev/null
@@ -340,8 +340,8 @@ json.dump(b, open("edited.sig", "w"))'
 	assert_status 0
 	assert_contains "$output" "manifest signed by key"
 	run --separate-stderr mreg verify demo.tar --pubkey k.pub
-	assert_status 2
-	assert_one_error "k.pub is a PEM key, for OMS signatures: give --signature SIG"
+	assert_status 1
+	assert_one_error "demo.tar: no OMS signature is attached (refused: a key to verify with was given)"
 	run --separate-stderr mreg verify demo.tar --ignore-unsigned-files
 	assert_status 2
 	assert_one_error "go with --signature SIG"
@@ -387,4 +387,38 @@ json.dump(b, open("edited.sig", "w"))'
 	[[ "$(json_get 'd["ok"]' <bad.json)" == false ]] || fail "$output"
 	mreg verify --signature d.sig --schema-only --json >schema.json
 	"${PYTHON}" "$check" "$schemas" verify.schema.json schema.json
+}
+
+@test "public keys in DER are read; a hint naming another key is a key mismatch (as model_signing), no hint is checked by the signature" {
+	run --separate-stderr mreg sign model --key k.pem -o m.sig
+	assert_status 0
+	openssl pkey -pubin -in k.pub -outform DER -out k.der
+	run --separate-stderr mreg verify --signature m.sig --pubkey k.der model
+	assert_status 0
+	assert_contains "$output" "m.sig: OK: model matches the OMS signature (key method), 3 files verified"
+	head -c 40 k.der >short.der
+	run --separate-stderr mreg verify --signature m.sig --pubkey short.der model
+	assert_status 2
+	assert_one_error "short.der: not a public key (PEM or DER SubjectPublicKeyInfo)"
+
+	# The same signature with another key's hint: refused before the signature is checked.
+	"${MREG}" keygen --oms -W -s o.pem --pubkey o.pub >/dev/null
+	other_hint="$(openssl pkey -pubin -in o.pub | sha256sum | cut -d' ' -f1)"
+	"${PYTHON}" - "$other_hint" <<'PY'
+import json, sys
+b = json.load(open("m.sig"))
+b["verificationMaterial"]["publicKey"]["hint"] = sys.argv[1]
+json.dump(b, open("other-hint.sig", "w"))
+del b["verificationMaterial"]["publicKey"]["hint"]
+b["verificationMaterial"]["publicKey"]["rawBytes"] = ""
+json.dump(b, open("no-hint.sig", "w"))
+PY
+	run --separate-stderr mreg verify --signature other-hint.sig --pubkey k.pub model
+	assert_status 1
+	assert_one_error "other-hint.sig: verificationMaterial.publicKey.hint: key mismatch: the bundle names the key ${other_hint:0:16}" "not the key k.pub"
+	run --separate-stderr mreg verify --signature no-hint.sig --pubkey k.pub model
+	assert_status 0
+	run --separate-stderr mreg verify --signature no-hint.sig --pubkey o.pub model
+	assert_status 1
+	assert_one_error "no signature verifies with the key o.pub"
 }

@@ -123,7 +123,7 @@ reg_put_manifest() {
 
 	run --separate-stderr mreg verify signed.tar --pubkey other.pub
 	assert_status 1
-	assert_one_error "signed.tar: no attached OMS signature verifies" "no signature verifies with the key other.pub"
+	assert_one_error "signed.tar: no attached OMS signature verifies" "key mismatch: the bundle names the key" "not the key other.pub"
 	run --separate-stderr mreg verify plain.tar --pubkey k.pub
 	assert_status 1
 	assert_one_error "plain.tar: no OMS signature is attached"
@@ -208,7 +208,7 @@ reg_put_manifest() {
 	before="$(store_snapshot "$other")"
 	MREG_DIR="$other" run --separate-stderr "$MREG" pull "$REG/team/demo:1" --plain-http --verify-key other.pub
 	assert_status 1
-	assert_one_error "$REG/team/demo:1: no attached OMS signature verifies" "no signature verifies with the key other.pub"
+	assert_one_error "$REG/team/demo:1: no attached OMS signature verifies" "key mismatch: the bundle names the key" "not the key other.pub"
 	[[ "$(store_snapshot "$other")" == "$before" ]] || fail "a refused pull changed the store"
 
 	MREG_DIR="$other" run --separate-stderr "$MREG" pull "$REG/team/demo:1" --plain-http --verify-key other.pub --verify-key k.pub --json
