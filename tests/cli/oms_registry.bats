@@ -342,4 +342,14 @@ PY
 	MREG_DIR="$other" run --separate-stderr "$MREG" pull "$REG/copy/demo:1" --plain-http --verify-key k.pub
 	assert_status 0
 	assert_contains "$output" "OMS signature verified (1 found, fallback tag), every file matches"
+
+	# A bundle with a referrer in index.json: skopeo wants the tag, and copies the model alone.
+	run --separate-stderr mreg package demo:1 -o signed.tar --sign-oms k.pem
+	assert_status 0
+	run skopeo copy oci-archive:signed.tar oci:fromtar
+	assert_status 1
+	assert_contains "$output" "more than one image in oci, choose an image"
+	run skopeo copy oci-archive:signed.tar:1 oci:fromtar:1
+	assert_status 0
+	[[ "$(json_get '[m["digest"] for m in d["manifests"]]' <fromtar/index.json)" == "[\"$manifest\"]" ]]
 }
