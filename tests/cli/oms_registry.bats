@@ -353,3 +353,26 @@ PY
 	assert_status 0
 	[[ "$(json_get '[m["digest"] for m in d["manifests"]]' <fromtar/index.json)" == "[\"$manifest\"]" ]]
 }
+
+@test "package, verify, import, push and pull --json with OMS signatures match their schemas in docs/json" {
+	"${PYTHON}" -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema is not installed"
+	schemas="${BATS_TEST_DIRNAME}/../../docs/json"
+	check="${BATS_TEST_DIRNAME}/json_schema_check.py"
+	mreg package demo:1 -o s.tar --sign-oms k.pem --json >package.json
+	"${PYTHON}" "$check" "$schemas" package.schema.json package.json
+	[[ "$(json_get '[d["oms_signatures"], d["oms_key_hint"]]' <package.json)" == "[1, \"$(openssl pkey -pubin -in k.pub | sha256sum | cut -d' ' -f1)\"]" ]] ||
+		fail "$(cat package.json)"
+	mreg verify s.tar --pubkey k.pub --json >verify.json
+	"${PYTHON}" "$check" "$schemas" verify.schema.json verify.json
+	other="$(fresh_store other)"
+	MREG_DIR="$other" "$MREG" import s.tar --pubkey k.pub --json >import.json
+	"${PYTHON}" "$check" "$schemas" import.schema.json import.json
+	[[ "$(json_get 'd["oms_verified"]' <import.json)" == true ]] || fail "$(cat import.json)"
+	start_registry
+	mreg push demo:1 "$REG/team/demo" --plain-http --sign-oms k.pem --json >push.json
+	"${PYTHON}" "$check" "$schemas" remote.schema.json push.json
+	[[ "$(json_get '[d["oms_signatures"], d["referrers_api"]]' <push.json)" == "[1, false]" ]] || fail "$(cat push.json)"
+	third="$(fresh_store third)"
+	MREG_DIR="$third" "$MREG" pull "$REG/team/demo:1" --plain-http --verify-key k.pub --json >pull.json
+	"${PYTHON}" "$check" "$schemas" remote.schema.json pull.json
+}
