@@ -28,18 +28,28 @@ find "$OUT" -type f ! -name 'legacy-*' -delete
 "$MREG" package seed:1 -o "$OUT/gzip.tar.gz" >/dev/null
 "$MREG" package seed:1 -o "$OUT/zstd.tar.zst" >/dev/null
 "$MREG" package seed:1 -o "$OUT/signed.tar" --sign k.key >/dev/null
+# An OMS signature as a referrer in index.json, then the same with its entries
+# reversed (signature blobs before index.json) and hostile rewrites of it.
+"$MREG" keygen --oms -W -s oms.pem --pubkey oms.pub >/dev/null
+"$MREG" package seed:1 -o "$OUT/oms-referrer.tar" --sign-oms oms.pem >/dev/null
+for how in tamper-sig wrong-subject two-models drop-sig-blob; do
+	python3 "$HERE/../cli/oms_layout.py" rewrite "$OUT/oms-referrer.tar" "$OUT/oms-hostile-$how.tar" "$how"
+done
 mkdir -p model/ens/1 # an empty folder and a link: a bundle with a tree layer
 ln -s sub/w.bin model/latest.bin
 "$MREG" create -n seed -p model >/dev/null
 "$MREG" package seed:2 -o "$OUT/tree.tar" >/dev/null
 rm -f "$OUT"/*.minisig
-python3 - "$OUT/plain.tar" "$OUT/reversed.tar" <<'PY'
+for name in plain oms-referrer; do
+python3 - "$OUT/$name.tar" "$OUT/$name-reversed.tar" <<'PY'
 import sys, tarfile
 src, dst = sys.argv[1:]
 with tarfile.open(src) as t, tarfile.open(dst, "w", format=tarfile.USTAR_FORMAT) as o:
     for m in reversed(t.getmembers()):
         o.addfile(m, t.extractfile(m) if m.isfile() else None)
 PY
+done
+mv "$OUT/plain-reversed.tar" "$OUT/reversed.tar"
 for c in dotdot absolute symlink hardlink device duplicate digest size escape truncated sizefield; do
 	python3 "$HERE/../cli/hostile_bundle.py" "$OUT/plain.tar" "$c" "$OUT/hostile-$c.tar"
 done
