@@ -4,9 +4,11 @@
  * remote_pull.c, and the resumable blob download is remote_blob.c.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "util/error_priv.h"
 #include "remote_priv.h"
+#include "util/strutil.h"
 
 void remote_progress_report(remote_progress *p, uint64_t done)
 {
@@ -26,6 +28,34 @@ int remote_check_options(const mreg_remote_options *o)
 	    (o->model_version && (rc = mreg_version_check(o->model_version))))
 		return rc;
 	return 0;
+}
+
+int remote_get_index(remote_session *s, const char *repo, const char *kind, const char *ref,
+		     remote_response *rs, bool *found)
+{
+	char *path = str_printf("/v2/%s/%s/%s", repo, kind, ref);
+	remote_request rq = REMOTE_REQUEST_INIT;
+	int rc;
+
+	*found = false;
+	if (!path)
+		return mreg_seterr_nomem();
+	rq.method = "GET";
+	rq.url = path;
+	rq.accept = OCI_MT_INDEX;
+	rq.max_body = OCI_JSON_MAX;
+	rc = remote_send_retrying(s, &rq, rs);
+	if (rc == 0 && rs->status == 200)
+		*found = true;
+	else if (rc == 0 && rs->status != 404)
+		rc = remote_status_error(s, &rq, rs,
+					 rs->status == 403   ? MREG_EAUTH
+					 : rs->status >= 500 ? MREG_ENETWORK
+							     : MREG_EIO,
+					 strcmp(kind, "referrers") ? "the referrers tag"
+								   : "the referrers API");
+	free(path);
+	return rc;
 }
 
 int remote_open_session(remote_session **s, const remote_ref *ref, const char *actions,

@@ -32,11 +32,14 @@ typedef struct {
 void remote_progress_report(remote_progress *p, uint64_t done);
 
 /*
- * GET the fallback referrers tag of @subject (sha256:HEX -> tag sha256-HEX):
- * *found and the index in @rs->body when it exists, not *found on a 404.
+ * GET /v2/@repo/@kind/@ref as an OCI image index (at most OCI_JSON_MAX
+ * bytes): the referrers API (@kind "referrers", @ref the subject's digest)
+ * or the fallback tag (@kind "manifests", @ref "sha256-HEX"). *found and
+ * the index in @rs->body on a 200, not *found on a 404; anything else is an
+ * error naming the request.
  */
-int remote_get_referrers_tag(remote_session *s, const char *repo, const char *subject,
-			     remote_response *rs, bool *found);
+int remote_get_index(remote_session *s, const char *repo, const char *kind, const char *ref,
+		     remote_response *rs, bool *found);
 
 /* Check the caller's options (version, retries, name and version given). */
 int remote_check_options(const mreg_remote_options *o);

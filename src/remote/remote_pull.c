@@ -167,42 +167,28 @@ static void pulled_sigs_dispose(pulled_sigs *p)
 static int list_referrers(remote_session *s, const char *repo, const char *subject,
 			  oci_referrer **list, size_t *count, mreg_remote_info *info)
 {
-	char *path = str_printf("/v2/%s/referrers/%s", repo, subject), what[160];
-	remote_request rq = REMOTE_REQUEST_INIT;
+	char tag[8 + SHA256_HEXLEN], what[160];
 	remote_response rs = {0};
 	bool found = false;
 	int rc;
 
 	*list = NULL;
 	*count = 0;
-	if (!path)
-		return mreg_seterr_nomem();
-	rq.method = "GET";
-	rq.url = path;
-	rq.accept = OCI_MT_INDEX;
-	rq.max_body = OCI_JSON_MAX;
-	rc = remote_send_retrying(s, &rq, &rs);
-	if (rc == 0 && rs.status == 200) {
+	if ((rc = remote_get_index(s, repo, "referrers", subject, &rs, &found)) == 0 && found) {
 		snprintf(what, sizeof(what), "%s: the referrers of %.19s...", remote_session_host(s),
 			 subject);
 		info->referrers_api = 1;
 		rc = oci_referrers_parse(list, count, rs.body ? rs.body : "", rs.body_len, what);
-	} else if (rc == 0 && rs.status != 404) {
-		rc = remote_status_error(s, &rq, &rs,
-					 rs.status == 403   ? MREG_EAUTH
-					 : rs.status >= 500 ? MREG_ENETWORK
-							    : MREG_EIO,
-					 "the referrers API");
 	}
 	remote_response_dispose(&rs);
-	free(path);
 	if (rc || *count)
 		return rc;
 	free(*list);
 	*list = NULL;
-	if ((rc = remote_get_referrers_tag(s, repo, subject, &rs, &found)) == 0 && found) {
-		snprintf(what, sizeof(what), "%s: the referrers tag sha256-%.12s...",
-			 remote_session_host(s), subject + 7);
+	snprintf(tag, sizeof(tag), "sha256-%s", subject + 7);
+	if ((rc = remote_get_index(s, repo, "manifests", tag, &rs, &found)) == 0 && found) {
+		snprintf(what, sizeof(what), "%s: the referrers tag %.19s...", remote_session_host(s),
+			 tag);
 		rc = oci_referrers_parse(list, count, rs.body ? rs.body : "", rs.body_len, what);
 	}
 	remote_response_dispose(&rs);

@@ -294,39 +294,6 @@ static int put_manifest(remote_session *s, const char *repo, const char *tag,
 }
 
 /*
- * The referrers list of the fallback tag (distribution-spec, "Pushing
- * Manifests with Subject"): the image index under sha256-<hex of the
- * subject>, NULL when there is none yet.
- */
-int remote_get_referrers_tag(remote_session *s, const char *repo, const char *subject,
-			     remote_response *rs, bool *found)
-{
-	char *path = str_printf("/v2/%s/manifests/%s", repo, subject);
-	remote_request rq = REMOTE_REQUEST_INIT;
-	int rc;
-
-	*found = false;
-	if (!path)
-		return mreg_seterr_nomem();
-	path[strlen(path) - strlen(subject) + 6] = '-'; /* sha256:HEX -> sha256-HEX */
-	rq.method = "GET";
-	rq.url = path;
-	rq.accept = OCI_MT_INDEX;
-	rq.max_body = OCI_JSON_MAX;
-	rc = remote_send_retrying(s, &rq, rs);
-	if (rc == 0 && rs->status == 200)
-		*found = true;
-	else if (rc == 0 && rs->status != 404)
-		rc = remote_status_error(s, &rq, rs,
-					 rs->status == 403   ? MREG_EAUTH
-					 : rs->status >= 500 ? MREG_ENETWORK
-							     : MREG_EIO,
-					 "the referrers tag");
-	free(path);
-	return rc;
-}
-
-/*
  * Sign the version and attach the OMS signature to the pushed manifest: its
  * blobs, then the signature manifest by digest with the model as its
  * subject. A registry with the referrers API says so (OCI-Subject); for any
@@ -363,7 +330,7 @@ static int push_signature(remote_session *s, const char *repo, const mreg_record
 	if (taken)
 		goto done;
 	snprintf(tag, sizeof(tag), "sha256-%s", model->digest + 7);
-	if ((rc = remote_get_referrers_tag(s, repo, model->digest, &rs, &found)))
+	if ((rc = remote_get_index(s, repo, "manifests", tag, &rs, &found)))
 		goto done;
 	if ((rc = oci_referrers_merge(&tag_index, found ? (rs.body ? rs.body : "") : NULL,
 				      found ? rs.body_len : 0, &att.manifest))) {
