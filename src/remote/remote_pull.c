@@ -262,6 +262,16 @@ static int pull_keys(const char ***out, size_t *count, const mreg_store *store,
 		keys[(*count)++] = o->oms_keys[i];
 	for (size_t i = 0; i < n_store; i++)
 		keys[(*count)++] = from_store[i];
+	/* A key that cannot be read is said before anything moves. */
+	for (size_t i = 0; i < *count; i++)
+		if (access(keys[i], R_OK) < 0) {
+			int rc = mreg_seterr(MREG_EIO, "verification key %s%s: %s", keys[i],
+					     i >= n_opt ? " (config.yaml verify.oms_keys)" : "",
+					     strerror(errno));
+			free(keys);
+			*count = 0;
+			return rc;
+		}
 	*out = keys;
 	return 0;
 }

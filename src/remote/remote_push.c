@@ -294,35 +294,32 @@ static int put_manifest(remote_session *s, const char *repo, const char *tag,
 }
 
 /*
- * Sign the version and attach the OMS signature to the pushed manifest: its
- * blobs, then the signature manifest by digest with the model as its
- * subject. A registry with the referrers API says so (OCI-Subject); for any
+ * Attach the OMS signature @att (made before anything was sent) to the
+ * pushed manifest: its blobs, then the signature manifest by digest with the
+ * model as its subject. A registry with the referrers API says so (OCI-Subject); for any
  * other, the fallback tag's index gets the signature added to what it lists.
  */
-static int push_signature(remote_session *s, const char *repo, const mreg_record *r,
-			  const oci_blob *model, const mreg_oms_key *key, mreg_remote_info *info)
+static int push_signature(remote_session *s, const char *repo, const oms_attachment *att,
+			  const oci_blob *model, mreg_remote_info *info)
 {
-	oms_attachment att = {0};
 	oci_blob tag_index = {0};
 	remote_response rs = {0};
 	bool chunked = false, taken = false, found = false;
 	remote_progress p = {0};
 	char tag[8 + SHA256_HEXLEN];
-	int rc;
-
-	if ((rc = oms_attachment_build(&att, model, r, key)))
-		goto done;
+	int rc = 0;
 	push_blob blobs[] = {
 		{OCI_EMPTY_DIGEST, 2, "the empty config", -1, OCI_EMPTY_DATA, 2, false},
-		{att.bundle.digest, att.bundle.len, "the OMS signature", -1, att.bundle.data,
-		 att.bundle.len, false},
+		{att->bundle.digest, att->bundle.len, "the OMS signature", -1, att->bundle.data,
+		 att->bundle.len, false},
 	};
+
 	for (size_t i = 0; i < 2 && rc == 0; i++) {
 		bool exists = false;
 		if ((rc = blob_exists(s, repo, blobs[i].digest, &exists)) == 0 && !exists)
 			rc = upload_blob(s, repo, &blobs[i], &p, &chunked);
 	}
-	if (rc || (rc = put_manifest(s, repo, att.manifest.digest, OCI_MT_MANIFEST, &att.manifest,
+	if (rc || (rc = put_manifest(s, repo, att->manifest.digest, OCI_MT_MANIFEST, &att->manifest,
 				     &taken)))
 		goto done;
 	info->oms_signatures = 1;
@@ -333,7 +330,7 @@ static int push_signature(remote_session *s, const char *repo, const mreg_record
 	if ((rc = remote_get_index(s, repo, "manifests", tag, &rs, &found)))
 		goto done;
 	if ((rc = oci_referrers_merge(&tag_index, found ? (rs.body ? rs.body : "") : NULL,
-				      found ? rs.body_len : 0, &att.manifest))) {
+				      found ? rs.body_len : 0, &att->manifest))) {
 		rc = mreg_error_prefix(rc, "%s: %s:%s", remote_session_host(s), repo, tag);
 		goto done;
 	}
@@ -341,7 +338,6 @@ static int push_signature(remote_session *s, const char *repo, const mreg_record
 done:
 	remote_response_dispose(&rs);
 	oci_blob_dispose(&tag_index);
-	oms_attachment_dispose(&att);
 	return rc;
 }
 
@@ -371,6 +367,7 @@ int mreg_push(mreg_remote_info *info, mreg_store *store, const mreg_record *r,
 	remote_ref ref = {0};
 	remote_session *s = NULL;
 	artifact_blobs ab = {0};
+	oms_attachment att = {0};
 	push_blob *blobs = NULL;
 	bool *first = NULL;
 	size_t n = 0;
@@ -406,6 +403,10 @@ int mreg_push(mreg_remote_info *info, mreg_store *store, const mreg_record *r,
 	if ((rc = artifact_build(&ab, r)) || (rc = oci_check_size(r, &ab.config, &ab.manifest)))
 		goto done;
 	snprintf(info->manifest_digest, sizeof(info->manifest_digest), "%s", ab.manifest.digest);
+	/* Signed before anything is sent: a key that cannot sign stops the push here. */
+	if (o->version >= 2 && o->oms_key &&
+	    (rc = oms_attachment_build(&att, &ab.manifest, r, o->oms_key)))
+		goto done;
 
 	/* Every blob is opened first: a version whose files are not all in the
 	 * store (it came through git) fails before anything is sent. */
@@ -465,8 +466,8 @@ int mreg_push(mreg_remote_info *info, mreg_store *store, const mreg_record *r,
 		rc = put_manifest(s, ref.repository, tag, OCI_MT_MANIFEST, &ab.manifest, NULL);
 	if (rc == 0)
 		remote_progress_report(&p, 0);
-	if (rc == 0 && o->version >= 2 && o->oms_key)
-		rc = push_signature(s, ref.repository, r, &ab.manifest, o->oms_key, info);
+	if (rc == 0 && att.manifest.data)
+		rc = push_signature(s, ref.repository, &att, &ab.manifest, info);
 done:
 	for (size_t i = 0; i < n; i++)
 		if (blobs[i].fd >= 0)
@@ -475,6 +476,7 @@ done:
 	free(first);
 	remote_session_close(s);
 	artifact_blobs_dispose(&ab);
+	oms_attachment_dispose(&att);
 	remote_ref_dispose(&ref);
 	free(full);
 	return rc;

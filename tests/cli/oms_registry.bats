@@ -300,6 +300,15 @@ PY
 	assert_status 0
 	assert_contains "$output" "OMS signature verified"
 
+	# A key that cannot be read is named before anything moves.
+	MREG_DIR="$other" run --separate-stderr "$MREG" pull "$REG/signed/demo:1" --plain-http --verify-key missing.pub
+	assert_status 2
+	assert_one_error "verification key missing.pub: No such file or directory"
+	rm "$other/trusted.pub"
+	MREG_DIR="$other" run --separate-stderr "$MREG" pull "$REG/signed/demo:1" --plain-http
+	assert_status 2
+	assert_one_error "verification key $other/trusted.pub (config.yaml verify.oms_keys): No such file or directory"
+
 	printf 'verify:\n  oms_keys: trusted.pub\n' >"$TEST_DIR/bad.yaml"
 	sed -i '/^verify:/,$d' "$other/config.yaml"
 	cat "$TEST_DIR/bad.yaml" >>"$other/config.yaml"
