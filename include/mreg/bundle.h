@@ -6,12 +6,15 @@
  * image layout holding one CNCF ModelPack model:
  *
  *     oci-layout                  {"imageLayoutVersion":"1.0.0"}
- *     index.json                  one manifest, ref name = the version
+ *     index.json                  the model manifest, ref name = the version (and, with
+ *                                 an OMS signature, its signature manifest: a referrer)
  *     manifest.minisig            (signed bundles) minisign signature of the manifest
  *     blobs/sha256/<manifest>     artifactType application/vnd.cncf.model.manifest.v1+json,
  *                                 the record in the annotation org.mreg.record+json
  *     blobs/sha256/<config>       application/vnd.cncf.model.config.v1+json: ModelPack's
  *                                 descriptor, config and modelfs only (valid against its schema)
+ *     blobs/sha256/<sig>...       (oms_key) the OMS signature manifest (subject = the
+ *                                 model manifest), the empty config {}, the Sigstore bundle
  *     blobs/sha256/<file>...      one raw layer per file (weight, weight config, doc or code
  *                                 media type by name), annotated with org.cncf.model.filepath
  *                                 and org.cncf.model.file.metadata+json (mode, size)
