@@ -103,6 +103,18 @@ reg_put_manifest() {
 	assert_status 0
 	[[ "$(sed -n 's/^manifest //p' <<<"$output")" == "$manifest" ]]
 	! cmp -s signed.tar again.tar || fail "two ECDSA signatures came out equal"
+	# What differs: index.json, the signature manifest and the OMS bundle; nothing else.
+	run "$PYTHON" - <<'PY'
+import hashlib, tarfile
+def entries(p):
+    with tarfile.open(p) as t:
+        return {(m.name, hashlib.sha256(t.extractfile(m).read()).hexdigest() if m.isfile() else "")
+                for m in t.getmembers()}
+a, b = entries("signed.tar"), entries("again.tar")
+print(len(a - b), len(b - a), sorted(n for n, _ in a - b)[0] if a - b else "")
+PY
+	assert_status 0
+	[[ "$output" == "3 3 blobs/sha256/"* ]] || fail "differences: $output"
 }
 
 @test "verify and import --pubkey KEY.pem check the attached signature; a wrong key or an unsigned bundle is refused, the store unchanged" {
