@@ -50,7 +50,7 @@ teardown() {
 	printf 'name: "m"\nmax_batch_size 8\n' > repo/m/config.pbtxt
 	run "$MREG" validate repo/m
 	[ "$status" -eq 1 ]
-	[ "${lines[0]}" = "repo/m/config.pbtxt:2:16: error: failed to read text proto: Expected \":\", found \"8\". [triton-schema]" ]
+	[ "${lines[0]}" = "repo/m/config.pbtxt:2:16: error: failed to read text proto: Expected \":\", found \"8\". [triton-syntax]" ]
 }
 
 @test "--json: the same diagnostics as data" {
@@ -99,4 +99,22 @@ teardown() {
 	run "$MREG" create -n rep -t triton_model -p repo
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"at least one version must be available under the version policy of model 'm'"* ]]
+}
+
+@test "protobuf's positions: after an unknown name, after an unknown enum, a tab is 8 columns" {
+	printf 'name: "m"\nmax_batch: 8\ninput [ { name: "x" data_type: TYPE_FLOAT\n\tdims: [ 16 ] } ]\n' > repo/m/config.pbtxt
+	run "$MREG" validate repo/m
+	[ "$status" -eq 1 ]
+	[ "${lines[0]}" = "repo/m/config.pbtxt:2:10: error: failed to read text proto: Message type \"inference.ModelConfig\" has no field named \"max_batch\". [triton-schema]" ]
+	[ "${lines[1]}" = "repo/m/config.pbtxt:4:9: error: failed to read text proto: Unknown enumeration value of \"TYPE_FLOAT\" for field \"data_type\". [triton-schema]" ]
+}
+
+@test "a value of the wrong kind: protobuf's word for the field's type" {
+	printf 'name: "m"\nmax_batch_size: }\n' > repo/m/config.pbtxt
+	run "$MREG" validate repo/m
+	[ "$status" -eq 1 ]
+	[ "${lines[0]}" = "repo/m/config.pbtxt:2:17: error: failed to read text proto: Expected integer, got: } [triton-syntax]" ]
+	printf 'name: "m\\U00110000"\n' > repo/m/config.pbtxt
+	run "$MREG" validate repo/m
+	[[ "$output" != *"triton-syntax"* ]]
 }

@@ -14,17 +14,30 @@
 #include "triton/pbtxt.h"
 #include "triton/triton_schema.h"
 
+/* protobuf stops at its first error, in the order it finds them: by the
+ * token it is at, and at one token, first what the tokenizer finds while
+ * reading it, then what the parser says of the field before it (an unknown
+ * name, reported at the token after the name), then what it says of the
+ * token itself. rank orders those three. */
 typedef struct {
 	bool has;
+	unsigned int at_line, at_column, rank;
 	unsigned int line, column;
 	char message[512];
 } first_error;
 
-static void note(first_error *f, unsigned int line, unsigned int column, const char *msg)
+static void note(first_error *f, unsigned int at_line, unsigned int at_column, unsigned int rank,
+                 unsigned int line, unsigned int column, const char *msg)
 {
-	if (f->has && (f->line < line || (f->line == line && f->column <= column)))
+	if (f->has && (f->at_line < at_line ||
+	               (f->at_line == at_line &&
+	                (f->at_column < at_column ||
+	                 (f->at_column == at_column && f->rank <= rank)))))
 		return;
 	f->has = true;
+	f->at_line = at_line;
+	f->at_column = at_column;
+	f->rank = rank;
 	f->line = line;
 	f->column = column;
 	snprintf(f->message, sizeof(f->message), "%s", msg);
@@ -32,7 +45,7 @@ static void note(first_error *f, unsigned int line, unsigned int column, const c
 
 static void schema_error(void *ctx, unsigned int line, unsigned int column, const char *msg)
 {
-	note(ctx, line, column, msg);
+	note(ctx, line, column, 1, line, column, msg);
 }
 
 static char *slurp(const char *path, size_t *len)
@@ -90,14 +103,15 @@ int main(int argc, char **argv)
 			fprintf(stderr, "cannot read %s\n", path);
 			return 2;
 		}
-		int rc = pbtxt_parse(&tree, text, len, &err);
+		int rc = pbtxt_parse_schema(&tree, text, len, &ts_pbtxt_schema, &err);
 		if (rc == MREG_ENOMEM) {
 			fprintf(stderr, "out of memory\n");
 			return 2;
 		}
 		ts_check(tree, schema_error, &first);
 		if (rc)
-			note(&first, err.line, err.column, err.message);
+			note(&first, err.tline, err.tcolumn, err.lexical ? 0 : 2, err.line, err.column,
+			     err.message);
 		if (first.has)
 			printf("%u:%u: %s\n", first.line, first.column, first.message);
 		else

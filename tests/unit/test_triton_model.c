@@ -146,7 +146,7 @@ static void test_basics(void)
 	expect_valid("m", "name omitted: auto-completed from the folder");
 
 	model("name: \"m\"\nmax_batch_size 8\n");
-	expect_error("m", "triton-schema", 2,
+	expect_error("m", "triton-syntax", 2,
 	             "failed to read text proto: Expected \":\", found \"8\".");
 	model("name: \"m\"\nfoo: 1\nbar: 2\n");
 	mreg_diag_list *d = check("m");
@@ -154,10 +154,10 @@ static void test_basics(void)
 	mreg_diag_list_free(d);
 	model("name: \"m\"\ninput { name: \"x\" ");
 	expect_error("m", "triton-syntax", 0,
-	             "failed to read text proto: Expected \"}\", found end");
+	             "failed to read text proto: Expected identifier, got: ");
 	model("name: \"m\"\ninput { dims: [1, 2\n");
 	expect_error("m", "triton-syntax", 3,
-	             "failed to read text proto: Expected \",\", found end");
+	             "failed to read text proto: Expected \",\", found \"\".");
 	model("");
 	expect_valid("m", "an empty config.pbtxt with model.onnx is auto-completed");
 }
