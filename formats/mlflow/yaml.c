@@ -291,6 +291,91 @@ static void report_load_error(mlf_ctx *c, const mlf_yaml *y, const yu_load_info 
 	}
 }
 
+/*
+ * PyYAML's pure-Python scanner (what yaml.safe_load runs, and so MLflow)
+ * skips only spaces between tokens and ends a plain scalar at a tab: any tab
+ * outside a quoted scalar, a block scalar's content or a comment is "found
+ * character '\t' that cannot start any token", where libyaml takes a tab
+ * as white space. Finds the first such tab in text libyaml accepted (its
+ * tokens give the scalars' spans); false when there is none (or on ENOMEM).
+ */
+typedef struct {
+	size_t start, end; /* byte range */
+	bool block;        /* literal or folded: the content after the first line */
+} scalar_span;
+
+static bool first_refused_tab(const char *data, size_t len, unsigned int *line,
+			      unsigned int *column)
+{
+	yaml_parser_t parser;
+	yaml_token_t tok;
+	scalar_span *spans = NULL;
+	size_t n = 0, cap = 0, k = 0;
+	bool found = false, in_comment = false, ok = true;
+	unsigned int l = 1, col = 1;
+
+	if (!memchr(data, '\t', len) || !yaml_parser_initialize(&parser))
+		return false;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
+	for (;;) {
+		if (!yaml_parser_scan(&parser, &tok)) {
+			ok = false;
+			break;
+		}
+		yaml_token_type_t type = tok.type;
+		if (type == YAML_SCALAR_TOKEN && tok.data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
+			if (n == cap) {
+				scalar_span *ns = realloc(spans, (cap = cap * 2 + 16) * sizeof(*ns));
+				if (!ns) {
+					yaml_token_delete(&tok);
+					ok = false;
+					break;
+				}
+				spans = ns;
+			}
+			spans[n].start = tok.start_mark.index;
+			spans[n].end = tok.end_mark.index;
+			spans[n].block = tok.data.scalar.style == YAML_LITERAL_SCALAR_STYLE ||
+					 tok.data.scalar.style == YAML_FOLDED_SCALAR_STYLE;
+			n++;
+		}
+		yaml_token_delete(&tok);
+		if (type == YAML_STREAM_END_TOKEN)
+			break;
+	}
+	yaml_parser_delete(&parser);
+	for (size_t i = 0; ok && i < len && !found; i++) {
+		unsigned char ch = (unsigned char)data[i];
+		while (k < n && spans[k].end <= i)
+			k++;
+		bool in_span = k < n && spans[k].start <= i;
+		if (ch == '\n') {
+			l++;
+			col = 1;
+			in_comment = false;
+			continue;
+		}
+		if (!in_span && !in_comment && ch == '#' &&
+		    (i == 0 || data[i - 1] == ' ' || data[i - 1] == '\t' || data[i - 1] == '\n' ||
+		     data[i - 1] == '\r'))
+			in_comment = true;
+		if (ch == '\t' && !in_comment) {
+			/* In a block scalar only the header line is scanned as tokens. */
+			bool header = in_span && spans[k].block &&
+				      !memchr(data + spans[k].start, '\n', i - spans[k].start);
+			if (!in_span || header) {
+				*line = l;
+				*column = col;
+				found = true;
+			}
+		}
+		if ((ch & 0xc0) != 0x80)
+			col++;
+	}
+	free(spans);
+	return found;
+}
+
 bool mlf_yaml_load(mlf_ctx *c, mlf_yaml *y, const char *display, const char *data, size_t len,
 		   const char *code, mreg_diag_severity sev)
 {
@@ -320,6 +405,14 @@ bool mlf_yaml_load(mlf_ctx *c, mlf_yaml *y, const char *display, const char *dat
 	if (y->root)
 		check_graph(c, y, code, sev);
 	report_load_error(c, y, &info, code, sev);
+	unsigned int tl, tc;
+	if (status == YU_OK && first_refused_tab(data, len, &tl, &tc)) {
+		mlf_diag_at(c, sev, y->display, tl, tc, code,
+			    "YAML syntax error: found character '\\t' that cannot start any token "
+			    "(MLflow reads YAML with PyYAML, which takes a tab only inside quotes, "
+			    "comments and block scalars)");
+		status = YU_ESYNTAX;
+	}
 	if (status != YU_OK)
 		y->root = NULL;
 	return status == YU_OK && (y->root || !yaml_document_get_root_node(&y->doc));
