@@ -537,7 +537,7 @@ bool mlf_is_null(const yaml_node_t *n)
 
 /* ---- JSON ---- */
 
-static bool yaml_true(const char *s)
+bool mlf_yaml_true(const char *s)
 {
 	return !strcmp(s, "yes") || !strcmp(s, "Yes") || !strcmp(s, "YES") || !strcmp(s, "true") ||
 	       !strcmp(s, "True") || !strcmp(s, "TRUE") || !strcmp(s, "on") || !strcmp(s, "On") ||
@@ -630,7 +630,7 @@ json_t *mlf_to_json(const mlf_yaml *y, const yaml_node_t *n, int depth)
 		return a;
 	}
 	case MLF_NULL: return json_null();
-	case MLF_BOOL: return json_boolean(yaml_true(mlf_text(n)));
+	case MLF_BOOL: return json_boolean(mlf_yaml_true(mlf_text(n)));
 	case MLF_INT: return number_json(mlf_text(n), false);
 	case MLF_FLOAT: return number_json(mlf_text(n), true);
 	default: {
@@ -672,7 +672,7 @@ const char *mlf_path_problem(const char *s, size_t len)
 }
 
 void mlf_check_path(mlf_ctx *c, const mlf_yaml *y, const yaml_node_t *n, const char *what,
-		    mreg_diag_severity missing_sev)
+		    mreg_diag_severity sev)
 {
 	const char *s, *why;
 
@@ -680,16 +680,16 @@ void mlf_check_path(mlf_ctx *c, const mlf_yaml *y, const yaml_node_t *n, const c
 		return;
 	s = mlf_str(n);
 	if (!s) {
-		mlf_diag(c, MREG_DIAG_ERROR, y, n, "mlflow-path",
+		mlf_diag(c, sev, y, n, "mlflow-path",
 			 "%s must be a path (a string), not %s", what, mlf_type_name(mlf_type_of(n)));
 		return;
 	}
 	why = mlf_path_problem(s, n->data.scalar.length);
 	if (why) {
-		mlf_diag(c, MREG_DIAG_ERROR, y, n, "mlflow-path", "%s '%s' %s", what, s, why);
+		mlf_diag(c, sev, y, n, "mlflow-path", "%s '%s' %s", what, s, why);
 		return;
 	}
 	if (!mlf_exists(c, s))
-		mlf_diag(c, missing_sev, y, n, "mlflow-file-missing",
+		mlf_diag(c, sev, y, n, "mlflow-file-missing",
 			 "%s names '%s', which is not in the model folder", what, s);
 }
