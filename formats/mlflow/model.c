@@ -253,7 +253,9 @@ static void check_flavor(mlf_ctx *c, const char *name, const yaml_node_t *key,
 			mlf_check_path(c, y, v, what, E);
 		else if (!strcmp(kn, "artifacts"))
 			check_artifacts(c, name, v);
-		else if (!strcmp(kn, "version") || (kl > 8 && !strcmp(kn + kl - 8, "_version")))
+		else if ((!strcmp(kn, "version") || (kl > 8 && !strcmp(kn + kl - 8, "_version"))) &&
+			 strcmp(what, "python_function.python_version"))
+			/* (python_function.python_version: check_pyfunc) */
 			check_version_text(c, v, what);
 		else if ((!strcmp(kn, "model_code_path") || !strcmp(kn, "config")) && mlf_str(v) &&
 			 mlf_str(v)[0] == '/')
