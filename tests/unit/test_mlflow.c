@@ -615,10 +615,11 @@ static void test_warnings(void)
 	fixture("w-nopyfunc", "flavors:\n  crate:\n    version: 0.1.0\n    model: crate.bin\n",
 		"crate.bin");
 	WARN("no python_function", "w-nopyfunc", "mlflow-no-pyfunc", 1, 1);
-	fixture("w-number", PYFUNC "    python_version: 3.10\n  sklearn:\n    sklearn_version: 1.0\n"
+	/* (python_function.python_version as a number is an error: pyver-num.) */
+	fixture("w-number", PYFUNC "    python_version: '3.10'\n  sklearn:\n    sklearn_version: 1.0\n"
 		"mlflow_version: 2.0\n", NULL);
-	expect_at("python_version as a YAML number", "w-number", MREG_DIAG_WARNING,
-		  "mlflow-yaml-number", NULL, 4, 21, false, "'3.10'");
+	expect_at("sklearn_version as a YAML number: the quoted form suggested", "w-number",
+		  MREG_DIAG_WARNING, "mlflow-yaml-number", NULL, 6, 22, false, "'1.0'");
 	WARN("sklearn_version as a YAML number", "w-number", "mlflow-yaml-number", 6, 22);
 	WARN("mlflow_version as a YAML number", "w-number", "mlflow-yaml-number", 7, 17);
 	fixture("w-pymismatch", ENVREF "    python_version: 3.11.4\n", "conda.yaml python_env.yaml "
