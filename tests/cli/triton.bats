@@ -118,3 +118,23 @@ teardown() {
 	run "$MREG" validate repo/m
 	[[ "$output" != *"triton-syntax"* ]]
 }
+
+@test "an ensemble whose outputs come from different decoupled origins (Triton's sink node)" {
+	mkdir -p repo/d/1
+	cp repo/m/1/model.onnx repo/d/1/model.onnx
+	sed 's/name: "m"/name: "d"/' repo/m/config.pbtxt > repo/d/config.pbtxt
+	echo 'model_transaction_policy { decoupled: true }' >> repo/d/config.pbtxt
+	cat > repo/e/config.pbtxt <<'CFG'
+name: "e"
+platform: "ensemble"
+max_batch_size: 4
+input [ { name: "IN" data_type: TYPE_FP32 dims: [ 16 ] } ]
+output [ { name: "OUT" data_type: TYPE_FP32 dims: [ 16 ] }, { name: "OUT2" data_type: TYPE_FP32 dims: [ 16 ] } ]
+ensemble_scheduling { step [
+  { model_name: "d" model_version: -1 input_map { key: "INPUT0" value: "IN" } output_map { key: "OUTPUT0" value: "OUT" } },
+  { model_name: "m" model_version: -1 input_map { key: "INPUT0" value: "IN" } output_map { key: "OUTPUT0" value: "OUT2" } } ] }
+CFG
+	run "$MREG" validate repo
+	[ "$status" -eq 1 ]
+	[ "${lines[0]}" = "repo/e/config.pbtxt:6:1: error: in ensemble e, step of model 'e' receives inputs originated from different decoupled models [triton-ensemble-models]" ]
+}
