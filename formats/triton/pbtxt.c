@@ -594,57 +594,63 @@ static bool parse_message(parser *ps, pbtxt_value *v, int depth, const void *typ
 	return true;
 }
 
+/* A double may be written inf, infinity or nan, in any case; protobuf names
+ * any other identifier lowercased. */
+static bool double_ident_ok(parser *ps)
+{
+	char low[192];
+	size_t n = ps->cur.len < sizeof(low) - 1 ? ps->cur.len : sizeof(low) - 1;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = ps->cur.start[i];
+		low[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+	}
+	low[n] = '\0';
+	if (!strcmp(low, "inf") || !strcmp(low, "infinity") || !strcmp(low, "nan"))
+		return true;
+	fail_at(ps, ps->cur.line, ps->cur.column, "Expected double, got: %s", low);
+	return false;
+}
+
 /* protobuf's ConsumeFieldValue, as far as it looks at the kind of token:
  * true when the current token can start (or, after a '-', continue) a value
  * of type @ft; else fails with protobuf's message. */
 static bool kind_ok(parser *ps, pbtxt_ftype ft, bool after_minus)
 {
 	tk_type t = ps->cur.type;
+	const char *word;
+	bool ok;
 
 	switch (ft) {
 	case PBTXT_F_INT:
 	case PBTXT_F_UINT:
-		if (t == TK_INT)
-			return true;
-		fail_got(ps, "integer");
-		return false;
-	case PBTXT_F_ENUM:
-		if (t == TK_INT || (t == TK_IDENT && !after_minus))
-			return true;
-		fail_got(ps, after_minus ? "integer" : "integer or identifier");
-		return false;
-	case PBTXT_F_DOUBLE:
-		if (t == TK_INT || t == TK_FLOAT)
-			return true;
-		if (t == TK_IDENT) {
-			char low[192];
-			size_t n = ps->cur.len < sizeof(low) - 1 ? ps->cur.len : sizeof(low) - 1;
-			for (size_t i = 0; i < n; i++) {
-				char c = ps->cur.start[i];
-				low[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-			}
-			low[n] = '\0';
-			if (!strcmp(low, "inf") || !strcmp(low, "infinity") || !strcmp(low, "nan"))
-				return true;
-			fail_at(ps, ps->cur.line, ps->cur.column, "Expected double, got: %s", low);
-			return false;
-		}
-		fail_got(ps, "double");
-		return false;
-	case PBTXT_F_STRING:
-		if (t == TK_STRING)
-			return true;
-		fail_got(ps, "string");
-		return false;
-	case PBTXT_F_BOOL:
-		if (t == TK_INT || t == TK_IDENT)
-			return true;
-		fail_got(ps, "identifier");
-		return false;
-	case PBTXT_F_MESSAGE:
+		ok = t == TK_INT;
+		word = "integer";
 		break;
+	case PBTXT_F_ENUM:
+		ok = t == TK_INT || (t == TK_IDENT && !after_minus);
+		word = after_minus ? "integer" : "integer or identifier";
+		break;
+	case PBTXT_F_DOUBLE:
+		if (t == TK_IDENT)
+			return double_ident_ok(ps);
+		ok = t == TK_INT || t == TK_FLOAT;
+		word = "double";
+		break;
+	case PBTXT_F_STRING:
+		ok = t == TK_STRING;
+		word = "string";
+		break;
+	case PBTXT_F_BOOL:
+		ok = t == TK_INT || t == TK_IDENT;
+		word = "identifier";
+		break;
+	default:
+		return true;
 	}
-	return true;
+	if (!ok)
+		fail_got(ps, word);
+	return ok;
 }
 
 static bool parse_scalar(parser *ps, pbtxt_value *v, const finfo *fi)
