@@ -110,6 +110,8 @@ const char *mlf_str(const yaml_node_t *n);
 
 /* True when @n is absent or null. */
 bool mlf_is_null(const yaml_node_t *n);
+/* A YAML 1.1 true (yes, true, on in their three spellings). */
+bool mlf_yaml_true(const char *s);
 
 /* The value of @n as JSON (PyYAML's types), or NULL when out of memory. */
 json_t *mlf_to_json(const mlf_yaml *y, const yaml_node_t *n, int depth);

@@ -36,6 +36,15 @@ static const char *known_keys[] = {"artifact_path", "auth_policy", "databricks_r
 	"model_id", "model_size_bytes", "model_uuid", "prompts", "resources", "run_id",
 	"saved_input_example_info", "signature", "type_hint_from_example", "utc_time_created"};
 
+/* The flavors MLflow ships (mlflow/<name>/__init__.py FLAVOR_NAME, and R's
+ * crate); their load_model reads the flavor's settings as a mapping. */
+static const char *mlflow_flavors[] = {"python_function", "sklearn", "pytorch", "tensorflow",
+	"keras", "xgboost", "lightgbm", "catboost", "onnx", "transformers",
+	"sentence_transformers", "spark", "mleap", "h2o", "statsmodels", "prophet", "pmdarima",
+	"diviner", "paddle", "fastai", "spacy", "gluon", "langchain", "llama_index", "openai",
+	"johnsnowlabs", "dspy", "promptflow", "crate", "r_function", "pyfunc", "mxnet",
+	"shap", "ag2", "smolagents", "pydantic_ai", "autogen", "setfit", "crewai"};
+
 /* Flavor keys that name a file or folder of the model, in any flavor: paths relative to the
  * model root, as pyfunc's add_to_model (mlflow/pyfunc/__init__.py) and the flavors'
  * save_model write them. */
@@ -87,6 +96,10 @@ static void check_version_text(mlf_ctx *c, const yaml_node_t *n, const char *wha
 
 /* ---- flavors ---- */
 
+/* python_function.env is read only when MLflow builds the model's environment
+ * (mlflow/utils/environment.py, `mlflow models serve` without --env-manager
+ * local): Model.load and pyfunc.load_model never look at it, so what is wrong
+ * with it is a warning. */
 static void check_env(mlf_ctx *c, const yaml_node_t *env)
 {
 	const mlf_yaml *y = &c->mlmodel;
@@ -98,12 +111,12 @@ static void check_env(mlf_ctx *c, const yaml_node_t *env)
 		mlf_diag(c, W, y, env, "mlflow-legacy",
 			 "python_function.env names one conda file (MLflow < 2.0); MLflow 2 writes "
 			 "env: {conda: conda.yaml, virtualenv: python_env.yaml}");
-		mlf_check_path(c, y, env, "python_function.env", E);
+		mlf_check_path(c, y, env, "python_function.env", W);
 		c->env_conda = (yaml_node_t *)env;
 		return;
 	}
 	if (t != MLF_MAP) {
-		mlf_diag(c, E, y, env, "mlflow-env",
+		mlf_diag(c, W, y, env, "mlflow-env",
 			 "python_function.env must be a file name or a mapping {conda: FILE, "
 			 "virtualenv: FILE}, not %s", mlf_type_name(t));
 		return;
@@ -128,18 +141,18 @@ static void check_env(mlf_ctx *c, const yaml_node_t *env)
 		any = true;
 		snprintf(what, sizeof(what), "python_function.env.%s", key);
 		if (!mlf_str(v)) {
-			mlf_diag(c, E, y, v, "mlflow-env", "%s must be a file name, not %s", what,
+			mlf_diag(c, W, y, v, "mlflow-env", "%s must be a file name, not %s", what,
 				 mlf_type_name(mlf_type_of(v)));
 			continue;
 		}
-		mlf_check_path(c, y, v, what, E);
+		mlf_check_path(c, y, v, what, W);
 		if (!strcmp(key, "conda"))
 			c->env_conda = v;
 		else
 			c->env_virtualenv = v;
 	}
 	if (!any)
-		mlf_diag(c, E, y, env, "mlflow-env",
+		mlf_diag(c, W, y, env, "mlflow-env",
 			 "python_function.env names no environment file (expected conda and/or "
 			 "virtualenv)");
 }
@@ -198,13 +211,23 @@ static void check_pyfunc(mlf_ctx *c, const yaml_node_t *key, const yaml_node_t *
 			 s ? s : mlf_type_name(mlf_type_of(lm)), s ? "'" : "");
 	}
 	check_env(c, mlf_get(y, conf, "env"));
+	/* pyfunc.load_model: _warn_potentially_incompatible_py_version_if_necessary
+	 * calls get_major_minor_py_version(python_version), which does
+	 * python_version.split("."): anything but a string (or null) raises. */
 	c->python_version = mlf_get(y, conf, "python_version");
 	if (c->python_version && !mlf_is_null(c->python_version) &&
-	    mlf_type_of(c->python_version) != MLF_STR && mlf_type_of(c->python_version) != MLF_INT &&
-	    mlf_type_of(c->python_version) != MLF_FLOAT) {
-		mlf_diag(c, E, y, c->python_version, "mlflow-flavor",
-			 "python_function.python_version must be a version string, not %s",
-			 mlf_type_name(mlf_type_of(c->python_version)));
+	    mlf_type_of(c->python_version) != MLF_STR) {
+		mlf_type pt = mlf_type_of(c->python_version);
+		if (pt == MLF_INT || pt == MLF_FLOAT)
+			mlf_diag(c, E, y, c->python_version, "mlflow-flavor",
+				 "python_function.python_version is the YAML number %s: "
+				 "mlflow.pyfunc.load_model calls .split('.') on it and fails; quote it "
+				 "('%s')", mlf_text(c->python_version), mlf_text(c->python_version));
+		else
+			mlf_diag(c, E, y, c->python_version, "mlflow-flavor",
+				 "python_function.python_version must be a version string, not %s "
+				 "(mlflow.pyfunc.load_model calls .split('.') on it)",
+				 mlf_type_name(pt));
 		c->python_version = NULL;
 	}
 }
@@ -230,7 +253,9 @@ static void check_flavor(mlf_ctx *c, const char *name, const yaml_node_t *key,
 			mlf_check_path(c, y, v, what, E);
 		else if (!strcmp(kn, "artifacts"))
 			check_artifacts(c, name, v);
-		else if (!strcmp(kn, "version") || (kl > 8 && !strcmp(kn + kl - 8, "_version")))
+		else if ((!strcmp(kn, "version") || (kl > 8 && !strcmp(kn + kl - 8, "_version"))) &&
+			 strcmp(what, "python_function.python_version"))
+			/* (python_function.python_version: check_pyfunc) */
 			check_version_text(c, v, what);
 		else if ((!strcmp(kn, "model_code_path") || !strcmp(kn, "config")) && mlf_str(v) &&
 			 mlf_str(v)[0] == '/')
@@ -276,9 +301,15 @@ static void check_flavors(mlf_ctx *c, const yaml_node_t *root)
 			continue;
 		t = mlf_type_of(v);
 		if (t != MLF_MAP) {
-			mlf_diag(c, E, y, t == MLF_NULL ? k : v, "mlflow-flavor",
-				 "flavor '%s' must be a mapping of its settings, not %s", name,
-				 mlf_type_name(t));
+			/* A flavor's settings are read only by that flavor's own
+			 * load_model (_get_flavor_configuration, then conf[...]):
+			 * MLflow's flavors fail on anything but a mapping; one MLflow
+			 * does not ship is never read by it. */
+			bool known = STR_IN_ARRAY(name, mlflow_flavors);
+			mlf_diag(c, known ? E : W, y, t == MLF_NULL ? k : v, "mlflow-flavor",
+				 "flavor '%s' %s be a mapping of its settings, not %s%s", name,
+				 known ? "must" : "should", mlf_type_name(t),
+				 known ? "" : " (not a flavor MLflow ships: MLflow does not read it)");
 			continue;
 		}
 		if (!strcmp(name, "python_function"))
@@ -293,6 +324,9 @@ static void check_flavors(mlf_ctx *c, const yaml_node_t *root)
 
 /* ---- other top-level fields ---- */
 
+/* saved_input_example_info is read only by Model.load_input_example and the
+ * serving-input helpers (mlflow/models/utils.py _read_example): a model loads
+ * whatever it holds, so what is wrong with it is a warning. */
 static void check_input_example(mlf_ctx *c, const yaml_node_t *key, const yaml_node_t *info)
 {
 	const mlf_yaml *y = &c->mlmodel;
@@ -302,32 +336,65 @@ static void check_input_example(mlf_ctx *c, const yaml_node_t *key, const yaml_n
 	if (mlf_is_null(info))
 		return;
 	if (mlf_type_of(info) != MLF_MAP) {
-		mlf_diag(c, E, y, info, "mlflow-input-example",
+		mlf_diag(c, W, y, info, "mlflow-input-example",
 			 "saved_input_example_info must be a mapping, not %s",
 			 mlf_type_name(mlf_type_of(info)));
 		return;
 	}
 	ap = mlf_get(y, info, "artifact_path");
 	if (mlf_is_null(ap))
-		mlf_diag(c, E, y, key, "mlflow-input-example",
+		mlf_diag(c, W, y, key, "mlflow-input-example",
 			 "saved_input_example_info has no 'artifact_path': MLflow cannot find the "
 			 "example");
 	else
-		mlf_check_path(c, y, ap, "saved_input_example_info.artifact_path", E);
+		mlf_check_path(c, y, ap, "saved_input_example_info.artifact_path", W);
 	mlf_check_path(c, y, mlf_get(y, info, "serving_input_path"),
-		       "saved_input_example_info.serving_input_path", E);
+		       "saved_input_example_info.serving_input_path", W);
 	type = mlf_get(y, info, "type");
 	ts = mlf_str(type);
 	if (!type)
-		mlf_diag(c, E, y, key, "mlflow-input-example",
+		mlf_diag(c, W, y, key, "mlflow-input-example",
 			 "saved_input_example_info has no 'type': MLflow cannot read the example");
 	else if (!STR_IN_ARRAY(ts, example_types))
-		mlf_diag(c, E, y, type, "mlflow-input-example",
+		mlf_diag(c, W, y, type, "mlflow-input-example",
 			 "saved_input_example_info.type %s%s%s is not one MLflow reads (dataframe, "
 			 "ndarray, json_object, sparse_matrix_csc, sparse_matrix_csr)",
 			 ts ? "'" : "", ts ? ts : mlf_type_name(mlf_type_of(type)), ts ? "'" : "");
 }
 
+/* A Python truth value: env_vars' setter only checks a value that is true. */
+static bool py_truthy(const yaml_node_t *n)
+{
+	const char *t = mlf_text(n);
+
+	switch (mlf_type_of(n)) {
+	case MLF_NONE:
+	case MLF_NULL:
+		return false;
+	case MLF_BOOL:
+		return mlf_yaml_true(t);
+	case MLF_INT:
+	case MLF_FLOAT:
+		return strtod(t, NULL) != 0.0 || strpbrk(t, "123456789nNiI");
+	case MLF_STR:
+		return n->data.scalar.length != 0;
+	case MLF_MAP:
+		return n->data.mapping.pairs.top != n->data.mapping.pairs.start;
+	case MLF_SEQ:
+		return n->data.sequence.items.top != n->data.sequence.items.start;
+	default:
+		return true;
+	}
+}
+
+/*
+ * Top-level fields. Model.from_dict passes them to Model(**fields), whose
+ * __init__ (mlflow/models/model.py) only stores most of them: a wrong type
+ * there loads, and is a warning. What fails: the env_vars setter (TypeError
+ * for a true value that is not a list of strings) and the resources setter
+ * (a string is read as the path of a YAML file, _ResourceBuilder.from_yaml_file,
+ * relative to the current folder).
+ */
 static void check_field_types(mlf_ctx *c, const yaml_node_t *root)
 {
 	static const char *mappings[] = {"metadata", "resources", "auth_policy"};
@@ -340,18 +407,25 @@ static void check_field_types(mlf_ctx *c, const yaml_node_t *root)
 	for (size_t i = 0; i < sizeof(mappings) / sizeof(*mappings); i++) {
 		n = mlf_get(y, root, mappings[i]);
 		t = mlf_type_of(n);
-		if (t != MLF_NONE && t != MLF_NULL && t != MLF_MAP)
-			mlf_diag(c, E, y, n, "mlflow-field-type", "'%s' must be a mapping, not %s",
+		if (t == MLF_STR && !strcmp(mappings[i], "resources"))
+			mlf_diag(c, E, y, n, "mlflow-field-type",
+				 "'resources' is a string, which MLflow reads as the path of a YAML "
+				 "file of resources relative to the current folder "
+				 "(_ResourceBuilder.from_yaml_file); MLflow writes a mapping");
+		else if (t != MLF_NONE && t != MLF_NULL && t != MLF_MAP)
+			mlf_diag(c, W, y, n, "mlflow-field-type",
+				 "'%s' should be a mapping, not %s (MLflow stores it as it is)",
 				 mappings[i], mlf_type_name(t));
 	}
 	for (size_t i = 0; i < sizeof(strings) / sizeof(*strings); i++) {
 		n = mlf_get(y, root, strings[i]);
 		t = mlf_type_of(n);
 		if (t == MLF_MAP || t == MLF_SEQ)
-			mlf_diag(c, E, y, n, "mlflow-field-type", "'%s' must be a string, not %s",
+			mlf_diag(c, W, y, n, "mlflow-field-type",
+				 "'%s' should be a string, not %s (MLflow stores it as it is)",
 				 strings[i], mlf_type_name(t));
 	}
-	/* model.py: TypeError("env_vars must be a list of strings") */
+	/* model.py, the env_vars setter: TypeError("env_vars must be a list of strings") */
 	n = mlf_get(y, root, "env_vars");
 	t = mlf_type_of(n);
 	if (t == MLF_SEQ) {
@@ -365,21 +439,27 @@ static void check_field_types(mlf_ctx *c, const yaml_node_t *root)
 				break;
 			}
 		}
-	} else if (t != MLF_NONE && t != MLF_NULL) {
+	} else if (py_truthy(n)) {
 		mlf_diag(c, E, y, n, "mlflow-field-type",
 			 "env_vars must be a list of variable names (strings), not %s", mlf_type_name(t));
+	} else if (t != MLF_NONE && t != MLF_NULL) {
+		mlf_diag(c, W, y, n, "mlflow-field-type",
+			 "env_vars should be a list of variable names, not %s (MLflow lets an empty "
+			 "value through)", mlf_type_name(t));
 	}
 	n = mlf_get(y, root, "prompts");
 	t = mlf_type_of(n);
 	if (t != MLF_NONE && t != MLF_NULL && t != MLF_SEQ)
-		mlf_diag(c, E, y, n, "mlflow-field-type", "'prompts' must be a list of prompt URIs, not %s",
+		mlf_diag(c, W, y, n, "mlflow-field-type",
+			 "'prompts' should be a list of prompt URIs, not %s (MLflow stores it as it is)",
 			 mlf_type_name(t));
 	n = mlf_get(y, root, "model_size_bytes");
 	t = mlf_type_of(n);
 	if (t != MLF_NONE && t != MLF_NULL &&
 	    (t != MLF_INT || mlf_text(n)[0] == '-'))
-		mlf_diag(c, E, y, n, "mlflow-field-type",
-			 "model_size_bytes must be a non-negative integer, not %s%s%s",
+		mlf_diag(c, W, y, n, "mlflow-field-type",
+			 "model_size_bytes should be a non-negative integer, not %s%s%s (MLflow "
+			 "stores it as it is)",
 			 t == MLF_INT || t == MLF_STR ? "'" : "",
 			 t == MLF_INT || t == MLF_STR ? mlf_text(n) : mlf_type_name(t),
 			 t == MLF_INT || t == MLF_STR ? "'" : "");
@@ -439,6 +519,21 @@ static void check_keys(mlf_ctx *c, const yaml_node_t *root)
 	     p++) {
 		yaml_node_t *k = yaml_document_get_node((yaml_document_t *)&y->doc, p->key);
 		const char *key = mlf_text(k);
+		mlf_type kt = mlf_type_of(k);
+		/* Model.from_dict ends in cls(**model_dict). */
+		if (kt != MLF_STR && kt != MLF_MAP && kt != MLF_SEQ) {
+			mlf_diag(c, E, y, k, "mlflow-document",
+				 "top-level key %s is %s, not a string: MLflow passes the fields to "
+				 "Model(**fields), which raises TypeError (keywords must be strings)",
+				 key ? key : "", mlf_type_name(kt));
+			continue;
+		}
+		if (key && !strcmp(key, "self")) {
+			mlf_diag(c, E, y, k, "mlflow-document",
+				 "top-level key 'self': MLflow passes the fields to Model(**fields), "
+				 "which raises TypeError (got multiple values for argument 'self')");
+			continue;
+		}
 		if (!key || STR_IN_ARRAY(key, known_keys))
 			continue;
 		if (!strcmp(key, "time_created"))

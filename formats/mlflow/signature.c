@@ -253,11 +253,13 @@ static void check_tensor(sig_check *s, json_t *x, const char *where)
 	} else if (!json_is_array(shape)) {
 		problem(s, where, "'shape' must be a list of dimensions, not %s", json_kind(shape));
 	} else {
+		/* TensorInfo checks only that the shape is a list (or tuple). */
 		json_array_foreach(shape, i, dim) {
 			if (!json_is_integer(dim) || json_integer_value(dim) < -1) {
-				problem(s, where,
-					"'shape' must hold integers (-1 for a variable dimension), "
-					"not %s", json_kind(dim));
+				mlf_diag(s->c, W, &s->c->mlmodel, s->at, s->code,
+					 "signature %s: 'shape' should hold integers (-1 for a variable "
+					 "dimension), not %s (MLflow keeps the shape as it is)",
+					 where, json_is_integer(dim) ? "a number below -1" : json_kind(dim));
 				break;
 			}
 		}
@@ -477,6 +479,42 @@ static void check_params(sig_check *s, json_t *arr)
 }
 
 /* The JSON of one field, or NULL (absent/null/empty, or a problem reported when c is set). */
+/* Python's json.loads also takes NaN, Infinity and -Infinity as numbers:
+ * parse @text with those (outside strings) read as 0.0, or NULL. */
+static json_t *json_with_nan(const char *text, size_t len)
+{
+	char *copy = malloc(len + 1);
+	bool in_str = false, changed = false;
+	json_t *v = NULL;
+
+	if (!copy)
+		return NULL;
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	for (size_t i = 0; i < len; i++) {
+		if (in_str) {
+			if (copy[i] == '\\')
+				i++;
+			else if (copy[i] == '"')
+				in_str = false;
+			continue;
+		}
+		if (copy[i] == '"') {
+			in_str = true;
+		} else if (!strncmp(copy + i, "NaN", 3) || !strncmp(copy + i, "Infinity", 8)) {
+			size_t w = copy[i] == 'N' ? 3 : 8;
+			memset(copy + i, ' ', w);
+			memcpy(copy + i, "0.0", 3); /* a float, as NaN and Infinity are */
+			changed = true;
+			i += w - 1;
+		}
+	}
+	if (changed)
+		v = json_loadb(copy, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+	free(copy);
+	return v;
+}
+
 static json_t *field_json(mlf_ctx *c, const mlf_yaml *y, const yaml_node_t *n, const char *field,
 			  bool *present)
 {
@@ -498,6 +536,10 @@ static json_t *field_json(mlf_ctx *c, const mlf_yaml *y, const yaml_node_t *n, c
 		return NULL;
 	}
 	v = json_loadb(text, n->data.scalar.length, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+	if (!v && (v = json_with_nan(text, n->data.scalar.length)) && c)
+		mlf_diag(c, W, y, n, "mlflow-signature-json",
+			 "signature %s holds NaN or Infinity, which Python's json (and so MLflow) "
+			 "reads but JSON does not allow", field);
 	if (!v && c)
 		mlf_diag(c, E, y, n, "mlflow-signature-json",
 			 "signature %s is not valid JSON: %s (line %d, column %d of the JSON text)",
@@ -513,9 +555,12 @@ void mlf_check_signature(mlf_ctx *c, const yaml_node_t *sig)
 
 	if (mlf_is_null(sig))
 		return;
+	/* Model.from_dict parses it only `if isinstance(model_dict["signature"], dict)`:
+	 * anything else is stored as it is. */
 	if (mlf_type_of(sig) != MLF_MAP) {
-		mlf_diag(c, E, y, sig, "mlflow-signature",
-			 "signature must be a mapping with inputs, outputs and params, not %s",
+		mlf_diag(c, W, y, sig, "mlflow-signature",
+			 "signature should be a mapping with inputs, outputs and params, not %s "
+			 "(MLflow ignores it: the model has no signature)",
 			 mlf_type_name(mlf_type_of(sig)));
 		return;
 	}

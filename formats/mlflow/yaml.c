@@ -291,6 +291,91 @@ static void report_load_error(mlf_ctx *c, const mlf_yaml *y, const yu_load_info 
 	}
 }
 
+/*
+ * PyYAML's pure-Python scanner (what yaml.safe_load runs, and so MLflow)
+ * skips only spaces between tokens and ends a plain scalar at a tab: any tab
+ * outside a quoted scalar, a block scalar's content or a comment is "found
+ * character '\t' that cannot start any token", where libyaml takes a tab
+ * as white space. Finds the first such tab in text libyaml accepted (its
+ * tokens give the scalars' spans); false when there is none (or on ENOMEM).
+ */
+typedef struct {
+	size_t start, end; /* byte range */
+	bool block;        /* literal or folded: the content after the first line */
+} scalar_span;
+
+static bool first_refused_tab(const char *data, size_t len, unsigned int *line,
+			      unsigned int *column)
+{
+	yaml_parser_t parser;
+	yaml_token_t tok;
+	scalar_span *spans = NULL;
+	size_t n = 0, cap = 0, k = 0;
+	bool found = false, in_comment = false, ok = true;
+	unsigned int l = 1, col = 1;
+
+	if (!memchr(data, '\t', len) || !yaml_parser_initialize(&parser))
+		return false;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
+	for (;;) {
+		if (!yaml_parser_scan(&parser, &tok)) {
+			ok = false;
+			break;
+		}
+		yaml_token_type_t type = tok.type;
+		if (type == YAML_SCALAR_TOKEN && tok.data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
+			if (n == cap) {
+				scalar_span *ns = realloc(spans, (cap = cap * 2 + 16) * sizeof(*ns));
+				if (!ns) {
+					yaml_token_delete(&tok);
+					ok = false;
+					break;
+				}
+				spans = ns;
+			}
+			spans[n].start = tok.start_mark.index;
+			spans[n].end = tok.end_mark.index;
+			spans[n].block = tok.data.scalar.style == YAML_LITERAL_SCALAR_STYLE ||
+					 tok.data.scalar.style == YAML_FOLDED_SCALAR_STYLE;
+			n++;
+		}
+		yaml_token_delete(&tok);
+		if (type == YAML_STREAM_END_TOKEN)
+			break;
+	}
+	yaml_parser_delete(&parser);
+	for (size_t i = 0; ok && i < len && !found; i++) {
+		unsigned char ch = (unsigned char)data[i];
+		while (k < n && spans[k].end <= i)
+			k++;
+		bool in_span = k < n && spans[k].start <= i;
+		if (ch == '\n') {
+			l++;
+			col = 1;
+			in_comment = false;
+			continue;
+		}
+		if (!in_span && !in_comment && ch == '#' &&
+		    (i == 0 || data[i - 1] == ' ' || data[i - 1] == '\t' || data[i - 1] == '\n' ||
+		     data[i - 1] == '\r'))
+			in_comment = true;
+		if (ch == '\t' && !in_comment) {
+			/* In a block scalar only the header line is scanned as tokens. */
+			bool header = in_span && spans[k].block &&
+				      !memchr(data + spans[k].start, '\n', i - spans[k].start);
+			if (!in_span || header) {
+				*line = l;
+				*column = col;
+				found = true;
+			}
+		}
+		if ((ch & 0xc0) != 0x80)
+			col++;
+	}
+	free(spans);
+	return found;
+}
+
 bool mlf_yaml_load(mlf_ctx *c, mlf_yaml *y, const char *display, const char *data, size_t len,
 		   const char *code, mreg_diag_severity sev)
 {
@@ -320,6 +405,14 @@ bool mlf_yaml_load(mlf_ctx *c, mlf_yaml *y, const char *display, const char *dat
 	if (y->root)
 		check_graph(c, y, code, sev);
 	report_load_error(c, y, &info, code, sev);
+	unsigned int tl, tc;
+	if (status == YU_OK && first_refused_tab(data, len, &tl, &tc)) {
+		mlf_diag_at(c, sev, y->display, tl, tc, code,
+			    "YAML syntax error: found character '\\t' that cannot start any token "
+			    "(MLflow reads YAML with PyYAML, which takes a tab only inside quotes, "
+			    "comments and block scalars)");
+		status = YU_ESYNTAX;
+	}
 	if (status != YU_OK)
 		y->root = NULL;
 	return status == YU_OK && (y->root || !yaml_document_get_root_node(&y->doc));
@@ -444,7 +537,7 @@ bool mlf_is_null(const yaml_node_t *n)
 
 /* ---- JSON ---- */
 
-static bool yaml_true(const char *s)
+bool mlf_yaml_true(const char *s)
 {
 	return !strcmp(s, "yes") || !strcmp(s, "Yes") || !strcmp(s, "YES") || !strcmp(s, "true") ||
 	       !strcmp(s, "True") || !strcmp(s, "TRUE") || !strcmp(s, "on") || !strcmp(s, "On") ||
@@ -537,7 +630,7 @@ json_t *mlf_to_json(const mlf_yaml *y, const yaml_node_t *n, int depth)
 		return a;
 	}
 	case MLF_NULL: return json_null();
-	case MLF_BOOL: return json_boolean(yaml_true(mlf_text(n)));
+	case MLF_BOOL: return json_boolean(mlf_yaml_true(mlf_text(n)));
 	case MLF_INT: return number_json(mlf_text(n), false);
 	case MLF_FLOAT: return number_json(mlf_text(n), true);
 	default: {
@@ -579,7 +672,7 @@ const char *mlf_path_problem(const char *s, size_t len)
 }
 
 void mlf_check_path(mlf_ctx *c, const mlf_yaml *y, const yaml_node_t *n, const char *what,
-		    mreg_diag_severity missing_sev)
+		    mreg_diag_severity sev)
 {
 	const char *s, *why;
 
@@ -587,16 +680,16 @@ void mlf_check_path(mlf_ctx *c, const mlf_yaml *y, const yaml_node_t *n, const c
 		return;
 	s = mlf_str(n);
 	if (!s) {
-		mlf_diag(c, MREG_DIAG_ERROR, y, n, "mlflow-path",
+		mlf_diag(c, sev, y, n, "mlflow-path",
 			 "%s must be a path (a string), not %s", what, mlf_type_name(mlf_type_of(n)));
 		return;
 	}
 	why = mlf_path_problem(s, n->data.scalar.length);
 	if (why) {
-		mlf_diag(c, MREG_DIAG_ERROR, y, n, "mlflow-path", "%s '%s' %s", what, s, why);
+		mlf_diag(c, sev, y, n, "mlflow-path", "%s '%s' %s", what, s, why);
 		return;
 	}
 	if (!mlf_exists(c, s))
-		mlf_diag(c, missing_sev, y, n, "mlflow-file-missing",
+		mlf_diag(c, sev, y, n, "mlflow-file-missing",
 			 "%s names '%s', which is not in the model folder", what, s);
 }

@@ -451,9 +451,11 @@ static void tnode_init(tnode *t, const char *model, bool batching, int64_t type,
 	}
 }
 
+/* Append @t under @name (NULL: a node no tensor name reaches); an existing
+ * name keeps its node, as std::unordered_map::emplace does. */
 static size_t tgraph_add(tgraph *g, const char *name, const tnode *t)
 {
-	size_t i = strmap_get(&g->index, name, false, 0);
+	size_t i = name ? strmap_get(&g->index, name, false, 0) : SIZE_MAX;
 
 	if (i != SIZE_MAX)
 		return i;
@@ -465,7 +467,7 @@ static size_t tgraph_add(tgraph *g, const char *name, const tnode *t)
 		g->v = n;
 		g->cap = cap;
 	}
-	if (strmap_get(&g->index, name, true, g->n) == SIZE_MAX)
+	if (name && strmap_get(&g->index, name, true, g->n) == SIZE_MAX)
 		return SIZE_MAX;
 	g->v[g->n] = *t;
 	return g->n++;
@@ -842,12 +844,21 @@ void tm_check_ensemble_models(trepo *r, tmodel *e)
 		if (tgraph_add(&g, ts_str(io->msg, "name"), &t) == SIZE_MAX)
 			goto oom;
 	}
+	/* The sink: a node of the ensemble itself that every ensemble output
+	 * feeds (ensemble_utils.cc, sink_node), so the decoupled-flow check
+	 * also asks whether the ensemble's outputs come from one decoupled
+	 * origin. */
+	tnode_init(&t, ename, false, 0, NULL, "dims");
+	size_t sink = tgraph_add(&g, NULL, &t);
+	if (sink == SIZE_MAX)
+		goto oom;
 	ts_iter_init(&it, e->tree, "output");
 	while ((io = ts_iter_next(&it))) {
 		const pbtxt_msg *rs = ts_msg(io->msg, "reshape");
 		tnode_init(&t, ename, batching, ts_int(io->msg, "data_type"), rs ? rs : io->msg,
 		           rs ? "shape" : "dims");
-		if (tgraph_add(&g, ts_str(io->msg, "name"), &t) == SIZE_MAX)
+		size_t o = tgraph_add(&g, ts_str(io->msg, "name"), &t);
+		if (o == SIZE_MAX || !idx_push(&g.v[sink].prev, o) || !idx_push(&g.v[o].next, sink))
 			goto oom;
 	}
 	ts_iter_init(&it, ts_msg(e->tree, "ensemble_scheduling"), "step");

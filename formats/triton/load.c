@@ -83,7 +83,7 @@ void tm_read_config(trepo *r, tmodel *m)
 		          strerror(errno));
 		return;
 	}
-	rc = pbtxt_parse(&m->tree, text, len, &err);
+	rc = pbtxt_parse_schema(&m->tree, text, len, &ts_pbtxt_schema, &err);
 	if (rc == MREG_ENOMEM) {
 		r->nomem = true;
 		goto done;

@@ -28,10 +28,12 @@ typedef struct {
 typedef struct {
 	const char *p, *end;
 	unsigned int line, column;
-	token cur;
+	token cur, prev;
+	const pbtxt_schema *schema;
 	pbtxt_error *err;
 	bool failed;
 	bool nomem;
+	bool lexing; /* inside next_token */
 } parser;
 
 static bool is_letter(int c)
@@ -74,6 +76,9 @@ static void fail_at(parser *ps, unsigned int line, unsigned int column, const ch
 	ps->failed = true;
 	ps->err->line = line;
 	ps->err->column = column;
+	ps->err->tline = ps->cur.line;
+	ps->err->tcolumn = ps->cur.column;
+	ps->err->lexical = ps->lexing;
 	va_start(ap, fmt);
 	vsnprintf(ps->err->message, sizeof(ps->err->message), fmt, ap);
 	va_end(ap);
@@ -91,6 +96,10 @@ static void advance(parser *ps)
 	if (*ps->p == '\n') {
 		ps->line++;
 		ps->column = 1;
+	} else if (*ps->p == '\t') {
+		/* protobuf's tokenizer: a tab runs to the next multiple of 8
+		 * (counted from 0). */
+		ps->column += 8 - (ps->column - 1) % 8;
 	} else {
 		ps->column++;
 	}
@@ -105,7 +114,9 @@ static void skip_space(parser *ps)
 		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') {
 			advance(ps);
 		} else if (c == '#') {
-			while (ps->p < ps->end && *ps->p != '\n')
+			/* A NUL ends a comment too (protobuf reads it as the end of
+			 * its buffer), and is then refused as a control character. */
+			while (ps->p < ps->end && *ps->p != '\n' && *ps->p != '\0')
 				advance(ps);
 		} else {
 			return;
@@ -233,21 +244,20 @@ static void lex_string(parser *ps, int delim)
 				advance(ps);
 			}
 		} else if (c == 'U') {
-			unsigned long cp = 0;
+			/* As protobuf's tokenizer checks it: "00", then 0 or 1, then
+			 * five hex digits, so up to 0x1fffff (beyond 0x10ffff the
+			 * escape is kept as written when decoded). */
 			advance(ps);
 			for (int i = 0; i < 8; i++) {
-				if (!is_hex(peekc(ps))) {
-					cp = 0x110000;
-					break;
+				int h = peekc(ps);
+				bool fits = i < 2 ? h == '0' : i == 2 ? (h == '0' || h == '1') : is_hex(h);
+				if (!fits) {
+					fail_at(ps, ps->line, ps->column,
+					        "Expected eight hex digits up to 10ffff for \\U "
+					        "escape sequence");
+					return;
 				}
-				cp = cp * 16 + (unsigned long)hex_value(peekc(ps));
 				advance(ps);
-			}
-			if (cp > 0x10ffff) {
-				fail_at(ps, ps->line, ps->column,
-				        "Expected eight hex digits up to 10ffff for \\U escape "
-				        "sequence");
-				return;
 			}
 		} else {
 			fail_at(ps, ps->line, ps->column,
@@ -258,7 +268,7 @@ static void lex_string(parser *ps, int delim)
 }
 
 /* Read the next token into ps->cur. */
-static void next_token(parser *ps)
+static void lex_token(parser *ps)
 {
 	int c;
 
@@ -267,6 +277,7 @@ static void next_token(parser *ps)
 		return;
 	}
 	skip_space(ps);
+	ps->prev = ps->cur;
 	ps->cur.start = ps->p;
 	ps->cur.line = ps->line;
 	ps->cur.column = ps->column;
@@ -296,9 +307,17 @@ static void next_token(parser *ps)
 		lex_number(ps, c == '0', false);
 	} else if (c == '.') {
 		advance(ps);
-		if (is_digit(peekc(ps)))
+		if (is_digit(peekc(ps))) {
+			/* "blah.123" */
+			if (ps->prev.type == TK_IDENT && ps->prev.line == ps->cur.line &&
+			    ps->prev.start + ps->prev.len == ps->cur.start) {
+				fail_at(ps, ps->cur.line, ps->cur.column,
+				        "Need space between identifier and decimal point.");
+				ps->cur.type = TK_END;
+				return;
+			}
 			lex_number(ps, false, true);
-		else
+		} else
 			ps->cur.type = TK_SYMBOL;
 	} else if (c == '"' || c == '\'') {
 		advance(ps);
@@ -312,6 +331,13 @@ static void next_token(parser *ps)
 		return;
 	}
 	ps->cur.len = (size_t)(ps->p - ps->cur.start);
+}
+
+static void next_token(parser *ps)
+{
+	ps->lexing = true;
+	lex_token(ps);
+	ps->lexing = false;
 }
 
 static bool looking_at(const parser *ps, char sym)
@@ -334,22 +360,28 @@ static const char *tok_text(const parser *ps, char *buf, size_t size)
 
 	if (ps->cur.type == TK_END)
 		return "";
-	if (n > 64)
-		n = 64;
+	if (n > 160)
+		n = 160;
 	snprintf(buf, size, "%.*s%s", (int)n, ps->cur.start, n < ps->cur.len ? "..." : "");
 	return buf;
 }
 
+/* protobuf's Consume(): the token found is quoted as written, "" at the end. */
 static void fail_expected(parser *ps, const char *what)
 {
-	char buf[80];
+	char buf[192];
 
-	if (ps->cur.type == TK_END)
-		fail_at(ps, ps->cur.line, ps->cur.column, "Expected \"%s\", found end of input.",
-		        what);
-	else
-		fail_at(ps, ps->cur.line, ps->cur.column, "Expected \"%s\", found \"%s\".", what,
-		        tok_text(ps, buf, sizeof(buf)));
+	fail_at(ps, ps->cur.line, ps->cur.column, "Expected \"%s\", found \"%s\".", what,
+	        tok_text(ps, buf, sizeof(buf)));
+}
+
+/* protobuf's "Expected <kind>, got: <token>" ("" at the end). */
+static void fail_got(parser *ps, const char *what)
+{
+	char buf[192];
+
+	fail_at(ps, ps->cur.line, ps->cur.column, "Expected %s, got: %s", what,
+	        tok_text(ps, buf, sizeof(buf)));
 }
 
 static char *dup_range(const char *s, size_t n)
@@ -424,6 +456,15 @@ static size_t decode_string(char *out, const char *lit, size_t n)
 			unsigned long cp;
 			p++;
 			cp = read_hex(&p, end, digits);
+			if (cp > 0x10ffff) {
+				/* protobuf's tokenizer keeps an escape beyond Unicode
+				 * (up to 0x1fffff) as written, in its own spelling. */
+				char esc[24];
+				snprintf(esc, sizeof(esc), "\\U%08lx", cp & 0x1ffffful);
+				memcpy(out + o, esc, 10);
+				o += 10;
+				continue;
+			}
 			/* A high surrogate followed by \u and a low one is one code point. */
 			if (cp >= 0xd800 && cp <= 0xdbff && end - p >= 6 && p[0] == '\\' &&
 			    p[1] == 'u') {
@@ -502,7 +543,15 @@ void pbtxt_free(pbtxt_msg *msg)
 	free(msg);
 }
 
-static void parse_fields(parser *ps, pbtxt_msg *msg, int depth);
+/* What the schema says of the field being parsed (known false: nothing). */
+typedef struct {
+	bool known;
+	pbtxt_ftype ft;
+	bool repeated;
+	const void *child;
+} finfo;
+
+static void parse_fields(parser *ps, pbtxt_msg *msg, int depth, const void *type);
 
 static bool nomem(parser *ps)
 {
@@ -512,13 +561,13 @@ static bool nomem(parser *ps)
 }
 
 /* A '{ ... }' or '< ... >' at the current token. */
-static bool parse_message(parser *ps, pbtxt_value *v, int depth)
+static bool parse_message(parser *ps, pbtxt_value *v, int depth, const void *type)
 {
 	char close = looking_at(ps, '<') ? '>' : '}';
 
 	v->kind = PBTXT_MESSAGE;
-	v->line = ps->cur.line;
-	v->column = ps->cur.column;
+	v->line = v->tline = ps->cur.line;
+	v->column = v->tcolumn = ps->cur.column;
 	v->raw = dup_range(ps->cur.start, 1);
 	v->msg = calloc(1, sizeof(*v->msg));
 	if (!v->raw || !v->msg)
@@ -533,32 +582,106 @@ static bool parse_message(parser *ps, pbtxt_value *v, int depth)
 		return false;
 	}
 	next_token(ps);
-	parse_fields(ps, v->msg, depth + 1);
+	parse_fields(ps, v->msg, depth + 1, type);
 	if (ps->failed)
 		return false;
 	if (!try_consume(ps, close)) {
 		fail_expected(ps, close == '}' ? "}" : ">");
 		return false;
 	}
+	v->eline = ps->cur.line;
+	v->ecolumn = ps->cur.column;
 	return true;
 }
 
-static bool parse_scalar(parser *ps, pbtxt_value *v)
+/* A double may be written inf, infinity or nan, in any case; protobuf names
+ * any other identifier lowercased. */
+static bool double_ident_ok(parser *ps)
 {
-	char buf[80];
+	char low[192];
+	size_t n = ps->cur.len < sizeof(low) - 1 ? ps->cur.len : sizeof(low) - 1;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = ps->cur.start[i];
+		low[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+	}
+	low[n] = '\0';
+	if (!strcmp(low, "inf") || !strcmp(low, "infinity") || !strcmp(low, "nan"))
+		return true;
+	fail_at(ps, ps->cur.line, ps->cur.column, "Expected double, got: %s", low);
+	return false;
+}
+
+/* protobuf's ConsumeFieldValue, as far as it looks at the kind of token:
+ * true when the current token can start (or, after a '-', continue) a value
+ * of type @ft; else fails with protobuf's message. */
+static bool kind_ok(parser *ps, pbtxt_ftype ft, bool after_minus)
+{
+	tk_type t = ps->cur.type;
+	const char *word;
+	bool ok;
+
+	switch (ft) {
+	case PBTXT_F_INT:
+	case PBTXT_F_UINT:
+		ok = t == TK_INT;
+		word = "integer";
+		break;
+	case PBTXT_F_ENUM:
+		ok = t == TK_INT || (t == TK_IDENT && !after_minus);
+		word = after_minus ? "integer" : "integer or identifier";
+		break;
+	case PBTXT_F_DOUBLE:
+		if (t == TK_IDENT)
+			return double_ident_ok(ps);
+		ok = t == TK_INT || t == TK_FLOAT;
+		word = "double";
+		break;
+	case PBTXT_F_STRING:
+		ok = t == TK_STRING;
+		word = "string";
+		break;
+	case PBTXT_F_BOOL:
+		ok = t == TK_INT || t == TK_IDENT;
+		word = "identifier";
+		break;
+	default:
+		return true;
+	}
+	if (!ok)
+		fail_got(ps, word);
+	return ok;
+}
+
+static bool parse_scalar(parser *ps, pbtxt_value *v, const finfo *fi)
+{
+	char buf[192];
 
 	v->line = ps->cur.line;
 	v->column = ps->cur.column;
 	if (looking_at(ps, '-')) {
+		/* Only signed numbers (and enums, read as one) take a '-'. */
+		if (fi->known && fi->ft != PBTXT_F_INT && fi->ft != PBTXT_F_DOUBLE &&
+		    fi->ft != PBTXT_F_ENUM)
+			return kind_ok(ps, fi->ft, false);
 		v->negative = true;
 		next_token(ps);
-		if (ps->cur.type != TK_IDENT && ps->cur.type != TK_INT &&
-		    ps->cur.type != TK_FLOAT) {
+		if (ps->failed)
+			return false;
+		if (fi->known) {
+			if (!kind_ok(ps, fi->ft, true))
+				return false;
+		} else if (ps->cur.type != TK_IDENT && ps->cur.type != TK_INT &&
+		           ps->cur.type != TK_FLOAT) {
 			fail_at(ps, ps->cur.line, ps->cur.column, "Expected number, got: %s",
 			        tok_text(ps, buf, sizeof(buf)));
 			return false;
 		}
+	} else if (fi->known && !kind_ok(ps, fi->ft, false)) {
+		return false;
 	}
+	v->tline = ps->cur.line;
+	v->tcolumn = ps->cur.column;
 	switch (ps->cur.type) {
 	case TK_IDENT:
 	case TK_INT:
@@ -572,6 +695,8 @@ static bool parse_scalar(parser *ps, pbtxt_value *v)
 			return nomem(ps);
 		v->len = ps->cur.len;
 		next_token(ps);
+		v->eline = ps->cur.line;
+		v->ecolumn = ps->cur.column;
 		return !ps->failed;
 	case TK_STRING: {
 		/* Adjacent literals are one value; their decoded size never exceeds
@@ -600,20 +725,17 @@ static bool parse_scalar(parser *ps, pbtxt_value *v)
 		out[n] = '\0';
 		v->text = out;
 		v->len = n;
+		v->eline = ps->cur.line;
+		v->ecolumn = ps->cur.column;
 		return !ps->failed;
 	}
 	default:
-		if (ps->cur.type == TK_END)
-			fail_at(ps, ps->cur.line, ps->cur.column,
-			        "Expected value, found end of input.");
-		else
-			fail_at(ps, ps->cur.line, ps->cur.column, "Expected value, got: %s",
-			        tok_text(ps, buf, sizeof(buf)));
+		fail_got(ps, "value");
 		return false;
 	}
 }
 
-static bool parse_element(parser *ps, pbtxt_field *f, int depth)
+static bool parse_element(parser *ps, pbtxt_field *f, int depth, const finfo *fi)
 {
 	pbtxt_value *v;
 
@@ -621,10 +743,14 @@ static bool parse_element(parser *ps, pbtxt_field *f, int depth)
 		return nomem(ps);
 	v = &f->values[f->count++];
 	memset(v, 0, sizeof(*v));
-	if (looking_at(ps, '{') || looking_at(ps, '<'))
-		return parse_message(ps, v, depth);
-	if (parse_scalar(ps, v))
+	if (fi->known && fi->ft == PBTXT_F_MESSAGE && !looking_at(ps, '{') && !looking_at(ps, '<')) {
+		fail_expected(ps, "{");
+	} else if ((!fi->known || fi->ft == PBTXT_F_MESSAGE) &&
+	           (looking_at(ps, '{') || looking_at(ps, '<'))) {
+		return parse_message(ps, v, depth, fi->known ? fi->child : NULL);
+	} else if (parse_scalar(ps, v, fi)) {
 		return true;
+	}
 	/* A value cut short is not kept: the partial tree holds only whole
 	 * values (a message cut short keeps what it read). */
 	value_dispose(v);
@@ -632,18 +758,51 @@ static bool parse_element(parser *ps, pbtxt_field *f, int depth)
 	return false;
 }
 
-static void parse_field(parser *ps, pbtxt_msg *msg, int depth)
+/* protobuf's extension syntax, "[full.type.name]" where a field name goes:
+ * ModelConfig has no extensions, so this always ends in an error. */
+static void parse_extension(parser *ps, const void *type)
+{
+	char name[160];
+	size_t n = 0;
+
+	next_token(ps);
+	for (;;) {
+		if (ps->failed)
+			return;
+		if (ps->cur.type != TK_IDENT) {
+			fail_got(ps, "identifier");
+			return;
+		}
+		n += (size_t)snprintf(name + n, sizeof(name) - n, "%s%.*s", n ? "." : "",
+		                      (int)ps->cur.len, ps->cur.start);
+		if (n >= sizeof(name))
+			n = sizeof(name) - 1;
+		next_token(ps);
+		if (!try_consume(ps, '.'))
+			break;
+	}
+	if (ps->failed)
+		return;
+	if (!try_consume(ps, ']')) {
+		fail_expected(ps, "]");
+		return;
+	}
+	fail_at(ps, ps->cur.line, ps->cur.column,
+	        "Extension \"%s\" is not defined or is not an extension of \"%s\".", name,
+	        ps->schema->type_name(type));
+}
+
+static void parse_field(parser *ps, pbtxt_msg *msg, int depth, const void *type)
 {
 	pbtxt_field *f;
-	char buf[80];
+	finfo fi = {0};
 
+	if (ps->schema && type && looking_at(ps, '[')) {
+		parse_extension(ps, type);
+		return;
+	}
 	if (ps->cur.type != TK_IDENT) {
-		if (ps->cur.type == TK_END)
-			fail_at(ps, ps->cur.line, ps->cur.column,
-			        "Expected identifier, found end of input.");
-		else
-			fail_at(ps, ps->cur.line, ps->cur.column, "Expected identifier, got: %s",
-			        tok_text(ps, buf, sizeof(buf)));
+		fail_got(ps, "identifier");
 		return;
 	}
 	if (!grow((void **)&msg->fields, msg->count, sizeof(*msg->fields))) {
@@ -660,18 +819,29 @@ static void parse_field(parser *ps, pbtxt_msg *msg, int depth)
 		return;
 	}
 	next_token(ps);
+	f->nline = ps->cur.line;
+	f->ncolumn = ps->cur.column;
+	if (ps->failed)
+		return;
+	if (ps->schema && type)
+		fi.known = ps->schema->field(type, f->name, &fi.ft, &fi.repeated, &fi.child);
+	if (fi.known && fi.ft != PBTXT_F_MESSAGE && !looking_at(ps, ':')) {
+		/* protobuf requires the colon before a scalar. */
+		fail_expected(ps, ":");
+		return;
+	}
 	f->colon = try_consume(ps, ':');
 	f->vline = ps->cur.line;
 	f->vcolumn = ps->cur.column;
 	if (ps->failed)
 		return;
-	if (looking_at(ps, '[')) {
+	if (looking_at(ps, '[') && (!fi.known || fi.repeated)) {
 		f->list = true;
 		next_token(ps);
 		if (try_consume(ps, ']'))
 			goto separator;
 		for (;;) {
-			if (!parse_element(ps, f, depth))
+			if (!parse_element(ps, f, depth, &fi))
 				return;
 			if (try_consume(ps, ']'))
 				break;
@@ -680,8 +850,11 @@ static void parse_field(parser *ps, pbtxt_msg *msg, int depth)
 				return;
 			}
 		}
+	} else if (fi.known) {
+		if (!parse_element(ps, f, depth, &fi))
+			return;
 	} else if (looking_at(ps, '{') || looking_at(ps, '<')) {
-		if (!parse_element(ps, f, depth))
+		if (!parse_element(ps, f, depth, &fi))
 			return;
 	} else {
 		if (!f->colon && !(ps->cur.type == TK_IDENT || ps->cur.type == TK_INT ||
@@ -691,7 +864,7 @@ static void parse_field(parser *ps, pbtxt_msg *msg, int depth)
 			fail_expected(ps, ":");
 			return;
 		}
-		if (!parse_element(ps, f, depth))
+		if (!parse_element(ps, f, depth, &fi))
 			return;
 	}
 separator:
@@ -699,22 +872,26 @@ separator:
 		try_consume(ps, ',');
 }
 
-static void parse_fields(parser *ps, pbtxt_msg *msg, int depth)
+static void parse_fields(parser *ps, pbtxt_msg *msg, int depth, const void *type)
 {
 	while (!ps->failed && ps->cur.type != TK_END && !looking_at(ps, '}') &&
 	       !looking_at(ps, '>'))
-		parse_field(ps, msg, depth);
+		parse_field(ps, msg, depth, type);
 	if (ps->failed)
 		return;
+	/* Inside a message protobuf reads fields up to a '}' or '>': at the
+	 * end of the text it is looking for another field's name. */
 	if (depth > 0 && ps->cur.type == TK_END)
-		fail_at(ps, ps->cur.line, ps->cur.column, "Expected \"}\", found end of input.");
+		fail_got(ps, "identifier");
 }
 
-int pbtxt_parse(pbtxt_msg **out, const char *text, size_t len, pbtxt_error *err)
+int pbtxt_parse_schema(pbtxt_msg **out, const char *text, size_t len, const pbtxt_schema *schema,
+                       pbtxt_error *err)
 {
-	parser ps = {.p = text, .end = text + len, .line = 1, .column = 1};
+	parser ps = {.p = text, .end = text + len, .line = 1, .column = 1, .schema = schema};
 	pbtxt_error local;
 	pbtxt_msg *root = calloc(1, sizeof(*root));
+	const void *type = schema ? schema->root : NULL;
 
 	*out = NULL;
 	if (!err)
@@ -726,13 +903,11 @@ int pbtxt_parse(pbtxt_msg **out, const char *text, size_t len, pbtxt_error *err)
 	root->line = root->column = 1;
 	next_token(&ps);
 	for (;;) {
-		parse_fields(&ps, root, 0);
+		parse_fields(&ps, root, 0, type);
 		if (ps.failed || ps.cur.type == TK_END)
 			break;
 		/* A '}' or '>' at the top level closes nothing. */
-		char buf[80];
-		fail_at(&ps, ps.cur.line, ps.cur.column, "Expected identifier, got: %s",
-		        tok_text(&ps, buf, sizeof(buf)));
+		fail_got(&ps, "identifier");
 	}
 	if (ps.nomem) {
 		pbtxt_free(root);
@@ -740,6 +915,11 @@ int pbtxt_parse(pbtxt_msg **out, const char *text, size_t len, pbtxt_error *err)
 	}
 	*out = root;
 	return ps.failed ? MREG_EINVALID : 0;
+}
+
+int pbtxt_parse(pbtxt_msg **out, const char *text, size_t len, pbtxt_error *err)
+{
+	return pbtxt_parse_schema(out, text, len, NULL, err);
 }
 
 const char *pbtxt_value_token(const pbtxt_value *v)
@@ -819,11 +999,8 @@ bool pbtxt_value_double(const pbtxt_value *v, double *out, char *err, size_t err
 			snprintf(err, errlen, "Expect a decimal number, got: %s", v->text);
 			return false;
 		}
-		if (!parse_uint(v->text, UINT64_MAX, &u)) {
-			snprintf(err, errlen, "Integer out of range (%s)", v->text);
-			return false;
-		}
-		d = (double)u;
+		/* Beyond uint64 protobuf reads it as a float instead. */
+		d = parse_uint(v->text, UINT64_MAX, &u) ? (double)u : strtod(v->text, NULL);
 		break;
 	}
 	case PBTXT_FLOAT: {

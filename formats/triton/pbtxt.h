@@ -38,6 +38,8 @@ typedef struct pbtxt_msg pbtxt_msg;
 typedef struct {
 	pbtxt_kind kind;
 	unsigned int line, column; /* where the value starts (its '-' if any) */
+	unsigned int tline, tcolumn; /* its number or name (after the '-', if any) */
+	unsigned int eline, ecolumn; /* the token after the value */
 	bool negative;             /* a '-' was written before the token */
 	char *raw;                 /* the first token as written (with quotes) */
 	char *text;                /* identifier/number text; decoded string bytes */
@@ -56,6 +58,7 @@ typedef struct {
 typedef struct {
 	char *name;
 	unsigned int line, column;   /* of the name */
+	unsigned int nline, ncolumn; /* of the token after the name */
 	unsigned int vline, vcolumn; /* of the token after the name and ':' */
 	bool colon;                  /* written with ':' */
 	bool list;                   /* written as [ ... ] */
@@ -72,10 +75,44 @@ struct pbtxt_msg {
 	const void *decl;          /* set by a schema checker */
 };
 
-/* A syntax error: 1-based position and protobuf's message. */
+/*
+ * Field types as protobuf's parser tells them apart: what a field's value
+ * must look like. A schema lets the parser follow protobuf's TextFormat
+ * for the fields it knows (a colon required before a scalar, a message
+ * value required after a message field's name, the value's token kind) and
+ * word its errors as protobuf does ("Expected integer, got: }").
+ */
+typedef enum {
+	PBTXT_F_MESSAGE,
+	PBTXT_F_INT,    /* int32, int64: an optional '-' and an integer */
+	PBTXT_F_UINT,   /* uint32, uint64: an integer */
+	PBTXT_F_DOUBLE, /* float, double: '-'?, integer, float or inf/nan */
+	PBTXT_F_BOOL,   /* an integer or an identifier */
+	PBTXT_F_STRING, /* one or more string literals */
+	PBTXT_F_ENUM,   /* an identifier, or '-'? and an integer */
+} pbtxt_ftype;
+
+typedef struct {
+	const void *root; /* the root message's type */
+	/* The full name of a message type, for errors ("inference.ModelConfig"). */
+	const char *(*type_name)(const void *type);
+	/* Field @name of message type @type: false when the type has none. */
+	bool (*field)(const void *type, const char *name, pbtxt_ftype *ft, bool *repeated,
+	              const void **child);
+} pbtxt_schema;
+
+/* A syntax error: 1-based position and protobuf's message. Columns count
+ * bytes, and a tab advances to the next multiple of 8, as protobuf's
+ * tokenizer counts them. */
 typedef struct {
 	unsigned int line, column;
 	char message[256];
+	/* The token the error was found in (where it starts), and whether the
+	 * tokenizer found it while reading that token: protobuf's parser then
+	 * reports it before anything it says about the token, such as an
+	 * unknown field name just before it (see ts_check). */
+	unsigned int tline, tcolumn;
+	bool lexical;
 } pbtxt_error;
 
 /*
@@ -85,6 +122,12 @@ typedef struct {
  * caller can check what was read. MREG_ENOMEM when out of memory (*out NULL).
  */
 int pbtxt_parse(pbtxt_msg **out, const char *text, size_t len, pbtxt_error *err);
+
+/* The same with a schema (may be NULL): fields the schema knows are parsed
+ * as protobuf parses them; unknown ones as pbtxt_parse does, for a schema
+ * checker to report. */
+int pbtxt_parse_schema(pbtxt_msg **out, const char *text, size_t len, const pbtxt_schema *schema,
+                       pbtxt_error *err);
 
 /* Free a tree. Accepts NULL. */
 void pbtxt_free(pbtxt_msg *msg);

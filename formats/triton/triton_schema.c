@@ -653,7 +653,21 @@ static bool check_scalar(checker *c, const ts_field *fd, pbtxt_value *v)
 		break;
 	}
 	if (!ok) {
-		report(c, v->line, v->column, "%s", err);
+		/* Where protobuf's parser stands when it finds the problem: on the
+		 * number (after any '-'), on a '-' that may not be there, or past
+		 * a name it has consumed and looked up. */
+		unsigned int line = v->tline, column = v->tcolumn;
+		bool minus_refused = fd->type == TS_UINT32 || fd->type == TS_UINT64 ||
+		                     fd->type == TS_BOOL || fd->type == TS_STRING;
+		if (v->negative && minus_refused) {
+			line = v->line;
+			column = v->column;
+		} else if (v->kind == PBTXT_IDENT && !v->negative &&
+		           (fd->type == TS_ENUM || fd->type == TS_BOOL)) {
+			line = v->eline;
+			column = v->ecolumn;
+		}
+		report(c, line, column, "%s", err);
 		return false;
 	}
 	v->valid = true;
@@ -683,8 +697,11 @@ static void check_field(checker *c, pbtxt_field *f, const ts_field *fd, bool *pr
 {
 	bool set = false;
 
+	/* A field cut short by a syntax error has been reported by the parser. */
+	if (!f->count && !f->list)
+		return;
 	if (fd->type != TS_MESSAGE && !f->colon) {
-		report(c, f->vline, f->vcolumn, "Expected \":\", found \"%s\".",
+		report(c, f->nline, f->ncolumn, "Expected \":\", found \"%s\".",
 		       f->list    ? "["
 		       : f->count ? pbtxt_value_token(&f->values[0])
 		                  : "");
@@ -735,7 +752,7 @@ static void check_message(checker *c, pbtxt_msg *m, const ts_message *type)
 		size_t idx;
 
 		if (!fd) {
-			report(c, f->line, f->column,
+			report(c, f->nline, f->ncolumn,
 			       "Message type \"%s\" has no field named \"%.100s\".",
 			       type->full_name, f->name);
 			continue;
@@ -743,7 +760,7 @@ static void check_message(checker *c, pbtxt_msg *m, const ts_message *type)
 		f->decl = fd;
 		idx = (size_t)(fd - type->fields);
 		if (!fd->repeated && present[idx]) {
-			report(c, f->line, f->column,
+			report(c, f->nline, f->ncolumn,
 			       "Non-repeated field \"%s\" is specified multiple times.", fd->name);
 			continue;
 		}
@@ -754,7 +771,7 @@ static void check_message(checker *c, pbtxt_msg *m, const ts_message *type)
 				    !strcmp(type->fields[k].oneof, fd->oneof))
 					other = &type->fields[k];
 			if (other) {
-				report(c, f->line, f->column,
+				report(c, f->nline, f->ncolumn,
 				       "Field \"%s\" is specified along with field \"%s\", another "
 				       "member "
 				       "of oneof \"%s\".",
@@ -765,6 +782,55 @@ static void check_message(checker *c, pbtxt_msg *m, const ts_message *type)
 		check_field(c, f, fd, &present[idx]);
 	}
 }
+
+static const char *schema_type_name(const void *type)
+{
+	return ((const ts_message *)type)->full_name;
+}
+
+static bool schema_field(const void *type, const char *name, pbtxt_ftype *ft, bool *repeated,
+                         const void **child)
+{
+	const ts_field *fd = ts_field_find(type, name);
+
+	if (!fd)
+		return false;
+	switch (fd->type) {
+	case TS_DOUBLE:
+	case TS_FLOAT:
+		*ft = PBTXT_F_DOUBLE;
+		break;
+	case TS_INT32:
+	case TS_INT64:
+		*ft = PBTXT_F_INT;
+		break;
+	case TS_UINT32:
+	case TS_UINT64:
+		*ft = PBTXT_F_UINT;
+		break;
+	case TS_BOOL:
+		*ft = PBTXT_F_BOOL;
+		break;
+	case TS_STRING:
+		*ft = PBTXT_F_STRING;
+		break;
+	case TS_ENUM:
+		*ft = PBTXT_F_ENUM;
+		break;
+	case TS_MESSAGE:
+		*ft = PBTXT_F_MESSAGE;
+		break;
+	}
+	*repeated = fd->repeated;
+	*child = fd->message;
+	return true;
+}
+
+const pbtxt_schema ts_pbtxt_schema = {
+    .root = &ts_model_config,
+    .type_name = schema_type_name,
+    .field = schema_field,
+};
 
 size_t ts_check(pbtxt_msg *root, ts_report_fn fn, void *ctx)
 {

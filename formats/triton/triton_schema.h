@@ -61,6 +61,10 @@ struct ts_message {
 /* The root message of config.pbtxt. */
 extern const ts_message ts_model_config;
 
+/* ModelConfig for pbtxt_parse_schema: parse config.pbtxt with it, so that
+ * the syntax errors are protobuf's own for the fields Triton's schema has. */
+extern const pbtxt_schema ts_pbtxt_schema;
+
 /* Enums the validation rules name. */
 extern const ts_enum ts_data_type;
 extern const ts_enum ts_instance_group_kind;

@@ -308,9 +308,11 @@ int artifact_detect_type(mreg_record *r, const char *tree)
 			goto done;
 		if (mreg_diag_count_severity(diags, MREG_DIAG_ERROR))
 			f = mreg_format_find(CUSTOM_MODEL);
-		else if (f->describe && (rc = f->describe(tree, &meta)))
-			goto done;
 	}
+	/* custom_model too: its description is what the weight files' headers
+	 * say, which create records for it as well. */
+	if (f && f->describe && (rc = f->describe(tree, &meta)))
+		goto done;
 	free(r->type);
 	free(r->format_json);
 	r->format_json = meta;

@@ -482,3 +482,17 @@ PY
 	assert_status 0
 	assert_same_model model dl
 }
+
+@test "a foreign artifact's weight files are described at import, as create describes them" {
+	mkdir w
+	"$PYTHON" "${BATS_TEST_DIRNAME}/weightgen.py" safetensors big w/model.safetensors
+	artifact art --kinds doc --forms raw --weight-file w/model.safetensors --bundle b.tar
+	run --separate-stderr mreg import art/b.tar
+	assert_status 0
+	run --separate-stderr mreg show foreign-model:3.1 --json
+	assert_status 0
+	[[ "$(json_get 'd["type"]' <<<"$output")" == custom_model ]]
+	[[ "$(json_get '[(f["path"], f["format"], f["parameters"]) for f in d["weights"]["files"]]' <<<"$output")" == '[["real/model.safetensors", "safetensors", 1501000]]' ]] ||
+		fail "no weights recorded for the imported version: $output"
+	[[ "$(json_get 'd["weights"]["precision"]' <<<"$output")" == "int8,float16" ]]
+}

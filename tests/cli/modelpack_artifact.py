@@ -350,6 +350,8 @@ def main():
     p.add_argument("--order", choices=["layout", "blobs-first"], default="layout")
     p.add_argument("--compress", choices=["none", "gzip", "zstd"], default="none")
     p.add_argument("--hostile", choices=HOSTILE)
+    p.add_argument("--weight-file", action="append", default=[],
+                   help="also a raw weight layer real/NAME holding this file")
     args = p.parse_args()
     b = Builder(args)
     if args.hostile:
@@ -358,6 +360,9 @@ def main():
         b.mlflow()
     else:
         b.generic()
+    for path in args.weight_file:
+        with open(path, "rb") as f:
+            b.raw_layer("weight", "real/" + os.path.basename(path), f.read(), 0o644)
     os.makedirs(args.out, exist_ok=True)
     b.write(args.out)
 

@@ -50,7 +50,7 @@ teardown() {
 	printf 'name: "m"\nmax_batch_size 8\n' > repo/m/config.pbtxt
 	run "$MREG" validate repo/m
 	[ "$status" -eq 1 ]
-	[ "${lines[0]}" = "repo/m/config.pbtxt:2:16: error: failed to read text proto: Expected \":\", found \"8\". [triton-schema]" ]
+	[ "${lines[0]}" = "repo/m/config.pbtxt:2:16: error: failed to read text proto: Expected \":\", found \"8\". [triton-syntax]" ]
 }
 
 @test "--json: the same diagnostics as data" {
@@ -99,4 +99,42 @@ teardown() {
 	run "$MREG" create -n rep -t triton_model -p repo
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"at least one version must be available under the version policy of model 'm'"* ]]
+}
+
+@test "protobuf's positions: after an unknown name, after an unknown enum, a tab is 8 columns" {
+	printf 'name: "m"\nmax_batch: 8\ninput [ { name: "x" data_type: TYPE_FLOAT\n\tdims: [ 16 ] } ]\n' > repo/m/config.pbtxt
+	run "$MREG" validate repo/m
+	[ "$status" -eq 1 ]
+	[ "${lines[0]}" = "repo/m/config.pbtxt:2:10: error: failed to read text proto: Message type \"inference.ModelConfig\" has no field named \"max_batch\". [triton-schema]" ]
+	[ "${lines[1]}" = "repo/m/config.pbtxt:4:9: error: failed to read text proto: Unknown enumeration value of \"TYPE_FLOAT\" for field \"data_type\". [triton-schema]" ]
+}
+
+@test "a value of the wrong kind: protobuf's word for the field's type" {
+	printf 'name: "m"\nmax_batch_size: }\n' > repo/m/config.pbtxt
+	run "$MREG" validate repo/m
+	[ "$status" -eq 1 ]
+	[ "${lines[0]}" = "repo/m/config.pbtxt:2:17: error: failed to read text proto: Expected integer, got: } [triton-syntax]" ]
+	printf 'name: "m\\U00110000"\n' > repo/m/config.pbtxt
+	run "$MREG" validate repo/m
+	[[ "$output" != *"triton-syntax"* ]]
+}
+
+@test "an ensemble whose outputs come from different decoupled origins (Triton's sink node)" {
+	mkdir -p repo/d/1
+	cp repo/m/1/model.onnx repo/d/1/model.onnx
+	sed 's/name: "m"/name: "d"/' repo/m/config.pbtxt > repo/d/config.pbtxt
+	echo 'model_transaction_policy { decoupled: true }' >> repo/d/config.pbtxt
+	cat > repo/e/config.pbtxt <<'CFG'
+name: "e"
+platform: "ensemble"
+max_batch_size: 4
+input [ { name: "IN" data_type: TYPE_FP32 dims: [ 16 ] } ]
+output [ { name: "OUT" data_type: TYPE_FP32 dims: [ 16 ] }, { name: "OUT2" data_type: TYPE_FP32 dims: [ 16 ] } ]
+ensemble_scheduling { step [
+  { model_name: "d" model_version: -1 input_map { key: "INPUT0" value: "IN" } output_map { key: "OUTPUT0" value: "OUT" } },
+  { model_name: "m" model_version: -1 input_map { key: "INPUT0" value: "IN" } output_map { key: "OUTPUT0" value: "OUT2" } } ] }
+CFG
+	run "$MREG" validate repo
+	[ "$status" -eq 1 ]
+	[ "${lines[0]}" = "repo/e/config.pbtxt:6:1: error: in ensemble e, step of model 'e' receives inputs originated from different decoupled models [triton-ensemble-models]" ]
 }

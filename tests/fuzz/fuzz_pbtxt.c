@@ -41,7 +41,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pbtxt_msg *m = NULL;
 	pbtxt_error err;
 	size_t errors = 0;
-	int rc = pbtxt_parse(&m, (const char *)data, size, &err);
+	/* Both ways in: with Triton's schema (as the plugin parses) and without. */
+	int rc = size % 2 ? pbtxt_parse(&m, (const char *)data, size, &err)
+	                  : pbtxt_parse_schema(&m, (const char *)data, size, &ts_pbtxt_schema, &err);
 
 	if (rc == MREG_ENOMEM)
 		return 0;

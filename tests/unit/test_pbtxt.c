@@ -230,13 +230,13 @@ static void test_errors(void)
 	parse_err("a: \"\\xg\"", 1, 7, "Expected hex digits for escape sequence.");
 	parse_err("a: \"\\u12\"", 1, 9, "Expected four hex digits for \\u escape sequence.");
 	parse_err("}", 1, 1, "Expected identifier, got: }");
-	parse_err("a {\n b: 1\n", 3, 1, "Expected \"}\", found end of input.");
+	parse_err("a {\n b: 1\n", 3, 1, "Expected identifier, got: ");
 	parse_err("a { b: 1 >", 1, 10, "Expected \"}\", found \">\".");
 	parse_err("a: [1, ]", 1, 8, "Expected value, got: ]");
 	parse_err("a: [1 2]", 1, 7, "Expected \",\", found \"2\".");
 	parse_err("a: [[1]]", 1, 5, "Expected value, got: [");
 	parse_err("a }", 1, 3, "Expected \":\", found \"}\".");
-	parse_err("a: ", 1, 4, "Expected value, found end of input.");
+	parse_err("a: ", 1, 4, "Expected value, got: ");
 	parse_err("// comment\n", 1, 1, "Expected identifier, got: /");
 	parse_err("[ext.name]: 1", 1, 1, "Expected identifier, got: [");
 	parse_err("a: 1\x01", 1, 5, "Invalid control characters encountered in text.");
@@ -244,6 +244,29 @@ static void test_errors(void)
 	parse_err("a: - \"x\"", 1, 6, "Expected number, got: \"x\"");
 	parse_err("a: 1,,", 1, 6, "Expected identifier, got: ,");
 	parse_err("a: 1\nb: 2\n  c ]", 3, 5, "Expected \":\", found \"]\"");
+	/* protobuf's tokenizer: "\U00" then 0 or 1 then five hex digits. */
+	parse_err("a: \"\\U00200000\"", 1, 9, "Expected eight hex digits up to 10ffff");
+	/* A tab runs to the next multiple of 8 columns. */
+	parse_err("\ta\t}", 1, 17, "Expected \":\", found \"}\"");
+	/* A NUL ends a comment, and is then a control character. */
+	{
+		pbtxt_error err;
+		pbtxt_msg *m = NULL;
+		int rc = pbtxt_parse(&m, "# a\0b\nc: 1", 10, &err);
+		tap_ok(rc == MREG_EINVALID && err.line == 1 && err.column == 4 &&
+		           !strcmp(err.message, "Invalid control characters encountered in text."),
+		       "a NUL ends a comment and is refused there (1:4)");
+		pbtxt_free(m);
+	}
+	{
+		pbtxt_msg *m = parse_ok("a: \"\\U00110000\\U0010ffff\"", "\\U beyond Unicode");
+		const pbtxt_field *f = field(m, 0);
+		tap_ok(f && f->count == 1 && f->values[0].len == 14 &&
+		           !memcmp(f->values[0].text, "\\U00110000\xf4\x8f\xbf\xbf", 14),
+		       "\\U00110000 kept as written (as protobuf decodes it), \\U0010ffff as UTF-8");
+		pbtxt_free(m);
+	}
+	parse_err("a: 1 b.5", 1, 7, "Need space between identifier and decimal point.");
 	/* Raw UTF-8 inside a string is fine. */
 	pbtxt_msg *m = parse_ok("a: \"\xc3\xa9t\xc3\xa9\"", "raw UTF-8 in a string");
 	pbtxt_free(m);

@@ -146,7 +146,7 @@ static void test_basics(void)
 	expect_valid("m", "name omitted: auto-completed from the folder");
 
 	model("name: \"m\"\nmax_batch_size 8\n");
-	expect_error("m", "triton-schema", 2,
+	expect_error("m", "triton-syntax", 2,
 	             "failed to read text proto: Expected \":\", found \"8\".");
 	model("name: \"m\"\nfoo: 1\nbar: 2\n");
 	mreg_diag_list *d = check("m");
@@ -154,10 +154,10 @@ static void test_basics(void)
 	mreg_diag_list_free(d);
 	model("name: \"m\"\ninput { name: \"x\" ");
 	expect_error("m", "triton-syntax", 0,
-	             "failed to read text proto: Expected \"}\", found end");
+	             "failed to read text proto: Expected identifier, got: ");
 	model("name: \"m\"\ninput { dims: [1, 2\n");
 	expect_error("m", "triton-syntax", 3,
-	             "failed to read text proto: Expected \",\", found end");
+	             "failed to read text proto: Expected \",\", found \"\".");
 	model("");
 	expect_valid("m", "an empty config.pbtxt with model.onnx is auto-completed");
 }
@@ -692,6 +692,29 @@ static void test_ensembles(void)
 	expect_error("r", "triton-ensemble-cycle", 5,
 	             "circular dependency between ensembles: x -> ... -> y -> x");
 	clean("r");
+
+	/* ValidateEnsembleConfig links every ensemble output to a sink node of the
+	 * ensemble itself: outputs that come from different decoupled origins are
+	 * refused like any step whose inputs do (ensemble_utils.cc, sink_node). */
+#define EIO2                                                                                       \
+	"input [ { name: \"IN\" data_type: TYPE_FP32 dims: [ 16 ] } ]\n"                          \
+	"output [ { name: \"OUT\" data_type: TYPE_FP32 dims: [ 16 ] },"                            \
+	" { name: \"OUT2\" data_type: TYPE_FP32 dims: [ 16 ] } ]\n"
+	ensemble_repo(ENS("4", EIO2, STEP("d", "IN", "OUT") ", " STEP("a", "IN", "OUT2")));
+	put("r/d/config.pbtxt",
+	    "name: \"d\"\n" IO_ONNX "model_transaction_policy { decoupled: true }\n");
+	put("r/d/1/model.onnx", "");
+	expect_error("r", "triton-ensemble-models", 6,
+	             "in ensemble e, step of model 'e' receives inputs originated from different "
+	             "decoupled models");
+	ensemble_repo(ENS("4", EIO2,
+	                  STEP("d", "IN", "T") ", " STEP("a", "T", "OUT") ", " STEP("a", "T", "OUT2")));
+	put("r/d/config.pbtxt",
+	    "name: \"d\"\n" IO_ONNX "model_transaction_policy { decoupled: true }\n");
+	put("r/d/1/model.onnx", "");
+	expect_valid("r", "both ensemble outputs come from one decoupled step");
+	ensemble_repo(ENS("4", EIO2, STEP("a", "IN", "OUT") ", " STEP("a", "IN", "OUT2")));
+	expect_valid("r", "both ensemble outputs come from steps that are not decoupled");
 }
 
 static void test_repository(void)

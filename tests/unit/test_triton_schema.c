@@ -33,10 +33,12 @@ static pbtxt_msg *check(const char *text, collected *c)
 	pbtxt_error err;
 
 	memset(c, 0, sizeof(*c));
-	if (pbtxt_parse(&m, text, strlen(text), &err)) {
-		printf("# parse error %u:%u: %s\n", err.line, err.column, err.message);
-		pbtxt_free(m);
-		return NULL;
+	if (pbtxt_parse_schema(&m, text, strlen(text), &ts_pbtxt_schema, &err)) {
+		/* The parser follows the schema: a wrong token for a known field
+		 * is its error, after any schema error before it. */
+		ts_check(m, collect, c);
+		collect(c, err.line, err.column, err.message);
+		return m;
 	}
 	ts_check(m, collect, c);
 	return m;
@@ -94,56 +96,56 @@ static void test_checker(void)
 	accepts("input { data_type: 99 }", "an enum number the enum does not name (open enum)");
 	accepts("instance_group { kind: -1 }", "a negative enum number");
 
-	rejects("foo: 1", 1, 1,
-	        "Message type \"inference.ModelConfig\" has no field named \"foo\".");
-	rejects("input { Name: \"x\" }", 1, 9,
-	        "Message type \"inference.ModelInput\" has no field named \"Name\".");
-	rejects("optimization { cuda { graph_spec { input { key: \"a\" valu: {} } } } }", 1, 53,
-	        "Message type \"inference.ModelOptimizationPolicy.Cuda.GraphSpec.InputEntry\" has "
+	rejects("foo: 1", 1, 4, "Message type \"inference.ModelConfig\" has no field named \"foo\".");
+	rejects("input { Name: \"x\" }", 1, 13, "Message type \"inference.ModelInput\" has no field named \"Name\".");
+	rejects("optimization { cuda { graph_spec { input { key: \"a\" valu: {} } } } }", 1, 57, "Message type \"inference.ModelOptimizationPolicy.Cuda.GraphSpec.InputEntry\" has "
 	        "no field named \"valu\".");
-	rejects("output { format: FORMAT_NCHW }", 1, 10,
-	        "Message type \"inference.ModelOutput\" has no field named \"format\".");
+	rejects("output { format: FORMAT_NCHW }", 1, 16, "Message type \"inference.ModelOutput\" has no field named \"format\".");
 	rejects("max_batch_size 4", 1, 16, "Expected \":\", found \"4\".");
-	rejects("dims: 4", 1, 1,
-	        "Message type \"inference.ModelConfig\" has no field named \"dims\".");
+	rejects("dims: 4", 1, 5, "Message type \"inference.ModelConfig\" has no field named \"dims\".");
 	rejects("input { dims [4] }", 1, 14, "Expected \":\", found \"[\".");
 	rejects("name { }", 1, 6, "Expected \":\", found \"{\".");
 	rejects("optimization: 4", 1, 15, "Expected \"{\", found \"4\".");
 	rejects("optimization [ { } ]", 1, 14, "Expected \"{\", found \"[\".");
 	rejects("name: [\"a\"]", 1, 7, "Expected string, got: [");
 	rejects("name: { }", 1, 7, "Expected string, got: {");
-	rejects("name: \"a\" name: \"b\"", 1, 11,
-	        "Non-repeated field \"name\" is specified multiple times.");
-	rejects("optimization {} optimization {}", 1, 17,
-	        "Non-repeated field \"optimization\" is specified multiple times.");
-	rejects("dynamic_batching { }\nsequence_batching { }", 2, 1,
-	        "Field \"sequence_batching\" is specified along with field \"dynamic_batching\", "
+	rejects("name: \"a\" name: \"b\"", 1, 15, "Non-repeated field \"name\" is specified multiple times.");
+	rejects("optimization {} optimization {}", 1, 30, "Non-repeated field \"optimization\" is specified multiple times.");
+	rejects("dynamic_batching { }\nsequence_batching { }", 2, 19, "Field \"sequence_batching\" is specified along with field \"dynamic_batching\", "
 	        "another member of oneof \"scheduling_choice\".");
 	rejects(
 	    "model_warmup { inputs { key: \"a\" value { zero_data: false input_data_file: \"x\" } "
 	    "} }",
-	    1, 59,
-	    "Field \"input_data_file\" is specified along with field \"zero_data\", another member "
+	    1, 74, "Field \"input_data_file\" is specified along with field \"zero_data\", another member "
 	    "of oneof \"input_data_type\".");
-	rejects("version_policy { all {} latest {} }", 1, 25,
-	        "Field \"latest\" is specified along with field \"all\", another member of oneof "
+	rejects("version_policy { all {} latest {} }", 1, 32, "Field \"latest\" is specified along with field \"all\", another member of oneof "
 	        "\"policy_choice\".");
-	rejects("input { data_type: TYPE_FLOAT }", 1, 20,
-	        "Unknown enumeration value of \"TYPE_FLOAT\" for field \"data_type\".");
-	rejects("input { data_type: \"TYPE_FP32\" }", 1, 20,
-	        "Expected integer or identifier, got: \"TYPE_FP32\"");
-	rejects("instance_group { kind: KIND_NVDLA }", 1, 24,
-	        "Unknown enumeration value of \"KIND_NVDLA\" for field \"kind\".");
+	rejects("input { data_type: TYPE_FLOAT }", 1, 31, "Unknown enumeration value of \"TYPE_FLOAT\" for field \"data_type\".");
+	rejects("input { data_type: \"TYPE_FP32\" }", 1, 20, "Expected integer or identifier, got: \"TYPE_FP32\"");
+	rejects("instance_group { kind: KIND_NVDLA }", 1, 35, "Unknown enumeration value of \"KIND_NVDLA\" for field \"kind\".");
 	rejects("max_batch_size: 4294967296", 1, 17, "Integer out of range (4294967296)");
 	rejects("max_batch_size: 1.5", 1, 17, "Expected integer, got: 1.5");
 	rejects("max_batch_size: \"4\"", 1, 17, "Expected integer, got: \"4\"");
-	rejects("version_policy { latest { num_versions: -1 } }", 1, 41,
-	        "Expected integer, got: -");
-	rejects("response_cache { enable: TRUE }", 1, 26,
-	        "Invalid value for boolean field \"enable\". Value: \"TRUE\".");
+	rejects("version_policy { latest { num_versions: -1 } }", 1, 41, "Expected integer, got: -");
+	rejects("response_cache { enable: TRUE }", 1, 31, "Invalid value for boolean field \"enable\". Value: \"TRUE\".");
 	rejects("input { dims: [1, 2.5] }", 1, 19, "Expected integer, got: 2.5");
-	rejects("sequence_batching { direct { minimum_slot_utilization: x } }", 1, 56,
-	        "Expected double, got: x");
+	rejects("sequence_batching { direct { minimum_slot_utilization: x } }", 1, 56, "Expected double, got: x");
+	/* Parsed with the schema, as protobuf parses: each checked against
+	 * C++ TextFormat::ParseFromString (tests/conformance/pbtxt_oracle). */
+	rejects("[ext.name]: 1", 1, 11,
+	        "Extension \"ext.name\" is not defined or is not an extension of "
+	        "\"inference.ModelConfig\".");
+	rejects("max_batch_size: }", 1, 17, "Expected integer, got: }");
+	rejects("input { dims: [1, }", 1, 19, "Expected integer, got: }");
+	rejects("\tname \t\"x\"", 1, 17, "Expected \":\", found \"\"x\"\".");
+	rejects("dynamic_batching [ ]", 1, 18, "Expected \"{\", found \"[\".");
+	rejects("input { data_type: -TYPE_FP32 }", 1, 21, "Expected integer, got: TYPE_FP32");
+	rejects("max_batch_size: -\"x\"", 1, 18, "Expected integer, got: \"x\"");
+	rejects("optimization { priority: PRIORITY_X, }", 1, 36,
+	        "Unknown enumeration value of \"PRIORITY_X\" for field \"priority\".");
+	rejects("input {\n", 2, 1, "Expected identifier, got: ");
+	accepts("name: \"\\U001fffff\"", "a \\U escape up to 0x1fffff (protobuf's tokenizer takes it)");
+	accepts("max_batch_size: 8 input { dims: [ 99999999999 ] }", "an int64 dimension");
 
 	collected c;
 	pbtxt_msg *m = check("foo: 1\nbar: 2\nname: 3", &c);
