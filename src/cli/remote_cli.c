@@ -44,8 +44,6 @@ int cli_source_fetch(mreg_fetched **out, mreg_store *store, const char *path,
 	*out = NULL;
 	if (!mreg_source_is_remote(path))
 		return EXIT_OK;
-	if (!cli_quiet)
-		fprintf(stderr, "mreg: fetching %s\n", path);
 	if ((rc = mreg_source_fetch(out, store, path, o)))
 		return cli_fail(rc);
 	return EXIT_OK;

@@ -31,7 +31,7 @@ bool cli_source_option(const cli_command *cmd, int key, const char *arg, mreg_so
 
 /*
  * Fetch @path when it is a URL (into @store's tmp/, or $TMPDIR without one),
- * with a progress line; *out stays NULL for a local path. Returns an exit
+ * *out stays NULL for a local path. Returns an exit
  * status (EXIT_OK, or the failure printed).
  */
 int cli_source_fetch(mreg_fetched **out, mreg_store *store, const char *path,

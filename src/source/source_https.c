@@ -263,6 +263,13 @@ static int answer_error(file_sink *f, int rc, const remote_response *rs)
 		free(to);
 		return rc;
 	}
+	if (rc == MREG_ENETWORK && strstr(mreg_error_last(), "certificate")) {
+		char *why = strdup(mreg_error_last());
+		rc = mreg_seterr(rc, "%s: %s (give --ca-file FILE to trust its CA)", f->g->shown,
+				 why ? why : "certificate problem");
+		free(why);
+		return rc;
+	}
 	if (rc)
 		return mreg_error_prefix(rc, "%s", f->g->shown);
 	if (rs->status >= 200 && rs->status < 300)

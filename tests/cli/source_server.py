@@ -15,6 +15,7 @@ with fault injection chosen by the first path segment:
     /redirect-https/NAME    302 to /files/NAME (same server)
     /md5/NAME, /md5bad/NAME with a right, or a wrong, Content-MD5
     /cd?f=NAME              NAME, with Content-Disposition: attachment; filename="served-NAME"
+    /?f=NAME                NAME, with no file name in the URL nor the answer
 
 Each request is logged to --log as "METHOD PATH RANGE" (RANGE "-" when
 none). The bound port is written to --port-file once listening.
@@ -68,7 +69,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         parts = url.path.split("/", 2)
         mode = parts[1] if len(parts) > 1 else ""
         name = urllib.parse.unquote(parts[2]) if len(parts) > 2 else ""
-        if mode == "cd":
+        if mode in ("cd", ""):
             name = urllib.parse.parse_qs(url.query).get("f", [""])[0]
         path = os.path.join(self.server.dir, name)
         if not name or "/" in name or not os.path.isfile(path):
