@@ -304,9 +304,15 @@ static int download(remote_session *s, file_sink *f, remote_response *rs)
 		rq.range = f->have > 0 ? range : NULL;
 		rq.sink = sink;
 		rq.sink_ctx = f;
-		if (rq.range && f->validator)
+		const char *if_match = rq.range && f->g->if_match && f->validator &&
+				       f->validator[0] == '"'
+				       ? f->validator
+				       : NULL;
+		if (rq.range && f->validator && !f->g->if_match)
 			strbuf_printf(&lines, "If-Range: %s\n", f->validator);
-		if (f->g->sign && (rc = f->g->sign(f->g->sign_ctx, rq.range, &lines))) {
+		if (if_match && !f->g->sign)
+			strbuf_printf(&lines, "If-Match: %s\n", if_match);
+		if (f->g->sign && (rc = f->g->sign(f->g->sign_ctx, rq.range, if_match, &lines))) {
 			strbuf_dispose(&lines);
 			return rc;
 		}

@@ -11,16 +11,20 @@
 #include "util/strutil.h"
 
 /*
- * Header lines for one attempt (Azure signs each request, Range included):
- * append "Name: value" lines to @lines. @range is "bytes=N-" or NULL.
+ * Header lines for one attempt (Azure signs each request, Range and If-Match
+ * included): append "Name: value" lines to @lines. @range is "bytes=N-" or
+ * NULL; @if_match the ETag a resumed GET must still match, or NULL.
  */
-typedef int (*source_sign_fn)(void *ctx, const char *range, strbuf *lines);
+typedef int (*source_sign_fn)(void *ctx, const char *range, const char *if_match, strbuf *lines);
 
 typedef struct {
 	const char *url;       /* what to GET (may carry a SAS query: never shown) */
 	const char *shown;     /* the URL for messages and records, without secrets */
 	source_sign_fn sign;   /* NULL: no extra headers */
 	void *sign_ctx;
+	/* A resumed GET sends If-Match (through sign) instead of If-Range: for
+	 * servers without If-Range (Azure), a changed file fails with 412. */
+	bool if_match;
 	/* Called with bytes received so far of this file (progress), may be NULL. */
 	void (*progress)(void *ctx, uint64_t have, uint64_t total);
 	void *progress_ctx;
