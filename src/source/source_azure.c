@@ -388,6 +388,14 @@ static int sign(void *ctx, const char *range, const char *if_match, strbuf *line
 	return 0;
 }
 
+/* Where the credentials came from, for an "access denied" message. */
+static const char *creds_text(const azure_target *t)
+{
+	return t->creds ? t->creds
+			: "no credentials were given (set AZURE_STORAGE_CONNECTION_STRING, "
+			  "AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY, or AZURE_STORAGE_SAS_TOKEN)";
+}
+
 /* An answer that is not a success, as a message naming the credentials' source. */
 static int azure_error(const azure_target *t, const char *what, const remote_response *rs)
 {
@@ -404,10 +412,7 @@ static int azure_error(const azure_target *t, const char *what, const remote_res
 	}
 	if (rs->status == 401 || rs->status == 403)
 		return mreg_seterr(MREG_EAUTH, "%s: access denied (%ld%s): %s", what, rs->status, code,
-				   t->creds ? t->creds : "no credentials were given (set "
-							 "AZURE_STORAGE_CONNECTION_STRING, "
-							 "AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY, or "
-							 "AZURE_STORAGE_SAS_TOKEN)");
+				   creds_text(t));
 	return mreg_seterr(rs->status == 404 ? MREG_ENOTFOUND : MREG_ENETWORK,
 			   "%s: the storage service answered %ld%s", what, rs->status, code);
 }
@@ -554,8 +559,8 @@ static int get_blob(remote_session *s, const azure_target *t, const char *name, 
 
 	if (!url || !path || !shown)
 		rc = mreg_seterr_nomem();
-	else
-		rc = source_get_file(s, &g, stage, got);
+	else if ((rc = source_get_file(s, &g, stage, got)) == MREG_EAUTH)
+		rc = mreg_seterr(rc, "%s: access denied: %s", shown, creds_text(t));
 	free(path);
 	free(shown);
 	if (url)

@@ -14,12 +14,18 @@ static bool prefix(const char *s, const char *p)
 	return strncasecmp(s, p, strlen(p)) == 0;
 }
 
-static bool is_azure_blob_host(const char *host_start, size_t len)
+/* Azure's public and sovereign clouds, and emulators on *.blob.localhost. */
+static bool is_azure_blob_host(const char *host, size_t len)
 {
-	static const char suffix[] = ".blob.core.windows.net";
-	size_t n = sizeof(suffix) - 1;
+	static const char *const suffixes[] = {".blob.core.windows.net", ".blob.core.chinacloudapi.cn",
+					       ".blob.core.usgovcloudapi.net", ".blob.localhost"};
 
-	return len > n && strncasecmp(host_start + len - n, suffix, n) == 0;
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		size_t n = strlen(suffixes[i]);
+		if (len > n && strncasecmp(host + len - n, suffixes[i], n) == 0)
+			return true;
+	}
+	return false;
 }
 
 int source_classify(source_kind *out, const char *url, bool plain_http)

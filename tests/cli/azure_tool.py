@@ -3,7 +3,8 @@
 API with Shared Key (HMAC-SHA256), stdlib only:
 
     azure_tool.py ENDPOINT mkcontainer NAME [--public]
-    azure_tool.py ENDPOINT put CONTAINER BLOB FILE [--md5 BASE64] [--folder-marker]
+    azure_tool.py ENDPOINT put CONTAINER BLOB FILE [--folder-marker]
+    azure_tool.py ENDPOINT setmd5 CONTAINER BLOB BASE64     the blob's Content-MD5 property
     azure_tool.py ENDPOINT putdir CONTAINER PREFIX DIR     every file of DIR as PREFIX/REL
     azure_tool.py ENDPOINT sas CONTAINER [PERMISSIONS]     a service SAS (default "rl"), one hour
     azure_tool.py ENDPOINT list CONTAINER                  blob names, one a line
@@ -63,11 +64,9 @@ def endpoint_path(endpoint):
     return urllib.parse.urlsplit(endpoint).path  # "/devstoreaccount1"
 
 
-def put(endpoint, container, blob, data, md5=None, meta=None):
+def put(endpoint, container, blob, data, meta=None):
     base = endpoint.rstrip("/")
     headers = {"x-ms-blob-type": "BlockBlob", "Content-Type": "application/octet-stream"}
-    if md5:
-        headers["x-ms-blob-content-md5"] = md5
     for k, v in (meta or {}).items():
         headers["x-ms-meta-" + k] = v
     request("PUT", base, blob_path(container, blob), body=data, headers=headers)
@@ -88,10 +87,14 @@ def main(argv):
         request("PUT", endpoint, "/" + args[0], {"restype": "container"}, headers=headers)
     elif cmd == "put":
         container, blob, path = args[:3]
-        md5 = args[args.index("--md5") + 1] if "--md5" in args else None
         meta = {"hdi_isfolder": "true"} if "--folder-marker" in args else None
         data = open(path, "rb").read() if path != "-" else b""
-        put(endpoint, container, blob, data, md5, meta)
+        put(endpoint, container, blob, data, meta)
+    elif cmd == "setmd5":
+        # Set Blob Properties stores it as given (Put Blob would check it).
+        container, blob, md5 = args[:3]
+        request("PUT", endpoint, blob_path(container, blob), {"comp": "properties"},
+                headers={"x-ms-blob-content-md5": md5})
     elif cmd == "putdir":
         container, prefix, top = args[:3]
         for d, _, files in os.walk(top):

@@ -58,3 +58,59 @@ stop_source_servers() {
 	done
 	SOURCE_PIDS=()
 }
+
+# Azurite (Azure's Blob Storage emulator, from npm): $AZURITE_BLOB, else the
+# copy .ci/install-deps installs (npm install --prefix .cache/node), else one
+# on PATH. Tests skip, saying why, only when none is there.
+AZURITE_BLOB="${AZURITE_BLOB:-}"
+if [[ -z "$AZURITE_BLOB" ]]; then
+	for _a in "${BATS_TEST_DIRNAME}/../../.cache/node/node_modules/.bin/azurite-blob" \
+		"$(command -v azurite-blob || true)"; do
+		if [[ -n "$_a" && -x "$_a" ]]; then
+			AZURITE_BLOB="$_a"
+			break
+		fi
+	done
+fi
+AZ_ACCOUNT=devstoreaccount1
+AZ_KEY="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+require_azurite() {
+	[[ -n "$AZURITE_BLOB" ]] ||
+		skip "azurite is not installed (.ci/install-deps installs it with npm into .cache/node)"
+}
+
+# start_azurite DIR [tls]: Azurite on a free loopback port, data in DIR. With
+# tls, a certificate for 127.0.0.1 and $AZ_ACCOUNT.blob.localhost (curl takes
+# *.localhost as loopback) in DIR/ca.pem. Prints "PID PORT".
+start_azurite() {
+	local dir="$1" mode="${2:-plain}" port i args=()
+	mkdir -p "$dir/data"
+	port="$(free_port)"
+	if [[ "$mode" == tls ]]; then
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+			-subj "/CN=127.0.0.1" \
+			-addext "subjectAltName=IP:127.0.0.1,DNS:${AZ_ACCOUNT}.blob.localhost" \
+			-keyout "$dir/key.pem" -out "$dir/ca.pem" 2>/dev/null || { echo "openssl failed" >&2; return 1; }
+		args=(--cert "$dir/ca.pem" --key "$dir/key.pem")
+	fi
+	"$AZURITE_BLOB" --blobHost 127.0.0.1 --blobPort "$port" --location "$dir/data" --silent \
+		--skipApiVersionCheck --disableTelemetry "${args[@]}" >"$dir/log" 2>&1 3>&- &
+	local pid=$!
+	for ((i = 0; i < 200; i++)); do
+		if curl -s -o /dev/null -k "http$([[ "$mode" == tls ]] && echo s)://127.0.0.1:$port/"; then
+			echo "$pid $port"
+			return 0
+		fi
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "azurite did not start: $(cat "$dir/log")" >&2
+	kill "$pid" 2>/dev/null
+	return 1
+}
+
+# azure_tool ENDPOINT ARGS...: tests/cli/azure_tool.py (Shared Key REST calls).
+azure_tool() {
+	"$PYTHON" "$AZURE_PY" "$@"
+}
