@@ -777,3 +777,12 @@ done:
 	target_dispose(&t);
 	return rc;
 }
+
+int source_azure_check_url(const char *url)
+{
+	azure_target t;
+	int rc = parse_target(&t, url);
+
+	target_dispose(&t);
+	return rc;
+}

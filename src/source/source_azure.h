@@ -11,4 +11,7 @@
 /* Fetch what @url names into @f's stage (credentials from the environment). */
 int source_azure_fetch(mreg_fetched *f, const char *url, const mreg_source_options *o);
 
+/* Parse an Azure Blob URL as the fetch does, and nothing more (tests/fuzz). */
+int source_azure_check_url(const char *url);
+
 #endif
