@@ -67,7 +67,7 @@ static int run(int argc, char **argv)
 	 * whose config.yaml maps azureml datastores; else into $TMPDIR). */
 	checked = path;
 	if (mreg_source_is_remote(path)) {
-		if (mreg_store_open(&store, NULL))
+		if (mreg_store_open(&store, cli_store_dir))
 			mreg_error_clear();
 		if ((rc = cli_source_fetch(&fetched, store, path, &so))) {
 			mreg_diag_list_free(diags);
