@@ -77,6 +77,9 @@ static int run(int argc, char **argv)
 		checked = mreg_fetched_path(fetched);
 	}
 	rc = mreg_format_validate(format, checked, diags, &used);
+	/* Diagnostics name the fetched files under the URL (without secrets). */
+	if (rc == 0 && fetched)
+		rc = mreg_diag_rebase(diags, 0, checked, mreg_fetched_url(fetched));
 	if (rc) {
 		mreg_diag_list_free(diags);
 		mreg_fetched_free(fetched);

@@ -494,7 +494,10 @@ int mreg_model_create(mreg_record **out, mreg_store *s, const mreg_create_option
 	}
 	if (!o->no_validate) {
 		size_t before = mreg_diag_count_severity(diags, MREG_DIAG_ERROR);
-		if ((rc = mreg_format_validate(format, model_path, diags, NULL)))
+		size_t first = mreg_diag_count(diags);
+		if ((rc = mreg_format_validate(format, model_path, diags, NULL)) ||
+		    (fetched && (rc = mreg_diag_rebase(diags, first, fetched->path,
+						       fetched->source.path))))
 			goto done;
 		size_t errors = mreg_diag_count_severity(diags, MREG_DIAG_ERROR) - before;
 		if (errors) {

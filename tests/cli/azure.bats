@@ -235,6 +235,9 @@ assert_model_tree() {
 	assert_status 1
 	assert_contains "$stderr" "loader_module"
 	assert_contains "$stderr" "is not a valid mlflow_model"
+	# Diagnostics name the file under its URL, not where it was fetched to.
+	assert_contains "$stderr" "wasbs://models@${AZ_ACCOUNT}.blob.core.windows.net/bad-mlflow/MLmodel:"
+	assert_not_contains "$stderr" "/tmp/source-"
 	assert_nothing_left "$before"
 	run --separate-stderr mreg create -n good -t mlflow_model -p "wasbs://models@${AZ_ACCOUNT}.blob.core.windows.net/good-mlflow" --ca-file "$AZ_CA" --json
 	assert_status 0
@@ -243,6 +246,7 @@ assert_model_tree() {
 	run --separate-stderr mreg validate -t mlflow_model "wasbs://models@${AZ_ACCOUNT}.blob.core.windows.net/bad-mlflow" --ca-file "$AZ_CA"
 	assert_status 1
 	assert_contains "$output" "invalid mlflow_model"
+	assert_contains "$output" "wasbs://models@${AZ_ACCOUNT}.blob.core.windows.net/bad-mlflow/MLmodel:"
 	run --separate-stderr mreg validate "wasbs://models@${AZ_ACCOUNT}.blob.core.windows.net/good-mlflow" --ca-file "$AZ_CA"
 	assert_status 0
 	assert_contains "$output" "wasbs://models@${AZ_ACCOUNT}.blob.core.windows.net/good-mlflow: valid mlflow_model"
