@@ -20,7 +20,8 @@
 
 #include "mreg/source.h"
 #include "source_azure.h"
-#include "source_priv.h"
+#include "source_https.h"
+#include "source_tree.h"
 #include "source_url.h"
 #include "store/ingest.h"
 #include "store/record_priv.h"
@@ -28,8 +29,6 @@
 #include "util/error_priv.h"
 #include "util/fsutil.h"
 #include "util/url.h"
-
-#define TREE_DIR ".tree"
 
 int mreg_source_is_remote(const char *path)
 {
@@ -66,48 +65,6 @@ void mreg_fetched_free(mreg_fetched *f)
 	free(f->source.etag);
 	free(f->source.last_modified);
 	free(f);
-}
-
-int source_add_file(mreg_fetched *f, const char *rel, const source_got *got)
-{
-	char *blob = NULL, *linked = NULL, *dir = NULL;
-	int rc = 0;
-
-	if (f->file_count == f->file_cap) {
-		size_t cap = f->file_cap ? f->file_cap * 2 : 8;
-		mreg_file *grown = realloc(f->files, cap * sizeof(*grown));
-		if (!grown)
-			return mreg_seterr_nomem();
-		f->files = grown;
-		f->file_cap = cap;
-	}
-	mreg_file *file = &f->files[f->file_count];
-	memset(file, 0, sizeof(*file));
-	if (!(file->path = strdup(rel)) || !(blob = path_join(f->stage, got->digest + 7)) ||
-	    !(linked = str_printf("%s/%s/%s", f->stage, TREE_DIR, rel)) || !(dir = fs_dirname(linked))) {
-		free(file->path);
-		rc = mreg_seterr_nomem();
-		goto done;
-	}
-	file->size = got->size;
-	file->mode = 0644;
-	memcpy(file->digest, got->digest, sizeof(file->digest));
-	if ((rc = fs_mkdir_p(dir, 0755)))
-		goto free_path;
-	if (link(blob, linked) < 0) {
-		rc = mreg_seterr_errno(errno == EEXIST ? "%s: two files of one path" : "%s: link",
-				       linked);
-		goto free_path;
-	}
-	f->file_count++;
-	goto done;
-free_path:
-	free(file->path);
-done:
-	free(blob);
-	free(linked);
-	free(dir);
-	return rc;
 }
 
 /* One file over https:// (or http:// with plain_http). */
@@ -150,7 +107,7 @@ static int fetch_https(mreg_fetched *f, const char *url, const mreg_source_optio
 	}
 	if ((rc = source_add_file(f, o->file_name ? o->file_name : name, &got)))
 		goto done;
-	if (!(tree = str_printf("%s/%s/%s", f->stage, TREE_DIR, f->files[0].path)) ||
+	if (!(tree = str_printf("%s/%s/%s", f->stage, SOURCE_TREE_DIR, f->files[0].path)) ||
 	    !(f->source.kind = strdup("file")) ||
 	    (got.etag && !(f->source.etag = strdup(got.etag))) ||
 	    (got.last_modified && !(f->source.last_modified = strdup(got.last_modified)))) {
@@ -223,7 +180,7 @@ static int make_stage(mreg_fetched *f, mreg_store *store)
 		if (rc)
 			return rc;
 	}
-	if (!(tree = path_join(f->stage, TREE_DIR)))
+	if (!(tree = path_join(f->stage, SOURCE_TREE_DIR)))
 		return mreg_seterr_nomem();
 	rc = fs_mkdir_p(tree, 0755);
 	free(tree);

@@ -30,7 +30,8 @@
 
 #include "azure_parse.h"
 #include "source_azure.h"
-#include "source_priv.h"
+#include "source_https.h"
+#include "source_tree.h"
 #include "source_url.h"
 #include "store/ingest.h"
 #include "util/error_priv.h"
@@ -698,7 +699,7 @@ static int fetch_folder(mreg_fetched *f, remote_session *s, const azure_target *
 			continue;
 		if (marker) {
 			/* An empty folder, as Azure's tools make them (the walk keeps it). */
-			char *dir = str_printf("%s/.tree/%s", f->stage, rel);
+			char *dir = str_printf("%s/" SOURCE_TREE_DIR "/%s", f->stage, rel);
 			rc = dir ? fs_mkdir_p(dir, 0755) : mreg_seterr_nomem();
 			free(dir);
 		} else {
@@ -708,7 +709,7 @@ static int fetch_folder(mreg_fetched *f, remote_session *s, const azure_target *
 	}
 	if (rc == 0 && !(f->source.kind = strdup("directory")))
 		rc = mreg_seterr_nomem();
-	if (rc == 0 && !(f->path = str_printf("%s/.tree", f->stage)))
+	if (rc == 0 && !(f->path = str_printf("%s/" SOURCE_TREE_DIR, f->stage)))
 		rc = mreg_seterr_nomem();
 destroy:
 	pthread_mutex_destroy(&p.lock);
@@ -749,7 +750,7 @@ int source_azure_fetch(mreg_fetched *f, const char *url, const mreg_source_optio
 			if ((rc = source_name_check(base, "blob name")) ||
 			    (rc = source_add_file(f, base, &got)))
 				goto done;
-			if (!(tree = str_printf("%s/.tree/%s", f->stage, base)) ||
+			if (!(tree = str_printf("%s/" SOURCE_TREE_DIR "/%s", f->stage, base)) ||
 			    !(f->source.kind = strdup("file")) ||
 			    (got.etag && !(f->source.etag = strdup(got.etag))) ||
 			    (got.last_modified &&

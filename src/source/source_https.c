@@ -1,5 +1,5 @@
 /*
- * One file over HTTP(S) into a staging folder (see source_priv.h): the body
+ * One file over HTTP(S) into a staging folder (see source_https.h): the body
  * streams to disk in 1 MiB writes while it is hashed, a cut transfer goes on
  * with Range, and only a complete file of the announced size gets its name
  * <stage>/<hex>. The connection is remote_http's (libcurl, TLS verified,
@@ -17,7 +17,7 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
-#include "source_priv.h"
+#include "source_https.h"
 #include "util/error_priv.h"
 #include "util/fsutil.h"
 #include "util/hash.h"

@@ -1,6 +1,6 @@
 /* Inside src/source/: one file fetched over HTTP(S) into a staging folder. */
-#ifndef MREG_SOURCE_PRIV_H
-#define MREG_SOURCE_PRIV_H
+#ifndef MREG_SOURCE_HTTPS_H
+#define MREG_SOURCE_HTTPS_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -55,11 +55,5 @@ int source_get_file(remote_session *s, const source_get *g, const char *stage, s
 /* A session for @url's host (any host: no registry credentials are looked up). */
 int source_session_open(remote_session **out, const char *url, const char *ca_file,
 			bool plain_http, unsigned int retries);
-
-/*
- * Add the fetched file @rel (relative to the model; '/'-separated) to @f:
- * its entry, and its hard link <stage>/.tree/<rel> to the staged blob.
- */
-int source_add_file(mreg_fetched *f, const char *rel, const source_got *got);
 
 #endif
