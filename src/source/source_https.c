@@ -86,16 +86,10 @@ done:
 
 static int write_all(file_sink *f, const uint8_t *data, size_t len)
 {
-	for (size_t done = 0; done < len;) {
-		ssize_t n = pwrite(f->fd, data + done, len - done, (off_t)(f->written + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return mreg_seterr_errno("%s: write", f->tmp);
-		done += (size_t)n;
-	}
-	f->written += len;
-	return 0;
+	int rc = fs_pwrite_all(f->fd, data, len, f->written, f->tmp);
+
+	f->written += rc ? 0 : len;
+	return rc;
 }
 
 static int flush(file_sink *f)

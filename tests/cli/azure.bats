@@ -53,13 +53,6 @@ teardown() {
 	stop_source_servers
 }
 
-assert_nothing_left() {
-	assert_store_unchanged "$1" || return 1
-	local left
-	left="$(find "$MREG_DIR/tmp" -mindepth 1 ! -name '*.lock' -print)"
-	[[ -z "$left" ]] || { echo "$left" >&2; fail "tmp/ holds leftovers"; }
-}
-
 # The model folder as it should come back (the empty folders too).
 assert_model_tree() {
 	run mreg download "$1" -o "$BATS_TEST_TMPDIR/out"

@@ -50,6 +50,15 @@ start_source_server() {
 	fi
 }
 
+# assert_nothing_left SNAPSHOT: a failed fetch left the store as it was
+# (store_snapshot) and nothing in tmp/ but the lock files.
+assert_nothing_left() {
+	assert_store_unchanged "$1" || return 1
+	local left
+	left="$(find "$MREG_DIR/tmp" -mindepth 1 ! -name '*.lock' -print)"
+	[[ -z "$left" ]] || { echo "$left" >&2; fail "tmp/ holds leftovers"; }
+}
+
 stop_source_servers() {
 	local pid
 	for pid in "${SOURCE_PIDS[@]}"; do

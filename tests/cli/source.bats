@@ -18,15 +18,6 @@ teardown() {
 	stop_source_servers
 }
 
-# The store holds nothing of a failed fetch: same snapshot, nothing in tmp/
-# but the lock files.
-assert_nothing_left() {
-	assert_store_unchanged "$1" || return 1
-	local left
-	left="$(find "$MREG_DIR/tmp" -mindepth 1 ! -name '*.lock' -print)"
-	[[ -z "$left" ]] || { echo "$left" >&2; fail "tmp/ holds leftovers"; }
-}
-
 @test "https: one file registers, identical to the source, with its provenance" {
 	run --separate-stderr mreg create -n m -p "$SRC_URL/files/model.bin" --ca-file "$SRC_CA" --json
 	assert_status 0
