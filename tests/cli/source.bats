@@ -29,6 +29,9 @@ teardown() {
 	[[ "$(json_get 'd["source"]["fetched"]["etag"]' <<<"$output")" == '"'* ]] || fail "no etag"
 	[[ "$(json_get 'd["source"]["fetched"]["last_modified"]' <<<"$output")" == *GMT ]] || fail "no last_modified"
 	[[ "$(json_get 'd["source"]["fetched"]["at"]' <<<"$output")" == 20*Z ]] || fail "no fetch time"
+	# The record with source.fetched fits docs/json/record.schema.json.
+	run "$PYTHON" "${BATS_TEST_DIRNAME}/json_schema_check.py" "${BATS_TEST_DIRNAME}/../../docs/json" record.schema.json <<<"$output"
+	assert_status 0
 	run mreg download m:1 -o out
 	assert_status 0
 	cmp out/model.bin "$SRC_FILES/model.bin"
