@@ -93,11 +93,11 @@ assert_model_tree() {
 	local started pid port
 	started="$(start_azurite "$BATS_TEST_TMPDIR/az-plain")"
 	pid="${started% *}" port="${started#* }"
+	SOURCE_PIDS+=("$pid") # stopped in teardown whatever happens
 	SSL_CERT_FILE= azure_tool "http://127.0.0.1:$port/$AZ_ACCOUNT" mkcontainer plain
 	SSL_CERT_FILE= azure_tool "http://127.0.0.1:$port/$AZ_ACCOUNT" put plain dir/a.bin "$AZ_DIR/model/weights.bin"
 	export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=${AZ_ACCOUNT};AccountKey=${AZ_KEY};BlobEndpoint=http://127.0.0.1:$port/${AZ_ACCOUNT};"
 	run --separate-stderr mreg create -n p -p "wasbs://plain@${AZ_ACCOUNT}.blob.core.windows.net/dir" --json
-	kill "$pid"
 	assert_status 0
 	[[ "$(json_get 'd["files"][0]["digest"]' <<<"$output")" == "$(file_digest "$AZ_DIR/model/weights.bin")" ]] || fail "digest"
 }
