@@ -89,6 +89,8 @@ static int run(int argc, char **argv)
 	}
 	errors = mreg_diag_count_severity(diags, MREG_DIAG_ERROR);
 	warnings = mreg_diag_count_severity(diags, MREG_DIAG_WARNING);
+	if (fetched)
+		path = mreg_fetched_url(fetched); /* no credentials, no query */
 	if (json) {
 		json_t *doc = json_pack("{s:o, s:s, s:b, s:I, s:I, s:o}", "path", cli_json_text(path), "type",
 					used->name, "valid", errors == 0, "errors",

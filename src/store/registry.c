@@ -469,14 +469,16 @@ int mreg_model_create(mreg_record **out, mreg_store *s, const mreg_create_option
 	/* A remote model: fetched already (src/source/), checked and walked where it lies. */
 	const mreg_fetched *fetched = o && o->version >= 2 ? o->fetched : NULL;
 	const char *model_path = fetched ? fetched->path : o ? o->path : NULL;
+	/* How messages name it: a URL without its credentials or query. */
+	const char *shown = fetched ? fetched->source.path : o ? o->path : NULL;
 
 	if (out)
 		*out = NULL;
 	if ((rc = check_create_options(o, &format)))
 		return rc;
 	if (!fetched && url_is_remote_source(o->path))
-		return mreg_seterr(MREG_EINVALID, "%s: a URL: fetch it with mreg_source_fetch() first",
-				   o->path);
+		return mreg_seterr(MREG_EINVALID, "the model path is a URL: fetch it with "
+						  "mreg_source_fetch() and give it as opts->fetched");
 	if (!diags) {
 		if ((rc = mreg_diag_list_new(&own)))
 			return rc;
@@ -487,7 +489,7 @@ int mreg_model_create(mreg_record **out, mreg_store *s, const mreg_create_option
 		 * recognises the model, since its checks and metadata are skipped. */
 		const mreg_format *seen = NULL;
 		if (mreg_format_detect(&seen, model_path) == 0 && seen != format)
-			mreg_diag_add(diags, MREG_DIAG_NOTE, o->path, 0, 0, "type-hint",
+			mreg_diag_add(diags, MREG_DIAG_NOTE, shown, 0, 0, "type-hint",
 				      "this looks like a %s; it is registered as custom_model (give -t "
 				      "%s to check it and record its metadata)",
 				      seen->name, seen->name);
@@ -501,7 +503,7 @@ int mreg_model_create(mreg_record **out, mreg_store *s, const mreg_create_option
 			goto done;
 		size_t errors = mreg_diag_count_severity(diags, MREG_DIAG_ERROR) - before;
 		if (errors) {
-			rc = mreg_seterr(MREG_EINVALID, "%s is not a valid %s: %zu error%s", o->path,
+			rc = mreg_seterr(MREG_EINVALID, "%s is not a valid %s: %zu error%s", shown,
 					 format->name, errors, errors == 1 ? "" : "s");
 			goto done;
 		}

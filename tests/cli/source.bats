@@ -161,6 +161,19 @@ teardown() {
 	assert_not_contains "$stderr" PASSWORD-X
 }
 
+@test "https: a query (a token) in the URL is in no message, even of an invalid model" {
+	before="$(store_snapshot)"
+	run --separate-stderr mreg create -n m -t mlflow_model -p "$SRC_URL/files/model.bin?token=SECRET-TOKEN" --ca-file "$SRC_CA"
+	assert_status 1
+	assert_contains "$stderr" "$SRC_URL/files/model.bin is not a valid mlflow_model"
+	assert_not_contains "$stderr" SECRET-TOKEN
+	assert_nothing_left "$before"
+	run --separate-stderr mreg validate -t mlflow_model "$SRC_URL/files/model.bin?token=SECRET-TOKEN" --ca-file "$SRC_CA"
+	assert_status 1
+	assert_contains "$output" "$SRC_URL/files/model.bin: invalid mlflow_model"
+	assert_not_contains "$output$stderr" SECRET-TOKEN
+}
+
 @test "https: Content-MD5 is checked when the server sends one" {
 	run --separate-stderr mreg create -n m -p "$SRC_URL/md5/model.bin" --ca-file "$SRC_CA"
 	assert_status 0
