@@ -80,7 +80,7 @@ static int fetch_https(mreg_fetched *f, const char *url, const mreg_source_optio
 		if ((rc = source_name_check(o->file_name, "--file-name")))
 			return rc;
 	} else if ((rc = source_url_file_name(&name, url)) && rc != MREG_ENOTFOUND) {
-		return rc;
+		return mreg_error_prefix(rc, "%s", f->source.path);
 	}
 	if ((rc = source_session_open(&s, url, o->ca_file, o->plain_http, o->retries)) ||
 	    (rc = source_get_file(s, &g, f->stage, &got)))

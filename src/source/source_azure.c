@@ -148,6 +148,10 @@ static int parse_target(azure_target *t, const char *url)
 		/* https://HOST/CONTAINER/PATH[?SAS] */
 		host = strstr(url, "://") + 3;
 		hlen = strcspn(host, "/?");
+		if (memchr(host, '@', hlen))
+			return mreg_seterr(MREG_EINVALID,
+					   "an Azure Blob URL with user:password: give the credentials "
+					   "in the environment (see mreg-create(1))");
 		p = host + hlen;
 		if (*p == '/')
 			p++;

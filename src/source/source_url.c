@@ -8,6 +8,7 @@
 #include "source_url.h"
 #include "util/error_priv.h"
 #include "util/strutil.h"
+#include "util/url.h"
 
 static bool prefix(const char *s, const char *p)
 {
@@ -28,9 +29,19 @@ static bool is_azure_blob_host(const char *host, size_t len)
 	return false;
 }
 
+/* @url for a message: without user, password, query (NULL when it cannot be parsed). */
+static char *shown_url(const char *url)
+{
+	char *s = url_redact(url);
+
+	return s ? s : strdup("the model URL");
+}
+
 int source_classify(source_kind *out, const char *url, bool plain_http)
 {
 	size_t len = strnlen(url, SOURCE_TEXT_MAX + 1);
+	char *shown;
+	int rc;
 
 	if (len > SOURCE_TEXT_MAX)
 		return mreg_seterr(MREG_EINVALID, "model path: a URL longer than %d bytes",
@@ -56,14 +67,19 @@ int source_classify(source_kind *out, const char *url, bool plain_http)
 		*out = SOURCE_AZURE_BLOB;
 		return 0;
 	}
-	if (prefix(url, "wasb://"))
-		return mreg_seterr(MREG_EINVALID,
-				   "%s: wasb:// is Azure Blob Storage in clear text: use wasbs://", url);
-	if (prefix(url, "http://") && !plain_http)
-		return mreg_seterr(MREG_EINVALID,
-				   "%s: http:// is clear text, refused: use https://, or allow it "
-				   "with --plain-http",
-				   url);
+	if (prefix(url, "wasb://") || (prefix(url, "http://") && !plain_http)) {
+		shown = shown_url(url);
+		rc = prefix(url, "wasb://")
+			     ? mreg_seterr(MREG_EINVALID,
+					   "%s: wasb:// is Azure Blob Storage in clear text: use wasbs://",
+					   shown ? shown : "")
+			     : mreg_seterr(MREG_EINVALID,
+					   "%s: http:// is clear text, refused: use https://, or allow "
+					   "it with --plain-http",
+					   shown ? shown : "");
+		free(shown);
+		return rc;
+	}
 	if (prefix(url, "https://") || prefix(url, "http://")) {
 		const char *host = strstr(url, "://") + 3;
 		size_t hlen = strcspn(host, "/?#");
@@ -78,9 +94,12 @@ int source_classify(source_kind *out, const char *url, bool plain_http)
 		*out = is_azure_blob_host(host, hlen) ? SOURCE_AZURE_BLOB : SOURCE_HTTPS;
 		return 0;
 	}
-	return mreg_seterr(MREG_EINVALID, "%s: not a URL mreg fetches (https://, wasbs://, "
-					  "azureml://datastores/)",
-			   url);
+	shown = shown_url(url);
+	rc = mreg_seterr(MREG_EINVALID, "%s: not a URL mreg fetches (https://, wasbs://, "
+					"azureml://datastores/)",
+			 shown ? shown : "");
+	free(shown);
+	return rc;
 }
 
 void source_datastore_ref_dispose(source_datastore_ref *ref)
@@ -198,7 +217,7 @@ int source_url_file_name(char **out, const char *url)
 
 	*out = NULL;
 	if (!p)
-		return mreg_seterr(MREG_EINVALID, "%s: not a URL", url);
+		return mreg_seterr(MREG_EINVALID, "not a URL");
 	p += 3;
 	p += strcspn(p, "/?#"); /* past the host */
 	end = p + strcspn(p, "?#");
@@ -208,9 +227,8 @@ int source_url_file_name(char **out, const char *url)
 	if (seg == end)
 		return MREG_ENOTFOUND;
 	if (!(name = source_percent_decode(seg, (size_t)(end - seg))))
-		return mreg_seterr(MREG_EINVALID, "%s: the file name in the URL is not "
-						  "percent-encoded right",
-				   url);
+		return mreg_seterr(MREG_EINVALID, "the file name in the URL is not "
+						  "percent-encoded right");
 	if ((rc = source_name_check(name, "the URL's file name"))) {
 		free(name);
 		return rc;

@@ -159,6 +159,15 @@ teardown() {
 	run --separate-stderr mreg create -n m2 -p "https://alice:PASSWORD-X@${SRC_URL#https://}/notfound/model.bin" --ca-file "$SRC_CA"
 	assert_status 1
 	assert_not_contains "$stderr" PASSWORD-X
+	# Refused before any request: the message still has no password.
+	run --separate-stderr mreg create -n m2 -p "http://alice:PASSWORD-X@${SRC_URL#https://}/files/model.bin"
+	assert_status 1
+	assert_one_error "http:// is clear text"
+	assert_not_contains "$stderr" PASSWORD-X
+	run --separate-stderr mreg create -n m2 -p "https://alice:PASSWORD-X@${SRC_URL#https://}/files/%zz.bin" --ca-file "$SRC_CA"
+	assert_status 1
+	assert_one_error "percent-encoded"
+	assert_not_contains "$stderr" PASSWORD-X
 }
 
 @test "https: a query (a token) in the URL is in no message, even of an invalid model" {
