@@ -16,6 +16,7 @@
 #include "mreg/limits.h"
 #include "mreg/oms.h"
 #include "mreg/record.h"
+#include "mreg/source.h"
 #include "mreg/registry.h"
 #include "mreg/remote.h"
 #include "mreg/sign.h"

@@ -67,6 +67,16 @@ MREG_API const mreg_diag *mreg_diag_get(const mreg_diag_list *list, size_t i);
  */
 MREG_API void mreg_diag_sort(mreg_diag_list *list);
 
+/**
+ * Rename the files of diagnostics @p from and later: a file that is
+ * @p old_prefix, or starts with @p old_prefix and '/', gets @p new_prefix
+ * instead of @p old_prefix (a model checked where it was fetched to is then
+ * reported under its URL). Returns MREG_ENOMEM on failure (then some may be
+ * renamed, none lost).
+ */
+MREG_API int mreg_diag_rebase(mreg_diag_list *list, size_t from, const char *old_prefix,
+			      const char *new_prefix);
+
 /** "error", "warning" or "note". */
 MREG_API const char *mreg_diag_severity_name(mreg_diag_severity severity);
 

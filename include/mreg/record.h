@@ -70,6 +70,10 @@ typedef struct {
 	int git_dirty;     /**< 1 if the files differ from git_commit; -1 unknown. */
 	char *git_path;    /**< Path relative to the work-tree root, or NULL. */
 	char *git_remote;  /**< Remote URL without credentials, or NULL. */
+	/* A model fetched from a URL (path is then that URL without credentials): */
+	char *fetched_at;  /**< RFC 3339 UTC time of the fetch; NULL when local. */
+	char *etag;        /**< The server's ETag of a single file, or NULL. */
+	char *last_modified; /**< The server's Last-Modified of a single file, or NULL. */
 } mreg_source;
 
 /** One model version. */

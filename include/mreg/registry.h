@@ -12,6 +12,7 @@
 #include "diag.h"
 #include "format.h"
 #include "record.h"
+#include "source.h"
 #include "store.h"
 
 #include "common.h"
@@ -42,9 +43,14 @@ typedef struct {
 	int commit;
 	mreg_progress_fn progress;
 	void *progress_ctx;
+	/**
+	 * Version 2: the model at @p path (a URL) as mreg_source_fetch() fetched
+	 * it; its files are checked and land from there. NULL for a local path.
+	 */
+	const mreg_fetched *fetched;
 } mreg_create_options;
 
-#define MREG_CREATE_OPTIONS_VERSION 1
+#define MREG_CREATE_OPTIONS_VERSION 2
 #define MREG_CREATE_OPTIONS_INIT {.version = MREG_CREATE_OPTIONS_VERSION, .commit = -1}
 
 /**
@@ -55,7 +61,9 @@ typedef struct {
  * Inside a git work tree the record holds the provenance (commit, branch,
  * dirty state, path, remote without credentials); notes about odd git states
  * go to @p diags. With opts->commit the record is committed; if that fails
- * the record is removed again, so the store is unchanged.
+ * the record is removed again, so the store is unchanged. A remote model
+ * (@p opts->path a URL) is fetched first with mreg_source_fetch() and given
+ * as opts->fetched; its record's source names the URL without credentials.
  *
  * Returns MREG_EINVALID (bad name, version, path or an invalid model: see
  * @p diags), MREG_EEXISTS (the version exists), MREG_ENOTFOUND (no such

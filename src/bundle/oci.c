@@ -313,6 +313,13 @@ static json_t *record_part(const mreg_record *r)
 		set_str(git, "remote", r->source.git_remote);
 		json_object_set_new(src, "git", git);
 	}
+	if (r->source.fetched_at) {
+		json_t *fetched = json_object();
+		set_str(fetched, "at", r->source.fetched_at);
+		set_str(fetched, "etag", r->source.etag);
+		set_str(fetched, "last_modified", r->source.last_modified);
+		json_object_set_new(src, "fetched", fetched);
+	}
 	json_object_set_new(o, "source", src);
 	set_str(o, "digest", r->digest);
 	/* Empty folders and links: the record's own lists (absent when none). */
@@ -1160,7 +1167,7 @@ static int kv_from(mreg_kv **items, size_t *count, json_t *o, const char *key, c
 
 static int parse_source(mreg_source *s, json_t *src, const char *where)
 {
-	json_t *git = json_object_get(src, "git"), *dirty;
+	json_t *git = json_object_get(src, "git"), *dirty, *fetched;
 	int rc;
 
 	s->git_dirty = -1;
@@ -1170,6 +1177,13 @@ static int parse_source(mreg_source *s, json_t *src, const char *where)
 		return bad(where, "source", "must be an object");
 	if ((rc = opt_str(&s->kind, src, "kind", true, where)) ||
 	    (rc = opt_str(&s->path, src, "path", true, where)))
+		return rc;
+	fetched = json_object_get(src, "fetched");
+	if (fetched && !json_is_object(fetched))
+		return bad(where, "source.fetched", "must be an object");
+	if (fetched && ((rc = opt_str(&s->fetched_at, fetched, "at", true, where)) ||
+			(rc = opt_str(&s->etag, fetched, "etag", true, where)) ||
+			(rc = opt_str(&s->last_modified, fetched, "last_modified", true, where))))
 		return rc;
 	if (!git)
 		return 0;

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "remote_cli.h"
 
 enum { OPT_DESCRIPTION = 256, OPT_TAG, OPT_PROPERTY, OPT_STAGE, OPT_NO_VALIDATE, OPT_JSON,
        OPT_COMMIT, OPT_NO_COMMIT };
@@ -20,6 +21,7 @@ static const cli_option options[] = {
 	{OPT_COMMIT, "commit", NULL, "commit the new record to git (and config.yaml, .gitignore on first use)"},
 	{OPT_NO_COMMIT, "no-commit", NULL, "do not commit, even if config.yaml says git.commit: true"},
 	{OPT_JSON, "json", NULL, "print the new record as JSON"},
+	CLI_SOURCE_OPTIONS,
 	CLI_COMMON_OPTIONS,
 	{0},
 };
@@ -68,6 +70,8 @@ static void note_same_content(mreg_store *store, const mreg_record *rec)
 static int run(int argc, char **argv)
 {
 	mreg_create_options o = MREG_CREATE_OPTIONS_INIT;
+	mreg_source_options so = MREG_SOURCE_OPTIONS_INIT;
+	mreg_fetched *fetched = NULL;
 	mreg_kv *tags = NULL, *props = NULL;
 	size_t ntags = 0, nprops = 0;
 	mreg_model_yml *yml = NULL;
@@ -81,6 +85,8 @@ static int run(int argc, char **argv)
 	int c, rc, status;
 
 	while ((c = cli_next_option(&cmd_create, argc, argv, &arg)) != -1) {
+		if (cli_source_option(&cmd_create, c, arg, &so))
+			continue;
 		switch (c) {
 		case 'n': o.name = arg; break;
 		case 'p': o.path = arg; break;
@@ -150,6 +156,10 @@ static int run(int argc, char **argv)
 	o.property_count = nprops;
 	if ((status = cli_open_store(&store)))
 		goto done;
+	/* A URL: fetched into the store's tmp/ first, then checked and landed from there. */
+	if ((status = cli_source_fetch(&fetched, store, o.path, &so)))
+		goto done;
+	o.fetched = fetched;
 
 	cli_progress_init(&progress, "storing");
 	o.progress = cli_progress_cb;
@@ -176,6 +186,7 @@ static int run(int argc, char **argv)
 	}
 done:
 	mreg_record_free(rec);
+	mreg_fetched_free(fetched);
 	cli_close_store(store);
 	mreg_diag_list_free(diags);
 	mreg_model_yml_free(yml);
@@ -192,7 +203,15 @@ const cli_command cmd_create = {
 		   "refused with every diagnostic when it has errors. Each file is read once,\n"
 		   "hashed and stored as a blob named by its SHA-256; files already stored cost\n"
 		   "nothing. With -f, fields come from an Azure ML model YAML (path relative to\n"
-		   "the file); flags given as well take precedence.",
+		   "the file); flags given as well take precedence.\n"
+		   "PATH may be a URL: https://HOST/FILE (one file, streamed into the store),\n"
+		   "wasbs://CONTAINER@ACCOUNT.blob.core.windows.net/PATH or\n"
+		   "https://ACCOUNT.blob.core.windows.net/CONTAINER/PATH (a blob, or every blob\n"
+		   "under a prefix as a folder; credentials from AZURE_STORAGE_CONNECTION_STRING,\n"
+		   "AZURE_STORAGE_ACCOUNT + AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN, else\n"
+		   "anonymous), or azureml://datastores/NAME/paths/PATH (resolved through the\n"
+		   "store's config.yaml datastores:). The record's source names the URL without\n"
+		   "credentials or query.",
 	.options = options,
 	.lists_types = true,
 	.run = run,

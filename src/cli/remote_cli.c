@@ -3,24 +3,50 @@
 
 #include "remote_cli.h"
 
+static unsigned int parse_retries(const cli_command *cmd, const char *arg)
+{
+	char *end;
+	unsigned long n = strtoul(arg, &end, 10);
+
+	if (!*arg || *end || n > 20)
+		cli_usage_error(cmd, "--retries: a number from 0 to 20, not '%s'", arg), exit(EXIT_ERROR);
+	return (unsigned int)n;
+}
+
 bool cli_remote_option(const cli_command *cmd, int key, const char *arg, mreg_remote_options *o,
 		       bool *json)
 {
-	char *end;
-	unsigned long n;
-
 	switch (key) {
 	case OPT_PLAIN_HTTP: o->plain_http = 1; return true;
 	case OPT_CA_FILE: o->ca_file = arg; return true;
 	case OPT_REMOTE_JSON: *json = true; return true;
-	case OPT_RETRIES:
-		n = strtoul(arg, &end, 10);
-		if (!*arg || *end || n > 20)
-			cli_usage_error(cmd, "--retries: a number from 0 to 20, not '%s'", arg), exit(EXIT_ERROR);
-		o->retries = (unsigned int)n;
-		return true;
+	case OPT_RETRIES: o->retries = parse_retries(cmd, arg); return true;
 	default: return false;
 	}
+}
+
+bool cli_source_option(const cli_command *cmd, int key, const char *arg, mreg_source_options *o)
+{
+	switch (key) {
+	case OPT_SOURCE_PLAIN_HTTP: o->plain_http = 1; return true;
+	case OPT_SOURCE_CA_FILE: o->ca_file = arg; return true;
+	case OPT_SOURCE_RETRIES: o->retries = parse_retries(cmd, arg); return true;
+	case OPT_FILE_NAME: o->file_name = arg; return true;
+	default: return false;
+	}
+}
+
+int cli_source_fetch(mreg_fetched **out, mreg_store *store, const char *path,
+		     const mreg_source_options *o)
+{
+	int rc;
+
+	*out = NULL;
+	if (!mreg_source_is_remote(path))
+		return EXIT_OK;
+	if ((rc = mreg_source_fetch(out, store, path, o)))
+		return cli_fail(rc);
+	return EXIT_OK;
 }
 
 json_t *cli_remote_json(const mreg_remote_info *info, const mreg_record *r)

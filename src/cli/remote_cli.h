@@ -13,6 +13,30 @@ enum { OPT_PLAIN_HTTP = 300, OPT_CA_FILE, OPT_RETRIES, OPT_REMOTE_JSON };
 	{OPT_RETRIES, "retries", "N", "attempts after a network failure or 5xx (default 3)"},      \
 	{OPT_REMOTE_JSON, "json", NULL, "print what was done as JSON"}
 
+/* Options of create and validate for a model at a URL (mreg/source.h). */
+enum { OPT_SOURCE_PLAIN_HTTP = 320, OPT_SOURCE_CA_FILE, OPT_SOURCE_RETRIES, OPT_FILE_NAME };
+
+#define CLI_SOURCE_OPTIONS                                                                 \
+	{OPT_SOURCE_PLAIN_HTTP, "plain-http", NULL,                                        \
+	 "allow an http:// model URL and redirects to http:// (clear text)"},              \
+	{OPT_SOURCE_CA_FILE, "ca-file", "FILE",                                            \
+	 "trust the CAs in this PEM file instead of the system's"},                        \
+	{OPT_SOURCE_RETRIES, "retries", "N",                                               \
+	 "attempts after a cut transfer or 5xx, resuming with Range (default 4)"},         \
+	{OPT_FILE_NAME, "file-name", "NAME", "the name of the file a URL gives (default: "  \
+	 "Content-Disposition, else the URL's)"}
+
+/* Take one of the CLI_SOURCE_OPTIONS into @o; false when @key is not one. */
+bool cli_source_option(const cli_command *cmd, int key, const char *arg, mreg_source_options *o);
+
+/*
+ * Fetch @path when it is a URL (into @store's tmp/, or $TMPDIR without one),
+ * *out stays NULL for a local path. Returns an exit
+ * status (EXIT_OK, or the failure printed).
+ */
+int cli_source_fetch(mreg_fetched **out, mreg_store *store, const char *path,
+		     const mreg_source_options *o);
+
 /*
  * Take one of the CLI_REMOTE_OPTIONS into @o (and *json). Returns true when
  * @key was one of them; exits with a usage error on a bad value.

@@ -43,16 +43,10 @@ typedef struct {
 
 static int write_at(blob_sink *b, const uint8_t *data, size_t len)
 {
-	for (size_t done = 0; done < len;) {
-		ssize_t n = pwrite(b->fd, data + done, len - done, (off_t)(b->written + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return mreg_seterr_errno("%s: write", b->what);
-		done += (size_t)n;
-	}
-	b->written += len;
-	return 0;
+	int rc = fs_pwrite_all(b->fd, data, len, b->written, b->what);
+
+	b->written += rc ? 0 : len;
+	return rc;
 }
 
 /* Write what is buffered: after each response, so a cut-off try keeps it all. */

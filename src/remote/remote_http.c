@@ -121,8 +121,13 @@ void remote_response_dispose(remote_response *rs)
 	free(rs->content_range);
 	free(rs->www_authenticate);
 	free(rs->oci_subject);
+	free(rs->etag);
+	free(rs->last_modified);
+	free(rs->content_disposition);
+	free(rs->content_md5);
 	free(rs->body);
 	memset(rs, 0, sizeof(*rs));
+	rs->content_length = -1;
 }
 
 /* ---- one transfer ---- */
@@ -195,8 +200,18 @@ static size_t on_header(char *line, size_t size, size_t n, void *ctx)
 		slot = &t->rs->www_authenticate;
 	else if (IS("OCI-Subject"))
 		slot = &t->rs->oci_subject;
+	else if (IS("ETag"))
+		slot = &t->rs->etag;
+	else if (IS("Last-Modified"))
+		slot = &t->rs->last_modified;
+	else if (IS("Content-Disposition"))
+		slot = &t->rs->content_disposition;
+	else if (IS("Content-MD5"))
+		slot = &t->rs->content_md5;
 	if (IS("OCI-Chunk-Min-Length"))
 		t->rs->chunk_min = strtoull(value, NULL, 10);
+	if (IS("Content-Length") && vlen > 0 && vlen < 20 && strspn(value, "0123456789") >= vlen)
+		t->rs->content_length = (int64_t)strtoull(value, NULL, 10);
 #undef IS
 	if (slot) {
 		free(*slot);
@@ -355,6 +370,7 @@ static int perform(remote_session *s, const remote_request *rq, remote_response 
 	int rc = 0;
 
 	memset(rs, 0, sizeof(*rs));
+	rs->content_length = -1;
 	if (!url)
 		return mreg_seterr_nomem();
 	t.body_cap = rq->sink ? ERROR_BODY_MAX : (rq->max_body ? rq->max_body : ERROR_BODY_MAX);
@@ -412,6 +428,12 @@ static int perform(remote_session *s, const remote_request *rq, remote_response 
 		headers = curl_slist_append(headers, h), free(h);
 	if (rq->content_range && (h = str_printf("Content-Range: %s", rq->content_range)))
 		headers = curl_slist_append(headers, h), free(h);
+	bool extra_failed = false;
+	for (size_t i = 0; i < rq->header_count; i++) {
+		struct curl_slist *grown = curl_slist_append(headers, rq->headers[i]);
+		extra_failed |= !grown;
+		headers = grown ? grown : headers;
+	}
 	/* Credentials go to the registry only, not to an upload or download
 	 * location elsewhere (object storage signs its own URLs). */
 	if (authorization && !to_any_host && !same_origin(s, url))
@@ -420,8 +442,9 @@ static int perform(remote_session *s, const remote_request *rq, remote_response 
 		headers = curl_slist_append(headers, h);
 		wipe_free(h);
 	}
-	if (!headers && (rq->accept || rq->content_type || rq->range || rq->content_range ||
-			 authorization)) {
+	if (extra_failed || (!headers && (rq->accept || rq->content_type || rq->range ||
+					  rq->content_range || authorization))) {
+		curl_slist_free_all(headers);
 		free(url);
 		strbuf_dispose(&t.body);
 		return mreg_seterr_nomem();
@@ -601,6 +624,8 @@ int remote_send(remote_session *s, const remote_request *rq, remote_response *rs
 	 * another is fetched, once per request. */
 	bool can_authenticate = !s->authorization || str_starts_with(s->authorization, "Bearer ");
 
+	if (s->opts.anonymous)
+		return rc;
 	if (rc == 0 && rs->status == 401 && can_authenticate) {
 		if ((rc = authenticate(s, rs)))
 			return rc;

@@ -25,6 +25,7 @@ typedef struct {
 	const char *ca_file;   /* trust these CAs instead of the system's; NULL: system */
 	unsigned int retries;  /* extra attempts after a failure worth retrying */
 	unsigned int stall_seconds; /* give up on a transfer that moves no byte this long */
+	bool anonymous;        /* not a registry: a 401 is an answer, no credentials are looked up */
 } remote_conn_options;
 
 /*
@@ -48,6 +49,11 @@ typedef struct {
 	const char *content_type; /* of the body, or NULL */
 	const char *range;        /* Range ("bytes=N-"), or NULL */
 	const char *content_range; /* Content-Range of a chunk ("0-1048575"), or NULL */
+	/* More header lines ("Name: value"), header_count of them. A redirect
+	 * to another host gets them too, except an Authorization line (libcurl
+	 * drops that when the host changes). */
+	const char *const *headers;
+	size_t header_count;
 	/*
 	 * A body from memory (body != NULL), or from a file (body_fd >= 0:
 	 * body_size bytes from body_offset).
@@ -76,6 +82,11 @@ typedef struct {
 	char *www_authenticate; /* WWW-Authenticate */
 	char *oci_subject;      /* OCI-Subject: the registry took a manifest's subject (referrers API) */
 	uint64_t chunk_min;     /* OCI-Chunk-Min-Length, 0 when absent */
+	char *etag;             /* ETag */
+	char *last_modified;    /* Last-Modified */
+	char *content_disposition; /* Content-Disposition */
+	char *content_md5;      /* Content-MD5 (base64) */
+	int64_t content_length; /* Content-Length, -1 when absent */
 	char *body;             /* the kept body, or the error body of a non-2xx answer */
 	size_t body_len;
 	bool transport_error;   /* no complete response (connection refused, cut, stalled) */

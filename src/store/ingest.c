@@ -239,3 +239,31 @@ done:
 	}
 	return rc;
 }
+
+int ingest_file_cmp(const void *a, const void *b)
+{
+	return strcmp(((const mreg_file *)a)->path, ((const mreg_file *)b)->path);
+}
+
+int ingest_fetched_files(mreg_store *store, const mreg_fetched *fetched, const walk_result *walk,
+			 mreg_record *r)
+{
+	size_t landed;
+
+	for (size_t i = 0; i < walk->count; i++) {
+		mreg_file key = {.path = walk->files[i].rel};
+		const mreg_file *f = fetched->file_count
+					     ? bsearch(&key, fetched->files, fetched->file_count,
+						       sizeof(key), ingest_file_cmp)
+					     : NULL;
+		if (!f || f->size != walk->files[i].size)
+			return mreg_seterr(MREG_EIO, "%s: not the file that was fetched",
+					   walk->files[i].abs);
+		r->files[i] = *f;
+		r->files[i].path = strdup(f->path);
+		r->file_count = i + 1;
+		if (!r->files[i].path)
+			return mreg_seterr_nomem();
+	}
+	return land_blobs(store, r, fetched->stage, &landed);
+}

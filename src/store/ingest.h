@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "mreg/record.h"
+#include "mreg/source.h"
 #include "mreg/store.h"
 #include "util/stream.h"
 #include "util/walk.h"
@@ -49,5 +50,34 @@ int ingest_existing(mreg_store *store, const char *name, const char *version, co
  */
 int ingest_land_version(mreg_store *store, mreg_record **record, const char *stage,
 			const char *verb, int *unchanged, size_t *blobs_added);
+
+/*
+ * A model fetched from a URL (src/source/ fills it; mreg_model_create lands
+ * it): each file's blob complete, checked and fsynced in @stage as <hex>, and
+ * the model's tree as hard links to them under @path, for the format
+ * plugins and the walk.
+ */
+struct mreg_fetched {
+	mreg_store *store;   /* the store whose tmp/ holds @stage, or NULL */
+	char *stage;
+	char *path;          /* the file, or the folder, the URL names */
+	mreg_file *files;    /* path relative to @path (a single file: its name), sorted by
+			      * ingest_file_cmp */
+	size_t file_count;
+	size_t file_cap;
+	mreg_source source;  /* kind, path (the URL without secrets), fetched_at, etag... */
+};
+
+/* qsort/bsearch order of mreg_file by path (bytewise). */
+int ingest_file_cmp(const void *a, const void *b);
+
+/*
+ * The files of a version whose model was fetched (@fetched, walked into
+ * @walk): r->files in walk order from what the fetch hashed, and the staged
+ * blobs the store lacks moved into blobs/ (durably). The caller holds the
+ * ingest lock.
+ */
+int ingest_fetched_files(mreg_store *store, const mreg_fetched *fetched, const walk_result *walk,
+			 mreg_record *r);
 
 #endif

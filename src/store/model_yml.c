@@ -12,6 +12,7 @@
 #include "mreg/limits.h"
 #include "util/error_priv.h"
 #include "util/fsutil.h"
+#include "util/url.h"
 #include "mreg/registry.h"
 #include "record_priv.h"
 #include "util/yamlutil.h"
@@ -234,8 +235,9 @@ int mreg_model_yml_read_with(mreg_model_yml **out, const char *file,
 		if (!(y->path = strdup(o->path)))
 			rc = mreg_seterr_nomem();
 	} else if (path) {
-		/* Azure resolves `path` against the YAML file's folder. */
-		if (path[0] == '/' || !(dir = fs_dirname(file))) {
+		/* Azure resolves `path` against the YAML file's folder; a URL
+		 * (https://, wasbs://, azureml:) stays as it is. */
+		if (path[0] == '/' || url_is_remote_source(path) || !(dir = fs_dirname(file))) {
 			y->path = path;
 			path = NULL;
 		} else {

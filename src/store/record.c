@@ -121,6 +121,9 @@ static void source_dispose(mreg_source *s)
 	free(s->git_branch);
 	free(s->git_path);
 	free(s->git_remote);
+	free(s->fetched_at);
+	free(s->etag);
+	free(s->last_modified);
 }
 
 void mreg_record_free(mreg_record *r)
@@ -204,6 +207,9 @@ int record_copy(mreg_record **out, const mreg_record *src)
 	DUP(source.git_branch);
 	DUP(source.git_path);
 	DUP(source.git_remote);
+	DUP(source.fetched_at);
+	DUP(source.etag);
+	DUP(source.last_modified);
 	r->source.git_dirty = src->source.git_dirty;
 	r->archived = src->archived;
 	r->total_size = src->total_size;
@@ -768,4 +774,21 @@ bool *record_first_of_digest(const mreg_record *r)
 			first[refs[i].index] = true;
 	free(refs);
 	return first;
+}
+
+int record_source_fetched(mreg_source *dst, const mreg_source *fetched)
+{
+	source_dispose(dst);
+	memset(dst, 0, sizeof(*dst));
+	dst->git_dirty = -1;
+	dst->kind = str_dup(fetched->kind);
+	dst->path = str_dup(fetched->path);
+	dst->fetched_at = str_dup(fetched->fetched_at);
+	dst->etag = str_dup(fetched->etag);
+	dst->last_modified = str_dup(fetched->last_modified);
+	if ((fetched->kind && !dst->kind) || (fetched->path && !dst->path) ||
+	    (fetched->fetched_at && !dst->fetched_at) || (fetched->etag && !dst->etag) ||
+	    (fetched->last_modified && !dst->last_modified))
+		return mreg_seterr_nomem();
+	return 0;
 }

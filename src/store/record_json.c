@@ -82,6 +82,13 @@ json_t *record_to_json_value(const mreg_record *r)
 		json_object_set_new(git, "remote", str_or_null(r->source.git_remote));
 		json_object_set_new(src, "git", git);
 	}
+	if (r->source.fetched_at) {
+		json_t *fetched = json_object();
+		json_object_set_new(fetched, "at", json_string(r->source.fetched_at));
+		json_object_set_new(fetched, "etag", str_or_null(r->source.etag));
+		json_object_set_new(fetched, "last_modified", str_or_null(r->source.last_modified));
+		json_object_set_new(src, "fetched", fetched);
+	}
 	json_object_set_new(o, "source", src);
 	src = NULL;
 	json_object_set_new(o, "digest", json_string(r->digest));

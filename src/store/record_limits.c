@@ -131,6 +131,8 @@ static uint64_t record_json_len(const mreg_record *r, int depth)
 	n += 32 + field("kind", s->kind, depth) + field("path", s->path, depth);
 	n += 48 + field("commit", s->git_commit, depth) + field("branch", s->git_branch, depth) +
 	     field("path", s->git_path, depth) + field("remote", s->git_remote, depth);
+	n += 48 + field("at", s->fetched_at, depth) + field("etag", s->etag, depth) +
+	     field("last_modified", s->last_modified, depth);
 	for (size_t i = 0; i < r->dir_count; i++)
 		n += field("path", r->dirs[i].path, depth) + 32;
 	for (size_t i = 0; i < r->link_count; i++)

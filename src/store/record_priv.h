@@ -91,6 +91,12 @@ int record_version_cmp(const char *a, const char *b);
 /* The current time as RFC 3339 UTC with microseconds (malloc'd). */
 char *record_now(void);
 
+/*
+ * The provenance of a fetched model (kind, the URL as path, the fetch's time
+ * and validators) into @dst, replacing what it held. 0 or MREG_ENOMEM.
+ */
+int record_source_fetched(mreg_source *dst, const mreg_source *fetched);
+
 /* A deep copy of @src. */
 int record_copy(mreg_record **out, const mreg_record *src);
 

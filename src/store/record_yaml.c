@@ -127,6 +127,16 @@ int record_to_yaml(char **out, size_t *len, const mreg_record *r)
 			yu_kv(&w, "remote", r->source.git_remote);
 		yu_map_end(&w);
 	}
+	if (r->source.fetched_at) {
+		yu_str(&w, "fetched");
+		yu_map_start(&w);
+		yu_kv(&w, "at", r->source.fetched_at);
+		if (r->source.etag)
+			yu_kv(&w, "etag", r->source.etag);
+		if (r->source.last_modified)
+			yu_kv(&w, "last_modified", r->source.last_modified);
+		yu_map_end(&w);
+	}
 	yu_map_end(&w);
 
 	yu_kv(&w, "digest", r->digest);
@@ -511,7 +521,7 @@ static int parse_format(const reader *rd, yaml_node_t *root, uint64_t *format)
 
 static int parse_source(const reader *rd, yaml_node_t *root, mreg_record *r)
 {
-	yaml_node_t *src = yu_map_get(rd->doc, root, "source"), *git, *dirty;
+	yaml_node_t *src = yu_map_get(rd->doc, root, "source"), *git, *dirty, *fetched;
 	int rc;
 
 	r->source.git_dirty = -1;
@@ -521,6 +531,13 @@ static int parse_source(const reader *rd, yaml_node_t *root, mreg_record *r)
 		return bad(rd, src, "field '%s' must be a mapping", "source");
 	if ((rc = get_str(rd, src, "kind", false, &r->source.kind)) ||
 	    (rc = get_str(rd, src, "path", false, &r->source.path)))
+		return rc;
+	fetched = yu_map_get(rd->doc, src, "fetched");
+	if (fetched && fetched->type != YAML_MAPPING_NODE)
+		return bad(rd, fetched, "field '%s' must be a mapping", "source.fetched");
+	if (fetched && ((rc = get_str(rd, fetched, "at", true, &r->source.fetched_at)) ||
+			(rc = get_str(rd, fetched, "etag", false, &r->source.etag)) ||
+			(rc = get_str(rd, fetched, "last_modified", false, &r->source.last_modified))))
 		return rc;
 	git = yu_map_get(rd->doc, src, "git");
 	if (!git)

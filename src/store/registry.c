@@ -17,6 +17,7 @@
 #include "record_priv.h"
 #include "store_priv.h"
 #include "util/strutil.h"
+#include "util/url.h"
 
 /* ---- reading ---- */
 
@@ -305,7 +306,7 @@ static int check_create_options(const mreg_create_options *o, const mreg_format 
 {
 	int rc;
 
-	if (!o || o->version != MREG_CREATE_OPTIONS_VERSION)
+	if (!o || o->version < 1 || o->version > MREG_CREATE_OPTIONS_VERSION)
 		return mreg_seterr(MREG_EINVALID, "create options: unknown version");
 	if ((rc = mreg_name_check(o->name)))
 		return rc;
@@ -465,11 +466,19 @@ int mreg_model_create(mreg_record **out, mreg_store *s, const mreg_create_option
 	stream_progress progress = {0};
 	bool ingesting = false, locked = false;
 	int rc, commit;
+	/* A remote model: fetched already (src/source/), checked and walked where it lies. */
+	const mreg_fetched *fetched = o && o->version >= 2 ? o->fetched : NULL;
+	const char *model_path = fetched ? fetched->path : o ? o->path : NULL;
+	/* How messages name it: a URL without its credentials or query. */
+	const char *shown = fetched ? fetched->source.path : o ? o->path : NULL;
 
 	if (out)
 		*out = NULL;
 	if ((rc = check_create_options(o, &format)))
 		return rc;
+	if (!fetched && url_is_remote_source(o->path))
+		return mreg_seterr(MREG_EINVALID, "the model path is a URL: fetch it with "
+						  "mreg_source_fetch() and give it as opts->fetched");
 	if (!diags) {
 		if ((rc = mreg_diag_list_new(&own)))
 			return rc;
@@ -479,26 +488,29 @@ int mreg_model_create(mreg_record **out, mreg_store *s, const mreg_create_option
 		/* Azure's default type is custom_model; say so when another plugin
 		 * recognises the model, since its checks and metadata are skipped. */
 		const mreg_format *seen = NULL;
-		if (mreg_format_detect(&seen, o->path) == 0 && seen != format)
-			mreg_diag_add(diags, MREG_DIAG_NOTE, o->path, 0, 0, "type-hint",
+		if (mreg_format_detect(&seen, model_path) == 0 && seen != format)
+			mreg_diag_add(diags, MREG_DIAG_NOTE, shown, 0, 0, "type-hint",
 				      "this looks like a %s; it is registered as custom_model (give -t "
 				      "%s to check it and record its metadata)",
 				      seen->name, seen->name);
 	}
 	if (!o->no_validate) {
 		size_t before = mreg_diag_count_severity(diags, MREG_DIAG_ERROR);
-		if ((rc = mreg_format_validate(format, o->path, diags, NULL)))
+		size_t first = mreg_diag_count(diags);
+		if ((rc = mreg_format_validate(format, model_path, diags, NULL)) ||
+		    (fetched && (rc = mreg_diag_rebase(diags, first, fetched->path,
+						       fetched->source.path))))
 			goto done;
 		size_t errors = mreg_diag_count_severity(diags, MREG_DIAG_ERROR) - before;
 		if (errors) {
-			rc = mreg_seterr(MREG_EINVALID, "%s is not a valid %s: %zu error%s", o->path,
+			rc = mreg_seterr(MREG_EINVALID, "%s is not a valid %s: %zu error%s", shown,
 					 format->name, errors, errors == 1 ? "" : "s");
 			goto done;
 		}
 	}
 	/* The walk decides which files are stored; it refuses what cannot be
 	 * stored even when validation was skipped. */
-	if ((rc = mreg_diag_list_new(&walk_diags)) || (rc = walk_model(&walk, o->path, walk_diags)))
+	if ((rc = mreg_diag_list_new(&walk_diags)) || (rc = walk_model(&walk, model_path, walk_diags)))
 		goto done;
 	if (mreg_diag_count_severity(walk_diags, MREG_DIAG_ERROR)) {
 		rc = first_error(walk_diags, MREG_EINVALID, "cannot read the model");
@@ -506,13 +518,14 @@ int mreg_model_create(mreg_record **out, mreg_store *s, const mreg_create_option
 	}
 	if ((rc = build_record(&r, o, format, &walk)))
 		goto done;
-	if ((rc = gitinfo_provenance(&r->source, o->path, diags)))
+	if (fetched ? (rc = record_source_fetched(&r->source, &fetched->source))
+		    : (rc = gitinfo_provenance(&r->source, o->path, diags)))
 		goto done;
 	commit = o->commit < 0 ? store_config_git_commit(s) : o->commit;
 	if (commit && (rc = gitinfo_check_committable(mreg_store_path(s))))
 		goto done;
 	if (format->describe) {
-		if ((rc = format->describe(o->path, &r->format_json)))
+		if ((rc = format->describe(model_path, &r->format_json)))
 			goto done;
 	}
 	/* The whole version fits a bundle and a registry (mreg/limits.h),
@@ -538,7 +551,9 @@ int mreg_model_create(mreg_record **out, mreg_store *s, const mreg_create_option
 	progress.fn = o->progress;
 	progress.ctx = o->progress_ctx;
 	progress.total = walk.total_size;
-	if ((rc = ingest_files(s, &walk, r, &progress)) || (rc = record_compute_digest(r)))
+	if ((rc = fetched ? ingest_fetched_files(s, fetched, &walk, r)
+			  : ingest_files(s, &walk, r, &progress)) ||
+	    (rc = record_compute_digest(r)))
 		goto done;
 
 	if ((rc = store_lock(s)))

@@ -332,6 +332,41 @@ bool store_config_git_commit(const mreg_store *s)
 	return s->git_commit;
 }
 
+int store_config_datastore(char **out, const mreg_store *s, const char *name)
+{
+	char *config = path_join(s->dir, "config.yaml");
+	yaml_document_t doc;
+	yaml_node_t *map, *v;
+	int rc;
+
+	*out = NULL;
+	if (!config)
+		return mreg_seterr_nomem();
+	if ((rc = yu_load_file(&doc, config, MREG_ECORRUPT, false, NULL, NULL, NULL, 0))) {
+		free(config);
+		return rc;
+	}
+	map = yu_map_get(&doc, yaml_document_get_root_node(&doc), "datastores");
+	v = map ? yu_map_get(&doc, map, name) : NULL;
+	if (map && map->type != YAML_MAPPING_NODE)
+		rc = mreg_seterr(MREG_ECORRUPT, "%s: field 'datastores' must be a mapping of names "
+						"to URLs",
+				 config);
+	else if (!v)
+		rc = mreg_seterr(MREG_ENOTFOUND,
+				 "unknown datastore '%s': add it to %s as datastores.%s, the "
+				 "wasbs:// or https:// URL it stands for",
+				 name, config, name);
+	else if (!yu_scalar(v) || !yu_scalar(v)[0])
+		rc = mreg_seterr(MREG_ECORRUPT, "%s: field 'datastores.%s' must be a URL", config,
+				 name);
+	else if (!(*out = strdup(yu_scalar(v))))
+		rc = mreg_seterr_nomem();
+	yaml_document_delete(&doc);
+	free(config);
+	return rc;
+}
+
 const char *mreg_store_path(const mreg_store *s)
 {
 	return s->dir;

@@ -45,6 +45,14 @@ void store_warning_clear(mreg_store *store);
 bool store_config_git_commit(const mreg_store *store);
 
 /*
+ * config.yaml's datastores.<name>: the base URL an azureml://datastores/NAME
+ * URI stands for (malloc'd). MREG_ENOTFOUND with a message naming the
+ * datastore and the key when config.yaml has none; MREG_ECORRUPT when the
+ * mapping is not one of strings.
+ */
+int store_config_datastore(char **out, const mreg_store *store, const char *name);
+
+/*
  * Two locks, always taken in this order:
  * - the ingest lock: shared while a create streams blobs in, exclusive for gc,
  *   so gc never removes a blob whose record is not written yet;

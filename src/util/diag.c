@@ -88,6 +88,24 @@ const mreg_diag *mreg_diag_get(const mreg_diag_list *list, size_t i)
 	return list && i < list->count ? &list->items[i] : NULL;
 }
 
+int mreg_diag_rebase(mreg_diag_list *list, size_t from, const char *old_prefix,
+		     const char *new_prefix)
+{
+	size_t n = strlen(old_prefix);
+
+	for (size_t i = from; list && i < list->count; i++) {
+		const char *f = list->items[i].file;
+		if (strncmp(f, old_prefix, n) || (f[n] && f[n] != '/'))
+			continue;
+		char *renamed = str_printf("%s%s", new_prefix, f + n);
+		if (!renamed)
+			return mreg_seterr_nomem();
+		free((char *)list->items[i].file);
+		list->items[i].file = renamed;
+	}
+	return 0;
+}
+
 void mreg_diag_sort(mreg_diag_list *list)
 {
 	/* Insertion sort: stable, and lists are short. */

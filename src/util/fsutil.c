@@ -355,3 +355,16 @@ int fs_seal_blob(int fd, const char *tmp, const char *dest)
 		return mreg_seterr_errno("%s: rename", dest);
 	return 0;
 }
+
+int fs_pwrite_all(int fd, const void *buf, size_t len, uint64_t offset, const char *what)
+{
+	for (size_t done = 0; done < len;) {
+		ssize_t n = pwrite(fd, (const uint8_t *)buf + done, len - done, (off_t)(offset + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return mreg_seterr_errno("%s: write", what);
+		done += (size_t)n;
+	}
+	return 0;
+}

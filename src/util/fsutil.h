@@ -15,6 +15,12 @@ int fs_fsync_dir(const char *path);
 /* The directory part of @path (malloc'd), "." when there is none. */
 char *fs_dirname(const char *path);
 
+/*
+ * Write all @len bytes of @buf at @offset of @fd (pwrite, again after EINTR
+ * or a short write). MREG_EIO with "@what: write: <reason>" on failure.
+ */
+int fs_pwrite_all(int fd, const void *buf, size_t len, uint64_t offset, const char *what);
+
 /* Create a unique file "<dir>/<prefix>XXXXXX", open for writing. */
 int fs_tmpfile(char **path_out, int *fd_out, const char *dir, const char *prefix);
 

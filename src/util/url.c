@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 
@@ -75,4 +76,15 @@ char *url_redact(const char *url)
 	curl_free(parsed);
 	curl_url_cleanup(h);
 	return out;
+}
+
+bool url_is_remote_source(const char *path)
+{
+	static const char *const schemes[] = {"https://", "http://", "wasbs://", "wasb://",
+					      "azureml:"};
+
+	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+		if (strncasecmp(path, schemes[i], strlen(schemes[i])) == 0)
+			return true;
+	return false;
 }

@@ -2,6 +2,8 @@
 #ifndef MREG_URL_H
 #define MREG_URL_H
 
+#include <stdbool.h>
+
 /*
  * @url without what must never be recorded: the userinfo (user, password,
  * token), the query string (`?private_token=...`) and the fragment. Parsed
@@ -11,5 +13,12 @@
  * of it may be recorded) or out of memory (errno ENOMEM).
  */
 char *url_redact(const char *url);
+
+/*
+ * True when a model path names a remote location, not a local file: it
+ * starts with https://, http://, wasbs://, wasb:// or azureml: (any case).
+ * model.yml keeps such a `path` as it is instead of resolving it.
+ */
+bool url_is_remote_source(const char *path);
 
 #endif

@@ -9,6 +9,7 @@ include its own layer and the layers below, never one above, and the modules
     store     src/store/       records, the ingest path, the registry, git, gc/fsck
     bundle    src/bundle/      OCI layout bundles, signatures
     remote    src/remote/      OCI distribution registries
+    source    src/source/      models from URLs: https, Azure Blob Storage, azureml datastores
     cli       src/cli/         the mreg program
 
 The public headers (include/mreg/*.h) declare the API's types and may be
@@ -23,9 +24,9 @@ import os
 import re
 import sys
 
-LAYERS = ["util", "formats", "store", "bundle", "remote", "cli"]
+LAYERS = ["util", "formats", "store", "bundle", "remote", "source", "cli"]
 FOLDERS = {"src/util": "util", "formats": "formats", "src/store": "store",
-           "src/bundle": "bundle", "src/remote": "remote", "src/cli": "cli",
+           "src/bundle": "bundle", "src/remote": "remote", "src/source": "source", "src/cli": "cli",
            "include": "api"}
 INCLUDE_DIRS = ["include", "src", "formats"]  # as meson.build gives them; the file's own folder first
 MAX_LINES = 1500
