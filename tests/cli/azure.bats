@@ -9,7 +9,8 @@ load helpers
 load source
 
 setup_file() {
-	require_azurite
+	# bats 1.8 fails a file whose setup_file skips: each test's setup skips instead.
+	[[ -n "$AZURITE_BLOB" ]] || return 0
 	export AZ_DIR="${BATS_FILE_TMPDIR}/azurite"
 	local started
 	started="$(start_azurite "$AZ_DIR" tls)" || return 1
