@@ -19,6 +19,7 @@
 #include "util/fsutil.h"
 #include "util/hash.h"
 #include "ingest.h"
+#include "statcache.h"
 #include "record_priv.h"
 #include "store_priv.h"
 #include "util/strutil.h"
@@ -31,14 +32,57 @@ static bool same_file_state(const struct stat *a, const struct stat *b)
 	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec && a->st_ino == b->st_ino;
 }
 
-int ingest_blob_put(mreg_store *s, const walk_file *file, mreg_file *out,
+/* A file this small is read whole into one buffer: hashed, then written only
+ * when its blob is missing. Larger ones are hashed while they are copied. */
+#define SMALL_FILE (1u << 20)
+
+static int write_all(int fd, const uint8_t *buf, size_t len, const char *name)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return mreg_seterr_errno("%s: write", name);
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Read all of a small file (@expect bytes by its fstat) into *buf. */
+static int read_small(int in, const char *name, uint64_t expect, uint8_t **buf, uint64_t *size)
+{
+	size_t cap = (size_t)expect + 1, got = 0;
+
+	*size = 0;
+	if (!(*buf = malloc(cap)))
+		return mreg_seterr_nomem();
+	for (;;) {
+		ssize_t n = read(in, *buf + got, cap - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return mreg_seterr_errno("%s: read", name);
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got == cap)
+			break; /* grew: the size check below refuses it */
+	}
+	*size = got;
+	return 0;
+}
+
+int ingest_blob_put(mreg_store *s, const walk_file *file, mreg_file *out, statcache *cache,
 		    stream_progress *progress)
 {
 	char *tmp = NULL, *dest = NULL;
 	int in = -1, fd = -1, rc;
-	uint8_t raw[SHA256_LEN];
+	uint8_t raw[SHA256_LEN], *small = NULL;
 	uint64_t size = 0;
 	struct stat before, after;
+	bool cached;
 
 	/* O_NONBLOCK: a file swapped for a FIFO since the walk must not hang us. */
 	in = open(file->abs, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -53,13 +97,36 @@ int ingest_blob_put(mreg_store *s, const walk_file *file, mreg_file *out,
 		goto done;
 	}
 	fcntl(in, F_SETFL, fcntl(in, F_GETFL) & ~O_NONBLOCK);
-	if ((rc = fs_tmpfile(&tmp, &fd, s->tmp, "blob-")))
-		goto done;
-	/* Buffered writes, flushed on a second thread as the copy goes (see
-	 * stream.h). O_DIRECT was tried and measured slower: one write in flight
-	 * at a time, and the fsync still had to flush the disk's cache. */
-	if ((rc = stream_copy_durable(in, file->abs, fd, tmp, raw, &size, progress)))
-		goto done;
+	out->size = size = (uint64_t)before.st_size;
+	out->mode = file->mode;
+	/* Unchanged since an earlier run and its blob is here: nothing to read. */
+	if ((cached = statcache_lookup(cache, &before, raw))) {
+		digest_format(out->digest, raw);
+		if (!(dest = path_join(s->blobs, out->digest + 7))) {
+			rc = mreg_seterr_nomem();
+			goto done;
+		}
+		if (fs_exists(dest))
+			goto named;
+		free(dest);
+		dest = NULL;
+	}
+	if (size <= SMALL_FILE) {
+		/* Hash first: a blob the store has costs one read and no write. */
+		if ((rc = read_small(in, file->abs, size, &small, &size)))
+			goto done;
+		hash_buffer(raw, small, (size_t)size);
+		if (progress && progress->fn)
+			progress->fn(progress->ctx, progress->base + size, progress->total);
+	} else {
+		if ((rc = fs_tmpfile(&tmp, &fd, s->tmp, "blob-")))
+			goto done;
+		/* Buffered writes, flushed on a second thread as the copy goes (see
+		 * stream.h). O_DIRECT was tried and measured slower: one write in
+		 * flight at a time, and the fsync still had to flush the disk's cache. */
+		if ((rc = stream_copy_durable(in, file->abs, fd, tmp, raw, &size, progress)))
+			goto done;
+	}
 	if (fstat(in, &after) < 0 || !same_file_state(&before, &after) ||
 	    size != (uint64_t)before.st_size) {
 		rc = mreg_seterr(MREG_EINVALID, "%s: the file changed while it was being read",
@@ -68,28 +135,29 @@ int ingest_blob_put(mreg_store *s, const walk_file *file, mreg_file *out,
 	}
 	digest_format(out->digest, raw);
 	out->size = size;
-	out->mode = file->mode;
-	out->path = strdup(file->rel);
-	if (!out->path) {
-		rc = mreg_seterr_nomem();
-		goto done;
-	}
 	dest = path_join(s->blobs, out->digest + 7);
 	if (!dest) {
 		rc = mreg_seterr_nomem();
 		goto done;
 	}
-	if (fs_exists(dest))
-		goto done; /* stored already: this copy is dropped below */
-	if ((rc = fs_seal_blob(fd, tmp, dest)))
-		goto done;
-	free(tmp);
-	tmp = NULL;
-done:
-	if (rc && out->path) {
-		free(out->path);
-		out->path = NULL;
+	/* Stored already: the copy in tmp/ (large files) is dropped unsynced below. */
+	if (!fs_exists(dest)) {
+		if (small && ((rc = fs_tmpfile(&tmp, &fd, s->tmp, "blob-")) ||
+			      (rc = write_all(fd, small, (size_t)size, tmp))))
+			goto done;
+		if ((rc = fs_seal_blob(fd, tmp, dest)))
+			goto done;
+		free(tmp);
+		tmp = NULL;
 	}
+	statcache_put(cache, &before, raw);
+named:
+	if (cached && progress && progress->fn)
+		progress->fn(progress->ctx, progress->base + size, progress->total);
+	out->path = strdup(file->rel);
+	if (!out->path)
+		rc = mreg_seterr_nomem();
+done:
 	if (in >= 0)
 		close(in);
 	if (fd >= 0)
@@ -98,22 +166,33 @@ done:
 		unlink(tmp);
 		free(tmp);
 	}
+	free(small);
 	free(dest);
 	return rc;
 }
 
 int ingest_files(mreg_store *s, const walk_result *walk, mreg_record *r, stream_progress *progress)
 {
+	statcache *cache = NULL;
 	int rc;
 
+	if ((rc = statcache_open(&cache, s->dir, s->tmp, true)))
+		return rc;
 	for (size_t i = 0; i < walk->count; i++) {
-		if ((rc = ingest_blob_put(s, &walk->files[i], &r->files[i], progress)))
-			return rc;
+		if ((rc = ingest_blob_put(s, &walk->files[i], &r->files[i], cache, progress)))
+			goto done;
 		r->file_count = i + 1;
 		progress->base += r->files[i].size;
 	}
 	/* Blob renames must be durable before any record names them. */
-	return fs_fsync_dir(s->blobs);
+	if ((rc = fs_fsync_dir(s->blobs)))
+		goto done;
+	/* A cache: failing to write it costs the next run time, nothing else. */
+	if (statcache_save(cache))
+		mreg_error_clear();
+done:
+	statcache_free(cache);
+	return rc;
 }
 
 /* ---- staged versions (import, pull) ---- */

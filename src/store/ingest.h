@@ -12,19 +12,26 @@
 #include "util/stream.h"
 #include "util/walk.h"
 
+typedef struct statcache statcache;
+
 /*
- * Stream one model file into the store: hash while copying into tmp/, then
- * rename to blobs/sha256/<hex> unless that blob exists already (dedup).
- * Fills @out (path, size, mode, digest). The blob directory still needs
+ * One model file into the store, read at most once: a file @cache knows
+ * (unchanged since it was hashed) whose blob exists is not read at all; a
+ * small one is hashed first and written only when its blob is missing; a
+ * large one is hashed while copied into tmp/, and the copy is dropped
+ * without its fsync when the blob exists. New blobs are fsynced and renamed
+ * to blobs/sha256/<hex>. Fills @out (path, size, mode, digest) and tells
+ * @cache (may be NULL) the digest. The blob directory still needs
  * fs_fsync_dir() before a record may name the blob (ingest_files does it).
  */
-int ingest_blob_put(mreg_store *store, const walk_file *file, mreg_file *out,
+int ingest_blob_put(mreg_store *store, const walk_file *file, mreg_file *out, statcache *cache,
 		    stream_progress *progress);
 
 /*
  * Every file of @walk into the store (ingest_blob_put), filling r->files in
  * walk order (r->files has room for walk->count), then make the blob renames
- * durable. @progress->base advances file by file.
+ * durable, then save the store's stat cache. @progress->base advances file
+ * by file.
  */
 int ingest_files(mreg_store *store, const walk_result *walk, mreg_record *r,
 		 stream_progress *progress);
