@@ -176,3 +176,18 @@ EOF
 	[[ "$(blob_count)" -eq 4 ]]
 	[[ -z "$(find "${MREG_DIR}/tmp" -type f ! -name '*.lock')" ]]
 }
+
+@test "diff of a folder against a version uses the cache: unchanged files are not read" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	mreg create -n m -p model >/dev/null
+	[[ "$(reads_under "${TEST_DIR}/model" diff m:1 model)" -eq 0 ]]
+	printf 'weights v2\n' >model/a.txt
+	run mreg diff m:1 model
+	assert_status 1
+	[[ "$output" == *"a.txt"* ]]
+	[[ "$output" != *"big.bin"* ]]
+	# without a store, diff of two folders still works (reads them)
+	cp -a model other
+	MREG_DIR="${TEST_DIR}/nostore" run mreg diff model other
+	assert_status 0
+}
