@@ -22,7 +22,7 @@
 #include "util/walk.h"
 
 /* Hash one file of the walk, refusing anything that stopped being the regular file it was. */
-static int hash_file(const walk_file *wf, mreg_file *out, const statcache *cache)
+static int hash_file(const walk_file *wf, mreg_file *out, statcache *cache)
 {
 	stream_fd in = {.fd = open(wf->abs, O_RDONLY | O_NONBLOCK | O_CLOEXEC), .name = wf->abs};
 	uint8_t raw[SHA256_LEN];

@@ -9,6 +9,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,7 +77,7 @@ static int read_small(int in, const char *name, uint64_t expect, uint8_t **buf, 
 }
 
 int ingest_blob_put(mreg_store *s, const walk_file *file, mreg_file *out, statcache *cache,
-		    stream_progress *progress)
+		    char **unsynced, stream_progress *progress)
 {
 	char *tmp = NULL, *dest = NULL;
 	int in = -1, fd = -1, rc;
@@ -145,9 +147,20 @@ int ingest_blob_put(mreg_store *s, const walk_file *file, mreg_file *out, statca
 		if (small && ((rc = fs_tmpfile(&tmp, &fd, s->tmp, "blob-")) ||
 			      (rc = write_all(fd, small, (size_t)size, tmp))))
 			goto done;
-		if ((rc = fs_seal_blob(fd, tmp, dest)))
+		if (unsynced) {
+			/* Sealed later, in one pass over the whole version (ingest_files):
+			 * start its writeback now so that pass finds little to wait for. */
+			if (fchmod(fd, 0444) < 0) {
+				rc = mreg_seterr_errno("%s", tmp);
+				goto done;
+			}
+			sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+			*unsynced = tmp;
+		} else if ((rc = fs_seal_blob(fd, tmp, dest))) {
 			goto done;
-		free(tmp);
+		} else {
+			free(tmp);
+		}
 		tmp = NULL;
 	}
 	statcache_put(cache, &before, raw);
@@ -171,27 +184,260 @@ done:
 	return rc;
 }
 
+/*
+ * ingest_files' pool: workers take the files in walk order, each hashing and
+ * writing one file at a time; new blobs stay in tmp/, unsynced, until every
+ * file is done; then the same workers fsync them (concurrent fsyncs share the
+ * file system's journal commits), and only then are they renamed into blobs/.
+ * So a blob is in blobs/ only once it is complete and durable, as when each
+ * was fsynced on its own.
+ */
+#define WORKERS_MAX 8
+#define LARGE_MAX 2 /* large files copied at once: each has 4 MiB of buffers */
+
+typedef struct {
+	mreg_store *s;
+	const walk_result *walk;
+	mreg_record *r;
+	statcache *cache;
+	char **unsynced;     /* by file index: a new blob's tmp/ file, or NULL */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	size_t next;         /* next file to take (phase 1) or to fsync (phase 2) */
+	size_t large;        /* large files being copied */
+	size_t fail_at;      /* lowest index that failed, or SIZE_MAX */
+	int fail_rc;
+	char fail_msg[1024];
+	int phase;
+	stream_progress *progress;
+	uint64_t done;       /* bytes of the files finished */
+	uint64_t shown;      /* the last figure given to the progress callback */
+} pool;
+
+static void pool_fail(pool *p, size_t i, int rc)
+{
+	pthread_mutex_lock(&p->mu);
+	if (i < p->fail_at) {
+		p->fail_at = i;
+		p->fail_rc = rc;
+		snprintf(p->fail_msg, sizeof(p->fail_msg), "%s", mreg_error_last());
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* The callback sees one figure that only grows, whichever worker reports. */
+static void pool_report(pool *p, uint64_t now)
+{
+	if (!p->progress->fn)
+		return;
+	if (now > p->shown) {
+		p->shown = now;
+		p->progress->fn(p->progress->ctx, now, p->progress->total);
+	}
+}
+
+static void file_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	pool *p = ctx;
+
+	(void)total;
+	pthread_mutex_lock(&p->mu);
+	pool_report(p, p->done + done);
+	pthread_mutex_unlock(&p->mu);
+}
+
+static int fsync_path(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return mreg_seterr_errno("%s", path);
+	if (fsync(fd) < 0)
+		rc = mreg_seterr_errno("%s: fsync", path);
+	close(fd);
+	return rc;
+}
+
+static void *pool_main(void *arg)
+{
+	pool *p = arg;
+
+	for (;;) {
+		stream_progress fp = {.fn = file_progress, .ctx = p, .total = p->progress->total};
+		bool large;
+		size_t i;
+		int rc;
+
+		pthread_mutex_lock(&p->mu);
+		if (p->next >= p->walk->count || p->fail_at != SIZE_MAX) {
+			pthread_mutex_unlock(&p->mu);
+			return NULL;
+		}
+		i = p->next;
+		large = p->phase == 1 && p->walk->files[i].size > SMALL_FILE;
+		while (large && p->large >= LARGE_MAX)
+			pthread_cond_wait(&p->cv, &p->mu);
+		/* Waiting may have let another worker take it. */
+		if (i != p->next) {
+			pthread_mutex_unlock(&p->mu);
+			continue;
+		}
+		p->next++;
+		p->large += large;
+		pthread_mutex_unlock(&p->mu);
+
+		if (p->phase == 2) {
+			rc = p->unsynced[i] ? fsync_path(p->unsynced[i]) : 0;
+			if (rc)
+				pool_fail(p, i, rc);
+			continue;
+		}
+		rc = mreg_check_interrupt();
+		if (rc == 0)
+			rc = ingest_blob_put(p->s, &p->walk->files[i], &p->r->files[i], p->cache,
+					     &p->unsynced[i], p->progress->fn ? &fp : NULL);
+		pthread_mutex_lock(&p->mu);
+		if (large) {
+			p->large--;
+			pthread_cond_broadcast(&p->cv);
+		}
+		if (rc == 0) {
+			p->done += p->r->files[i].size;
+			if (p->progress->fn)
+				pool_report(p, p->done);
+		}
+		pthread_mutex_unlock(&p->mu);
+		if (rc)
+			pool_fail(p, i, rc);
+	}
+}
+
+static size_t pool_workers(size_t files)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n = cpus > 0 ? 2 * (size_t)cpus : 2;
+
+	if (n > WORKERS_MAX)
+		n = WORKERS_MAX;
+	return n < files ? n : files ? files : 1;
+}
+
+/* Run the pool's workers over phase @phase; 0 or the first failure (walk order). */
+static int pool_run(pool *p, int phase)
+{
+	pthread_t threads[WORKERS_MAX];
+	size_t n = pool_workers(p->walk->count), started = 0;
+
+	p->phase = phase;
+	p->next = 0;
+	/* The calling thread is a worker too: with one file there is no other. */
+	for (; started + 1 < n; started++)
+		if (pthread_create(&threads[started], NULL, pool_main, p) != 0)
+			break;
+	pool_main(p);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	if (p->fail_at != SIZE_MAX)
+		return mreg_seterr(p->fail_rc, "%s", p->fail_msg);
+	return 0;
+}
+
+static int by_digest(const void *a, const void *b, void *ctx)
+{
+	const mreg_record *r = ctx;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int c = strcmp(r->files[i].digest, r->files[j].digest);
+
+	return c ? c : (i > j) - (i < j);
+}
+
+/* Equal new files of one version: keep the first copy, drop the others unsynced. */
+static int drop_twins(pool *p)
+{
+	size_t *idx = malloc((p->walk->count ? p->walk->count : 1) * sizeof(*idx)), n = 0;
+
+	if (!idx)
+		return mreg_seterr_nomem();
+	for (size_t i = 0; i < p->walk->count; i++)
+		if (p->unsynced[i])
+			idx[n++] = i;
+	qsort_r(idx, n, sizeof(*idx), by_digest, p->r);
+	for (size_t k = 1; k < n; k++) {
+		if (strcmp(p->r->files[idx[k]].digest, p->r->files[idx[k - 1]].digest))
+			continue;
+		unlink(p->unsynced[idx[k]]);
+		free(p->unsynced[idx[k]]);
+		p->unsynced[idx[k]] = NULL;
+	}
+	free(idx);
+	return 0;
+}
+
 int ingest_files(mreg_store *s, const walk_result *walk, mreg_record *r, stream_progress *progress)
 {
-	statcache *cache = NULL;
+	pool p = {.s = s, .walk = walk, .r = r, .progress = progress, .fail_at = SIZE_MAX,
+		  .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	uint64_t base = progress->base;
 	int rc;
 
-	if ((rc = statcache_open(&cache, s->dir, s->tmp, true)))
+	p.done = progress->base;
+	if ((rc = statcache_open(&p.cache, s->dir, s->tmp, true)))
 		return rc;
+	if (!(p.unsynced = calloc(walk->count ? walk->count : 1, sizeof(*p.unsynced)))) {
+		rc = mreg_seterr_nomem();
+		goto done;
+	}
+	if ((rc = pool_run(&p, 1)))
+		goto done;
+	r->file_count = walk->count;
+	progress->base = base + walk->total_size;
+	/* Every new blob durable, then visible under its name. */
+	if ((rc = drop_twins(&p)) || (rc = pool_run(&p, 2)))
+		goto done;
 	for (size_t i = 0; i < walk->count; i++) {
-		if ((rc = ingest_blob_put(s, &walk->files[i], &r->files[i], cache, progress)))
+		char *dest;
+		if (!p.unsynced[i])
+			continue;
+		if (!(dest = path_join(s->blobs, r->files[i].digest + 7))) {
+			rc = mreg_seterr_nomem();
 			goto done;
-		r->file_count = i + 1;
-		progress->base += r->files[i].size;
+		}
+		/* A twin in this version, or another create, may have put it there. */
+		if (fs_exists(dest))
+			rc = unlink(p.unsynced[i]) < 0 ? mreg_seterr_errno("%s", p.unsynced[i]) : 0;
+		else if (rename(p.unsynced[i], dest) < 0)
+			rc = mreg_seterr_errno("%s: rename", dest);
+		free(dest);
+		if (rc)
+			goto done;
+		free(p.unsynced[i]);
+		p.unsynced[i] = NULL;
 	}
 	/* Blob renames must be durable before any record names them. */
 	if ((rc = fs_fsync_dir(s->blobs)))
 		goto done;
 	/* A cache: failing to write it costs the next run time, nothing else. */
-	if (statcache_save(cache))
+	if (statcache_save(p.cache))
 		mreg_error_clear();
 done:
-	statcache_free(cache);
+	if (rc) {
+		/* The files filled so far belong to r, which the caller frees. */
+		size_t filled = 0;
+		for (size_t i = 0; i < walk->count; i++)
+			if (r->files[i].path)
+				filled = i + 1;
+		r->file_count = filled;
+	}
+	for (size_t i = 0; p.unsynced && i < walk->count; i++) {
+		if (p.unsynced[i]) {
+			unlink(p.unsynced[i]);
+			free(p.unsynced[i]);
+		}
+	}
+	free(p.unsynced);
+	statcache_free(p.cache);
+	pthread_mutex_destroy(&p.mu);
+	pthread_cond_destroy(&p.cv);
 	return rc;
 }
 

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,7 @@ struct statcache {
 	int tmp_fd;
 	int64_t new_stamp;
 	bool dirty;
+	pthread_mutex_t mu; /* lookups and puts come from ingest's workers */
 };
 
 static int64_t ts_ns(const struct timespec *t)
@@ -95,6 +97,7 @@ int statcache_new(statcache **out)
 		return mreg_seterr_nomem();
 	}
 	c->tmp_fd = -1;
+	pthread_mutex_init(&c->mu, NULL);
 	*out = c;
 	return 0;
 }
@@ -349,18 +352,21 @@ static bool key_matches(const entry *e, const struct stat *st)
 	       e->ctime == ts_ns(&st->st_ctim);
 }
 
-bool statcache_lookup(const statcache *c, const struct stat *st, uint8_t raw[SHA256_LEN])
+bool statcache_lookup(statcache *c, const struct stat *st, uint8_t raw[SHA256_LEN])
 {
 	size_t where;
 	const entry *e;
+	bool hit;
 
 	if (!c || !S_ISREG(st->st_mode))
 		return false;
+	pthread_mutex_lock(&c->mu);
 	e = find(c, (uint64_t)st->st_dev, (uint64_t)st->st_ino, &where);
-	if (!e || !(e->flags & FROM_FILE) || !key_matches(e, st))
-		return false;
-	memcpy(raw, e->raw, SHA256_LEN);
-	return true;
+	hit = e && (e->flags & FROM_FILE) && key_matches(e, st);
+	if (hit)
+		memcpy(raw, e->raw, SHA256_LEN);
+	pthread_mutex_unlock(&c->mu);
+	return hit;
 }
 
 void statcache_put(statcache *c, const struct stat *st, const uint8_t raw[SHA256_LEN])
@@ -376,16 +382,17 @@ void statcache_put(statcache *c, const struct stat *st, const uint8_t raw[SHA256
 
 	if (!c || c->tmp_fd < 0 || !S_ISREG(st->st_mode))
 		return;
-	e = find(c, x.dev, x.ino, &where);
 	memcpy(x.raw, raw, SHA256_LEN);
+	pthread_mutex_lock(&c->mu);
+	e = find(c, x.dev, x.ino, &where);
 	/* A hit confirmed again: mark it used, keep it for lookups. */
 	if (e && key_matches(e, st) && !memcmp(e->raw, raw, SHA256_LEN)) {
 		e->flags |= FRESH;
 		c->dirty |= x.mtime < c->new_stamp && x.ctime < c->new_stamp;
-		return;
-	}
-	if (add(c, &x))
+	} else if (add(c, &x)) {
 		c->dirty = true;
+	}
+	pthread_mutex_unlock(&c->mu);
 }
 
 static int write_gitignore(const statcache *c)
@@ -462,5 +469,6 @@ void statcache_free(statcache *c)
 	free(c->slot);
 	free(c->path);
 	free(c->dir);
+	pthread_mutex_destroy(&c->mu);
 	free(c);
 }

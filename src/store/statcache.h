@@ -1,5 +1,6 @@
 /*
- * The stat cache (mreg-store(5), "STAT CACHE"): per store, a file's (device,
+ * The stat cache (mreg-store(5), "STAT CACHE"); lookups and puts may come
+ * from several threads at once. What it is: per store, a file's (device,
  * inode, size, mtime, ctime) to its SHA-256, so that registering a folder
  * again reads no file whose metadata is unchanged. Modelled on git's index
  * and DVC's state database, with git's "racily clean" rule: an entry counts
@@ -45,7 +46,7 @@ int statcache_open(statcache **out, const char *store_dir, const char *tmp_dir, 
  * The digest the cache holds for a file with these @st, when there is one
  * from an earlier run that the racily-clean rule lets through.
  */
-bool statcache_lookup(const statcache *c, const struct stat *st, uint8_t raw[SHA256_LEN]);
+bool statcache_lookup(statcache *c, const struct stat *st, uint8_t raw[SHA256_LEN]);
 
 /* Remember @raw as the digest of the file with @st (read just now). */
 void statcache_put(statcache *c, const struct stat *st, const uint8_t raw[SHA256_LEN]);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
-# Reading each file at most once (issue 16): the store's stat cache lets an
-# unchanged folder be registered again without reading its files; a file whose
-# blob is stored already is read once and not written. Behaviour only: what
-# was read, written and recorded, never how long it took.
+# How create stores files (issue 16): the store's stat cache lets an unchanged
+# folder be registered again without reading its files; a file whose blob is
+# stored already is read once and not written; many files are stored by a
+# pool of workers, every new blob durable before any is renamed into blobs/.
+# Behaviour only: what was read, written and recorded, never how long it took.
 
 load helpers
 
@@ -20,12 +21,23 @@ cache_file() {
 	echo "${MREG_DIR}/cache/stat"
 }
 
+# strace TRACE ARGS...: run mreg ARGS under strace -y, every thread's calls
+# (one file a thread, so that none is cut in two) into ${TEST_DIR}/strace.out.
+strace_mreg() {
+	local trace="$1"
+	shift
+	rm -rf "${TEST_DIR}/strace.d"
+	mkdir "${TEST_DIR}/strace.d"
+	strace -ff -qq -y -e trace="$trace" -o "${TEST_DIR}/strace.d/t" "${MREG}" "$@" >/dev/null ||
+		return 1
+	cat "${TEST_DIR}/strace.d"/t.* >"${TEST_DIR}/strace.out"
+}
+
 # The read(2) calls mreg makes on files under DIR while running "mreg ARGS...".
 reads_under() {
 	local dir="$1"
 	shift
-	strace -f -qq -y -e trace=read -o "${TEST_DIR}/strace.out" "${MREG}" "$@" >/dev/null ||
-		return 1
+	strace_mreg read "$@" || return 1
 	grep -c "read([0-9]*<${dir}/" "${TEST_DIR}/strace.out" || true
 }
 
@@ -162,8 +174,7 @@ EOF
 	command -v strace >/dev/null || skip "strace is not installed"
 	mreg create -n m -p model >/dev/null
 	cp -a model copy # other inodes: no cache hit
-	strace -f -qq -y -e trace=openat,fsync,fdatasync,read -o "${TEST_DIR}/strace.out" \
-		"${MREG}" create -n c -p copy >/dev/null
+	strace_mreg openat,fsync,fdatasync,read create -n c -p copy
 	# small files: hashed from one read, no temporary blob; the large one only
 	[[ "$(grep -c 'openat(.*tmp/blob-' "${TEST_DIR}/strace.out")" -eq 1 ]]
 	# the large one is hashed while copied; its copy is dropped unsynced
@@ -190,4 +201,69 @@ EOF
 	cp -a model other
 	MREG_DIR="${TEST_DIR}/nostore" run mreg diff model other
 	assert_status 0
+}
+
+# A folder of N files of 1 to 9,000 bytes; every 50th says "twin".
+make_many() {
+	local dir="$1" n="$2" i
+	mkdir -p "$dir"
+	for ((i = 0; i < n; i++)); do
+		mkdir -p "$dir/d$((i % 10))"
+		if ((i % 50 == 49)); then
+			printf 'twin\n' >"$dir/d$((i % 10))/f$i"
+		else
+			head -c $((1 + (i * 7919) % 9000)) /dev/urandom >"$dir/d$((i % 10))/f$i"
+		fi
+	done
+}
+
+@test "many files: every digest right, equal files one blob, nothing left in tmp/" {
+	make_many many 600
+	run --separate-stderr mreg create -n many -p many
+	assert_status 0
+	mreg show many:1 --json | "${PYTHON}" -c '
+import hashlib, json, sys
+d = json.load(sys.stdin)
+assert len(d["files"]) == 600, len(d["files"])
+for f in d["files"]:
+    data = open("many/" + f["path"], "rb").read()
+    assert f["digest"] == "sha256:" + hashlib.sha256(data).hexdigest(), f["path"]
+    assert f["size"] == len(data), f["path"]
+'
+	# 12 files say "twin": 589 distinct contents
+	[[ "$(blob_count)" -eq 589 ]]
+	[[ -z "$(find "${MREG_DIR}/tmp" -type f ! -name '*.lock' ! -name 'statcache-*')" ]]
+	[[ -z "$(find "${MREG_DIR}/tmp" -type f ! -name '*.lock')" ]]
+	run --separate-stderr mreg fsck
+	assert_status 0
+	rm -rf out
+	mreg download many:1 -o out >/dev/null
+	assert_same_tree many out
+}
+
+@test "many files: each new blob fsynced before any is renamed into blobs/, the record last" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	make_many many 300
+	strace -f -qq -y -e trace=fsync,rename,renameat2,link -o "${TEST_DIR}/order.out" \
+		"${MREG}" create -n many -p many >/dev/null
+	"${PYTHON}" - "${TEST_DIR}/order.out" "${MREG_DIR}" <<'EOF'
+import re, sys
+lines = open(sys.argv[1]).read().splitlines()
+store = re.escape(sys.argv[2])
+synced = [i for i, l in enumerate(lines) if re.search(r"fsync\(\d+<%s/tmp/blob-" % store, l)]
+moved = [i for i, l in enumerate(lines)
+         if re.search(r'rename(at2)?\(.*"%s/blobs/sha256/[0-9a-f]{64}"' % store, l)]
+dirsync = [i for i, l in enumerate(lines) if re.search(r"fsync\(\d+<%s/blobs/sha256>" % store, l)]
+record = [i for i, l in enumerate(lines) if "/models/many/1.yaml" in l]
+# 300 files, 6 say "twin": 295 new blobs, each fsynced once and renamed once
+assert len(synced) == 295 and len(moved) == 295, (len(synced), len(moved))
+assert max(synced) < moved[0]
+# and every one of those fsyncs has returned before the first rename
+before = lines[:moved[0]]
+unfinished = sum(1 for l in before if "fsync(" in l and "<unfinished" in l)
+resumed = sum(1 for l in before if "fsync resumed>" in l)
+assert unfinished == resumed, (unfinished, resumed)
+# the blobs' folder is fsynced after the last rename, and the record comes after
+assert dirsync and record and max(moved) < dirsync[-1] < record[0], (dirsync, record[:1])
+EOF
 }
