@@ -7,6 +7,7 @@
  * shared ingest lock from the first blob to the record, so gc never takes a
  * blob whose record is not written yet.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -453,6 +454,87 @@ int ingest_stage_create(const mreg_store *store, const char *what, char **out)
 		return mreg_seterr_nomem();
 	rc = fs_tmpdir(out, prefix, store->tmp);
 	free(prefix);
+	return rc;
+}
+
+typedef struct {
+	char **paths;
+	size_t count, next, fail_at;
+	int fail_rc;
+	char fail_msg[1024];
+	pthread_mutex_t mu;
+} stage_sync;
+
+static void *stage_sync_main(void *arg)
+{
+	stage_sync *w = arg;
+
+	for (;;) {
+		size_t i;
+		int rc;
+
+		pthread_mutex_lock(&w->mu);
+		if (w->next >= w->count || w->fail_at != SIZE_MAX) {
+			pthread_mutex_unlock(&w->mu);
+			return NULL;
+		}
+		i = w->next++;
+		pthread_mutex_unlock(&w->mu);
+		if ((rc = fsync_path(w->paths[i]))) {
+			pthread_mutex_lock(&w->mu);
+			if (i < w->fail_at) {
+				w->fail_at = i;
+				w->fail_rc = rc;
+				snprintf(w->fail_msg, sizeof(w->fail_msg), "%s", mreg_error_last());
+			}
+			pthread_mutex_unlock(&w->mu);
+		}
+	}
+}
+
+int ingest_stage_sync(const char *stage)
+{
+	stage_sync w = {.fail_at = SIZE_MAX, .mu = PTHREAD_MUTEX_INITIALIZER};
+	pthread_t threads[WORKERS_MAX];
+	size_t cap = 0, n, started = 0;
+	DIR *d = opendir(stage);
+	struct dirent *e;
+	int rc = 0;
+
+	if (!d)
+		return mreg_seterr_errno("%s", stage);
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || (e->d_type != DT_REG && e->d_type != DT_UNKNOWN))
+			continue;
+		if (w.count == cap) {
+			char **grown = realloc(w.paths, (cap = cap ? 2 * cap : 64) * sizeof(*grown));
+			if (!grown) {
+				rc = mreg_seterr_nomem();
+				goto done;
+			}
+			w.paths = grown;
+		}
+		if (!(w.paths[w.count] = path_join(stage, e->d_name))) {
+			rc = mreg_seterr_nomem();
+			goto done;
+		}
+		w.count++;
+	}
+	n = pool_workers(w.count);
+	for (; started + 1 < n; started++)
+		if (pthread_create(&threads[started], NULL, stage_sync_main, &w) != 0)
+			break;
+	stage_sync_main(&w);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	if (w.fail_at != SIZE_MAX)
+		rc = mreg_seterr(w.fail_rc, "%s", w.fail_msg);
+done:
+	closedir(d);
+	for (size_t i = 0; i < w.count; i++)
+		free(w.paths[i]);
+	free(w.paths);
+	pthread_mutex_destroy(&w.mu);
 	return rc;
 }
 

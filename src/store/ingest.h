@@ -45,6 +45,14 @@ int ingest_files(mreg_store *store, const walk_result *walk, mreg_record *r,
 int ingest_stage_create(const mreg_store *store, const char *what, char **out);
 
 /*
+ * fsync every file of the staging folder @stage, several at once (concurrent
+ * fsyncs share the file system's journal commits): for a source that stages
+ * its blobs unsynced (fs_seal_blob_unsynced), before ingest_land_version.
+ * Returns 0, MREG_EIO (message set), MREG_ENOMEM.
+ */
+int ingest_stage_sync(const char *stage);
+
+/*
  * The store's record of name:version, when there is one: the same content is
  * fine (*existing set), other content is MREG_EEXISTS with a message telling
  * the user to @verb ("import", "pull") it under another version.
