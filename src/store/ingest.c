@@ -196,6 +196,24 @@ done:
 #define WORKERS_MAX 8
 #define LARGE_MAX 2 /* large files copied at once: each has 4 MiB of buffers */
 
+/* The failure of the lowest index among workers: what a serial loop would report. */
+typedef struct {
+	size_t at; /* SIZE_MAX: none */
+	int rc;
+	char msg[1024];
+} first_fail;
+
+static void first_fail_note(first_fail *f, pthread_mutex_t *mu, size_t i, int rc)
+{
+	pthread_mutex_lock(mu);
+	if (i < f->at) {
+		f->at = i;
+		f->rc = rc;
+		snprintf(f->msg, sizeof(f->msg), "%s", mreg_error_last());
+	}
+	pthread_mutex_unlock(mu);
+}
+
 typedef struct {
 	mreg_store *s;
 	const walk_result *walk;
@@ -206,25 +224,12 @@ typedef struct {
 	pthread_cond_t cv;
 	size_t next;         /* next file to take (phase 1) or to fsync (phase 2) */
 	size_t large;        /* large files being copied */
-	size_t fail_at;      /* lowest index that failed, or SIZE_MAX */
-	int fail_rc;
-	char fail_msg[1024];
+	first_fail fail;
 	int phase;
 	stream_progress *progress;
 	uint64_t done;       /* bytes of the files finished */
 	uint64_t shown;      /* the last figure given to the progress callback */
 } pool;
-
-static void pool_fail(pool *p, size_t i, int rc)
-{
-	pthread_mutex_lock(&p->mu);
-	if (i < p->fail_at) {
-		p->fail_at = i;
-		p->fail_rc = rc;
-		snprintf(p->fail_msg, sizeof(p->fail_msg), "%s", mreg_error_last());
-	}
-	pthread_mutex_unlock(&p->mu);
-}
 
 /* The callback sees one figure that only grows, whichever worker reports. */
 static void pool_report(pool *p, uint64_t now)
@@ -270,7 +275,7 @@ static void *pool_main(void *arg)
 		int rc;
 
 		pthread_mutex_lock(&p->mu);
-		if (p->next >= p->walk->count || p->fail_at != SIZE_MAX) {
+		if (p->next >= p->walk->count || p->fail.at != SIZE_MAX) {
 			pthread_mutex_unlock(&p->mu);
 			return NULL;
 		}
@@ -290,7 +295,7 @@ static void *pool_main(void *arg)
 		if (p->phase == 2) {
 			rc = p->unsynced[i] ? fsync_path(p->unsynced[i]) : 0;
 			if (rc)
-				pool_fail(p, i, rc);
+				first_fail_note(&p->fail, &p->mu, i, rc);
 			continue;
 		}
 		rc = mreg_check_interrupt();
@@ -309,7 +314,7 @@ static void *pool_main(void *arg)
 		}
 		pthread_mutex_unlock(&p->mu);
 		if (rc)
-			pool_fail(p, i, rc);
+			first_fail_note(&p->fail, &p->mu, i, rc);
 	}
 }
 
@@ -323,24 +328,28 @@ static size_t pool_workers(size_t files)
 	return n < files ? n : files ? files : 1;
 }
 
+/* @fn on pool_workers(@count) threads, the calling one among them; then @f's verdict. */
+static int run_workers(size_t count, void *(*fn)(void *), void *arg, const first_fail *f)
+{
+	pthread_t threads[WORKERS_MAX];
+	size_t n = pool_workers(count), started = 0;
+
+	/* With one item (or no thread to be had) the caller works alone. */
+	for (; started + 1 < n; started++)
+		if (pthread_create(&threads[started], NULL, fn, arg) != 0)
+			break;
+	fn(arg);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	return f->at != SIZE_MAX ? mreg_seterr(f->rc, "%s", f->msg) : 0;
+}
+
 /* Run the pool's workers over phase @phase; 0 or the first failure (walk order). */
 static int pool_run(pool *p, int phase)
 {
-	pthread_t threads[WORKERS_MAX];
-	size_t n = pool_workers(p->walk->count), started = 0;
-
 	p->phase = phase;
 	p->next = 0;
-	/* The calling thread is a worker too: with one file there is no other. */
-	for (; started + 1 < n; started++)
-		if (pthread_create(&threads[started], NULL, pool_main, p) != 0)
-			break;
-	pool_main(p);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
-	if (p->fail_at != SIZE_MAX)
-		return mreg_seterr(p->fail_rc, "%s", p->fail_msg);
-	return 0;
+	return run_workers(p->walk->count, pool_main, p, &p->fail);
 }
 
 static int by_digest(const void *a, const void *b, void *ctx)
@@ -376,7 +385,7 @@ static int drop_twins(pool *p)
 
 int ingest_files(mreg_store *s, const walk_result *walk, mreg_record *r, stream_progress *progress)
 {
-	pool p = {.s = s, .walk = walk, .r = r, .progress = progress, .fail_at = SIZE_MAX,
+	pool p = {.s = s, .walk = walk, .r = r, .progress = progress, .fail.at = SIZE_MAX,
 		  .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 	uint64_t base = progress->base;
 	int rc;
@@ -459,9 +468,8 @@ int ingest_stage_create(const mreg_store *store, const char *what, char **out)
 
 typedef struct {
 	char **paths;
-	size_t count, next, fail_at;
-	int fail_rc;
-	char fail_msg[1024];
+	size_t count, next;
+	first_fail fail;
 	pthread_mutex_t mu;
 } stage_sync;
 
@@ -474,29 +482,21 @@ static void *stage_sync_main(void *arg)
 		int rc;
 
 		pthread_mutex_lock(&w->mu);
-		if (w->next >= w->count || w->fail_at != SIZE_MAX) {
+		if (w->next >= w->count || w->fail.at != SIZE_MAX) {
 			pthread_mutex_unlock(&w->mu);
 			return NULL;
 		}
 		i = w->next++;
 		pthread_mutex_unlock(&w->mu);
-		if ((rc = fsync_path(w->paths[i]))) {
-			pthread_mutex_lock(&w->mu);
-			if (i < w->fail_at) {
-				w->fail_at = i;
-				w->fail_rc = rc;
-				snprintf(w->fail_msg, sizeof(w->fail_msg), "%s", mreg_error_last());
-			}
-			pthread_mutex_unlock(&w->mu);
-		}
+		if ((rc = fsync_path(w->paths[i])))
+			first_fail_note(&w->fail, &w->mu, i, rc);
 	}
 }
 
 int ingest_stage_sync(const char *stage)
 {
-	stage_sync w = {.fail_at = SIZE_MAX, .mu = PTHREAD_MUTEX_INITIALIZER};
-	pthread_t threads[WORKERS_MAX];
-	size_t cap = 0, n, started = 0;
+	stage_sync w = {.fail.at = SIZE_MAX, .mu = PTHREAD_MUTEX_INITIALIZER};
+	size_t cap = 0;
 	DIR *d = opendir(stage);
 	struct dirent *e;
 	int rc = 0;
@@ -520,15 +520,7 @@ int ingest_stage_sync(const char *stage)
 		}
 		w.count++;
 	}
-	n = pool_workers(w.count);
-	for (; started + 1 < n; started++)
-		if (pthread_create(&threads[started], NULL, stage_sync_main, &w) != 0)
-			break;
-	stage_sync_main(&w);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
-	if (w.fail_at != SIZE_MAX)
-		rc = mreg_seterr(w.fail_rc, "%s", w.fail_msg);
+	rc = run_workers(w.count, stage_sync_main, &w, &w.fail);
 done:
 	closedir(d);
 	for (size_t i = 0; i < w.count; i++)
