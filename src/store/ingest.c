@@ -99,7 +99,6 @@ int ingest_blob_put(mreg_store *s, const walk_file *file, mreg_file *out, statca
 		rc = mreg_seterr(MREG_EINVALID, "%s: not a regular file", file->abs);
 		goto done;
 	}
-	fcntl(in, F_SETFL, fcntl(in, F_GETFL) & ~O_NONBLOCK);
 	out->size = size = (uint64_t)before.st_size;
 	out->mode = file->mode;
 	/* Unchanged since an earlier run and its blob is here: nothing to read. */
@@ -114,6 +113,7 @@ int ingest_blob_put(mreg_store *s, const walk_file *file, mreg_file *out, statca
 		free(dest);
 		dest = NULL;
 	}
+	fcntl(in, F_SETFL, fcntl(in, F_GETFL) & ~O_NONBLOCK);
 	if (size <= SMALL_FILE) {
 		/* Hash first: a blob the store has costs one read and no write. */
 		if ((rc = read_small(in, file->abs, size, &small, &size)))
