@@ -147,7 +147,7 @@ EOF
 @test "racily clean: a file not older than the cache's stamp is never cached" {
 	touch -d '+1 hour' model/a.txt # mtime in the future: after any stamp
 	mreg create -n m -p model >/dev/null
-	! grep -q " $(stat -c %i model/a.txt) " "$(cache_file)"
+	! grep -q " $(stat -c %i model/a.txt) " "$(cache_file)" || fail "a.txt is in the cache"
 	grep -q " $(stat -c %i model/big.bin) " "$(cache_file)"
 	# and is read again next time, giving its digest
 	printf 'weights v3\n' >model/a.txt
@@ -178,7 +178,8 @@ EOF
 	# small files: hashed from one read, no temporary blob; the large one only
 	[[ "$(grep -c 'openat(.*tmp/blob-' "${TEST_DIR}/strace.out")" -eq 1 ]]
 	# the large one is hashed while copied; its copy is dropped unsynced
-	! grep -Eq 'f(data)?sync\([0-9]+<[^>]*tmp/blob-' "${TEST_DIR}/strace.out"
+	! grep -Eq 'f(data)?sync\([0-9]+<[^>]*tmp/blob-' "${TEST_DIR}/strace.out" ||
+		fail "a dropped copy was fsynced"
 	# each file read once (one read with data, then end of file)
 	for f in a.txt sub/b.bin sub/deeper/c.json; do
 		[[ "$(grep "read([0-9]*<${TEST_DIR}/copy/$f>" "${TEST_DIR}/strace.out" |
