@@ -13,6 +13,7 @@
 #include "mreg/common.h"
 #include "mreg/diag.h"
 #include "mreg/record.h"
+#include "mreg/store.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -27,6 +28,14 @@ extern "C" {
  * @return 0, MREG_ENOTFOUND, MREG_EINVALID, MREG_EIO, MREG_ENOMEM.
  */
 MREG_API int mreg_tree_scan(mreg_record **out, const char *path, mreg_diag_list *diags);
+
+/**
+ * mreg_tree_scan() with the stat cache of @p store (see mreg-store(5), STAT
+ * CACHE; read only, @p store may be NULL): a file the cache knows unchanged
+ * is not read. Same results and errors.
+ */
+MREG_API int mreg_tree_scan_cached(mreg_record **out, mreg_store *store, const char *path,
+				   mreg_diag_list *diags);
 
 /** How an entry differs. */
 typedef enum {

@@ -316,7 +316,9 @@ int mreg_bundle_import(mreg_bundle_info *info, mreg_record **out, mreg_store *st
 	if (c.meta.foreign &&
 	     (rc = artifact_detect_staged(c.record, (const char *const[]){stage}, 1, stage)))
 		goto done;
-	if ((rc = ingest_land_version(store, &c.record, stage, "import", &info->unchanged,
+	/* The staged blobs were written unsynced: all durable before any lands. */
+	if ((rc = ingest_stage_sync(stage)) ||
+	    (rc = ingest_land_version(store, &c.record, stage, "import", &info->unchanged,
 				      &info->blobs_added)))
 		goto done;
 	if (out) {

@@ -614,8 +614,10 @@ static int stream_blob(reader *rd, blob_slot *s, const char *stage, uint64_t siz
 			 NULL);
 	if (rc || !stage)
 		goto done;
-	/* The name is given only to complete data; the caller still checks the digest. */
-	rc = fs_seal_blob(out.fd, part, final);
+	/* The name is given only to complete data; the caller still checks the
+	 * digest, and fsyncs the whole stage in one pass before it lands
+	 * (ingest_stage_sync). */
+	rc = fs_seal_blob_unsynced(out.fd, part, final);
 done:
 	if (out.fd >= 0)
 		close(out.fd);

@@ -30,7 +30,13 @@ static int load(operand *op, mreg_store **store)
 		op->is_path = true;
 		if ((rc = mreg_diag_list_new(&diags)))
 			return cli_fail(rc);
-		rc = mreg_tree_scan(&op->record, op->arg, diags);
+		/* The store's stat cache spares reading unchanged files; no store
+		 * here is no problem for a folder. */
+		if (!*store && mreg_store_open(store, cli_store_dir)) {
+			*store = NULL;
+			mreg_error_clear();
+		}
+		rc = mreg_tree_scan_cached(&op->record, *store, op->arg, diags);
 		/* Errors of the walk are printed as create prints them. */
 		if (mreg_diag_count_severity(diags, MREG_DIAG_ERROR))
 			cli_print_diags(diags, stderr);

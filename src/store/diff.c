@@ -13,6 +13,8 @@
 
 #include "mreg/diff.h"
 #include "record_priv.h"
+#include "statcache.h"
+#include "store_priv.h"
 #include "util/error_priv.h"
 #include "util/hash.h"
 #include "util/stream.h"
@@ -20,7 +22,7 @@
 #include "util/walk.h"
 
 /* Hash one file of the walk, refusing anything that stopped being the regular file it was. */
-static int hash_file(const walk_file *wf, mreg_file *out)
+static int hash_file(const walk_file *wf, mreg_file *out, statcache *cache)
 {
 	stream_fd in = {.fd = open(wf->abs, O_RDONLY | O_NONBLOCK | O_CLOEXEC), .name = wf->abs};
 	uint8_t raw[SHA256_LEN];
@@ -40,6 +42,11 @@ static int hash_file(const walk_file *wf, mreg_file *out)
 		close(in.fd);
 		return rc;
 	}
+	if (statcache_lookup(cache, &st, raw)) {
+		size = (uint64_t)st.st_size;
+		close(in.fd);
+		goto named;
+	}
 	fcntl(in.fd, F_SETFL, fcntl(in.fd, F_GETFL) & ~O_NONBLOCK);
 	posix_fadvise(in.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	rc = stream_pump(stream_fd_reader, &in, NULL, NULL, (uint64_t)st.st_size, raw, &size, NULL);
@@ -49,6 +56,7 @@ static int hash_file(const walk_file *wf, mreg_file *out)
 	if (size != (uint64_t)st.st_size)
 		return mreg_seterr(MREG_EINVALID, "%s: the file changed while it was being read",
 				   wf->abs);
+named:
 	digest_format(out->digest, raw);
 	out->size = size;
 	out->mode = wf->mode;
@@ -57,11 +65,20 @@ static int hash_file(const walk_file *wf, mreg_file *out)
 
 int mreg_tree_scan(mreg_record **out, const char *path, mreg_diag_list *diags)
 {
+	return mreg_tree_scan_cached(out, NULL, path, diags);
+}
+
+int mreg_tree_scan_cached(mreg_record **out, mreg_store *store, const char *path,
+			  mreg_diag_list *diags)
+{
 	walk_result walk = {0};
 	mreg_record *r = NULL;
+	statcache *cache = NULL;
 	int rc;
 
 	*out = NULL;
+	if (store && (rc = statcache_open(&cache, store->dir, store->tmp, false)))
+		return rc;
 	if ((rc = walk_model(&walk, path, diags)))
 		return rc == MREG_ENOTFOUND ? mreg_seterr(rc, "%s: no such file or folder", path) : rc;
 	if (mreg_diag_count_severity(diags, MREG_DIAG_ERROR)) {
@@ -80,7 +97,7 @@ int mreg_tree_scan(mreg_record **out, const char *path, mreg_diag_list *diags)
 	for (size_t i = 0; i < walk.count && !rc; i++) {
 		if ((rc = mreg_check_interrupt()))
 			break;
-		if ((rc = hash_file(&walk.files[i], &r->files[i])) == 0)
+		if ((rc = hash_file(&walk.files[i], &r->files[i], cache)) == 0)
 			r->file_count = i + 1;
 	}
 	for (size_t i = 0; i < walk.dir_count && !rc; i++) {
@@ -99,6 +116,7 @@ int mreg_tree_scan(mreg_record **out, const char *path, mreg_diag_list *diags)
 	if (!rc)
 		rc = record_compute_digest(r);
 done:
+	statcache_free(cache);
 	walk_result_dispose(&walk);
 	if (rc)
 		mreg_record_free(r);

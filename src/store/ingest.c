@@ -7,8 +7,11 @@
  * shared ingest lock from the first blob to the record, so gc never takes a
  * blob whose record is not written yet.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +22,7 @@
 #include "util/fsutil.h"
 #include "util/hash.h"
 #include "ingest.h"
+#include "statcache.h"
 #include "record_priv.h"
 #include "store_priv.h"
 #include "util/strutil.h"
@@ -31,14 +35,57 @@ static bool same_file_state(const struct stat *a, const struct stat *b)
 	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec && a->st_ino == b->st_ino;
 }
 
-int ingest_blob_put(mreg_store *s, const walk_file *file, mreg_file *out,
-		    stream_progress *progress)
+/* A file this small is read whole into one buffer: hashed, then written only
+ * when its blob is missing. Larger ones are hashed while they are copied. */
+#define SMALL_FILE (1u << 20)
+
+static int write_all(int fd, const uint8_t *buf, size_t len, const char *name)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return mreg_seterr_errno("%s: write", name);
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Read all of a small file (@expect bytes by its fstat) into *buf. */
+static int read_small(int in, const char *name, uint64_t expect, uint8_t **buf, uint64_t *size)
+{
+	size_t cap = (size_t)expect + 1, got = 0;
+
+	*size = 0;
+	if (!(*buf = malloc(cap)))
+		return mreg_seterr_nomem();
+	for (;;) {
+		ssize_t n = read(in, *buf + got, cap - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return mreg_seterr_errno("%s: read", name);
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got == cap)
+			break; /* grew: the size check below refuses it */
+	}
+	*size = got;
+	return 0;
+}
+
+int ingest_blob_put(mreg_store *s, const walk_file *file, mreg_file *out, statcache *cache,
+		    char **unsynced, stream_progress *progress)
 {
 	char *tmp = NULL, *dest = NULL;
 	int in = -1, fd = -1, rc;
-	uint8_t raw[SHA256_LEN];
+	uint8_t raw[SHA256_LEN], *small = NULL;
 	uint64_t size = 0;
 	struct stat before, after;
+	bool cached;
 
 	/* O_NONBLOCK: a file swapped for a FIFO since the walk must not hang us. */
 	in = open(file->abs, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -52,14 +99,37 @@ int ingest_blob_put(mreg_store *s, const walk_file *file, mreg_file *out,
 		rc = mreg_seterr(MREG_EINVALID, "%s: not a regular file", file->abs);
 		goto done;
 	}
+	out->size = size = (uint64_t)before.st_size;
+	out->mode = file->mode;
+	/* Unchanged since an earlier run and its blob is here: nothing to read. */
+	if ((cached = statcache_lookup(cache, &before, raw))) {
+		digest_format(out->digest, raw);
+		if (!(dest = path_join(s->blobs, out->digest + 7))) {
+			rc = mreg_seterr_nomem();
+			goto done;
+		}
+		if (fs_exists(dest))
+			goto named;
+		free(dest);
+		dest = NULL;
+	}
 	fcntl(in, F_SETFL, fcntl(in, F_GETFL) & ~O_NONBLOCK);
-	if ((rc = fs_tmpfile(&tmp, &fd, s->tmp, "blob-")))
-		goto done;
-	/* Buffered writes, flushed on a second thread as the copy goes (see
-	 * stream.h). O_DIRECT was tried and measured slower: one write in flight
-	 * at a time, and the fsync still had to flush the disk's cache. */
-	if ((rc = stream_copy_durable(in, file->abs, fd, tmp, raw, &size, progress)))
-		goto done;
+	if (size <= SMALL_FILE) {
+		/* Hash first: a blob the store has costs one read and no write. */
+		if ((rc = read_small(in, file->abs, size, &small, &size)))
+			goto done;
+		hash_buffer(raw, small, (size_t)size);
+		if (progress && progress->fn)
+			progress->fn(progress->ctx, progress->base + size, progress->total);
+	} else {
+		if ((rc = fs_tmpfile(&tmp, &fd, s->tmp, "blob-")))
+			goto done;
+		/* Buffered writes, flushed on a second thread as the copy goes (see
+		 * stream.h). O_DIRECT was tried and measured slower: one write in
+		 * flight at a time, and the fsync still had to flush the disk's cache. */
+		if ((rc = stream_copy_durable(in, file->abs, fd, tmp, raw, &size, progress)))
+			goto done;
+	}
 	if (fstat(in, &after) < 0 || !same_file_state(&before, &after) ||
 	    size != (uint64_t)before.st_size) {
 		rc = mreg_seterr(MREG_EINVALID, "%s: the file changed while it was being read",
@@ -68,28 +138,40 @@ int ingest_blob_put(mreg_store *s, const walk_file *file, mreg_file *out,
 	}
 	digest_format(out->digest, raw);
 	out->size = size;
-	out->mode = file->mode;
-	out->path = strdup(file->rel);
-	if (!out->path) {
-		rc = mreg_seterr_nomem();
-		goto done;
-	}
 	dest = path_join(s->blobs, out->digest + 7);
 	if (!dest) {
 		rc = mreg_seterr_nomem();
 		goto done;
 	}
-	if (fs_exists(dest))
-		goto done; /* stored already: this copy is dropped below */
-	if ((rc = fs_seal_blob(fd, tmp, dest)))
-		goto done;
-	free(tmp);
-	tmp = NULL;
-done:
-	if (rc && out->path) {
-		free(out->path);
-		out->path = NULL;
+	/* Stored already: the copy in tmp/ (large files) is dropped unsynced below. */
+	if (!fs_exists(dest)) {
+		if (small && ((rc = fs_tmpfile(&tmp, &fd, s->tmp, "blob-")) ||
+			      (rc = write_all(fd, small, (size_t)size, tmp))))
+			goto done;
+		if (unsynced) {
+			/* Sealed later, in one pass over the whole version (ingest_files):
+			 * start its writeback now so that pass finds little to wait for. */
+			if (fchmod(fd, 0444) < 0) {
+				rc = mreg_seterr_errno("%s", tmp);
+				goto done;
+			}
+			sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+			*unsynced = tmp;
+		} else if ((rc = fs_seal_blob(fd, tmp, dest))) {
+			goto done;
+		} else {
+			free(tmp);
+		}
+		tmp = NULL;
 	}
+	statcache_put(cache, &before, raw);
+named:
+	if (cached && progress && progress->fn)
+		progress->fn(progress->ctx, progress->base + size, progress->total);
+	out->path = strdup(file->rel);
+	if (!out->path)
+		rc = mreg_seterr_nomem();
+done:
 	if (in >= 0)
 		close(in);
 	if (fd >= 0)
@@ -98,22 +180,275 @@ done:
 		unlink(tmp);
 		free(tmp);
 	}
+	free(small);
 	free(dest);
 	return rc;
 }
 
+/*
+ * ingest_files' pool: workers take the files in walk order, each hashing and
+ * writing one file at a time; new blobs stay in tmp/, unsynced, until every
+ * file is done; then the same workers fsync them (concurrent fsyncs share the
+ * file system's journal commits), and only then are they renamed into blobs/.
+ * So a blob is in blobs/ only once it is complete and durable, as when each
+ * was fsynced on its own.
+ */
+#define WORKERS_MAX 8
+#define LARGE_MAX 2 /* large files copied at once: each has 4 MiB of buffers */
+
+/* The failure of the lowest index among workers: what a serial loop would report. */
+typedef struct {
+	size_t at; /* SIZE_MAX: none */
+	int rc;
+	char msg[1024];
+} first_fail;
+
+static void first_fail_note(first_fail *f, pthread_mutex_t *mu, size_t i, int rc)
+{
+	pthread_mutex_lock(mu);
+	if (i < f->at) {
+		f->at = i;
+		f->rc = rc;
+		snprintf(f->msg, sizeof(f->msg), "%s", mreg_error_last());
+	}
+	pthread_mutex_unlock(mu);
+}
+
+typedef struct {
+	mreg_store *s;
+	const walk_result *walk;
+	mreg_record *r;
+	statcache *cache;
+	char **unsynced;     /* by file index: a new blob's tmp/ file, or NULL */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	size_t next;         /* next file to take (phase 1) or to fsync (phase 2) */
+	size_t large;        /* large files being copied */
+	first_fail fail;
+	int phase;
+	stream_progress *progress;
+	uint64_t done;       /* bytes of the files finished */
+	uint64_t shown;      /* the last figure given to the progress callback */
+} pool;
+
+/* The callback sees one figure that only grows, whichever worker reports. */
+static void pool_report(pool *p, uint64_t now)
+{
+	if (!p->progress->fn)
+		return;
+	if (now > p->shown) {
+		p->shown = now;
+		p->progress->fn(p->progress->ctx, now, p->progress->total);
+	}
+}
+
+static void file_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	pool *p = ctx;
+
+	(void)total;
+	pthread_mutex_lock(&p->mu);
+	pool_report(p, p->done + done);
+	pthread_mutex_unlock(&p->mu);
+}
+
+static int fsync_path(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return mreg_seterr_errno("%s", path);
+	if (fsync(fd) < 0)
+		rc = mreg_seterr_errno("%s: fsync", path);
+	close(fd);
+	return rc;
+}
+
+static void *pool_main(void *arg)
+{
+	pool *p = arg;
+
+	for (;;) {
+		stream_progress fp = {.fn = file_progress, .ctx = p, .total = p->progress->total};
+		bool large;
+		size_t i;
+		int rc;
+
+		pthread_mutex_lock(&p->mu);
+		if (p->next >= p->walk->count || p->fail.at != SIZE_MAX) {
+			pthread_mutex_unlock(&p->mu);
+			return NULL;
+		}
+		i = p->next;
+		large = p->phase == 1 && p->walk->files[i].size > SMALL_FILE;
+		while (large && p->large >= LARGE_MAX)
+			pthread_cond_wait(&p->cv, &p->mu);
+		/* Waiting may have let another worker take it. */
+		if (i != p->next) {
+			pthread_mutex_unlock(&p->mu);
+			continue;
+		}
+		p->next++;
+		p->large += large;
+		pthread_mutex_unlock(&p->mu);
+
+		if (p->phase == 2) {
+			rc = p->unsynced[i] ? fsync_path(p->unsynced[i]) : 0;
+			if (rc)
+				first_fail_note(&p->fail, &p->mu, i, rc);
+			continue;
+		}
+		rc = mreg_check_interrupt();
+		if (rc == 0)
+			rc = ingest_blob_put(p->s, &p->walk->files[i], &p->r->files[i], p->cache,
+					     &p->unsynced[i], p->progress->fn ? &fp : NULL);
+		pthread_mutex_lock(&p->mu);
+		if (large) {
+			p->large--;
+			pthread_cond_broadcast(&p->cv);
+		}
+		if (rc == 0) {
+			p->done += p->r->files[i].size;
+			if (p->progress->fn)
+				pool_report(p, p->done);
+		}
+		pthread_mutex_unlock(&p->mu);
+		if (rc)
+			first_fail_note(&p->fail, &p->mu, i, rc);
+	}
+}
+
+static size_t pool_workers(size_t files)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n = cpus > 0 ? 2 * (size_t)cpus : 2;
+
+	if (n > WORKERS_MAX)
+		n = WORKERS_MAX;
+	return n < files ? n : files ? files : 1;
+}
+
+/* @fn on pool_workers(@count) threads, the calling one among them; then @f's verdict. */
+static int run_workers(size_t count, void *(*fn)(void *), void *arg, const first_fail *f)
+{
+	pthread_t threads[WORKERS_MAX];
+	size_t n = pool_workers(count), started = 0;
+
+	/* With one item (or no thread to be had) the caller works alone. */
+	for (; started + 1 < n; started++)
+		if (pthread_create(&threads[started], NULL, fn, arg) != 0)
+			break;
+	fn(arg);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	return f->at != SIZE_MAX ? mreg_seterr(f->rc, "%s", f->msg) : 0;
+}
+
+/* Run the pool's workers over phase @phase; 0 or the first failure (walk order). */
+static int pool_run(pool *p, int phase)
+{
+	p->phase = phase;
+	p->next = 0;
+	return run_workers(p->walk->count, pool_main, p, &p->fail);
+}
+
+static int by_digest(const void *a, const void *b, void *ctx)
+{
+	const mreg_record *r = ctx;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int c = strcmp(r->files[i].digest, r->files[j].digest);
+
+	return c ? c : (i > j) - (i < j);
+}
+
+/* Equal new files of one version: keep the first copy, drop the others unsynced. */
+static int drop_twins(pool *p)
+{
+	size_t *idx = malloc((p->walk->count ? p->walk->count : 1) * sizeof(*idx)), n = 0;
+
+	if (!idx)
+		return mreg_seterr_nomem();
+	for (size_t i = 0; i < p->walk->count; i++)
+		if (p->unsynced[i])
+			idx[n++] = i;
+	qsort_r(idx, n, sizeof(*idx), by_digest, p->r);
+	for (size_t k = 1; k < n; k++) {
+		if (strcmp(p->r->files[idx[k]].digest, p->r->files[idx[k - 1]].digest))
+			continue;
+		unlink(p->unsynced[idx[k]]);
+		free(p->unsynced[idx[k]]);
+		p->unsynced[idx[k]] = NULL;
+	}
+	free(idx);
+	return 0;
+}
+
 int ingest_files(mreg_store *s, const walk_result *walk, mreg_record *r, stream_progress *progress)
 {
+	pool p = {.s = s, .walk = walk, .r = r, .progress = progress, .fail.at = SIZE_MAX,
+		  .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	uint64_t base = progress->base;
 	int rc;
 
+	p.done = progress->base;
+	if ((rc = statcache_open(&p.cache, s->dir, s->tmp, true)))
+		return rc;
+	if (!(p.unsynced = calloc(walk->count ? walk->count : 1, sizeof(*p.unsynced)))) {
+		rc = mreg_seterr_nomem();
+		goto done;
+	}
+	if ((rc = pool_run(&p, 1)))
+		goto done;
+	r->file_count = walk->count;
+	progress->base = base + walk->total_size;
+	/* Every new blob durable, then visible under its name. */
+	if ((rc = drop_twins(&p)) || (rc = pool_run(&p, 2)))
+		goto done;
 	for (size_t i = 0; i < walk->count; i++) {
-		if ((rc = ingest_blob_put(s, &walk->files[i], &r->files[i], progress)))
-			return rc;
-		r->file_count = i + 1;
-		progress->base += r->files[i].size;
+		char *dest;
+		if (!p.unsynced[i])
+			continue;
+		if (!(dest = path_join(s->blobs, r->files[i].digest + 7))) {
+			rc = mreg_seterr_nomem();
+			goto done;
+		}
+		/* A twin in this version, or another create, may have put it there. */
+		if (fs_exists(dest))
+			rc = unlink(p.unsynced[i]) < 0 ? mreg_seterr_errno("%s", p.unsynced[i]) : 0;
+		else if (rename(p.unsynced[i], dest) < 0)
+			rc = mreg_seterr_errno("%s: rename", dest);
+		free(dest);
+		if (rc)
+			goto done;
+		free(p.unsynced[i]);
+		p.unsynced[i] = NULL;
 	}
 	/* Blob renames must be durable before any record names them. */
-	return fs_fsync_dir(s->blobs);
+	if ((rc = fs_fsync_dir(s->blobs)))
+		goto done;
+	/* A cache: failing to write it costs the next run time, nothing else. */
+	if (statcache_save(p.cache))
+		mreg_error_clear();
+done:
+	if (rc) {
+		/* The files filled so far belong to r, which the caller frees. */
+		size_t filled = 0;
+		for (size_t i = 0; i < walk->count; i++)
+			if (r->files[i].path)
+				filled = i + 1;
+		r->file_count = filled;
+	}
+	for (size_t i = 0; p.unsynced && i < walk->count; i++) {
+		if (p.unsynced[i]) {
+			unlink(p.unsynced[i]);
+			free(p.unsynced[i]);
+		}
+	}
+	free(p.unsynced);
+	statcache_free(p.cache);
+	pthread_mutex_destroy(&p.mu);
+	pthread_cond_destroy(&p.cv);
+	return rc;
 }
 
 /* ---- staged versions (import, pull) ---- */
@@ -128,6 +463,70 @@ int ingest_stage_create(const mreg_store *store, const char *what, char **out)
 		return mreg_seterr_nomem();
 	rc = fs_tmpdir(out, prefix, store->tmp);
 	free(prefix);
+	return rc;
+}
+
+typedef struct {
+	char **paths;
+	size_t count, next;
+	first_fail fail;
+	pthread_mutex_t mu;
+} stage_sync;
+
+static void *stage_sync_main(void *arg)
+{
+	stage_sync *w = arg;
+
+	for (;;) {
+		size_t i;
+		int rc;
+
+		pthread_mutex_lock(&w->mu);
+		if (w->next >= w->count || w->fail.at != SIZE_MAX) {
+			pthread_mutex_unlock(&w->mu);
+			return NULL;
+		}
+		i = w->next++;
+		pthread_mutex_unlock(&w->mu);
+		if ((rc = fsync_path(w->paths[i])))
+			first_fail_note(&w->fail, &w->mu, i, rc);
+	}
+}
+
+int ingest_stage_sync(const char *stage)
+{
+	stage_sync w = {.fail.at = SIZE_MAX, .mu = PTHREAD_MUTEX_INITIALIZER};
+	size_t cap = 0;
+	DIR *d = opendir(stage);
+	struct dirent *e;
+	int rc = 0;
+
+	if (!d)
+		return mreg_seterr_errno("%s", stage);
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || (e->d_type != DT_REG && e->d_type != DT_UNKNOWN))
+			continue;
+		if (w.count == cap) {
+			char **grown = realloc(w.paths, (cap = cap ? 2 * cap : 64) * sizeof(*grown));
+			if (!grown) {
+				rc = mreg_seterr_nomem();
+				goto done;
+			}
+			w.paths = grown;
+		}
+		if (!(w.paths[w.count] = path_join(stage, e->d_name))) {
+			rc = mreg_seterr_nomem();
+			goto done;
+		}
+		w.count++;
+	}
+	rc = run_workers(w.count, stage_sync_main, &w, &w.fail);
+done:
+	closedir(d);
+	for (size_t i = 0; i < w.count; i++)
+		free(w.paths[i]);
+	free(w.paths);
+	pthread_mutex_destroy(&w.mu);
 	return rc;
 }
 

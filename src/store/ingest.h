@@ -13,25 +13,45 @@
 #include "util/stream.h"
 #include "util/walk.h"
 
+typedef struct statcache statcache;
+
 /*
- * Stream one model file into the store: hash while copying into tmp/, then
- * rename to blobs/sha256/<hex> unless that blob exists already (dedup).
- * Fills @out (path, size, mode, digest). The blob directory still needs
- * fs_fsync_dir() before a record may name the blob (ingest_files does it).
+ * One model file into the store, read at most once: a file @cache knows
+ * (unchanged since it was hashed) whose blob exists is not read at all; a
+ * small one is hashed first and written only when its blob is missing; a
+ * large one is hashed while copied into tmp/, and the copy is dropped
+ * without its fsync when the blob exists. A new blob is fsynced and renamed
+ * to blobs/sha256/<hex>; or, with @unsynced, left in tmp/ read-only and
+ * unsynced, its path in *@unsynced for the caller to fsync and rename. Fills
+ * @out (path, size, mode, digest) and tells @cache (may be NULL) the digest.
+ * The blob directory still needs fs_fsync_dir() before a record may name the
+ * blob (ingest_files does it). Safe to call from several threads at once.
  */
-int ingest_blob_put(mreg_store *store, const walk_file *file, mreg_file *out,
-		    stream_progress *progress);
+int ingest_blob_put(mreg_store *store, const walk_file *file, mreg_file *out, statcache *cache,
+		    char **unsynced, stream_progress *progress);
 
 /*
  * Every file of @walk into the store (ingest_blob_put), filling r->files in
- * walk order (r->files has room for walk->count), then make the blob renames
- * durable. @progress->base advances file by file.
+ * walk order (r->files has room for walk->count): a pool of workers (2 per
+ * CPU, at most 8; at most 2 large files copied at once) hashes and writes
+ * files at once, leaving new blobs unsynced in tmp/; then they are fsynced
+ * (by the same workers), renamed into blobs/ and the directory fsynced;
+ * then the store's stat cache is saved. The first failure in walk order is
+ * the one reported. @progress->base advances by the whole size.
  */
 int ingest_files(mreg_store *store, const walk_result *walk, mreg_record *r,
 		 stream_progress *progress);
 
 /* A new staging folder tmp/<what>-XXXXXX for blobs on their way in (malloc'd path). */
 int ingest_stage_create(const mreg_store *store, const char *what, char **out);
+
+/*
+ * fsync every file of the staging folder @stage, several at once (concurrent
+ * fsyncs share the file system's journal commits): for a source that stages
+ * its blobs unsynced (fs_seal_blob_unsynced), before ingest_land_version.
+ * Returns 0, MREG_EIO (message set), MREG_ENOMEM.
+ */
+int ingest_stage_sync(const char *stage);
 
 /*
  * The store's record of name:version, when there is one: the same content is

@@ -347,6 +347,16 @@ done:
 	return rc;
 }
 
+int fs_seal_blob_unsynced(int fd, const char *tmp, const char *dest)
+{
+	if (fchmod(fd, 0444) < 0)
+		return mreg_seterr_errno("%s", tmp);
+	sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	if (rename(tmp, dest) < 0)
+		return mreg_seterr_errno("%s: rename", dest);
+	return 0;
+}
+
 int fs_seal_blob(int fd, const char *tmp, const char *dest)
 {
 	if (fchmod(fd, 0444) < 0 || fsync(fd) < 0)

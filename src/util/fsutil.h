@@ -90,4 +90,11 @@ char *fs_absolute(const char *path);
  */
 int fs_seal_blob(int fd, const char *tmp, const char *dest);
 
+/*
+ * fs_seal_blob() without the fsync: read-only, writeback started, renamed to
+ * @dest. Only for a staging folder whose files are all fsynced before any
+ * leaves it (ingest_stage_sync()).
+ */
+int fs_seal_blob_unsynced(int fd, const char *tmp, const char *dest);
+
 #endif

@@ -2,9 +2,14 @@
 # Crash safety: SIGKILL `mreg create` at 50 random moments. After each kill the
 # store must pass fsck and every version created before must download intact.
 #
-# The killed creates store a ~200 MiB file whose content changes a little
-# every round, so every round writes a new big blob: the kill lands while it
-# is streamed into tmp/, fsynced, renamed, or while the record is written.
+# Two models. One holds a ~200 MiB file whose content changes a little every
+# round, so every round writes a new big blob: the kill lands while it is
+# streamed into tmp/, fsynced, renamed, or while the record is written. The
+# other holds 1,000 small files of which 100 change every round (15 rounds
+# unless MREG_CRASH_ROUNDS says otherwise: each round downloads every
+# version again): the kill
+# lands while the pool of workers hashes and writes them, fsyncs the new
+# blobs, renames them into blobs/, or writes the stat cache.
 # Every 5 kills, and at the end, gc must clear the leftovers and leave a
 # clean store. MREG_CRASH_SEED reuses a run's random choices (the timing
 # still varies); MREG_CRASH_ROUNDS changes the number of kills.
@@ -54,6 +59,25 @@ mutate_model() {
 	echo "round ${1}" >model/a.txt
 }
 
+# The many-file model: 100 of its 1,000 files get new content.
+mutate_many() {
+	local i n
+	for ((n = 0; n < 100; n++)); do
+		i=$(( (RANDOM * 32768 + RANDOM) % 1000 ))
+		head -c $((1 + RANDOM % 16384)) /dev/urandom >"model/d$((i % 20))/f$i"
+	done
+	echo "round ${1}" >model/a.txt
+}
+
+make_many() {
+	local i
+	for ((i = 0; i < 20; i++)); do mkdir -p "model/d$i"; done
+	for ((i = 0; i < 1000; i++)); do
+		head -c $((1 + (i * 7919) % 16384)) /dev/urandom >"model/d$((i % 20))/f$i"
+	done
+	echo "config" >model/a.txt
+}
+
 # gc, then the store must be exactly its records and their blobs.
 gc_and_check() {
 	run --separate-stderr timeout 120 "${MREG}" gc
@@ -66,18 +90,13 @@ gc_and_check() {
 		fail "round $ROUND: fsck after gc: $output"
 }
 
-@test "SIGKILL at 50 random moments of mreg create: fsck clean, earlier versions intact" {
-	rounds="${MREG_CRASH_ROUNDS:-50}"
+# crash_rounds MUTATE: the kills, with MUTATE giving model/ new content each round.
+crash_rounds() {
+	local mutate="$1"
+	rounds="${MREG_CRASH_ROUNDS:-${2:-50}}"
 	seed="${MREG_CRASH_SEED:-$(( $(date +%s) % 32768 ))}"
 	RANDOM="$seed"
 	log "seed $seed (set MREG_CRASH_SEED=$seed to reuse it)"
-
-	mkdir -p model/sub
-	head -c $((200 * 1024 * 1024)) /dev/urandom >model/big.bin
-	echo "config" >model/sub/config.json
-	head -c 10000 /dev/urandom >model/sub/tokenizer.bin
-	chmod 0755 model/sub/tokenizer.bin
-	BIG_SIZE="$(stat -c %s model/big.bin)"
 	ROUND=0
 
 	# How long one create of new content takes (the fastest of three, in a
@@ -89,7 +108,7 @@ gc_and_check() {
 	"${MREG}" init scratch >/dev/null
 	times=()
 	for i in 1 2 3; do
-		mutate_model "timing $i"
+		"$mutate" "timing $i"
 		t0="$(now_ms)"
 		"${MREG}" --store "${TEST_DIR}/scratch/.mreg" create -n m -p model >/dev/null
 		times+=($(( $(now_ms) - t0 )))
@@ -99,7 +118,7 @@ gc_and_check() {
 	((span >= 20)) || span=20
 	log "one create takes ${span} ms (${times[*]})"
 
-	mutate_model 0
+	"$mutate" 0
 	run --separate-stderr mreg create -n m -p model
 	assert_status 0
 	[[ "$output" == "created m:1 "* ]]
@@ -110,7 +129,7 @@ gc_and_check() {
 	killed=0
 
 	for ((ROUND = 1; ROUND <= rounds; ROUND++)); do
-		mutate_model "$ROUND"
+		"$mutate" "$ROUND"
 		delay=$(( (RANDOM * 32768 + RANDOM) % span ))
 		"${MREG}" create -n m -p model >create.out 2>create.err 3>&- &
 		pid=$!
@@ -160,4 +179,19 @@ gc_and_check() {
 	run --separate-stderr timeout 120 "${MREG}" create -n m -p model
 	assert_status 0
 	[[ "$output" == "created m:$(( ${VERSIONS[-1]} + 1 )) "* ]]
+}
+
+@test "SIGKILL at 50 random moments of mreg create: fsck clean, earlier versions intact" {
+	mkdir -p model/sub
+	head -c $((200 * 1024 * 1024)) /dev/urandom >model/big.bin
+	echo "config" >model/sub/config.json
+	head -c 10000 /dev/urandom >model/sub/tokenizer.bin
+	chmod 0755 model/sub/tokenizer.bin
+	BIG_SIZE="$(stat -c %s model/big.bin)"
+	crash_rounds mutate_model
+}
+
+@test "SIGKILL at 15 random moments of a create of 1,000 files: fsck clean, earlier versions intact" {
+	make_many
+	crash_rounds mutate_many 15
 }

@@ -63,14 +63,17 @@ make_model() {
 	chmod 0600 "${dir}/sub/deeper/c.json"
 }
 
-# Every entry of the store except tmp/ (in-flight writes) and the lock files,
-# with type, mode, size and content hash: equal snapshots mean an unchanged store.
+# Every entry of the store except tmp/ (in-flight writes), the lock files and
+# cache/ (the stat cache, which only makes things faster), with type, mode,
+# size and content hash: equal snapshots mean an unchanged store.
 store_snapshot() {
 	local dir="${1:-${MREG_DIR}}"
 	(
 		cd "${dir}" || exit 1
-		find . -path ./tmp -prune -o -path ./lock -prune -o -printf '%y %m %s %p\n' | sort
-		find . -path ./tmp -prune -o -type f ! -name lock -print0 | sort -z |
+		find . -path ./tmp -prune -o -path ./lock -prune -o -path ./cache -prune -o \
+			-printf '%y %m %s %p\n' | sort
+		find . -path ./tmp -prune -o -path ./cache -prune -o -type f ! -name lock -print0 |
+			sort -z |
 			xargs -0 -r sha256sum
 	)
 }
