@@ -826,7 +826,7 @@ int mreg_oms_verify_path(size_t *checked, const mreg_oms_bundle *b, const char *
 	oms_manifest have = {0};
 	const char **ign = NULL;
 	char *sig_rel = NULL;
-	size_t n;
+	size_t n = 0;
 	int rc;
 
 	if ((rc = oms_sig_inside(&sig_rel, model_path, o ? o->sig_path : NULL)) ||
@@ -849,7 +849,7 @@ int mreg_oms_verify_record(size_t *checked, const mreg_oms_bundle *b, const mreg
 	oms_manifest have = {0};
 	const char **ign = NULL;
 	char where[512];
-	size_t n;
+	size_t n = 0;
 	int rc;
 
 	snprintf(where, sizeof(where), "%s:%s", rec->name ? rec->name : "?",
