@@ -156,7 +156,21 @@ static int run(int argc, char **argv)
 	o.property_count = nprops;
 	if ((status = cli_open_store(&store)))
 		goto done;
-	/* A URL: fetched into the store's tmp/ first, then checked and landed from there. */
+	/* A URL: fetched into the store's tmp/ first, then checked and landed from
+	 * there. A version given with -v that exists already is refused before a
+	 * byte is fetched (mreg_model_create checks it again under the lock). */
+	if (o.model_version && mreg_source_is_remote(o.path)) {
+		char ref[512];
+		mreg_record *taken = NULL;
+		snprintf(ref, sizeof(ref), "%s:%s", o.name, o.model_version);
+		if (!mreg_model_get(&taken, store, ref)) {
+			mreg_record_free(taken);
+			cli_error("model %s version %s already exists (nothing fetched)", o.name,
+				  o.model_version);
+			status = EXIT_NO;
+			goto done;
+		}
+	}
 	if ((status = cli_source_fetch(&fetched, store, o.path, &so)))
 		goto done;
 	o.fetched = fetched;

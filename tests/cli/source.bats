@@ -208,10 +208,13 @@ EOF2
 	run --separate-stderr mreg create -n m -v 1 -p "$SRC_URL/files/model.bin" --ca-file "$SRC_CA"
 	assert_status 0
 	before="$(store_snapshot)"
+	gets="$(grep -c '^GET ' "$SRC_LOG")"
 	run --separate-stderr mreg create -n m -v 1 -p "$SRC_URL/files/model.bin" --ca-file "$SRC_CA"
 	assert_status 1
-	assert_one_error "already exists"
+	assert_one_error "already exists" "nothing fetched"
 	assert_nothing_left "$before"
+	# refused before the download, not after it
+	[[ "$(grep -c '^GET ' "$SRC_LOG")" -eq "$gets" ]] || fail "fetched anyway: $(cat "$SRC_LOG")"
 }
 
 @test "azureml: URIs that need a workspace are refused, saying so; wasb:// is refused" {
