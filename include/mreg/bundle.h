@@ -94,6 +94,12 @@ typedef struct {
 	 * of the model manifest in the layout (see mreg-bundle(5)). NULL: none.
 	 */
 	const mreg_oms_key *oms_key;
+	/**
+	 * (version 2) Instead of @c oms_key: attach the OMS signature already in
+	 * this file (`mreg sign`'s model.sig), byte for byte. It must list exactly
+	 * the record's files; its signature is checked by whoever holds the key.
+	 */
+	const char *oms_signature;
 } mreg_package_options;
 
 #define MREG_PACKAGE_OPTIONS_VERSION 2

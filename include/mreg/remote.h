@@ -55,6 +55,8 @@ typedef struct {
 	size_t oms_key_count;
 	/** (version 2) push: sign with this key and attach the OMS signature as a referrer. */
 	const mreg_oms_key *oms_key;
+	/** (version 2) push: instead of @c oms_key, attach the OMS signature in this file (mreg sign's). */
+	const char *oms_signature;
 } mreg_remote_options;
 
 #define MREG_REMOTE_OPTIONS_VERSION 2

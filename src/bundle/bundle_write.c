@@ -252,8 +252,9 @@ int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_re
 	if ((rc = artifact_build(&ab, r)) || (rc = oci_check_size(r, &ab.config, &ab.manifest)))
 		goto done;
 	/* An OMS signature rides along as a referrer of the model manifest (oms_attach.h). */
-	if (opts->version >= 2 && opts->oms_key &&
-	    (rc = oms_attachment_build(&oms, &ab.manifest, r, opts->oms_key)))
+	if (opts->version >= 2 && (opts->oms_key || opts->oms_signature) &&
+	    (rc = oms_attachment_build(&oms, &ab.manifest, r, opts->oms_key,
+				       opts->oms_signature)))
 		goto done;
 	if ((rc = oci_index_build(&index, r, &ab.manifest, oms.manifest.data ? &oms.manifest : NULL)))
 		goto done;

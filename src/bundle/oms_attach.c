@@ -8,18 +8,44 @@
 #include "oms_attach.h"
 #include "oms_priv.h"
 #include "util/error_priv.h"
+#include "util/fsutil.h"
 #include "util/hash.h"
 #include "util/strutil.h"
 
+/* The OMS bundle in @path, bounded, read and checked against @record's files. */
+static int load_signature(oms_attachment *out, const mreg_record *record, const char *path)
+{
+	mreg_oms_bundle *b = NULL;
+	mreg_oms_verify_options vo = {0};
+	size_t checked = 0;
+	int rc;
+
+	if ((rc = fs_read_small(&out->bundle.data, &out->bundle.len, path, MREG_OMS_BUNDLE_MAX,
+				NULL)))
+		return rc;
+	if ((rc = mreg_oms_bundle_parse(&b, out->bundle.data, out->bundle.len, path)))
+		return rc;
+	if ((rc = mreg_oms_verify_record(&checked, b, record, &vo)))
+		rc = mreg_error_prefix(rc, "%s: not a signature of %s:%s", path, record->name,
+				       record->version);
+	mreg_oms_bundle_free(b);
+	return rc;
+}
+
 int oms_attachment_build(oms_attachment *out, const oci_blob *model_manifest,
-			 const mreg_record *record, const mreg_oms_key *key)
+			 const mreg_record *record, const mreg_oms_key *key,
+			 const char *signature)
 {
 	uint8_t raw[SHA256_LEN];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = oms_sign_record_text(&out->bundle.data, &out->bundle.len, key, record)))
+	rc = key ? oms_sign_record_text(&out->bundle.data, &out->bundle.len, key, record)
+		 : load_signature(out, record, signature);
+	if (rc) {
+		oms_attachment_dispose(out);
 		return rc;
+	}
 	hash_buffer(raw, out->bundle.data, out->bundle.len);
 	digest_format(out->bundle.digest, raw);
 	if ((rc = oci_sig_manifest_build(&out->manifest, model_manifest, &out->bundle)))

@@ -19,12 +19,18 @@ typedef struct {
 } oms_attachment;
 
 /*
- * Sign @record (the record's digests, nothing re-hashed) with @key and wrap
- * the signature as a referrer of @model_manifest. ECDSA signatures are
- * randomised: the bundle and its manifest differ at each call.
+ * The OMS signature of @record as a referrer of @model_manifest: made now
+ * with @key (the record's digests, nothing re-hashed; ECDSA signatures are
+ * randomised, so the bundle and its manifest differ at each call), or, with
+ * @key NULL, the one already in the file @signature (mreg sign's output,
+ * carried byte for byte), which must list exactly @record's files
+ * (MREG_ECORRUPT otherwise, naming the file; MREG_EINVALID when it is not
+ * an OMS bundle). Its signature is not checked here: whoever holds the key
+ * checks it (pull --verify-key, verify --pubkey).
  */
 int oms_attachment_build(oms_attachment *out, const oci_blob *model_manifest,
-			 const mreg_record *record, const mreg_oms_key *key);
+			 const mreg_record *record, const mreg_oms_key *key,
+			 const char *signature);
 void oms_attachment_dispose(oms_attachment *a);
 
 /* Whether one of @record's files has @digest (the empty config "{}" may be a file too). */

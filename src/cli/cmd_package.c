@@ -3,7 +3,7 @@
 #include "bundle_cli.h"
 #include "commands.h"
 
-enum { OPT_COMPRESS = 256, OPT_SIGN, OPT_SIGN_OMS, OPT_JSON, OPT_FORCE };
+enum { OPT_COMPRESS = 256, OPT_SIGN, OPT_SIGN_OMS, OPT_OMS_SIGNATURE, OPT_JSON, OPT_FORCE };
 
 static const cli_option options[] = {
 	{'o', "output", "FILE", "the bundle to write (.tar, .tar.gz or .tar.zst)"},
@@ -11,6 +11,8 @@ static const cli_option options[] = {
 	{OPT_SIGN, "sign", "SECRET_KEY", "sign with this minisign secret key (see keygen)"},
 	{OPT_SIGN_OMS, "sign-oms", "KEY.pem",
 	 "attach an OMS v1.0 signature made with this ECDSA key (keygen --oms) as a referrer"},
+	{OPT_OMS_SIGNATURE, "oms-signature", "FILE",
+	 "attach the OMS v1.0 signature in FILE (mreg sign's model.sig) as a referrer, as it is"},
 	{OPT_FORCE, "force", NULL, "replace FILE (and FILE.minisig) if they exist"},
 	{OPT_JSON, "json", NULL, "print what was written as JSON"},
 	CLI_COMMON_OPTIONS,
@@ -33,7 +35,7 @@ static int run(int argc, char **argv)
 	mreg_oms_key *oms_key = NULL;
 	mreg_ref ref;
 	cli_progress progress;
-	const char *out = NULL, *sign = NULL, *sign_oms = NULL;
+	const char *out = NULL, *sign = NULL, *sign_oms = NULL, *oms_signature = NULL;
 	bool json = false;
 	char *arg;
 	int c, rc, status;
@@ -44,6 +46,7 @@ static int run(int argc, char **argv)
 		case OPT_FORCE: o.force = 1; break;
 		case OPT_SIGN: sign = arg; break;
 		case OPT_SIGN_OMS: sign_oms = arg; break;
+		case OPT_OMS_SIGNATURE: oms_signature = arg; break;
 		case OPT_JSON: json = true; break;
 		case OPT_COMPRESS:
 			if (mreg_compression_parse(&o.compression, arg))
@@ -55,6 +58,9 @@ static int run(int argc, char **argv)
 		return cli_usage_error(&cmd_package, "give one model: NAME, NAME:VERSION or NAME@latest");
 	if (!out)
 		return cli_usage_error(&cmd_package, "give the bundle to write: -o FILE");
+	if (sign_oms && oms_signature)
+		return cli_usage_error(&cmd_package, "--sign-oms signs anew, --oms-signature attaches "
+						     "a signature made before: give one of them");
 	cli_parse_ref(&cmd_package, &ref, argv[optind]);
 	mreg_ref_dispose(&ref);
 	if ((status = cli_open_store(&store)))
@@ -69,6 +75,7 @@ static int run(int argc, char **argv)
 	if (sign_oms && (status = cli_load_oms_key(&oms_key, sign_oms, NULL)))
 		goto done;
 	o.oms_key = oms_key;
+	o.oms_signature = oms_signature;
 	/* What a killed package of the same file left beside it. */
 	if ((rc = mreg_package_litter_remove(out, cli_litter_note, "package"))) {
 		status = cli_fail(rc);
@@ -106,6 +113,9 @@ static int run(int argc, char **argv)
 		if (oms_key)
 			printf("OMS v1.0 signature attached (a referrer of the manifest; key hint "
 			       "%.16s…)\n", mreg_oms_key_hint(oms_key));
+		if (oms_signature)
+			printf("OMS v1.0 signature %s attached as it is (a referrer of the "
+			       "manifest)\n", oms_signature);
 		status = EXIT_OK;
 	}
 done:

@@ -5,11 +5,13 @@
 #include "commands.h"
 #include "remote_cli.h"
 
-enum { OPT_SIGN_OMS = 256 };
+enum { OPT_SIGN_OMS = 256, OPT_OMS_SIGNATURE };
 
 static const cli_option options[] = {
 	{OPT_SIGN_OMS, "sign-oms", "KEY.pem",
 	 "attach an OMS v1.0 signature made with this ECDSA key (keygen --oms) as a referrer"},
+	{OPT_OMS_SIGNATURE, "oms-signature", "FILE",
+	 "attach the OMS v1.0 signature in FILE (mreg sign's model.sig) as a referrer, as it is"},
 	CLI_REMOTE_OPTIONS,
 	CLI_COMMON_OPTIONS,
 	{0},
@@ -24,7 +26,7 @@ static int run(int argc, char **argv)
 	mreg_oms_key *oms_key = NULL;
 	mreg_ref ref;
 	cli_progress progress;
-	const char *sign_oms = NULL;
+	const char *sign_oms = NULL, *oms_signature = NULL;
 	bool json = false;
 	char *arg;
 	int c, rc, status;
@@ -32,12 +34,17 @@ static int run(int argc, char **argv)
 	while ((c = cli_next_option(&cmd_push, argc, argv, &arg)) != -1) {
 		if (c == OPT_SIGN_OMS)
 			sign_oms = arg;
+		else if (c == OPT_OMS_SIGNATURE)
+			oms_signature = arg;
 		else
 			cli_remote_option(&cmd_push, c, arg, &o, &json);
 	}
 	if (argc - optind != 2)
 		return cli_usage_error(&cmd_push, "give a model and a registry reference: "
 						  "NAME[:VERSION] HOST[:PORT]/REPOSITORY[:TAG]");
+	if (sign_oms && oms_signature)
+		return cli_usage_error(&cmd_push, "--sign-oms signs anew, --oms-signature attaches a "
+						  "signature made before: give one of them");
 	cli_parse_ref(&cmd_push, &ref, argv[optind]);
 	mreg_ref_dispose(&ref);
 	/* A registry that closes the connection while we send must give an
@@ -52,6 +59,7 @@ static int run(int argc, char **argv)
 	if (sign_oms && (status = cli_load_oms_key(&oms_key, sign_oms, NULL)))
 		goto done;
 	o.oms_key = oms_key;
+	o.oms_signature = oms_signature;
 	cli_progress_init(&progress, "pushing");
 	o.progress = cli_progress_cb;
 	o.progress_ctx = &progress;

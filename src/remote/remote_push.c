@@ -404,8 +404,8 @@ int mreg_push(mreg_remote_info *info, mreg_store *store, const mreg_record *r,
 		goto done;
 	snprintf(info->manifest_digest, sizeof(info->manifest_digest), "%s", ab.manifest.digest);
 	/* Signed before anything is sent: a key that cannot sign stops the push here. */
-	if (o->version >= 2 && o->oms_key &&
-	    (rc = oms_attachment_build(&att, &ab.manifest, r, o->oms_key)))
+	if (o->version >= 2 && (o->oms_key || o->oms_signature) &&
+	    (rc = oms_attachment_build(&att, &ab.manifest, r, o->oms_key, o->oms_signature)))
 		goto done;
 
 	/* Every blob is opened first: a version whose files are not all in the

@@ -243,6 +243,65 @@ PY
 	assert_one_error "no OMS signature is attached"
 }
 
+@test "--oms-signature: the signature mreg sign made once travels byte for byte through a bundle and a registry and is checked on pull" {
+	need_crypto
+	run --separate-stderr mreg sign demo:1 --key k.pem -o model.sig
+	assert_status 0
+	# the independent verifier accepts it against the model folder
+	run "$PYTHON" "$OMS_TOOL" verify --pubkey k.pub --signature model.sig model
+	assert_status 0
+
+	# in a bundle: the very bytes, and the bundle is reproducible again
+	run --separate-stderr mreg package demo:1 -o a.tar --oms-signature model.sig
+	assert_status 0
+	assert_contains "$output" "OMS v1.0 signature model.sig attached as it is"
+	run --separate-stderr mreg package demo:1 -o b.tar --oms-signature model.sig
+	assert_status 0
+	cmp a.tar b.tar || fail "the same signature file gave two different bundles"
+	run "$PYTHON" "$LAYOUT" extract a.tar carried.sig
+	assert_status 0
+	cmp model.sig carried.sig || fail "the bundle carries other bytes than model.sig"
+	run --separate-stderr mreg verify a.tar --pubkey k.pub
+	assert_status 0
+	assert_contains "$output" "verified, every file matches"
+
+	# through a registry: pushed as it is, checked on pull
+	start_registry
+	run --separate-stderr mreg push demo:1 "$REG/team/demo" --plain-http --oms-signature model.sig
+	assert_status 0
+	assert_contains "$output" "OMS v1.0 signature attached as a referrer"
+	manifest="$(sed -n 's/^manifest //p' <<<"$output")"
+	index="$(reg_get "/v2/team/demo/manifests/sha256-${manifest#sha256:}")"
+	sigman="$(reg_get "/v2/team/demo/manifests/$(json_get 'd["manifests"][0]["digest"]' <<<"$index")" application/vnd.oci.image.manifest.v1+json)"
+	curl -sf "http://$REG/v2/team/demo/blobs/$(json_get 'd["layers"][0]["digest"]' <<<"$sigman")" | cmp - model.sig ||
+		fail "the registry holds other bytes than model.sig"
+	other="$(fresh_store other)"
+	MREG_DIR="$other" run --separate-stderr "$MREG" pull "$REG/team/demo:1" --plain-http --verify-key k.pub --json
+	assert_status 0
+	[[ "$(json_get '[d["oms_signatures"], d["oms_verified"]]' <<<"$output")" == "[1, true]" ]]
+
+	# a signature of another version is refused before anything is written or sent
+	mkdir model2 && cp -r model/. model2/ && echo changed >model2/extra.txt
+	run --separate-stderr mreg create -n demo -p model2
+	assert_status 0
+	run --separate-stderr mreg package demo:2 -o c.tar --oms-signature model.sig
+	assert_status 1
+	assert_one_error "model.sig: not a signature of demo:2"
+	[[ ! -e c.tar ]] || fail "a bundle was written"
+	run --separate-stderr mreg push demo:2 "$REG/team/demo" --plain-http --oms-signature model.sig
+	assert_status 1
+	assert_one_error "model.sig: not a signature of demo:2"
+	[[ "$(reg_get /v2/team/demo/tags/list | json_get '"2" in d["tags"]')" == false ]] || fail "demo:2 was pushed"
+	# not an OMS bundle at all, and the two ways together
+	echo '{}' >junk.sig
+	run --separate-stderr mreg package demo:1 -o d.tar --oms-signature junk.sig
+	assert_status 1
+	assert_one_error "junk.sig"
+	run --separate-stderr mreg package demo:1 -o d.tar --oms-signature model.sig --sign-oms k.pem
+	assert_status 2
+	assert_one_error "give one of them"
+}
+
 @test "a tampered signature in the registry: nothing lands; a second signature is merged into the fallback tag" {
 	start_registry
 	run --separate-stderr mreg push demo:1 "$REG/team/demo" --plain-http --sign-oms k.pem
