@@ -5,7 +5,9 @@
 # no referrers API: the fallback tag sha256-HEX lists it); pull --verify-key
 # and config.yaml verify.oms_keys refuse a version whose signature is missing,
 # tampered or another key's, leaving the store as it was; skopeo 1.9 carries
-# the fallback tag (not the referrer by itself). The layout is read and
+# the fallback tag (not the referrer by itself). The referrers API itself is
+# tested through registry_proxy.py, which adds it in front of the registry.
+# The layout is read and
 # rewritten by oms_layout.py and the signature checked by oms_tool.py, both
 # written from the specs, independent of mreg.
 
@@ -300,6 +302,39 @@ PY
 	run --separate-stderr mreg package demo:1 -o d.tar --oms-signature model.sig --sign-oms k.pem
 	assert_status 2
 	assert_one_error "give one of them"
+}
+
+@test "a registry with the referrers API (OCI-Subject, GET /referrers/): no fallback tag is written; pull finds the signature through the API" {
+	start_registry
+	# registry_proxy.py adds the referrers API of distribution spec 1.1 in
+	# front of docker-registry 2.8, which has none
+	PROXY_REFERRERS=1 start_proxy
+	run --separate-stderr mreg push demo:1 "$PROXY/team/demo" --plain-http --sign-oms k.pem --json
+	assert_status 0
+	[[ "$(json_get '[d["oms_signatures"], d["referrers_api"]]' <<<"$output")" == "[1, true]" ]] || fail "$output"
+	manifest="$(json_get 'd["manifest_digest"]' <<<"$output")"
+	# the registry's own tags: the version's, no fallback tag
+	[[ "$(reg_get /v2/team/demo/tags/list | json_get 'sorted(d["tags"])')" == '["1"]' ]] ||
+		fail "tags: $(reg_get /v2/team/demo/tags/list)"
+	grep -q "\"path\": \"/v2/team/demo/referrers/$manifest\"" "$PROXY_LOG" && fail "push asked the referrers list"
+	# the API lists the signature manifest, whose subject is the model
+	listed="$(curl -sf "http://$PROXY/v2/team/demo/referrers/$manifest")"
+	[[ "$(json_get '[m["artifactType"] for m in d["manifests"]]' <<<"$listed")" == "[\"$SIG_TYPE\"]" ]] || fail "$listed"
+
+	other="$(fresh_store other)"
+	MREG_DIR="$other" run --separate-stderr "$MREG" pull "$PROXY/team/demo:1" --plain-http --verify-key k.pub --json
+	assert_status 0
+	[[ "$(json_get '[d["oms_signatures"], d["oms_verified"], d["referrers_api"]]' <<<"$output")" == "[1, true, true]" ]] || fail "$output"
+	grep -q "\"path\": \"/v2/team/demo/referrers/$manifest\"" "$PROXY_LOG" || fail "pull did not use the referrers API"
+	MREG_DIR="$other" run --separate-stderr "$MREG" delete demo:1
+	assert_status 0
+	# the same registry without the API (straight, not through the proxy): no
+	# fallback tag was written, so there is no signature to find, and nothing lands
+	before="$(store_snapshot "$other")"
+	MREG_DIR="$other" run --separate-stderr "$MREG" pull "$REG/team/demo:1" --plain-http --verify-key k.pub
+	assert_status 1
+	assert_one_error "no OMS signature is attached"
+	[[ "$(store_snapshot "$other")" == "$before" ]] || fail "a refused pull changed the store"
 }
 
 @test "a tampered signature in the registry: nothing lands; a second signature is merged into the fallback tag" {

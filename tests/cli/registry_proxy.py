@@ -25,6 +25,14 @@ where kind is one of
   redirect-blob answer a blob GET with 307 to the same path on "to" (HOST:PORT),
                as a registry that keeps its blobs in object storage does
 
+With $PROXY_REFERRERS set, the proxy adds what Debian's docker-registry 2.8
+lacks, the referrers API of the OCI distribution spec 1.1, as a registry
+that has it behaves: a manifest PUT whose body has a "subject" is answered
+with an OCI-Subject header and remembered, and GET /v2/NAME/referrers/DIGEST
+(with ?artifactType= as a filter, said in OCI-Filters-Applied) answers an
+image index of the manifests whose subject is DIGEST. The manifests
+themselves are stored by the registry behind.
+
 With $PROXY_INJECT_AUTH set, requests are forwarded with that Authorization
 header instead of their own (a stand-in for a pre-signed storage URL). Every
 log line says whether the request came with an Authorization header.
@@ -45,6 +53,8 @@ UPSTREAM = int(sys.argv[1])
 PORT_FILE, LOG_FILE, FAULT_FILE = sys.argv[2], sys.argv[3], sys.argv[4]
 LOCK = threading.Lock()
 INJECT_AUTH = os.environ.get("PROXY_INJECT_AUTH")
+REFERRERS = bool(os.environ.get("PROXY_REFERRERS"))
+REFERRED = {}  # (repository, subject digest) -> [descriptor of a manifest]
 HOP = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "proxy-connection"}
 
 
@@ -100,8 +110,40 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def referrers(self, path):
+        """GET /v2/NAME/referrers/DIGEST[?artifactType=T] (distribution spec 1.1)."""
+        bare, _, query = path.partition("?")
+        repo, _, digest = bare[len("/v2/"):].rpartition("/referrers/")
+        want = None
+        for part in query.split("&"):
+            if part.startswith("artifactType="):
+                want = part[len("artifactType="):].replace("%2B", "+").replace("%2F", "/")
+        with LOCK:
+            found = list(REFERRED.get((repo, digest), []))
+        if want:
+            found = [d for d in found if d.get("artifactType") == want]
+        body = json.dumps({"schemaVersion": 2,
+                           "mediaType": "application/vnd.oci.image.index.v1+json",
+                           "manifests": found}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/vnd.oci.image.index.v1+json")
+        if want:
+            self.send_header("OCI-Filters-Applied", "artifactType")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        log({"method": self.command, "path": bare, "status": 200, "sent": len(body),
+             "referrers": len(found)})
+        self.close_connection = True
+
     def relay(self):
         method, path = self.command, self.path
+        if REFERRERS and method in ("GET", "HEAD") and "/referrers/" in path:
+            return self.referrers(path)
+        manifest_put = REFERRERS and method == "PUT" and "/manifests/" in path
+        manifest_body = bytearray()
         fault = take_fault(method, path)
         entry = {"method": method, "path": path.split("?")[0],
                  "range": self.headers.get("Range"), "fault": fault and fault["kind"],
@@ -176,9 +218,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return
             up.send(chunk)
+            if manifest_put and len(manifest_body) < (4 << 20):
+                manifest_body += chunk
             left -= len(chunk)
         resp = up.getresponse()
         status = resp.status
+        subject = None
+        if manifest_put and status == 201:
+            subject = self.remember_referrer(path, bytes(manifest_body))
 
         if fault and fault["kind"] == "not-json":
             resp.read()
@@ -198,6 +245,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         for k, v in resp.getheaders():
             if k.lower() not in HOP:
                 self.send_header(k, v)
+        if subject:
+            self.send_header("OCI-Subject", subject)
         self.send_header("Connection", "close")
         self.end_headers()
         sent = 0
@@ -230,6 +279,31 @@ class Handler(http.server.BaseHTTPRequestHandler):
         entry.update(status=status, sent=sent)
         log(entry)
         self.close_connection = True
+
+    def remember_referrer(self, path, body):
+        """A manifest with a subject, as a registry with the referrers API
+        lists it; returns the subject's digest (None: no subject)."""
+        import hashlib
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            return None
+        subject = isinstance(doc, dict) and doc.get("subject")
+        if not isinstance(subject, dict) or not isinstance(subject.get("digest"), str):
+            return None
+        repo = path[len("/v2/"):].rpartition("/manifests/")[0]
+        desc = {"mediaType": doc.get("mediaType", "application/vnd.oci.image.manifest.v1+json"),
+                "digest": "sha256:" + hashlib.sha256(body).hexdigest(), "size": len(body)}
+        artifact = doc.get("artifactType") or (doc.get("config") or {}).get("mediaType")
+        if artifact:
+            desc["artifactType"] = artifact
+        if doc.get("annotations"):
+            desc["annotations"] = doc["annotations"]
+        with LOCK:
+            listed = REFERRED.setdefault((repo, subject["digest"]), [])
+            if all(d["digest"] != desc["digest"] for d in listed):
+                listed.append(desc)
+        return subject["digest"]
 
     def drain(self, length):
         while length > 0:
