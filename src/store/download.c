@@ -84,11 +84,12 @@ static bool reflink_unsupported(int err)
 
 typedef struct {
 	mreg_download_opts *opts;
+	const char *target; /* DIR as given, for messages */
 	bool reflink_ok; /* false after the first refusal: do not ask again */
 } write_ctx;
 
 static int hardlink_one(const mreg_store *s, const mreg_file *f, int in, const char *dest,
-			const char *stage)
+			const char *stage, const char *target)
 {
 	struct stat bst, sst, dst;
 	char *blob = NULL;
@@ -101,7 +102,7 @@ static int hardlink_one(const mreg_store *s, const mreg_file *f, int in, const c
 				   "--link hardlink: the store (%s) and the target (%s) are on different "
 				   "filesystems, and a hard link cannot cross them (leave --link out to "
 				   "copy)",
-				   s->dir, stage);
+				   s->dir, target);
 	if (bst.st_mode & 0222)
 		return mreg_seterr(MREG_EUNSUPPORTED,
 				   "--link hardlink: blob %s is writable (mode %o), and only read-only "
@@ -144,7 +145,7 @@ static int write_one(const mreg_store *s, const mreg_file *f, const char *stage,
 		goto done;
 	}
 	if (o->link == MREG_LINK_HARDLINK) {
-		if ((rc = hardlink_one(s, f, in, dest, stage)))
+		if ((rc = hardlink_one(s, f, in, dest, stage, w->target)))
 			goto done;
 		o->hardlinked++;
 		if (progress && progress->fn)
@@ -180,14 +181,14 @@ static int write_one(const mreg_store *s, const mreg_file *f, const char *stage,
 					 "--link reflink: cannot reflink %s from the store (%s) into %s: %s "
 					 "(the filesystem cannot share extents, or the two are on different "
 					 "filesystems; leave --link out to copy instead)",
-					 f->path, s->dir, stage, strerror(errno));
+					 f->path, s->dir, w->target, strerror(errno));
 			goto done;
 		}
 		w->reflink_ok = false;
 	}
 	if (o->link == MREG_LINK_REFLINK && f->size > 0) {
 		rc = mreg_seterr(MREG_EUNSUPPORTED, "--link reflink: the filesystem of %s cannot reflink",
-				 stage);
+				 w->target);
 		goto done;
 	}
 	{
@@ -485,7 +486,7 @@ int mreg_model_download_opts(mreg_store *s, const mreg_record *r, const char *di
 			     mreg_download_opts *opts, mreg_progress_fn fn, void *ctx)
 {
 	mreg_download_opts defaults = {0};
-	write_ctx w = {opts ? opts : &defaults, true};
+	write_ctx w = {opts ? opts : &defaults, dir, true};
 	stream_progress progress = {fn, ctx, 0, r->total_size};
 	char *abs = fs_absolute(dir), *parent = NULL, *prefix = NULL, *stage = NULL;
 	struct stat st;
