@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/fs.h>
@@ -332,6 +333,66 @@ static int check_free(const mreg_record *r, const char *dir)
 	return 0;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * --sync: after the files (each fsynced as it was written), every folder the
+ * download wrote an entry into, up to and including @root, and the folder that
+ * holds @root, so the names survive a crash too.
+ */
+static int sync_folders(const mreg_record *r, const char *root, bool with_parent)
+{
+	size_t n = r->file_count + r->dir_count + r->link_count + (with_parent ? 1 : 0);
+	size_t count = 0, cap = 16, entries = r->file_count + r->dir_count + r->link_count;
+	char **dirs = malloc(cap * sizeof(*dirs));
+	int rc = 0;
+
+	if (!dirs)
+		return mreg_seterr_nomem();
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const char *rel = i == entries ? "" : i < r->file_count ? r->files[i].path
+					 : i < r->file_count + r->dir_count
+					     ? r->dirs[i - r->file_count].path
+					     : r->links[i - r->file_count - r->dir_count].path;
+		/* the entry itself when it is a folder, and every folder above it */
+		char *p = i == entries ? fs_dirname(root) : path_join(root, rel);
+		bool is_dir = i == entries || (i >= r->file_count && i < r->file_count + r->dir_count);
+		if (p && !is_dir) {
+			char *up = fs_dirname(p);
+			free(p);
+			p = up;
+		}
+		while (p && rc == 0) {
+			if (count == cap) {
+				char **more = realloc(dirs, (cap *= 2) * sizeof(*dirs));
+				if (!more) {
+					free(p);
+					rc = mreg_seterr_nomem();
+					break;
+				}
+				dirs = more;
+			}
+			dirs[count++] = p;
+			if (i == entries || strlen(p) <= strlen(root))
+				break;
+			p = fs_dirname(p);
+		}
+		if (!p && rc == 0)
+			rc = mreg_seterr_nomem();
+	}
+	qsort(dirs, count, sizeof(*dirs), cmp_str);
+	for (size_t i = 0; i < count; i++) {
+		if (rc == 0 && (i == 0 || strcmp(dirs[i], dirs[i - 1])))
+			rc = fs_fsync_dir(dirs[i]);
+		free(dirs[i]);
+	}
+	free(dirs);
+	return rc;
+}
+
 /* What move_tree() put in place, to be taken back if a later step fails. */
 typedef struct {
 	size_t files, links;
@@ -377,7 +438,7 @@ static int move_one(const char *stage, const char *dir, const char *rel)
  * folders there; undo it all if one step fails. Links are checked again where
  * they land, among what the folder held already.
  */
-static int move_tree(const mreg_record *r, const char *stage, const char *dir)
+static int move_tree(const mreg_record *r, const char *stage, const char *dir, bool sync)
 {
 	moved_set m = {0, 0, calloc(r->dir_count + 1, sizeof(bool))};
 	int rc = 0;
@@ -411,68 +472,12 @@ static int move_tree(const mreg_record *r, const char *stage, const char *dir)
 			rc = to ? mreg_seterr_errno("%s: chmod", to) : mreg_seterr_nomem();
 		free(to);
 	}
+	/* --sync: confirmed durable, or taken back */
+	if (rc == 0 && sync)
+		rc = sync_folders(r, dir, true);
 	if (rc)
 		unmove(r, dir, &m);
 	free(m.dir_made);
-	return rc;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/*
- * --sync: after the files (each fsynced as it was written), every folder the
- * download wrote an entry into, up to and including @root, and the folder that
- * holds @root, so the names survive a crash too.
- */
-static int sync_folders(const mreg_record *r, const char *root)
-{
-	size_t n = r->file_count + r->dir_count + r->link_count, count = 0, cap = 16;
-	char **dirs = malloc(cap * sizeof(*dirs));
-	int rc = 0;
-
-	if (!dirs)
-		return mreg_seterr_nomem();
-	for (size_t i = 0; i < n + 1 && rc == 0; i++) {
-		const char *rel = i == n ? "" : i < r->file_count ? r->files[i].path
-					 : i < r->file_count + r->dir_count
-					     ? r->dirs[i - r->file_count].path
-					     : r->links[i - r->file_count - r->dir_count].path;
-		/* the entry itself when it is a folder, and every folder above it */
-		char *p = i == n ? fs_dirname(root) : path_join(root, rel);
-		bool is_dir = i == n || (i >= r->file_count && i < r->file_count + r->dir_count);
-		if (p && !is_dir) {
-			char *up = fs_dirname(p);
-			free(p);
-			p = up;
-		}
-		while (p && rc == 0) {
-			if (count == cap) {
-				char **more = realloc(dirs, (cap *= 2) * sizeof(*dirs));
-				if (!more) {
-					free(p);
-					rc = mreg_seterr_nomem();
-					break;
-				}
-				dirs = more;
-			}
-			dirs[count++] = p;
-			if (i == n || strlen(p) <= strlen(root))
-				break;
-			p = fs_dirname(p);
-		}
-		if (!p && rc == 0)
-			rc = mreg_seterr_nomem();
-	}
-	qsort(dirs, count, sizeof(*dirs), cmp_str);
-	for (size_t i = 0; i < count; i++) {
-		if (rc == 0 && (i == 0 || strcmp(dirs[i], dirs[i - 1])))
-			rc = fs_fsync_dir(dirs[i]);
-		free(dirs[i]);
-	}
-	free(dirs);
 	return rc;
 }
 
@@ -533,20 +538,29 @@ int mreg_model_download_opts(mreg_store *s, const mreg_record *r, const char *di
 	if ((rc = store_tree_write_extras(r, stage)))
 		goto done;
 	if (exists) {
-		rc = move_tree(r, stage, abs);
+		rc = move_tree(r, stage, abs, w.opts->sync);
 	} else if (!(rc = store_tree_dir_modes(r, stage))) {
 		mode_t mask = umask(0);
 		umask(mask);
 		chmod(stage, 0777 & ~mask);
+		/* --sync: the folders are the same after the rename; only the
+		 * folder that holds DIR is left, and a failure there takes the
+		 * rename back. */
+		if (w.opts->sync && (rc = sync_folders(r, stage, false)))
+			goto done;
 		rc = fs_rename_noreplace(stage, abs);
-		if (rc == 0) {
+		if (rc == 0 && w.opts->sync && (rc = fs_fsync_dir(parent))) {
+			if (rename(abs, stage) < 0) {
+				/* cannot take it back: it stays, and the error says so */
+				rc = mreg_error_prefix(rc, "%s: written, but not confirmed durable", dir);
+				free(stage);
+				stage = NULL;
+			}
+		} else if (rc == 0) {
 			free(stage);
 			stage = NULL;
 		}
 	}
-	/* In place now: a failed folder fsync is reported, the files stay. */
-	if (rc == 0 && w.opts->sync && (rc = sync_folders(r, abs)))
-		rc = mreg_error_prefix(rc, "%s: written, but not confirmed durable", dir);
 done:
 	if (stage) {
 		fs_remove_tree(stage);
