@@ -384,11 +384,11 @@ static int sync_folders(const mreg_record *r, const char *root, bool with_parent
 			rc = mreg_seterr_nomem();
 	}
 	qsort(dirs, count, sizeof(*dirs), cmp_str);
-	for (size_t i = 0; i < count; i++) {
-		if (rc == 0 && (i == 0 || strcmp(dirs[i], dirs[i - 1])))
+	for (size_t i = 0; i < count && rc == 0; i++)
+		if (i == 0 || strcmp(dirs[i], dirs[i - 1]))
 			rc = fs_fsync_dir(dirs[i]);
+	for (size_t i = 0; i < count; i++)
 		free(dirs[i]);
-	}
 	free(dirs);
 	return rc;
 }
