@@ -7,6 +7,7 @@
 # skipped, with the reason, where that is not permitted.
 
 load helpers
+load fault
 
 setup_file() {
 	export ZC_XFS="" ZC_TMPFS="" ZC_SKIP=""
@@ -100,6 +101,24 @@ need_no_reflink_here() {
 	[[ "$(grep -c 'FICLONE' trace.log)" -eq 1 ]] || { cat trace.log >&2; fail "FICLONE not tried once"; }
 	grep -q 'FICLONE.*= -1 E' trace.log || fail "FICLONE did not fail here"
 	grep -q 'copy_file_range(.*= [1-9]' trace.log || fail "copy_file_range copied nothing"
+	assert_no_staging .
+}
+
+@test "copy_file_range refused (EXDEV, through the fault shim): the chunk is written instead, verified" {
+	require_shim
+	head -c 20000000 /dev/urandom >model/large.bin
+	mreg create -n m -p model >/dev/null
+	run --separate-stderr faulty copy 1 EXDEV "${TEST_DIR}" -- download m:2 -o out --link copy --json
+	assert_status 0
+	fault_injected || fail "no copy_file_range call to fail"
+	[[ "$(json_get "d['copied']" <<<"$output")" == 4 ]]
+	assert_same_tree model out
+	# after a chunk was copied, EXDEV is an error like any other: nothing is left
+	rm -rf out
+	run --separate-stderr faulty copy 3 EXDEV "${TEST_DIR}" -- download m:2 -o out --link copy
+	assert_status 2
+	assert_contains "$stderr" "copy_file_range"
+	[[ ! -e out ]]
 	assert_no_staging .
 }
 
