@@ -199,8 +199,10 @@ MREG_API int mreg_model_set_archived(size_t *changed, mreg_store *store, const c
 MREG_API int mreg_model_delete(mreg_store *store, const char *name, const char *version);
 
 /**
- * Write the files of @p record into @p dir with their modes, re-hashing
- * every byte as it is written. All or nothing: files are staged in a
+ * Write the files of @p record into @p dir with their modes: each one a
+ * reflink of its blob where the filesystem can (trusted by its digest name),
+ * else copied and re-hashed as it is written (mreg_model_download_opts() with
+ * the defaults). All or nothing: files are staged in a
  * temporary directory and moved into place only when every digest matched.
  * @p dir may exist (no file in it is overwritten) or not (it is created).
  * Returns MREG_ECORRUPT (a blob is missing or does not match; the message

@@ -1,8 +1,11 @@
 /*
  * Writing a version's files out of the store. All or nothing: every file is
- * written and re-hashed in a staging folder first, with the empty folders and
- * links, and moved into place only when all of them matched their digests and
- * every link was seen to stay inside the folder.
+ * put in a staging folder first (a reflink of its blob, trusted by the blob's
+ * digest name; else a copy re-hashed in the same pass; or, when asked, a hard
+ * link), with the empty folders and links, and moved into place only when
+ * every copy matched its digest and every link was seen to stay inside the
+ * folder. --sync makes files and folders durable before success; without it
+ * nothing is forced (the target is a working copy).
  */
 #include <errno.h>
 #include <fcntl.h>
