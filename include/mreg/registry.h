@@ -6,6 +6,7 @@
 #ifndef MREG_REGISTRY_H
 #define MREG_REGISTRY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -198,8 +199,10 @@ MREG_API int mreg_model_set_archived(size_t *changed, mreg_store *store, const c
 MREG_API int mreg_model_delete(mreg_store *store, const char *name, const char *version);
 
 /**
- * Write the files of @p record into @p dir with their modes, re-hashing
- * every byte as it is written. All or nothing: files are staged in a
+ * Write the files of @p record into @p dir with their modes: each one a
+ * reflink of its blob where the filesystem can (trusted by its digest name),
+ * else copied and re-hashed as it is written (mreg_model_download_opts() with
+ * the defaults). All or nothing: files are staged in a
  * temporary directory and moved into place only when every digest matched.
  * @p dir may exist (no file in it is overwritten) or not (it is created).
  * Returns MREG_ECORRUPT (a blob is missing or does not match; the message
@@ -208,6 +211,42 @@ MREG_API int mreg_model_delete(mreg_store *store, const char *name, const char *
  */
 MREG_API int mreg_model_download(mreg_store *store, const mreg_record *record, const char *dir,
 			mreg_progress_fn progress, void *progress_ctx);
+
+/** How mreg_model_download_opts() puts each file in place. */
+typedef enum {
+	/** A reflink (FICLONE) where the filesystem can, else a verified copy. */
+	MREG_LINK_AUTO = 0,
+	/** Reflink only: MREG_EUNSUPPORTED when the filesystem cannot. */
+	MREG_LINK_REFLINK,
+	/** A copy (copy_file_range, else read/write), verified in the same pass. */
+	MREG_LINK_COPY,
+	/** A hard link to the read-only blob: the file IS the blob. */
+	MREG_LINK_HARDLINK,
+} mreg_link_mode;
+
+/** Options of mreg_model_download_opts(); the counts are filled in. */
+typedef struct {
+	mreg_link_mode link;
+	/** fsync each file written and the folders before returning success. */
+	bool sync;
+	/** Out: how many files were reflinked, copied, hard-linked. */
+	size_t reflinked, copied, hardlinked;
+} mreg_download_opts;
+
+/**
+ * mreg_model_download() with a choice of method and durability. A reflinked
+ * or hard-linked file is not read again: the blob's name is its digest
+ * (mreg fsck checks the rest); a copied one is hashed in the same pass that
+ * copies it and never put in place when it does not match. With
+ * MREG_LINK_REFLINK, a filesystem that cannot reflink is an error
+ * (MREG_EUNSUPPORTED, nothing written); with MREG_LINK_HARDLINK, so is a
+ * store on another filesystem than @p dir, or a blob that is not read-only
+ * (hard-linked files keep the blob's read-only mode). Without
+ * @c sync nothing is forced to the disk. @p opts may be NULL (defaults).
+ */
+MREG_API int mreg_model_download_opts(mreg_store *store, const mreg_record *record,
+				      const char *dir, mreg_download_opts *opts,
+				      mreg_progress_fn progress, void *progress_ctx);
 
 /** Called with the path of each leftover that was removed. */
 typedef void (*mreg_litter_fn)(void *ctx, const char *path);

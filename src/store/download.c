@@ -1,13 +1,19 @@
 /*
  * Writing a version's files out of the store. All or nothing: every file is
- * written and re-hashed in a staging folder first, with the empty folders and
- * links, and moved into place only when all of them matched their digests and
- * every link was seen to stay inside the folder.
+ * put in a staging folder first (a reflink of its blob, trusted by the blob's
+ * digest name; else a copy re-hashed in the same pass; or, when asked, a hard
+ * link), with the empty folders and links, and moved into place only when
+ * every copy matched its digest and every link was seen to stay inside the
+ * folder. --sync makes files and folders durable before success; without it
+ * nothing is forced (the target is a working copy).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,9 +25,110 @@
 #include "store_priv.h"
 #include "util/strutil.h"
 
-static int write_one(const mreg_store *s, const mreg_file *f, const char *stage,
-		     stream_progress *progress)
+/*
+ * The copy path's sink. The chunk the pump just read (and hands to the
+ * hasher) is put into the file by copy_file_range from the same offset of the
+ * blob, so its bytes go page cache to page cache without passing through this
+ * process a second time; where the kernel cannot (another filesystem, an old
+ * kernel) the chunk in hand is written with pwrite instead. The blob is
+ * read-only and named by its digest: what copy_file_range takes is what was
+ * just hashed, short of someone rewriting the store under us (fsck's domain).
+ */
+typedef struct {
+	stream_fd in;    /* the blob: in.off is the end of the chunk just read */
+	int out;
+	const char *out_name;
+	uint64_t off;    /* bytes written to out */
+	bool cfr;        /* copy_file_range still worth trying */
+	bool cfr_used;   /* it copied at least one chunk */
+} copy_sink;
+
+static bool cfr_unsupported(int err)
 {
+	return err == EXDEV || err == ENOSYS || err == EOPNOTSUPP || err == EINVAL;
+}
+
+static int copy_sink_write(void *ctx, const uint8_t *buf, size_t len)
+{
+	copy_sink *c = ctx;
+	size_t done = 0;
+
+	if (c->in.off < len)
+		return mreg_seterr(MREG_EIO, "%s: copy out of step with the read", c->out_name);
+	while (c->cfr && done < len) {
+		loff_t from = (loff_t)(c->in.off - len + done), to = (loff_t)(c->off + done);
+		ssize_t n = copy_file_range(c->in.fd, &from, c->out, &to, len - done, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && cfr_unsupported(errno) && !c->cfr_used && done == 0) {
+			c->cfr = false;
+			break;
+		}
+		if (n < 0)
+			return mreg_seterr_errno("%s: copy_file_range", c->out_name);
+		if (n == 0)
+			return mreg_seterr(MREG_ECORRUPT,
+					   "%s: the blob %s became shorter while it was copied", c->out_name,
+					   c->in.name);
+		c->cfr_used = true;
+		done += (size_t)n;
+	}
+	if (done < len &&
+	    fs_pwrite_all(c->out, buf + done, len - done, c->off + done, c->out_name))
+		return MREG_EIO;
+	c->off += len;
+	return 0;
+}
+
+static bool reflink_unsupported(int err)
+{
+	/* ENOTTY: a filesystem whose ioctl does not know FICLONE at all. */
+	return err == EOPNOTSUPP || err == EXDEV || err == EINVAL || err == ENOTTY;
+}
+
+typedef struct {
+	mreg_download_opts *opts;
+	const char *target; /* DIR as given, for messages */
+	bool reflink_ok; /* false after the first refusal: do not ask again */
+} write_ctx;
+
+static int hardlink_one(const mreg_store *s, const mreg_file *f, int in, const char *dest,
+			const char *stage, const char *target)
+{
+	struct stat bst, sst, dst;
+	char *blob = NULL;
+	int rc;
+
+	if (fstat(in, &bst) < 0 || stat(stage, &sst) < 0)
+		return mreg_seterr_errno("%s", dest);
+	if (bst.st_dev != sst.st_dev)
+		return mreg_seterr(MREG_EUNSUPPORTED,
+				   "--link hardlink: the store (%s) and the target (%s) are on different "
+				   "filesystems, and a hard link cannot cross them (leave --link out to "
+				   "copy)",
+				   s->dir, target);
+	if (bst.st_mode & 0222)
+		return mreg_seterr(MREG_EUNSUPPORTED,
+				   "--link hardlink: blob %s is writable (mode %o), and only read-only "
+				   "blobs are hard-linked (run mreg fsck)",
+				   f->digest, (unsigned)(bst.st_mode & 07777));
+	if ((rc = mreg_store_blob_path(&blob, s, f->digest)))
+		return rc;
+	/* link() does not follow a symbolic link; the inode check makes sure the
+	 * name still leads to the blob that was opened and checked. */
+	if (link(blob, dest) < 0)
+		rc = mreg_seterr_errno("%s: cannot hard-link %s", dest, blob);
+	else if (lstat(dest, &dst) < 0 || dst.st_ino != bst.st_ino || dst.st_dev != bst.st_dev)
+		rc = mreg_seterr(MREG_ECORRUPT, "%s: blob %s changed while it was linked", f->path,
+				 f->digest);
+	free(blob);
+	return rc;
+}
+
+static int write_one(const mreg_store *s, const mreg_file *f, const char *stage,
+		     stream_progress *progress, write_ctx *w)
+{
+	mreg_download_opts *o = w->opts;
 	char *dest = path_join(stage, f->path), *parent = NULL;
 	char got[MREG_DIGEST_STRLEN];
 	uint8_t raw[SHA256_LEN];
@@ -41,13 +148,61 @@ static int write_one(const mreg_store *s, const mreg_file *f, const char *stage,
 		rc = mreg_error_prefix(MREG_ECORRUPT, "%s", f->path);
 		goto done;
 	}
+	if (o->link == MREG_LINK_HARDLINK) {
+		if ((rc = hardlink_one(s, f, in, dest, stage, w->target)))
+			goto done;
+		o->hardlinked++;
+		if (progress && progress->fn)
+			progress->fn(progress->ctx, progress->base + f->size, progress->total);
+		goto done;
+	}
 	out = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (out < 0) {
 		rc = mreg_seterr_errno("%s", dest);
 		goto done;
 	}
-	if ((rc = stream_copy(in, f->digest, out, f->path, raw, &size, progress)))
+	if (w->reflink_ok && o->link != MREG_LINK_COPY && f->size > 0) {
+		struct stat st;
+		if (ioctl(out, FICLONE, in) == 0) {
+			/* The blob was opened as a regular file of its recorded size;
+			 * the clone must have that size too. */
+			if (fstat(out, &st) < 0 || (uint64_t)st.st_size != f->size) {
+				rc = mreg_seterr(MREG_ECORRUPT, "%s: the reflink of blob %s is not %llu bytes",
+						 f->path, f->digest, (unsigned long long)f->size);
+				goto done;
+			}
+			o->reflinked++;
+			if (progress && progress->fn)
+				progress->fn(progress->ctx, progress->base + f->size, progress->total);
+			goto finish;
+		}
+		if (!reflink_unsupported(errno)) {
+			rc = mreg_seterr_errno("%s: reflink of blob %s", dest, f->digest);
+			goto done;
+		}
+		if (o->link == MREG_LINK_REFLINK) {
+			rc = mreg_seterr(MREG_EUNSUPPORTED,
+					 "--link reflink: cannot reflink %s from the store (%s) into %s: %s "
+					 "(the filesystem cannot share extents, or the two are on different "
+					 "filesystems; leave --link out to copy instead)",
+					 f->path, s->dir, w->target, strerror(errno));
+			goto done;
+		}
+		w->reflink_ok = false;
+	}
+	if (o->link == MREG_LINK_REFLINK && f->size > 0) {
+		rc = mreg_seterr(MREG_EUNSUPPORTED, "--link reflink: the filesystem of %s cannot reflink",
+				 w->target);
 		goto done;
+	}
+	{
+		copy_sink c = {.in = {.fd = in, .name = f->digest}, .out = out, .out_name = f->path,
+			       .cfr = true};
+		posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
+		if ((rc = stream_pump(stream_fd_reader, &c.in, copy_sink_write, &c, f->size, raw,
+				      &size, progress)))
+			goto done;
+	}
 	digest_format(got, raw);
 	if (strcmp(got, f->digest) || size != f->size) {
 		rc = mreg_seterr(MREG_ECORRUPT,
@@ -56,8 +211,14 @@ static int write_one(const mreg_store *s, const mreg_file *f, const char *stage,
 				 f->path, f->digest, got, (unsigned long long)size);
 		goto done;
 	}
+	o->copied++;
+finish:
 	if (fchmod(out, f->mode) < 0) {
 		rc = mreg_seterr_errno("%s: chmod", dest);
+		goto done;
+	}
+	if (o->sync && fsync(out) < 0) {
+		rc = mreg_seterr_errno("%s: fsync", dest);
 		goto done;
 	}
 	if (close(out) < 0) {
@@ -175,6 +336,66 @@ static int check_free(const mreg_record *r, const char *dir)
 	return 0;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * --sync: after the files (each fsynced as it was written), every folder the
+ * download wrote an entry into, up to and including @root, and the folder that
+ * holds @root, so the names survive a crash too.
+ */
+static int sync_folders(const mreg_record *r, const char *root, bool with_parent)
+{
+	size_t n = r->file_count + r->dir_count + r->link_count + (with_parent ? 1 : 0);
+	size_t count = 0, cap = 16, entries = r->file_count + r->dir_count + r->link_count;
+	char **dirs = malloc(cap * sizeof(*dirs));
+	int rc = 0;
+
+	if (!dirs)
+		return mreg_seterr_nomem();
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const char *rel = i == entries ? "" : i < r->file_count ? r->files[i].path
+					 : i < r->file_count + r->dir_count
+					     ? r->dirs[i - r->file_count].path
+					     : r->links[i - r->file_count - r->dir_count].path;
+		/* the entry itself when it is a folder, and every folder above it */
+		char *p = i == entries ? fs_dirname(root) : path_join(root, rel);
+		bool is_dir = i == entries || (i >= r->file_count && i < r->file_count + r->dir_count);
+		if (p && !is_dir) {
+			char *up = fs_dirname(p);
+			free(p);
+			p = up;
+		}
+		while (p && rc == 0) {
+			if (count == cap) {
+				char **more = realloc(dirs, (cap *= 2) * sizeof(*dirs));
+				if (!more) {
+					free(p);
+					rc = mreg_seterr_nomem();
+					break;
+				}
+				dirs = more;
+			}
+			dirs[count++] = p;
+			if (i == entries || strlen(p) <= strlen(root))
+				break;
+			p = fs_dirname(p);
+		}
+		if (!p && rc == 0)
+			rc = mreg_seterr_nomem();
+	}
+	qsort(dirs, count, sizeof(*dirs), cmp_str);
+	for (size_t i = 0; i < count && rc == 0; i++)
+		if (i == 0 || strcmp(dirs[i], dirs[i - 1]))
+			rc = fs_fsync_dir(dirs[i]);
+	for (size_t i = 0; i < count; i++)
+		free(dirs[i]);
+	free(dirs);
+	return rc;
+}
+
 /* What move_tree() put in place, to be taken back if a later step fails. */
 typedef struct {
 	size_t files, links;
@@ -220,7 +441,7 @@ static int move_one(const char *stage, const char *dir, const char *rel)
  * folders there; undo it all if one step fails. Links are checked again where
  * they land, among what the folder held already.
  */
-static int move_tree(const mreg_record *r, const char *stage, const char *dir)
+static int move_tree(const mreg_record *r, const char *stage, const char *dir, bool sync)
 {
 	moved_set m = {0, 0, calloc(r->dir_count + 1, sizeof(bool))};
 	int rc = 0;
@@ -254,6 +475,9 @@ static int move_tree(const mreg_record *r, const char *stage, const char *dir)
 			rc = to ? mreg_seterr_errno("%s: chmod", to) : mreg_seterr_nomem();
 		free(to);
 	}
+	/* --sync: confirmed durable, or taken back */
+	if (rc == 0 && sync)
+		rc = sync_folders(r, dir, true);
 	if (rc)
 		unmove(r, dir, &m);
 	free(m.dir_made);
@@ -263,6 +487,14 @@ static int move_tree(const mreg_record *r, const char *stage, const char *dir)
 int mreg_model_download(mreg_store *s, const mreg_record *r, const char *dir,
 			mreg_progress_fn fn, void *ctx)
 {
+	return mreg_model_download_opts(s, r, dir, NULL, fn, ctx);
+}
+
+int mreg_model_download_opts(mreg_store *s, const mreg_record *r, const char *dir,
+			     mreg_download_opts *opts, mreg_progress_fn fn, void *ctx)
+{
+	mreg_download_opts defaults = {0};
+	write_ctx w = {opts ? opts : &defaults, dir, true};
 	stream_progress progress = {fn, ctx, 0, r->total_size};
 	char *abs = fs_absolute(dir), *parent = NULL, *prefix = NULL, *stage = NULL;
 	struct stat st;
@@ -302,20 +534,32 @@ int mreg_model_download(mreg_store *s, const mreg_record *r, const char *dir,
 	if (rc)
 		goto done;
 	for (size_t i = 0; i < r->file_count; i++) {
-		if ((rc = write_one(s, &r->files[i], stage, &progress)))
+		if ((rc = write_one(s, &r->files[i], stage, &progress, &w)))
 			goto done;
 		progress.base += r->files[i].size;
 	}
 	if ((rc = store_tree_write_extras(r, stage)))
 		goto done;
 	if (exists) {
-		rc = move_tree(r, stage, abs);
+		rc = move_tree(r, stage, abs, w.opts->sync);
 	} else if (!(rc = store_tree_dir_modes(r, stage))) {
 		mode_t mask = umask(0);
 		umask(mask);
 		chmod(stage, 0777 & ~mask);
+		/* --sync: the folders are the same after the rename; only the
+		 * folder that holds DIR is left, and a failure there takes the
+		 * rename back. */
+		if (w.opts->sync && (rc = sync_folders(r, stage, false)))
+			goto done;
 		rc = fs_rename_noreplace(stage, abs);
-		if (rc == 0) {
+		if (rc == 0 && w.opts->sync && (rc = fs_fsync_dir(parent))) {
+			if (rename(abs, stage) < 0) {
+				/* cannot take it back: it stays, and the error says so */
+				rc = mreg_error_prefix(rc, "%s: written, but not confirmed durable", dir);
+				free(stage);
+				stage = NULL;
+			}
+		} else if (rc == 0) {
 			free(stage);
 			stage = NULL;
 		}

@@ -259,6 +259,21 @@ has_version() {
 	assert_no_staging .
 }
 
+@test "fault injection: download --sync (each fsync fails in turn too)" {
+	make_base
+	downloaded() { [[ -d out ]] && [[ "$(tree_sig out)" == "$(tree_sig ref/m:2)" ]]; }
+	sweep download-sync downloaded -- download m:2 -o out --sync
+	assert_no_staging .
+}
+
+@test "fault injection: download --sync into an existing folder" {
+	make_base
+	mkdir out
+	downloaded() { [[ "$(tree_sig out)" == "$(tree_sig ref/m:2)" ]]; }
+	sweep download-sync-existing downloaded -- download m:2 -o out --sync
+	assert_no_staging .
+}
+
 @test "fault injection: the figures" {
 	local trials=0 failures=0 label t f
 	while IFS=$'\t' read -r label t f; do

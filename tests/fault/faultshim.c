@@ -8,7 +8,8 @@
  *                     "all" (the default)
  *   MREG_FAULT_N      fail the Nth counted call (1-based); unset or 0: none
  *                     fails, the shim only counts
- *   MREG_FAULT_ERRNO  EIO (default), ENOSPC or EACCES
+ *   MREG_FAULT_ERRNO  EIO (default), ENOSPC, EACCES or EXDEV (a copy_file_range
+ *                     the kernel cannot do: the caller falls back)
  *   MREG_FAULT_MATCH  count only calls on a path containing this text (for
  *                     calls on a descriptor, the path /proc/self/fd names)
  *   MREG_FAULT_REPORT a file the shim writes at exit: "<count> <injected>
@@ -79,6 +80,8 @@ __attribute__((constructor)) static void shim_init(void)
 		fail_errno = ENOSPC;
 	else if (e && !strcmp(e, "EACCES"))
 		fail_errno = EACCES;
+	else if (e && !strcmp(e, "EXDEV"))
+		fail_errno = EXDEV;
 	match = getenv("MREG_FAULT_MATCH");
 	if (match && !match[0])
 		match = NULL;
