@@ -95,13 +95,10 @@ static int write_all(file_sink *f, const uint8_t *data, size_t len)
 	int rc = fs_pwrite_all(f->fd, data, len, f->written, f->tmp);
 
 	f->written += rc ? 0 : len;
-#ifdef SYNC_FILE_RANGE_WRITE
 	if (!rc && f->written - f->flushed >= WRITEBACK_EVERY) {
-		sync_file_range(f->fd, (off64_t)f->flushed, (off64_t)(f->written - f->flushed),
-				SYNC_FILE_RANGE_WRITE);
+		fs_start_writeback(f->fd, f->flushed, f->written - f->flushed);
 		f->flushed = f->written;
 	}
-#endif
 	return rc;
 }
 

@@ -155,7 +155,7 @@ int ingest_blob_put(mreg_store *s, const walk_file *file, mreg_file *out, statca
 				rc = mreg_seterr_errno("%s", tmp);
 				goto done;
 			}
-			sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+			fs_start_writeback(fd, 0, 0);
 			*unsynced = tmp;
 		} else if ((rc = fs_seal_blob(fd, tmp, dest))) {
 			goto done;

@@ -347,11 +347,20 @@ done:
 	return rc;
 }
 
+void fs_start_writeback(int fd, uint64_t off, uint64_t len)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+	sync_file_range(fd, (off64_t)off, (off64_t)len, SYNC_FILE_RANGE_WRITE);
+#else
+	(void)fd; (void)off; (void)len;
+#endif
+}
+
 int fs_seal_blob_unsynced(int fd, const char *tmp, const char *dest)
 {
 	if (fchmod(fd, 0444) < 0)
 		return mreg_seterr_errno("%s", tmp);
-	sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	fs_start_writeback(fd, 0, 0);
 	if (rename(tmp, dest) < 0)
 		return mreg_seterr_errno("%s: rename", dest);
 	return 0;

@@ -95,6 +95,13 @@ int fs_seal_blob(int fd, const char *tmp, const char *dest);
  * @dest. Only for a staging folder whose files are all fsynced before any
  * leaves it (ingest_stage_sync()).
  */
+/*
+ * Start writing back @fd's dirty pages from @off, @len bytes (0: to the end),
+ * without waiting: the disk works while the caller goes on, and a later
+ * fsync finds little left. A hint: where the system lacks it, nothing.
+ */
+void fs_start_writeback(int fd, uint64_t off, uint64_t len);
+
 int fs_seal_blob_unsynced(int fd, const char *tmp, const char *dest);
 
 #endif

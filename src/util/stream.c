@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "error_priv.h"
+#include "fsutil.h"
 #include "stream.h"
 
 /*
@@ -104,16 +105,6 @@ static void report(stream_progress *progress, uint64_t done, uint64_t *last)
 	}
 }
 
-/* Starts writing dirty pages back while we go on, so the kernel sends large
- * requests early instead of a flood at the final fsync. */
-static void start_writeback(int fd, uint64_t off, size_t len)
-{
-#ifdef SYNC_FILE_RANGE_WRITE
-	sync_file_range(fd, (off64_t)off, (off64_t)len, SYNC_FILE_RANGE_WRITE);
-#else
-	(void)fd; (void)off; (void)len;
-#endif
-}
 
 /*
  * The background flush of a durable copy. A disk with a volatile write cache
@@ -349,7 +340,8 @@ int stream_fd_writer(void *ctx, const uint8_t *buf, size_t len)
 	out->off += len;
 	out->pending += len;
 	if (out->pending >= WRITEBACK_EVERY) {
-		start_writeback(out->fd, out->off - out->pending, out->pending);
+		/* the kernel sends large requests early, not a flood at the final fsync */
+		fs_start_writeback(out->fd, out->off - out->pending, out->pending);
 		out->pending = 0;
 	}
 	return 0;
