@@ -90,6 +90,13 @@ void mlf_yaml_dispose(mlf_yaml *y);
 /* The type of @n as PyYAML resolves it (plain scalars by YAML 1.1 rules). */
 mlf_type mlf_type_of(const yaml_node_t *n);
 
+/*
+ * What @n should be (e.g. "an integer") when PyYAML's safe constructor
+ * cannot build it from its text (!!int x, !!bool maybe, 2023-13-01: safe_load
+ * raises), else NULL (formats/mlflow/scalar.c).
+ */
+const char *mlf_scalar_unbuildable(const yaml_node_t *n);
+
 /* "a string", "a mapping", "the YAML number 3.1", ... for messages. */
 const char *mlf_type_name(mlf_type t);
 

@@ -182,6 +182,7 @@ static void check_duplicate_keys(graph_walk *g, yaml_node_t *map)
  */
 static void visit(graph_walk *g, yaml_node_t *n)
 {
+	const char *want;
 	size_t i;
 
 	if (!n || g->stop)
@@ -197,6 +198,10 @@ static void visit(graph_walk *g, yaml_node_t *n)
 		mlf_diag(g->c, g->sev, g->y, n, g->code,
 			 "could not determine a constructor for the tag '%s' (a safe YAML loader "
 			 "refuses it)", (const char *)n->tag);
+	else if ((want = mlf_scalar_unbuildable(n)))
+		mlf_diag(g->c, g->sev, g->y, n, g->code,
+			 "'%s' is not %s: a safe YAML loader cannot build it and refuses the file",
+			 (const char *)n->data.scalar.value, want);
 	g->state[i] = 1;
 	if (n->type == YAML_MAPPING_NODE) {
 		for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
@@ -386,6 +391,7 @@ bool mlf_yaml_load(mlf_ctx *c, mlf_yaml *y, const char *display, const char *dat
 		.max_nodes = MLF_MAX_EXPANDED,
 		.aliases = true,
 		.whole_stream = true,
+		.untagged_null = true,
 	};
 	yu_load_info info;
 	yu_status status;
@@ -438,6 +444,7 @@ mlf_type mlf_type_of(const yaml_node_t *n)
 		{"tag:yaml.org,2002:int", MLF_INT}, {"tag:yaml.org,2002:float", MLF_FLOAT},
 		{"tag:yaml.org,2002:bool", MLF_BOOL}, {"tag:yaml.org,2002:null", MLF_NULL},
 		{"tag:yaml.org,2002:timestamp", MLF_TIMESTAMP},
+		{"tag:yaml.org,2002:str", MLF_STR},
 	};
 
 	if (!n)
@@ -448,7 +455,7 @@ mlf_type mlf_type_of(const yaml_node_t *n)
 		return MLF_SEQ;
 	if (n->type != YAML_SCALAR_NODE)
 		return MLF_NONE;
-	/* An explicit tag decides; libyaml gives untagged scalars the str tag. */
+	/* An explicit tag decides (the loader leaves scalars written without one untagged). */
 	for (size_t i = 0; n->tag && i < sizeof(tags) / sizeof(*tags); i++)
 		if (!strcmp((const char *)n->tag, tags[i].tag))
 			return tags[i].type;

@@ -59,9 +59,40 @@ static yu_status parser_failed(const yaml_parser_t *p, const char *data, size_t 
 	return info->status;
 }
 
-/* The first pass: depth, aliases, documents; *aliased when the first document uses an alias. */
+/*
+ * One flag per node of the first document, in the order libyaml's loader
+ * makes them (one per scalar, sequence start and mapping start event): true
+ * for a scalar written without a tag.
+ */
+typedef struct {
+	bool *untagged;
+	size_t count, cap;
+	bool failed;
+} node_flags;
+
+static void note_node(node_flags *f, bool untagged)
+{
+	if (f->failed)
+		return;
+	if (f->count == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 256;
+		bool *grown = realloc(f->untagged, cap * sizeof(*grown));
+		if (!grown) {
+			f->failed = true;
+			return;
+		}
+		f->untagged = grown;
+		f->cap = cap;
+	}
+	f->untagged[f->count++] = untagged;
+}
+
+/*
+ * The first pass: depth, aliases, documents; *aliased when the first document
+ * uses an alias; @flags (when not NULL) the first document's untagged scalars.
+ */
 static yu_status scan_events(const char *data, size_t len, const yu_limits *limits,
-			     yu_load_info *info, bool *aliased)
+			     yu_load_info *info, bool *aliased, node_flags *flags)
 {
 	yaml_parser_t p;
 	yaml_event_t ev;
@@ -85,8 +116,14 @@ static yu_status scan_events(const char *data, size_t len, const yu_limits *limi
 				info->second_column = (unsigned int)ev.start_mark.column + 1;
 			}
 			break;
+		case YAML_SCALAR_EVENT:
+			if (flags && documents == 1)
+				note_node(flags, !ev.data.scalar.tag);
+			break;
 		case YAML_SEQUENCE_START_EVENT:
 		case YAML_MAPPING_START_EVENT:
+			if (flags && documents == 1)
+				note_node(flags, false);
 			if (++depth > limits->max_depth)
 				at_mark(info, YU_ETOO_DEEP, ev.start_mark);
 			break;
@@ -248,26 +285,58 @@ static yu_status check_graph(yaml_document_t *doc, const yu_limits *limits, yu_l
 	return info->status;
 }
 
+/*
+ * Drop the str tag libyaml gave the scalars @flags says were written without
+ * one. The nodes are in event order; if the counts differ, nothing is touched.
+ */
+static void clear_default_tags(yaml_document_t *doc, const node_flags *flags)
+{
+	size_t count = (size_t)(doc->nodes.top - doc->nodes.start);
+
+	if (count != flags->count)
+		return;
+	for (size_t i = 0; i < count; i++) {
+		yaml_node_t *n = doc->nodes.start + i;
+		if (flags->untagged[i] && n->type == YAML_SCALAR_NODE) {
+			free(n->tag); /* libyaml's yaml_free is free() */
+			n->tag = NULL;
+		}
+	}
+}
+
 yu_status yu_load(yaml_document_t *doc, const char *data, size_t len, const yu_limits *limits,
 		  yu_load_info *info)
 {
 	yaml_parser_t p;
 	bool aliased = false;
+	node_flags flags = {0};
 
 	memset(doc, 0, sizeof(*doc));
 	memset(info, 0, sizeof(*info));
 	info->byte = -1;
 	if (len > limits->max_bytes)
 		return info->status = YU_ETOO_LARGE;
-	if (scan_events(data, len, limits, info, &aliased))
+	if (scan_events(data, len, limits, info, &aliased,
+			limits->untagged_null ? &flags : NULL)) {
+		free(flags.untagged);
 		return info->status;
-	if (!yaml_parser_initialize(&p))
+	}
+	if (flags.failed) {
+		free(flags.untagged);
 		return info->status = YU_ENOMEM;
+	}
+	if (!yaml_parser_initialize(&p)) {
+		free(flags.untagged);
+		return info->status = YU_ENOMEM;
+	}
 	yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
 	if (!yaml_parser_load(&p, doc)) {
 		memset(doc, 0, sizeof(*doc));
 		parser_failed(&p, data, len, info);
+	} else if (limits->untagged_null) {
+		clear_default_tags(doc, &flags);
 	}
+	free(flags.untagged);
 	yaml_parser_delete(&p);
 	if (info->status == YU_OK && aliased && limits->max_nodes &&
 	    yaml_document_get_root_node(doc))

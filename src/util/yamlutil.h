@@ -27,6 +27,9 @@ typedef struct {
 	bool whole_stream; /* every document is parsed (a syntax error anywhere fails) and a
 			    * second one is noted in yu_load_info; false: only the first
 			    * document counts, as with yaml_parser_load() */
+	bool untagged_null; /* a scalar written without a tag gets a NULL tag, so that an
+			     * explicit !!str (or !) is told apart from a plain scalar whose
+			     * type is still to be resolved; libyaml gives both the str tag */
 } yu_limits;
 
 typedef enum {

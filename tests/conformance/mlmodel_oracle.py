@@ -141,7 +141,9 @@ def mlflow_loads(text, folder):
         d = yaml.safe_load(text)
     except yaml.YAMLError:
         return False, "yaml"
-    except ValueError:  # e.g. an !!int tag on a non-number
+    except (ValueError, KeyError, AttributeError, IndexError):
+        # a constructor refused the text: !!int x (ValueError), !!bool maybe
+        # (KeyError), !!timestamp x (AttributeError), !!int '' (IndexError)
         return False, "yaml value"
     if not isinstance(d, dict):
         return False, "not a mapping"
@@ -371,6 +373,23 @@ def mut_signature(lines, rng):
                                                    "{inputs: '[]'}", "{}", "null"]))
 
 
+SCALAR_TAGS = ["!!int", "!!float", "!!bool", "!!timestamp", "!!null", "!!str", ""]
+SCALAR_TEXTS = ["x", "0", "-0", "0x1F", "0x_", "0b101", "0b", "017", "018", "0o17", "1_000",
+                "12:30", "1:x", "1.5", "1e5", "1e", ".5", ".", ".inf", "-.INF", ".nan", "inf",
+                "nan", "yes", "No", "maybe", "on", "2024-01-01", "2023-02-29", "2024-02-29",
+                "2024-13-01", "2024-1-1", "0000-01-01", "2024-01-01 10:00:00",
+                "2024-01-01T25:00:00", "2024-01-01 10:00:60", "2024-01-01 10:00:00.5Z",
+                "2024-01-01 10:00:00 +5:30", "2024-01-01 10:00:00 +24", "2024-01-01t1:02:03",
+                "''", "' 7 '", "'-'", "'1__2'", "'+-1'"]
+
+
+def mut_tagged(lines, rng):
+    """A tagged or plain scalar that PyYAML's safe constructor may refuse."""
+    tag = rng.choice(SCALAR_TAGS)
+    value = (tag + " " if tag else "") + rng.choice(SCALAR_TEXTS)
+    return set_top(lines, "metadata", "{x: %s}" % value)
+
+
 def mut_line(lines, rng):
     i = rng.randrange(len(lines))
     if rng.random() < 0.5:
@@ -381,7 +400,7 @@ def mut_line(lines, rng):
 
 
 MUTATORS = [mut_tab, mut_tab, mut_key, mut_field, mut_field, mut_field, mut_pyfunc,
-            mut_pyfunc, mut_flavor, mut_signature, mut_line]
+            mut_pyfunc, mut_flavor, mut_signature, mut_line, mut_tagged, mut_tagged]
 
 
 def seeds(corpus):

@@ -255,6 +255,26 @@ static void test_yaml(void)
 		  "UTF-8");
 	fixture("tag", PYFUNC "metadata: !!python/object:os.system {}\n", NULL);
 	ERR("a tag safe_load refuses", "tag", "mlflow-yaml", 4, 11);
+	/* Typed is not built: safe_load runs the type's constructor on the text. */
+	fixture("tag-int", PYFUNC "model_size_bytes: !!int x\n", NULL);
+	ERR("!!int on a word (int() raises)", "tag-int", "mlflow-yaml", 4, 19);
+	fixture("tag-bool", PYFUNC "metadata: {a: !!bool maybe}\n", NULL);
+	ERR("!!bool on a word (no such boolean)", "tag-bool", "mlflow-yaml", 4, 15);
+	fixture("tag-ts", PYFUNC "metadata: {a: !!timestamp soon}\n", NULL);
+	ERR("!!timestamp on a word", "tag-ts", "mlflow-yaml", 4, 15);
+	fixture("bad-date", PYFUNC "utc_time_created: 2023-02-29\n", NULL);
+	ERR("a plain date that does not exist (not a leap year)", "bad-date", "mlflow-yaml", 4, 19);
+	fixture("bad-hour", PYFUNC "metadata: {a: 2024-01-01 24:00:00}\n", NULL);
+	ERR("a plain timestamp at hour 24", "bad-hour", "mlflow-yaml", 4, 15);
+	fixture("bad-bin", PYFUNC "metadata: {a: 0b_}\n", NULL);
+	ERR("a plain 0b_ (no digit once underscores go)", "bad-bin", "mlflow-yaml", 4, 15);
+	fixture("tag-built",
+		PYFUNC "metadata: {a: !!int 0x1F, b: !!int '12:30', c: !!float ' 1e5 ', "
+		"d: !!bool ON, e: !!timestamp '2024-2-29 1:02:03.5 -23:59', f: !!int 0o17, "
+		"g: !!str 2024-13-01, h: ! 2024-13-01, i: !!null whatever, j: 2024-02-29}\n",
+		NULL);
+	tap_ok(errors_of("tag-built") == 0,
+	       "tagged scalars the safe constructor builds, and !!str or ! on a bad date: no error");
 	fixture("cycle", "flavors: &f {x: *f}\n", NULL);
 	ERR("a recursive alias", "cycle", "mlflow-yaml", 1, 10);
 	fixture("twodocs", PYFUNC "---\nflavors: {}\n", NULL);
