@@ -28,9 +28,18 @@ typedef struct {
 	int plain_http;          /**< Allow http:// URLs and redirects (never by default). */
 	const char *file_name;   /**< The name of a single fetched file; NULL: from the answer or URL. */
 	unsigned int retries;    /**< Extra attempts after a cut, a 5xx, a 408 or a 429. */
+	/* Since version 2: */
+	/**
+	 * Bytes received so far of all the files, and their total (0 while it is
+	 * unknown: a server that sends no Content-Length). Called from one
+	 * thread at a time, though a folder's files arrive on several; may be
+	 * NULL.
+	 */
+	mreg_progress_fn progress;
+	void *progress_ctx;
 } mreg_source_options;
 
-#define MREG_SOURCE_OPTIONS_VERSION 1
+#define MREG_SOURCE_OPTIONS_VERSION 2
 #define MREG_SOURCE_RETRIES_DEFAULT 4
 #define MREG_SOURCE_OPTIONS_INIT \
 	{.version = MREG_SOURCE_OPTIONS_VERSION, .retries = MREG_SOURCE_RETRIES_DEFAULT}

@@ -159,6 +159,7 @@ typedef struct {
 	const char *label;
 	double start;
 	double last;
+	double delay;   /* seconds before the line first shows: MREG_PROGRESS_DELAY, else 0.3 */
 	bool shown;
 } cli_progress;
 

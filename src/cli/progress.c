@@ -1,5 +1,10 @@
-/* A progress line on stderr (bytes, rate, time left), only when stderr is a terminal. */
+/*
+ * A progress line on stderr (bytes, rate, time left), only when stderr is a
+ * terminal, and only once a command has run for MREG_PROGRESS_DELAY seconds
+ * (0.3 unless set; git's GIT_PROGRESS_DELAY does the same).
+ */
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +23,14 @@ void cli_progress_init(cli_progress *p, const char *label)
 	p->label = label;
 	p->start = p->last = now();
 	p->shown = false;
+	p->delay = 0.3;
+	const char *env = getenv("MREG_PROGRESS_DELAY");
+	if (env && *env) {
+		char *end;
+		double d = strtod(env, &end);
+		if (!*end && d >= 0 && d <= 3600)
+			p->delay = d;
+	}
 }
 
 void cli_progress_cb(void *ctx, uint64_t done, uint64_t total)
@@ -26,7 +39,7 @@ void cli_progress_cb(void *ctx, uint64_t done, uint64_t total)
 	char a[32], b[32], r[32], left[32] = "";
 	double t = now(), elapsed, rate;
 
-	if (!p->enabled || (t - p->last < 0.1 && done < total) || t - p->start < 0.3)
+	if (!p->enabled || (t - p->last < 0.1 && done < total) || t - p->start < p->delay)
 		return;
 	p->last = t;
 	elapsed = t - p->start;
@@ -38,7 +51,10 @@ void cli_progress_cb(void *ctx, uint64_t done, uint64_t total)
 		unsigned s = (unsigned)((double)(total - done) / rate);
 		snprintf(left, sizeof(left), "  %u:%02u left", s / 60, s % 60);
 	}
-	fprintf(stderr, "\r\033[K%s %s / %s  %s/s%s", p->label, a, b, r, left);
+	if (total == 0) /* not known (yet): a server that sends no length */
+		fprintf(stderr, "\r\033[K%s %s  %s/s", p->label, a, r);
+	else
+		fprintf(stderr, "\r\033[K%s %s / %s  %s/s%s", p->label, a, b, r, left);
 	fflush(stderr);
 	p->shown = true;
 }

@@ -39,12 +39,20 @@ bool cli_source_option(const cli_command *cmd, int key, const char *arg, mreg_so
 int cli_source_fetch(mreg_fetched **out, mreg_store *store, const char *path,
 		     const mreg_source_options *o)
 {
+	mreg_source_options with_progress = *o;
+	cli_progress progress;
 	int rc;
 
 	*out = NULL;
 	if (!mreg_source_is_remote(path))
 		return EXIT_OK;
-	if ((rc = mreg_source_fetch(out, store, path, o)))
+	/* A line on a terminal while the model arrives, as while it is stored. */
+	cli_progress_init(&progress, "fetching");
+	with_progress.progress = cli_progress_cb;
+	with_progress.progress_ctx = &progress;
+	rc = mreg_source_fetch(out, store, path, &with_progress);
+	cli_progress_done(&progress);
+	if (rc)
 		return cli_fail(rc);
 	return EXIT_OK;
 }

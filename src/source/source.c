@@ -13,6 +13,7 @@
  * ingest lock is held from the first byte, so gc never takes the stage.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -71,7 +72,8 @@ void mreg_fetched_free(mreg_fetched *f)
 static int fetch_https(mreg_fetched *f, const char *url, const mreg_source_options *o)
 {
 	remote_session *s = NULL;
-	source_get g = {.url = url, .shown = f->source.path};
+	source_get g = {.url = url, .shown = f->source.path, .progress = o->progress,
+			.progress_ctx = o->progress_ctx};
 	source_got got = {0};
 	char *name = NULL, *tree = NULL;
 	int rc;
@@ -191,6 +193,7 @@ int mreg_source_fetch(mreg_fetched **out, mreg_store *store, const char *url,
 		      const mreg_source_options *o)
 {
 	static const mreg_source_options defaults = MREG_SOURCE_OPTIONS_INIT;
+	mreg_source_options v2 = MREG_SOURCE_OPTIONS_INIT;
 	mreg_fetched *f = NULL;
 	char *resolved = NULL;
 	source_kind kind;
@@ -199,8 +202,14 @@ int mreg_source_fetch(mreg_fetched **out, mreg_store *store, const char *url,
 	*out = NULL;
 	if (!o)
 		o = &defaults;
-	if (o->version != MREG_SOURCE_OPTIONS_VERSION)
+	if (o->version < 1 || o->version > MREG_SOURCE_OPTIONS_VERSION)
 		return mreg_seterr(MREG_EINVALID, "source options: unknown version");
+	if (o->version < 2) {
+		/* Older callers' options end before progress. */
+		memcpy(&v2, o, offsetof(mreg_source_options, progress));
+		v2.version = MREG_SOURCE_OPTIONS_VERSION;
+		o = &v2;
+	}
 	if (o->retries > 20)
 		return mreg_seterr(MREG_EINVALID, "source options: at most 20 retries");
 	if ((rc = source_classify(&kind, url, o->plain_http)))

@@ -552,14 +552,15 @@ static int list_blobs(remote_session *s, const azure_target *t, const char *pref
 /* ---- GET of blobs ---- */
 
 /* One blob into @stage, on @s. */
+/* GET blob @name into @stage; @progress (may be NULL) hears of its bytes. */
 static int get_blob(remote_session *s, const azure_target *t, const char *name, const char *stage,
-		    source_got *got)
+		    source_got *got, mreg_progress_fn progress, void *progress_ctx)
 {
 	char *path = NULL, *url = request_url(t, name, NULL, &path);
 	char *shown = str_printf("%s/%s", t->shown_base, name);
 	sign_ctx sc = {.t = t, .path = path};
 	source_get g = {.url = url, .shown = shown, .sign = sign, .sign_ctx = &sc,
-			.if_match = true};
+			.if_match = true, .progress = progress, .progress_ctx = progress_ctx};
 	int rc;
 
 	if (!url || !path || !shown)
@@ -584,7 +585,31 @@ typedef struct {
 	size_t next;
 	int rc;                    /* the first failure */
 	char message[1024];        /* its message (errors are per thread) */
+	uint64_t done, total;      /* bytes of every blob, for o->progress (under lock) */
 } pool;
+
+/* One worker's blob in flight: what it has reported of it so far. */
+typedef struct {
+	pool *p;
+	uint64_t have;
+} blob_progress;
+
+/*
+ * A blob's bytes so far (a restarted GET reports fewer) added to the
+ * folder's, and the caller told under the pool's lock: one call at a time.
+ */
+static void blob_progress_cb(void *ctx, uint64_t have, uint64_t total)
+{
+	blob_progress *b = ctx;
+	pool *p = b->p;
+
+	(void)total;
+	pthread_mutex_lock(&p->lock);
+	p->done = p->done - b->have + have;
+	b->have = have;
+	p->o->progress(p->o->progress_ctx, p->done, p->total);
+	pthread_mutex_unlock(&p->lock);
+}
 
 static bool is_marker(const azure_blob *b)
 {
@@ -612,7 +637,9 @@ static void *worker(void *arg)
 			break;
 		if (is_marker(&p->list->blobs[i]))
 			continue;
-		rc = get_blob(s, p->t, p->list->blobs[i].name, p->stage, &p->got[i]);
+		blob_progress bp = {.p = p};
+		rc = get_blob(s, p->t, p->list->blobs[i].name, p->stage, &p->got[i],
+			      p->o->progress ? blob_progress_cb : NULL, &bp);
 		if (rc == 0 && p->got[i].size != p->list->blobs[i].size)
 			rc = mreg_seterr(MREG_ENETWORK, "%s/%s: %llu bytes arrived, List Blobs said "
 							"%llu (did it change meanwhile?)",
@@ -668,8 +695,10 @@ static int fetch_folder(mreg_fetched *f, remote_session *s, const azure_target *
 
 	if ((rc = list_blobs(s, t, prefix, &list)))
 		return rc;
-	for (size_t i = 0; i < list.count; i++)
+	for (size_t i = 0; i < list.count; i++) {
 		files += !is_marker(&list.blobs[i]);
+		p.total += list.blobs[i].size;
+	}
 	if (list.count == 0 || (files == 0 && list.count == 1 && !strcmp(list.blobs[0].name, prefix))) {
 		rc = mreg_seterr(MREG_ENOTFOUND, "%s: no blob%s%s%s", t->shown,
 				 t->path[0] ? " named so, and none under '" : " in the container",
@@ -746,7 +775,7 @@ int source_azure_fetch(mreg_fetched *f, const char *url, const mreg_source_optio
 	size_t n = strlen(t.path);
 	if (n > 0 && t.path[n - 1] != '/') {
 		/* A blob of that name, else a folder of that name. */
-		rc = get_blob(s, &t, t.path, f->stage, &got);
+		rc = get_blob(s, &t, t.path, f->stage, &got, o->progress, o->progress_ctx);
 		if (rc == 0) {
 			const char *base = strrchr(t.path, '/');
 			char *tree = NULL;

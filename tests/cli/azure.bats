@@ -78,6 +78,17 @@ assert_model_tree() {
 	assert_status 0
 }
 
+@test "azure: a folder's progress line counts every blob's bytes against the folder's total" {
+	export AZURE_STORAGE_CONNECTION_STRING="$CONN"
+	# From the first byte (MREG_PROGRESS_DELAY=0): the last line says all of
+	# it, seven blobs of 7 bytes, though they arrive on several threads.
+	MREG_PROGRESS_DELAY=0 run script -qec "'${MREG}' create -n many -p 'wasbs://models@${AZ_ACCOUNT}.blob.core.windows.net/many' --ca-file '$AZ_CA'" /dev/null
+	assert_status 0
+	[[ "$output" == *"fetching 49 B / 49 B"* ]] || fail "no whole-folder progress line in: $output"
+	[[ "$output" != *" / 7 B"* ]] || fail "a blob's own total shown: $output"
+	[[ "$output" == *"created many:1"* ]] || fail "not created: $output"
+}
+
 @test "azure: connection string: one blob; a name with a space" {
 	export AZURE_STORAGE_CONNECTION_STRING="$CONN"
 	run --separate-stderr mreg create -n one -p "wasbs://models@${AZ_ACCOUNT}.blob.core.windows.net/single.bin" --ca-file "$AZ_CA" --json

@@ -42,6 +42,19 @@ teardown() {
 	[[ -z "$(find "$MREG_DIR/tmp" -mindepth 1 ! -name '*.lock')" ]] || fail "tmp/ not empty"
 }
 
+@test "https: a progress line shows on a terminal while the file arrives, none otherwise" {
+	# 1 MB in 64 KiB pieces 50 ms apart: about 0.8 s, past the line's 0.3 s delay.
+	head -c 1000000 /dev/urandom >"$SRC_FILES/slow.bin"
+	run script -qec "'${MREG}' create -n m -p '$SRC_URL/slow/slow.bin' --ca-file '$SRC_CA'" /dev/null
+	assert_status 0
+	[[ "$output" == *"fetching "*" / 976.6 KiB"*"/s"* ]] || fail "no progress line in: $output"
+	[[ "$output" == *"created m:1"* ]] || fail "not created: $output"
+	# Not a terminal: no line at all, stderr empty.
+	run --separate-stderr mreg create -n quiet -p "$SRC_URL/slow/slow.bin" --ca-file "$SRC_CA"
+	assert_status 0
+	[ -z "$stderr" ] || fail "stderr not empty: $stderr"
+}
+
 @test "https: the certificate is verified (without --ca-file the self-signed one is refused)" {
 	before="$(store_snapshot)"
 	run --separate-stderr mreg create -n m -p "$SRC_URL/files/model.bin"

@@ -14,6 +14,7 @@ with fault injection chosen by the first path segment:
     /redirect-http/NAME     302 to http://127.0.0.1:PORT/files/NAME
     /redirect-https/NAME    302 to /files/NAME (same server)
     /md5/NAME, /md5bad/NAME with a right, or a wrong, Content-MD5
+    /slow/NAME              served in 64 KiB pieces, 50 ms apart (a progress line shows)
     /cd?f=NAME              NAME, with Content-Disposition: attachment; filename="served-NAME"
     /?f=NAME                NAME, with no file name in the URL nor the answer
 
@@ -31,6 +32,7 @@ import os
 import ssl
 import sys
 import threading
+import time
 import urllib.parse
 
 SEEN = {}
@@ -114,7 +116,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.head(206, common + [("Content-Range", f"bytes {start}-{size - 1}/{size}")], size - start)
                 return self.stream(path, start, size - start)
         self.head(200, common, size)
-        self.stream(path, 0, size)
+        self.stream(path, 0, size, slow=mode == "slow")
 
     def head(self, status, headers, length):
         self.send_response(status)
@@ -123,15 +125,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(length))
         self.end_headers()
 
-    def stream(self, path, start, length):
+    def stream(self, path, start, length, slow=False):
         with open(path, "rb") as f:
             f.seek(start)
             while length > 0:
-                chunk = f.read(min(length, 1 << 20))
+                chunk = f.read(min(length, 64 << 10 if slow else 1 << 20))
                 if not chunk:
                     break
                 self.wfile.write(chunk)
                 length -= len(chunk)
+                if slow:
+                    self.wfile.flush()
+                    time.sleep(0.05)
         self.wfile.flush()
 
 
