@@ -88,16 +88,19 @@ start_killed() {
 	"${MREG}" download m:1 -o out >first.out 2>first.err 3>&- &
 	pid=$!
 	wait_for 'out.mreg-download-*' || fail "no staging folder appeared"
+	kill -STOP "$pid"
 	# The folder exists a moment before its maker locks it (a sweep in that
-	# moment takes it, and the maker makes another): stop it once it holds
-	# the lock, as /proc/locks shows (pid and the folder's inode).
+	# moment rightly takes it, and the maker makes another): until
+	# /proc/locks shows the lock (pid, the folder's inode), let it run a
+	# little more, stopped again at each look.
 	staging="$(compgen -G 'out.mreg-download-*')"
 	ino="$(stat -c %i "$staging")"
 	for ((i = 0; i < 1000; i++)); do
 		grep -qE "FLOCK +ADVISORY +WRITE +$pid +[0-9a-f]+:[0-9a-f]+:$ino " /proc/locks && break
-		sleep 0.01
+		kill -CONT "$pid"
+		sleep 0.001
+		kill -STOP "$pid"
 	done
-	kill -STOP "$pid"
 	grep -qE "FLOCK +ADVISORY +WRITE +$pid +[0-9a-f]+:[0-9a-f]+:$ino " /proc/locks ||
 		fail "the download never locked its staging folder: $(cat /proc/locks)"
 	run --separate-stderr mreg download m:1 -o out
