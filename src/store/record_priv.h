@@ -118,6 +118,24 @@ int record_rename(mreg_record *r, const char *name, const char *version);
 /* first[i]: files[i] is the first file (in record order) with its digest; NULL when out of memory. */
 bool *record_first_of_digest(const mreg_record *r);
 
+/*
+ * What orders a record among its model's versions, read without parsing the
+ * whole record (record_peek_file): created_at, and whether it is archived.
+ * Only a hint: the whole record, read with record_read_file(), decides (a
+ * record the peek reads may still be damaged further on).
+ */
+typedef struct {
+	char created_at[64];
+	int archived;
+} record_peek;
+
+/*
+ * Peek at @path's top-level created_at and archived (absent: 0), reading the
+ * file only as far as both are found. MREG_ENOTFOUND, MREG_EIO, MREG_ENOMEM,
+ * MREG_ECORRUPT (no created_at, not a YAML mapping); no error message is set.
+ */
+int record_peek_file(record_peek *out, const char *path);
+
 /* Order of versions in listings: creation time, then version. */
 int record_cmp_created(const mreg_record *a, const mreg_record *b);
 

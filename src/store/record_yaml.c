@@ -645,3 +645,91 @@ done:
 		*out = r;
 	return rc;
 }
+
+/* ---- peeking ---- */
+
+/*
+ * The events of the record's top-level mapping, until both keys are seen:
+ * mreg writes created_at and archived before source and files, so a record
+ * it wrote is read only as far as its first lines.
+ */
+int record_peek_file(record_peek *out, const char *path)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	FILE *f = fopen(path, "rb");
+	int depth = 0, rc = 0;
+	bool key_next = true, want_created = false, want_archived = false;
+	bool have_created = false, have_archived = false, done = false;
+
+	memset(out, 0, sizeof(*out));
+	if (!f)
+		return errno == ENOENT ? MREG_ENOTFOUND : MREG_EIO;
+	if (!yaml_parser_initialize(&parser)) {
+		fclose(f);
+		return MREG_ENOMEM;
+	}
+	yaml_parser_set_input_file(&parser, f);
+	while (rc == 0 && !(have_created && have_archived)) {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			rc = MREG_ECORRUPT;
+			break;
+		}
+		switch (ev.type) {
+		case YAML_STREAM_START_EVENT:
+		case YAML_DOCUMENT_START_EVENT: break;
+		case YAML_MAPPING_START_EVENT:
+		case YAML_SEQUENCE_START_EVENT:
+			if (depth == 0 && ev.type != YAML_MAPPING_START_EVENT)
+				rc = MREG_ECORRUPT;
+			depth++;
+			break;
+		case YAML_MAPPING_END_EVENT:
+		case YAML_SEQUENCE_END_EVENT:
+			if (--depth == 1) {
+				/* A whole key or value of the root mapping has passed. */
+				key_next = !key_next;
+				want_created = want_archived = false;
+			}
+			if (depth == 0)
+				done = true;
+			break;
+		case YAML_SCALAR_EVENT:
+			if (depth == 0) {
+				rc = MREG_ECORRUPT;
+			} else if (depth == 1) {
+				const char *v = (const char *)ev.data.scalar.value;
+				if (key_next) {
+					want_created = !have_created && !strcmp(v, "created_at");
+					want_archived = !have_archived && !strcmp(v, "archived");
+				} else if (want_created) {
+					if (strlen(v) >= sizeof(out->created_at))
+						rc = MREG_ECORRUPT;
+					else
+						strcpy(out->created_at, v);
+					have_created = true;
+				} else if (want_archived) {
+					out->archived = !strcmp(v, "true");
+					have_archived = true;
+				}
+				if (!key_next)
+					want_created = want_archived = false;
+				key_next = !key_next;
+			}
+			break;
+		default: /* an alias (records have none), the end of the document */
+			if (ev.type == YAML_ALIAS_EVENT)
+				rc = MREG_ECORRUPT;
+			done = true;
+			break;
+		}
+		yaml_event_delete(&ev);
+		if (done)
+			break;
+	}
+	yaml_parser_delete(&parser);
+	fclose(f);
+	if (rc == 0 && !have_created)
+		rc = MREG_ECORRUPT;
+	return rc;
+}

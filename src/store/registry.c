@@ -1,5 +1,4 @@
 /* Model versions: create, read, list, update, archive, delete. */
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "gitinfo.h"
 #include "ingest.h"
 #include "mreg/registry.h"
+#include "record_iter.h"
 #include "record_priv.h"
 #include "store_priv.h"
 #include "util/strutil.h"
@@ -56,65 +56,6 @@ int store_read_version(mreg_record **out, mreg_store *s, const char *name, const
 	return rc;
 }
 
-static int cmp_strings(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The sorted entries of a directory; with @suffix, only names ending in it (suffix cut off). */
-static int list_dir(char ***out, size_t *count, const char *dir, const char *suffix)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char **names = NULL;
-	size_t n = 0, cap = 0, slen = suffix ? strlen(suffix) : 0;
-	int rc = 0;
-
-	*out = NULL;
-	*count = 0;
-	if (!d)
-		return errno == ENOENT ? 0 : mreg_seterr_errno("%s", dir);
-	while ((e = readdir(d))) {
-		size_t len = strlen(e->d_name);
-		if (e->d_name[0] == '.')
-			continue;
-		if (suffix && (len <= slen || strcmp(e->d_name + len - slen, suffix)))
-			continue;
-		if (n == cap) {
-			char **nn = realloc(names, (cap = cap ? cap * 2 : 16) * sizeof(*nn));
-			if (!nn) {
-				rc = mreg_seterr_nomem();
-				break;
-			}
-			names = nn;
-		}
-		if (!(names[n] = strndup(e->d_name, len - slen))) {
-			rc = mreg_seterr_nomem();
-			break;
-		}
-		n++;
-	}
-	closedir(d);
-	if (rc) {
-		for (size_t i = 0; i < n; i++)
-			free(names[i]);
-		free(names);
-		return rc;
-	}
-	if (n)
-		qsort(names, n, sizeof(*names), cmp_strings);
-	*out = names;
-	*count = n;
-	return 0;
-}
-
-static void free_names(char **names, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-}
-
 static int cmp_records(const void *a, const void *b)
 {
 	const mreg_record *x = *(mreg_record *const *)a, *y = *(mreg_record *const *)b;
@@ -145,7 +86,7 @@ int mreg_model_list(mreg_record ***out, size_t *count, mreg_store *s, const char
 			return mreg_seterr_nomem();
 		}
 		nmodels = 1;
-	} else if ((rc = list_dir(&models, &nmodels, s->models, NULL))) {
+	} else if ((rc = store_list_dir(&models, &nmodels, s->models, NULL))) {
 		return rc;
 	}
 	for (size_t m = 0; m < nmodels && rc == 0; m++) {
@@ -157,7 +98,7 @@ int mreg_model_list(mreg_record ***out, size_t *count, mreg_store *s, const char
 			rc = mreg_seterr_nomem();
 			break;
 		}
-		rc = list_dir(&versions, &nversions, dir, ".yaml");
+		rc = store_list_dir(&versions, &nversions, dir, ".yaml");
 		free(dir);
 		for (size_t v = 0; v < nversions && rc == 0; v++) {
 			mreg_record *r = NULL;
@@ -187,9 +128,9 @@ int mreg_model_list(mreg_record ***out, size_t *count, mreg_store *s, const char
 				recs[n++] = r;
 			}
 		}
-		free_names(versions, nversions);
+		store_free_names(versions, nversions);
 	}
-	free_names(models, nmodels);
+	store_free_names(models, nmodels);
 	if (rc) {
 		mreg_record_array_free(recs, n);
 		return rc;
@@ -201,6 +142,88 @@ int mreg_model_list(mreg_record ***out, size_t *count, mreg_store *s, const char
 	if (damaged)
 		return mreg_seterr(MREG_ECORRUPT, "some records could not be read (run mreg fsck)");
 	return 0;
+}
+
+typedef struct {
+	const char *version;
+	record_peek peek;
+} latest_slot;
+
+/* Newest first: created_at, then version, as record_cmp_created() orders them, reversed. */
+static int newest_first(const void *a, const void *b)
+{
+	const latest_slot *x = a, *y = b;
+	int c = strcmp(y->peek.created_at, x->peek.created_at);
+
+	return c ? c : record_version_cmp(y->version, x->version);
+}
+
+/*
+ * NAME@latest from a peek at each record's first lines (record_peek_file),
+ * reading whole only the newest active one. The answer is the one the full
+ * listing gives: the candidates are tried newest first, a damaged one is
+ * passed over as the listing passes over it, and whenever the peeks cannot
+ * vouch for that (a peek failed, no candidate reads whole, the record read
+ * whole disagrees with its peek because it changed meanwhile) it returns 1
+ * and the caller reads every record. 0 with *out set, 1, or MREG_ENOMEM.
+ */
+static int latest_by_peek(mreg_record **out, mreg_store *s, const char *name)
+{
+	char *dir = store_model_dir(s, name);
+	char **versions = NULL;
+	size_t n = 0, live = 0;
+	latest_slot *slots = NULL;
+	int rc = 1;
+
+	if (!dir)
+		return mreg_seterr_nomem();
+	if (store_list_dir(&versions, &n, dir, ".yaml") || n == 0)
+		goto done;
+	if (!(slots = calloc(n, sizeof(*slots)))) {
+		rc = mreg_seterr_nomem();
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char *path = store_record_path(s, name, versions[i]);
+		int err;
+		if (!path) {
+			rc = mreg_seterr_nomem();
+			goto done;
+		}
+		err = record_peek_file(&slots[live].peek, path);
+		free(path);
+		if (err)
+			goto done; /* 1: the full listing decides */
+		if (slots[live].peek.archived)
+			continue;
+		slots[live++].version = versions[i];
+	}
+	if (live > 1)
+		qsort(slots, live, sizeof(*slots), newest_first);
+	for (size_t i = 0; i < live; i++) {
+		mreg_record *r = NULL;
+		int err = store_read_version(&r, s, name, slots[i].version);
+		if (err == MREG_ENOMEM) {
+			rc = err;
+			goto done;
+		}
+		if (err)
+			continue; /* damaged: the listing passes over it too */
+		if (r->archived || strcmp(r->created_at, slots[i].peek.created_at)) {
+			mreg_record_free(r); /* changed since the peek */
+			goto done;
+		}
+		*out = r;
+		rc = 0;
+		goto done;
+	}
+done:
+	if (rc == 1)
+		mreg_error_clear();
+	free(slots);
+	store_free_names(versions, n);
+	free(dir);
+	return rc;
 }
 
 int mreg_model_get(mreg_record **out, mreg_store *s, const char *text)
@@ -231,6 +254,8 @@ int mreg_model_get(mreg_record **out, mreg_store *s, const char *text)
 		goto done;
 	}
 	/* @latest: the most recently created version that is not archived. */
+	if ((rc = latest_by_peek(out, s, ref.name)) <= 0)
+		goto done;
 	rc = mreg_model_list(&all, &n, s, ref.name, MREG_LIST_ALL, NULL, NULL);
 	if (rc && rc != MREG_ECORRUPT)
 		goto done;
@@ -284,7 +309,7 @@ static int next_version(char **out, mreg_store *s, const char *name)
 	for (size_t k = 0; k < 2 && rc == 0; k++) {
 		char **versions = NULL;
 		size_t n = 0;
-		if ((rc = list_dir(&versions, &n, dir, suffixes[k])))
+		if ((rc = store_list_dir(&versions, &n, dir, suffixes[k])))
 			break;
 		for (size_t i = 0; i < n; i++) {
 			if (is_integer(versions[i])) {
@@ -293,7 +318,7 @@ static int next_version(char **out, mreg_store *s, const char *name)
 					max = v;
 			}
 		}
-		free_names(versions, n);
+		store_free_names(versions, n);
 	}
 	free(dir);
 	if (rc)
@@ -715,7 +740,7 @@ int mreg_model_set_archived(size_t *changed, mreg_store *s, const char *name,
 			rc = mreg_seterr_nomem();
 			goto done;
 		}
-		if ((rc = list_dir(&versions, &n, dir, ".yaml")))
+		if ((rc = store_list_dir(&versions, &n, dir, ".yaml")))
 			goto done;
 		if (n == 0) {
 			rc = mreg_seterr(MREG_ENOTFOUND, "no model named %s", name);
@@ -740,7 +765,7 @@ int mreg_model_set_archived(size_t *changed, mreg_store *s, const char *name,
 	mreg_record_array_free(recs, n);
 done:
 	store_unlock(s);
-	free_names(versions, n);
+	store_free_names(versions, n);
 	free(dir);
 	return rc;
 }

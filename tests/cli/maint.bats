@@ -237,3 +237,63 @@ blob_path() {
 	assert_status 1
 	assert_contains "$stderr" "blob ${A2} has 30 bytes where its record says 11 (store corrupt? run mreg fsck)"
 }
+
+@test "gc of thousands of unreferenced blobs (more than one batch of the removal pool): removes exactly those, with their sizes" {
+	# 5,000 blobs of known sizes, named by their digests as mreg names them
+	"${PYTHON}" - "${MREG_DIR}/blobs/sha256" >"${TEST_DIR}/written" <<'PY'
+import hashlib, os, sys
+total = 0
+for i in range(5000):
+    data = (b"loose blob %d " % i) * (1 + i % 7)
+    name = hashlib.sha256(data).hexdigest()
+    with open(os.path.join(sys.argv[1], name), "wb") as f:
+        f.write(data)
+    os.chmod(os.path.join(sys.argv[1], name), 0o444)
+    total += len(data)
+    print("sha256:" + name)
+print(total)
+PY
+	total="$(tail -n 1 "${TEST_DIR}/written")"
+	sed -i '$d' "${TEST_DIR}/written"
+	[[ "$(blob_count)" -eq 5004 ]]
+	run --separate-stderr mreg gc --dry-run --json
+	assert_status 0
+	[[ "$(json_get '[d["blobs_removed"], d["bytes_removed"], d["blobs_kept"]]' <<<"$output")" == "[5000, ${total}, 4]" ]]
+	[[ "$(blob_count)" -eq 5004 ]]
+	run --separate-stderr mreg gc --json
+	assert_status 0
+	[[ "$(json_get '[d["blobs_removed"], d["bytes_removed"], d["blobs_kept"]]' <<<"$output")" == "[5000, ${total}, 4]" ]]
+	# each removed blob once, with its own size, and none other
+	json_get '"\n".join(sorted(x["digest"] for x in d["removed"]))' <<<"$output" >"${TEST_DIR}/removed"
+	diff <(sort "${TEST_DIR}/written") "${TEST_DIR}/removed"
+	[[ "$(json_get 'sum(x["size"] for x in d["removed"])' <<<"$output")" == "$total" ]]
+	[[ "$(blob_count)" -eq 4 ]]
+	for d in "$A1" "$A2" "$B"; do [[ -e "$(blob_path "$d")" ]]; done
+	run mreg fsck
+	assert_status 0
+}
+
+@test "gc prints one line per blob removed and a summary whose counts add up" {
+	for i in $(seq 1 300); do
+		printf 'blob %d\n' "$i" >"${TEST_DIR}/x"
+		d="$(sha256sum "${TEST_DIR}/x" | cut -d' ' -f1)"
+		cp "${TEST_DIR}/x" "${MREG_DIR}/blobs/sha256/$d"
+	done
+	run --separate-stderr mreg gc
+	assert_status 0
+	[[ "$(grep -c '^removed sha256:[0-9a-f]\{64\} ([0-9]* B)$' <<<"$output")" -eq 300 ]]
+	# 9 x 7 + 90 x 8 + 201 x 9 = 2592 bytes
+	[[ "${lines[-1]}" == "removed 300 blobs (2.5 KiB) and 0 leftovers of interrupted writes; 4 blobs kept" ]]
+	[[ "$(blob_count)" -eq 4 ]]
+}
+
+@test "fsck reports unreadable records first, then each record's problems in listing order" {
+	mreg create -n alpha -p model >/dev/null
+	printf 'name: [unclosed\n' >"${MREG_DIR}/models/churn/1.yaml"
+	rm -f "$(blob_path "$B")"
+	run --separate-stderr mreg fsck --json
+	assert_status 1
+	[[ "$(json_get '[x["code"] for x in d["diagnostics"] if x["severity"] == "error"]' <<<"$output")" == '["fsck-record", "fsck-blobs-absent", "fsck-blobs-absent"]' ]]
+	[[ "$(json_get '[x["message"].split(":")[0] for x in d["diagnostics"] if x["code"] == "fsck-blobs-absent"]' <<<"$output")" == '["alpha", "churn"]' ]]
+	[[ "$(json_get 'd["records"]' <<<"$output")" == 2 ]]
+}
