@@ -87,6 +87,22 @@ int ingest_blob_put(mreg_store *s, const walk_file *file, mreg_file *out, statca
 	struct stat before, after;
 	bool cached;
 
+	/* Unchanged since an earlier run, by what the walk saw of it, and its
+	 * blob is here: nothing to open or read. (As good a snapshot as an
+	 * fstat now: the cache's stamp, taken before any file is read, keeps
+	 * racily-clean entries out; see statcache.h.) */
+	if ((cached = statcache_lookup(cache, &file->st, raw))) {
+		digest_format(out->digest, raw);
+		if (!(dest = path_join(s->blobs, out->digest + 7)))
+			return mreg_seterr_nomem();
+		if (fs_exists(dest)) {
+			out->size = size = file->size;
+			out->mode = file->mode;
+			goto named;
+		}
+		free(dest);
+		dest = NULL;
+	}
 	/* O_NONBLOCK: a file swapped for a FIFO since the walk must not hang us. */
 	in = open(file->abs, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (in < 0)
@@ -101,8 +117,8 @@ int ingest_blob_put(mreg_store *s, const walk_file *file, mreg_file *out, statca
 	}
 	out->size = size = (uint64_t)before.st_size;
 	out->mode = file->mode;
-	/* Unchanged since an earlier run and its blob is here: nothing to read. */
-	if ((cached = statcache_lookup(cache, &before, raw))) {
+	/* Its state now may still be one the cache knows. */
+	if (!cached && (cached = statcache_lookup(cache, &before, raw))) {
 		digest_format(out->digest, raw);
 		if (!(dest = path_join(s->blobs, out->digest + 7))) {
 			rc = mreg_seterr_nomem();
