@@ -20,13 +20,24 @@ static int custom_probe(const char *path)
 	return stat(path, &st) == 0 ? 1 : 0;
 }
 
+int custom_model_check_walk(const walk_result *walk, mreg_diag_list *diags)
+{
+	return weights_check_walk(walk, diags);
+}
+
+int custom_model_describe_walk(const walk_result *walk, char **json_out)
+{
+	*json_out = NULL;
+	return weights_describe_walk(walk, json_out);
+}
+
 static int custom_validate(const char *path, mreg_diag_list *diags)
 {
 	walk_result res;
 	int rc = walk_model(&res, path, diags);
 
 	if (rc == 0)
-		rc = weights_check_walk(&res, diags);
+		rc = custom_model_check_walk(&res, diags);
 	walk_result_dispose(&res);
 	return rc;
 }

@@ -468,21 +468,37 @@ static char *precision_text(winfo *total)
 
 int weights_describe_add(const char *path, char **json)
 {
-	describe_ctx c = {0};
+	mreg_diag_list *scratch = NULL;
 	walk_result walk = {0};
+	int rc;
+
+	if ((rc = mreg_diag_list_new(&scratch)))
+		return rc;
+	rc = walk_model(&walk, path, scratch);
+	if (rc == MREG_ENOTFOUND)
+		rc = 0;
+	else if (rc == 0)
+		rc = weights_describe_walk(&walk, json);
+	walk_result_dispose(&walk);
+	mreg_diag_list_free(scratch);
+	return rc;
+}
+
+int weights_describe_walk(const walk_result *walk, char **json)
+{
+	describe_ctx c = {0};
 	json_t *doc = NULL, *w = NULL;
 	char *precision = NULL, *text;
 	int rc;
 
 	if ((rc = mreg_diag_list_new(&c.scratch)))
 		return rc;
-	rc = walk_model(&walk, path, c.scratch);
-	if (rc == MREG_ENOTFOUND) {
-		rc = 0;
+	c.walk = walk;
+	if (!(c.files = json_array())) {
+		rc = mreg_seterr_nomem();
 		goto done;
 	}
-	c.walk = &walk;
-	if (rc || !(c.files = json_array()) || (rc = each_weight_file(&walk, describe_one, &c)))
+	if ((rc = each_weight_file(walk, describe_one, &c)))
 		goto done;
 	if (!json_array_size(c.files))
 		goto done;
@@ -510,7 +526,6 @@ done:
 	json_decref(w);
 	json_decref(doc);
 	json_decref(c.files);
-	walk_result_dispose(&walk);
 	mreg_diag_list_free(c.scratch);
 	return rc;
 }

@@ -141,6 +141,9 @@ int weights_check_walk(const walk_result *walk, mreg_diag_list *diags);
  */
 int weights_describe_add(const char *path, char **json);
 
+/* The same over a walk of the model made already. */
+int weights_describe_walk(const walk_result *walk, char **json);
+
 /*
  * Check one file of @size bytes read from @src (fuzzing, tests), as a file
  * of @format called @rel. Returns as weights_check_*.

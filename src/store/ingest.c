@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -77,8 +79,60 @@ static int read_small(int in, const char *name, uint64_t expect, uint8_t **buf, 
 	return 0;
 }
 
+/* FICLONE's answers that mean "not on this filesystem" (as download.c reads them). */
+static bool reflink_unsupported(int err)
+{
+	/* ENOTTY: a filesystem whose ioctl does not know FICLONE at all. */
+	return err == EOPNOTSUPP || err == EXDEV || err == EINVAL || err == ENOTTY;
+}
+
+/*
+ * Reflink @in (the source) into @fd (a new file in tmp/) and hash what the
+ * clone holds: the clone is taken atomically, so its digest is the digest of
+ * the blob even when the source is being written meanwhile. 1 when cloned
+ * (@raw, @size set), 0 when the filesystem cannot (nothing written), or an
+ * error.
+ */
+static int clone_and_hash(int in, int fd, const char *tmp, uint8_t raw[SHA256_LEN],
+			  uint64_t *size, stream_progress *progress)
+{
+	const size_t chunk = 1u << 20;
+	hash_ctx *h = NULL;
+	uint8_t *buf = NULL;
+	uint64_t off = 0;
+	int rc = 1;
+
+	if (ioctl(fd, FICLONE, in) < 0)
+		return reflink_unsupported(errno) ? 0 : mreg_seterr_errno("%s: reflink", tmp);
+	if (!(h = hash_new()) || !(buf = malloc(chunk))) {
+		rc = mreg_seterr_nomem();
+		goto done;
+	}
+	for (;;) {
+		ssize_t n = pread(fd, buf, chunk, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = mreg_seterr_errno("%s: read", tmp);
+			goto done;
+		}
+		if (n == 0)
+			break;
+		hash_update(h, buf, (size_t)n);
+		off += (uint64_t)n;
+		if (progress && progress->fn)
+			progress->fn(progress->ctx, progress->base + off, progress->total);
+	}
+	hash_final(h, raw);
+	*size = off;
+done:
+	hash_free(h);
+	free(buf);
+	return rc;
+}
+
 int ingest_blob_put(mreg_store *s, const walk_file *file, mreg_file *out, statcache *cache,
-		    char **unsynced, stream_progress *progress)
+		    char **unsynced, bool *reflink, stream_progress *progress)
 {
 	char *tmp = NULL, *dest = NULL;
 	int in = -1, fd = -1, rc;
@@ -87,6 +141,22 @@ int ingest_blob_put(mreg_store *s, const walk_file *file, mreg_file *out, statca
 	struct stat before, after;
 	bool cached;
 
+	/* Unchanged since an earlier run, by what the walk saw of it, and its
+	 * blob is here: nothing to open or read. (As good a snapshot as an
+	 * fstat now: the cache's stamp, taken before any file is read, keeps
+	 * racily-clean entries out; see statcache.h.) */
+	if ((cached = statcache_lookup(cache, &file->st, raw))) {
+		digest_format(out->digest, raw);
+		if (!(dest = path_join(s->blobs, out->digest + 7)))
+			return mreg_seterr_nomem();
+		if (fs_exists(dest)) {
+			out->size = size = file->size;
+			out->mode = file->mode;
+			goto named;
+		}
+		free(dest);
+		dest = NULL;
+	}
 	/* O_NONBLOCK: a file swapped for a FIFO since the walk must not hang us. */
 	in = open(file->abs, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (in < 0)
@@ -101,8 +171,8 @@ int ingest_blob_put(mreg_store *s, const walk_file *file, mreg_file *out, statca
 	}
 	out->size = size = (uint64_t)before.st_size;
 	out->mode = file->mode;
-	/* Unchanged since an earlier run and its blob is here: nothing to read. */
-	if ((cached = statcache_lookup(cache, &before, raw))) {
+	/* Its state now may still be one the cache knows. */
+	if (!cached && (cached = statcache_lookup(cache, &before, raw))) {
 		digest_format(out->digest, raw);
 		if (!(dest = path_join(s->blobs, out->digest + 7))) {
 			rc = mreg_seterr_nomem();
@@ -124,11 +194,23 @@ int ingest_blob_put(mreg_store *s, const walk_file *file, mreg_file *out, statca
 	} else {
 		if ((rc = fs_tmpfile(&tmp, &fd, s->tmp, "blob-")))
 			goto done;
+		/* Source and store on one filesystem that shares extents (XFS,
+		 * btrfs): clone, then hash the clone. The first refusal stops the
+		 * others (ext4, tmpfs, two filesystems). */
+		rc = reflink && __atomic_load_n(reflink, __ATOMIC_RELAXED)
+			     ? clone_and_hash(in, fd, tmp, raw, &size, progress)
+			     : 0;
+		if (rc < 0)
+			goto done;
+		if (rc == 0 && reflink)
+			__atomic_store_n(reflink, false, __ATOMIC_RELAXED);
 		/* Buffered writes, flushed on a second thread as the copy goes (see
 		 * stream.h). O_DIRECT was tried and measured slower: one write in
 		 * flight at a time, and the fsync still had to flush the disk's cache. */
-		if ((rc = stream_copy_durable(in, file->abs, fd, tmp, raw, &size, progress)))
+		if (rc == 0 &&
+		    (rc = stream_copy_durable(in, file->abs, fd, tmp, raw, &size, progress)))
 			goto done;
+		rc = 0;
 	}
 	if (fstat(in, &after) < 0 || !same_file_state(&before, &after) ||
 	    size != (uint64_t)before.st_size) {
@@ -220,6 +302,7 @@ typedef struct {
 	mreg_record *r;
 	statcache *cache;
 	char **unsynced;     /* by file index: a new blob's tmp/ file, or NULL */
+	bool reflink;        /* FICLONE from the source: until the first refusal */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	size_t next;         /* next file to take (phase 1) or to fsync (phase 2) */
@@ -301,7 +384,8 @@ static void *pool_main(void *arg)
 		rc = mreg_check_interrupt();
 		if (rc == 0)
 			rc = ingest_blob_put(p->s, &p->walk->files[i], &p->r->files[i], p->cache,
-					     &p->unsynced[i], p->progress->fn ? &fp : NULL);
+					     &p->unsynced[i], &p->reflink,
+					     p->progress->fn ? &fp : NULL);
 		pthread_mutex_lock(&p->mu);
 		if (large) {
 			p->large--;
@@ -386,6 +470,7 @@ static int drop_twins(pool *p)
 int ingest_files(mreg_store *s, const walk_result *walk, mreg_record *r, stream_progress *progress)
 {
 	pool p = {.s = s, .walk = walk, .r = r, .progress = progress, .fail.at = SIZE_MAX,
+		  .reflink = true,
 		  .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 	uint64_t base = progress->base;
 	int rc;

@@ -20,7 +20,11 @@ typedef struct statcache statcache;
  * (unchanged since it was hashed) whose blob exists is not read at all; a
  * small one is hashed first and written only when its blob is missing; a
  * large one is hashed while copied into tmp/, and the copy is dropped
- * without its fsync when the blob exists. A new blob is fsynced and renamed
+ * without its fsync when the blob exists; when *@reflink (may be NULL) is
+ * true, a large file is first reflinked (FICLONE) into tmp/ from the source
+ * and the clone is hashed, no byte copied; the first refusal of the
+ * filesystem sets *@reflink to false (shared by the pool's workers) and the
+ * file is copied. A new blob is fsynced and renamed
  * to blobs/sha256/<hex>; or, with @unsynced, left in tmp/ read-only and
  * unsynced, its path in *@unsynced for the caller to fsync and rename. Fills
  * @out (path, size, mode, digest) and tells @cache (may be NULL) the digest.
@@ -28,7 +32,7 @@ typedef struct statcache statcache;
  * blob (ingest_files does it). Safe to call from several threads at once.
  */
 int ingest_blob_put(mreg_store *store, const walk_file *file, mreg_file *out, statcache *cache,
-		    char **unsynced, stream_progress *progress);
+		    char **unsynced, bool *reflink, stream_progress *progress);
 
 /*
  * Every file of @walk into the store (ingest_blob_put), filling r->files in

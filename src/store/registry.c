@@ -489,7 +489,7 @@ int mreg_model_create(mreg_record **out, mreg_store *s, const mreg_create_option
 	walk_result walk = {0};
 	mreg_record *r = NULL;
 	stream_progress progress = {0};
-	bool ingesting = false, locked = false;
+	bool ingesting = false, locked = false, walked;
 	int rc, commit;
 	/* A remote model: fetched already (src/source/), checked and walked where it lies. */
 	const mreg_fetched *fetched = o && o->version >= 2 ? o->fetched : NULL;
@@ -519,12 +519,39 @@ int mreg_model_create(mreg_record **out, mreg_store *s, const mreg_create_option
 				      "%s to check it and record its metadata)",
 				      seen->name, seen->name);
 	}
+	/* The walk decides which files are stored; it refuses what cannot be
+	 * stored even when validation was skipped. custom_model's checks are the
+	 * walk's own and the weight headers: it gets this walk rather than making
+	 * its own (and describe too), so each file is listed and checked once. */
+	walked = format == &mreg_format_custom_model;
+	if (walked && !o->no_validate) {
+		struct stat st;
+		/* What mreg_format_validate says of a path that is not there. */
+		if (stat(model_path, &st) < 0) {
+			rc = mreg_seterr(MREG_ENOTFOUND, "%s: no such file or folder", model_path);
+			goto done;
+		}
+	}
+	if ((rc = mreg_diag_list_new(&walk_diags)) ||
+	    (walked && (rc = walk_model(&walk, model_path, walk_diags))))
+		goto done;
 	if (!o->no_validate) {
 		size_t before = mreg_diag_count_severity(diags, MREG_DIAG_ERROR);
 		size_t first = mreg_diag_count(diags);
-		if ((rc = mreg_format_validate(format, model_path, diags, NULL)) ||
-		    (fetched && (rc = mreg_diag_rebase(diags, first, fetched->path,
-						       fetched->source.path))))
+		if (walked) {
+			for (size_t i = 0; i < mreg_diag_count(walk_diags) && rc == 0; i++) {
+				const mreg_diag *d = mreg_diag_get(walk_diags, i);
+				if (mreg_diag_add(diags, d->severity, d->file, d->line, d->column,
+						  d->code, "%s", d->message) < 0)
+					rc = mreg_seterr_nomem();
+			}
+			if (rc || (rc = custom_model_check_walk(&walk, diags)))
+				goto done;
+		} else if ((rc = mreg_format_validate(format, model_path, diags, NULL))) {
+			goto done;
+		}
+		if (fetched &&
+		    (rc = mreg_diag_rebase(diags, first, fetched->path, fetched->source.path)))
 			goto done;
 		size_t errors = mreg_diag_count_severity(diags, MREG_DIAG_ERROR) - before;
 		if (errors) {
@@ -533,9 +560,7 @@ int mreg_model_create(mreg_record **out, mreg_store *s, const mreg_create_option
 			goto done;
 		}
 	}
-	/* The walk decides which files are stored; it refuses what cannot be
-	 * stored even when validation was skipped. */
-	if ((rc = mreg_diag_list_new(&walk_diags)) || (rc = walk_model(&walk, model_path, walk_diags)))
+	if (!walked && (rc = walk_model(&walk, model_path, walk_diags)))
 		goto done;
 	if (mreg_diag_count_severity(walk_diags, MREG_DIAG_ERROR)) {
 		rc = first_error(walk_diags, MREG_EINVALID, "cannot read the model");
@@ -549,7 +574,10 @@ int mreg_model_create(mreg_record **out, mreg_store *s, const mreg_create_option
 	commit = o->commit < 0 ? store_config_git_commit(s) : o->commit;
 	if (commit && (rc = gitinfo_check_committable(mreg_store_path(s))))
 		goto done;
-	if (format->describe) {
+	if (walked) {
+		if ((rc = custom_model_describe_walk(&walk, &r->format_json)))
+			goto done;
+	} else if (format->describe) {
 		if ((rc = format->describe(model_path, &r->format_json)))
 			goto done;
 	}

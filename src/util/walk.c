@@ -79,6 +79,7 @@ static void add_file(walker *w, const char *rel, const char *abs, const struct s
 	}
 	f->size = (uint64_t)st->st_size;
 	f->mode = st->st_mode & 0777;
+	f->st = *st;
 	res->total_size += f->size;
 	res->count++;
 }
@@ -206,6 +207,18 @@ static bool readable(const char *abs, bool dir)
 	return true;
 }
 
+/*
+ * The same question for the entry @name of the open folder @dfd, without
+ * opening the file: the kernel's permission check for the effective ids
+ * (mode bits, ACLs, the security module), as open() would make it, and for
+ * root the same yes open() gives. One call instead of open and close, and
+ * no path walked from the root (a folder of 5,000 files pays it 5,000 times).
+ */
+static bool readable_at(int dfd, const char *name)
+{
+	return faccessat(dfd, name, R_OK, AT_EACCESS) == 0;
+}
+
 static void walk_dir(walker *w, const char *abs, const char *rel, const struct stat *st,
 		     const ancestor *up);
 
@@ -218,7 +231,9 @@ static bool is_ancestor(const ancestor *up, const struct stat *st)
 	return false;
 }
 
-static void visit(walker *w, const char *abs, const char *rel, const ancestor *up)
+/* @abs is the entry @name of the open folder @dfd (-1: use @abs alone). */
+static void visit(walker *w, int dfd, const char *name, const char *abs, const char *rel,
+		  const ancestor *up)
 {
 	struct stat lst, st;
 	const char *shown = abs;
@@ -228,7 +243,7 @@ static void visit(walker *w, const char *abs, const char *rel, const ancestor *u
 		     "file name is not valid UTF-8 or holds control characters");
 		return;
 	}
-	if (lstat(abs, &lst) < 0) {
+	if ((dfd >= 0 ? fstatat(dfd, name, &lst, AT_SYMLINK_NOFOLLOW) : lstat(abs, &lst)) < 0) {
 		diag(w, MREG_DIAG_ERROR, shown, "custom-unreadable", "cannot stat: %s",
 		     strerror(errno));
 		return;
@@ -309,7 +324,7 @@ static void visit(walker *w, const char *abs, const char *rel, const ancestor *u
 		     "%s cannot be part of a model", what);
 		return;
 	}
-	if (!readable(abs, false)) {
+	if (!(dfd >= 0 ? readable_at(dfd, name) : readable(abs, false))) {
 		diag(w, MREG_DIAG_ERROR, shown, "custom-unreadable", "cannot read: %s",
 		     strerror(errno));
 		return;
@@ -372,7 +387,7 @@ static void walk_dir(walker *w, const char *abs, const char *rel, const struct s
 				diag(w, MREG_DIAG_NOTE, cabs, "custom-skipped",
 				     "%s is git's or mreg's, not part of a model; skipped", names[i]);
 			else
-				visit(w, cabs, crel, up);
+				visit(w, dirfd(d), names[i], cabs, crel, up);
 		}
 		free(cabs);
 		free(crel);

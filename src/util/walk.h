@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "mreg/diag.h"
 
@@ -27,6 +28,7 @@ typedef struct {
 	char *abs;      /* path to open */
 	uint64_t size;
 	unsigned int mode; /* permission bits */
+	struct stat st; /* what the walk saw (a link's target): ingest's stat cache key */
 } walk_file;
 
 /* A folder that holds nothing the model keeps. */

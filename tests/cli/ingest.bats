@@ -90,6 +90,28 @@ EOF
 	mreg fsck >/dev/null
 }
 
+@test "an unchanged folder: no file of it is opened, and each is looked at once" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	mreg create -n m -p model >/dev/null
+	strace_mreg openat,open,newfstatat,lstat,stat,statx,faccessat,faccessat2 create -n m -p model
+	local files opened real
+	files="$(find model -type f | wc -l)"
+	real="$(realpath model)"
+	# folders are listed (O_DIRECTORY); no file is opened, by the checks or the
+	# ingest (strace -y shows the file an open returned)
+	opened="$(grep -E 'open(at)?\(.*= [0-9]+<'"${real}"'/' "${TEST_DIR}/strace.out" |
+		grep -vc O_DIRECTORY || true)"
+	[[ "$opened" -eq 0 ]] || fail "$opened files opened: $(grep -E "= [0-9]+<${real}/" "${TEST_DIR}/strace.out")"
+	# one stat and one access check per file, however many checks run
+	for f in $(find model -type f -printf '%f\n'); do
+		n="$(grep -cE "\"([^\"]*/)?${f}\"" "${TEST_DIR}/strace.out" || true)"
+		[[ "$n" -le 2 ]] || fail "$f looked at $n times: $(grep -E "\"([^\"]*/)?${f}\"" "${TEST_DIR}/strace.out")"
+	done
+	[[ "$files" -ge 4 ]]
+	[[ "$(mreg show m:2 --json | json_get 'd["digest"]')" == \
+		"$(mreg show m:1 --json | json_get 'd["digest"]')" ]]
+}
+
 @test "the cache is what create believes: a forged entry with a valid checksum is used" {
 	mreg create -n m -p model >/dev/null
 	# every entry now names the blob of a.txt, which exists

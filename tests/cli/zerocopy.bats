@@ -249,3 +249,47 @@ need_no_reflink_here() {
 	[[ ! -e "$X/bad" ]]
 	assert_no_staging "$X"
 }
+
+# Ingest (issue 16, item 4's last sentence): a large file of a model on the
+# store's filesystem becomes a reflink of the source, hashed from the clone.
+@test "XFS: create reflinks a large file from the model folder into its blob (shared extents)" {
+	xfs_store # creates m:1 from $X/model, on the image
+	local blob a b
+	blob="$(blob_of "$X/model/big.bin")"
+	[[ -f "$blob" ]]
+	sync
+	a="$(first_extent "$X/model/big.bin")"
+	b="$(first_extent "$blob")"
+	[[ -n "$a" && "$a" == "$b" ]] || fail "extents differ: source $a, blob $b"
+	filefrag -v "$blob" | grep -q shared || fail "the blob shares no extent"
+	# the record's digest is the content's, and fsck agrees with the blob
+	run --separate-stderr mreg show m:1 --json
+	assert_contains "$output" "sha256:$(sha256sum "$X/model/big.bin" | cut -d' ' -f1)"
+	run --separate-stderr mreg fsck
+	assert_status 0
+	# a second large file: one FICLONE, and no byte of it written by mreg
+	head -c 4000000 /dev/urandom >"$X/model/big2.bin"
+	run --separate-stderr traced "$X/trace.log" -e trace=ioctl,write,pwrite64 "$MREG" create -n m -p "$X/model"
+	assert_status 0
+	grep -q 'FICLONE' "$X/trace.log" || fail "no FICLONE in: $(grep ioctl "$X/trace.log")"
+	if grep -E '^[0-9]+ +p?write(64)?\([0-9]+, .{0,40}, (1048576|4000000|[0-9]{6,})\)' "$X/trace.log"; then
+		fail "large writes while the blobs were reflinked"
+	fi
+	sync
+	[[ "$(first_extent "$X/model/big2.bin")" == "$(first_extent "$(blob_of "$X/model/big2.bin")")" ]] ||
+		fail "big2.bin's blob is not a reflink"
+}
+
+@test "default filesystem: create tries FICLONE at most once per worker, then copies" {
+	need_no_reflink_here
+	mkdir many
+	for i in 1 2 3 4 5 6; do head -c 2000000 /dev/urandom >"many/f$i.bin"; done
+	run --separate-stderr traced trace.log -e trace=ioctl "$MREG" create -n many -p many
+	assert_status 0
+	local tries
+	tries="$(grep -c FICLONE trace.log || true)"
+	((tries <= 2)) || fail "FICLONE tried $tries times after the first refusal"
+	for i in 1 2 3 4 5 6; do [[ -f "$(blob_of "many/f$i.bin")" ]]; done
+	run --separate-stderr mreg fsck
+	assert_status 0
+}
