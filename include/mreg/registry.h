@@ -81,6 +81,15 @@ MREG_API int mreg_model_create(mreg_record **out, mreg_store *store, const mreg_
  */
 MREG_API int mreg_model_get(mreg_record **out, mreg_store *store, const char *ref);
 
+/**
+ * The newest other version of @p record's model with the same content digest
+ * (the same files), in *@p version (free() it), or NULL when there is none.
+ * Each record is read only as far as its digest (its first lines), so this
+ * costs little whatever the versions hold; a record that cannot be read is
+ * passed over. Returns 0 or MREG_ENOMEM.
+ */
+MREG_API int mreg_model_same_content(char **version, mreg_store *store, const mreg_record *record);
+
 /** Which versions mreg_model_list() returns. */
 typedef enum {
 	MREG_LIST_ACTIVE = 0,   /**< Not archived (the default of `mreg list`). */

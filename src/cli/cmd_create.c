@@ -48,22 +48,13 @@ static void merge_kv(mreg_kv **items, size_t *count, const mreg_kv *from, size_t
 /* Allowed, but worth a word: the new version holds what an earlier one does. */
 static void note_same_content(mreg_store *store, const mreg_record *rec)
 {
-	mreg_record **recs = NULL;
-	size_t n = 0;
-	const char *same = NULL;
+	char *same = NULL;
 
-	if (mreg_model_list(&recs, &n, store, rec->name, MREG_LIST_ALL, NULL, NULL) == 0)
-		for (size_t i = 0; i < n; i++)
-			if (strcmp(recs[i]->version, rec->version) &&
-			    !strcmp(recs[i]->digest, rec->digest))
-				same = recs[i]->version; /* the last in list order: the newest */
-	if (same && !cli_quiet)
+	if (mreg_model_same_content(&same, store, rec) == 0 && same && !cli_quiet)
 		fprintf(stderr, "mreg: note: same content as %s:%s (mreg diff shows what differs in "
 				"metadata)\n",
 			rec->name, same);
-	for (size_t i = 0; i < n; i++)
-		mreg_record_free(recs[i]);
-	free(recs);
+	free(same);
 	mreg_error_clear();
 }
 

@@ -127,11 +127,13 @@ bool *record_first_of_digest(const mreg_record *r);
 typedef struct {
 	char created_at[64];
 	int archived;
+	char digest[MREG_DIGEST_STRLEN]; /* the content digest; "" when not a digest's length */
 } record_peek;
 
 /*
- * Peek at @path's top-level created_at and archived (absent: 0), reading the
- * file only as far as both are found. MREG_ENOTFOUND, MREG_EIO, MREG_ENOMEM,
+ * Peek at @path's top-level created_at, archived (absent: 0) and digest,
+ * reading the file only as far as all three are found (mreg writes them
+ * before the files). MREG_ENOTFOUND, MREG_EIO, MREG_ENOMEM,
  * MREG_ECORRUPT (no created_at, not a YAML mapping); no error message is set.
  */
 int record_peek_file(record_peek *out, const char *path);

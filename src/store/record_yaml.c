@@ -649,9 +649,9 @@ done:
 /* ---- peeking ---- */
 
 /*
- * The events of the record's top-level mapping, until both keys are seen:
- * mreg writes created_at and archived before source and files, so a record
- * it wrote is read only as far as its first lines.
+ * The events of the record's top-level mapping, until the three keys are
+ * seen: mreg writes created_at, archived and digest before the files, so a
+ * record it wrote is read only as far as its first lines.
  */
 int record_peek_file(record_peek *out, const char *path)
 {
@@ -659,8 +659,8 @@ int record_peek_file(record_peek *out, const char *path)
 	yaml_event_t ev;
 	FILE *f = fopen(path, "rb");
 	int depth = 0, rc = 0;
-	bool key_next = true, want_created = false, want_archived = false;
-	bool have_created = false, have_archived = false, done = false;
+	bool key_next = true, want_created = false, want_archived = false, want_digest = false;
+	bool have_created = false, have_archived = false, have_digest = false, done = false;
 
 	memset(out, 0, sizeof(*out));
 	if (!f)
@@ -670,7 +670,7 @@ int record_peek_file(record_peek *out, const char *path)
 		return MREG_ENOMEM;
 	}
 	yaml_parser_set_input_file(&parser, f);
-	while (rc == 0 && !(have_created && have_archived)) {
+	while (rc == 0 && !(have_created && have_archived && have_digest)) {
 		if (!yaml_parser_parse(&parser, &ev)) {
 			rc = MREG_ECORRUPT;
 			break;
@@ -689,7 +689,7 @@ int record_peek_file(record_peek *out, const char *path)
 			if (--depth == 1) {
 				/* A whole key or value of the root mapping has passed. */
 				key_next = !key_next;
-				want_created = want_archived = false;
+				want_created = want_archived = want_digest = false;
 			}
 			if (depth == 0)
 				done = true;
@@ -702,6 +702,7 @@ int record_peek_file(record_peek *out, const char *path)
 				if (key_next) {
 					want_created = !have_created && !strcmp(v, "created_at");
 					want_archived = !have_archived && !strcmp(v, "archived");
+					want_digest = !have_digest && !strcmp(v, "digest");
 				} else if (want_created) {
 					if (strlen(v) >= sizeof(out->created_at))
 						rc = MREG_ECORRUPT;
@@ -711,9 +712,13 @@ int record_peek_file(record_peek *out, const char *path)
 				} else if (want_archived) {
 					out->archived = !strcmp(v, "true");
 					have_archived = true;
+				} else if (want_digest) {
+					if (strlen(v) + 1 == sizeof(out->digest))
+						strcpy(out->digest, v);
+					have_digest = true;
 				}
 				if (!key_next)
-					want_created = want_archived = false;
+					want_created = want_archived = want_digest = false;
 				key_next = !key_next;
 			}
 			break;

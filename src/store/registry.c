@@ -226,6 +226,49 @@ done:
 	return rc;
 }
 
+int mreg_model_same_content(char **version, mreg_store *s, const mreg_record *record)
+{
+	char *dir = store_model_dir(s, record->name);
+	char **versions = NULL;
+	size_t n = 0;
+	latest_slot best = {0};
+	int rc = 0;
+
+	*version = NULL;
+	if (!dir)
+		return mreg_seterr_nomem();
+	if (store_list_dir(&versions, &n, dir, ".yaml"))
+		goto done; /* no folder: no other version */
+	for (size_t i = 0; i < n; i++) {
+		latest_slot slot = {.version = versions[i]};
+		char *path;
+		if (!strcmp(versions[i], record->version))
+			continue;
+		if (!(path = store_record_path(s, record->name, versions[i]))) {
+			rc = mreg_seterr_nomem();
+			goto done;
+		}
+		int err = record_peek_file(&slot.peek, path);
+		free(path);
+		if (err == MREG_ENOMEM) {
+			rc = mreg_seterr_nomem();
+			goto done;
+		}
+		if (err || strcmp(slot.peek.digest, record->digest))
+			continue;
+		if (!best.version || newest_first(&slot, &best) < 0)
+			best = slot;
+	}
+	if (best.version && !(*version = strdup(best.version)))
+		rc = mreg_seterr_nomem();
+done:
+	if (rc == 0)
+		mreg_error_clear(); /* unreadable records are passed over */
+	store_free_names(versions, n);
+	free(dir);
+	return rc;
+}
+
 int mreg_model_get(mreg_record **out, mreg_store *s, const char *text)
 {
 	mreg_ref ref;

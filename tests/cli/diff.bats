@@ -109,6 +109,19 @@ setup() {
 	run --separate-stderr mreg create -n churn -p model
 	assert_status 0
 	assert_not_contains "$stderr" "same content"
+	# Back to the first content: the newest version that holds it is named
+	# (churn:2, not churn:1), an archived one counts, a damaged record is
+	# passed over, another model's same content is not this model's.
+	run mreg create -n other -p model
+	printf 'weights v1\n' >model/a.txt
+	run mreg archive churn:2
+	assert_status 0
+	printf 'not: [a record\n' >"$MREG_DIR/models/churn/x.yaml"
+	run --separate-stderr mreg create -n churn -p model
+	assert_status 0
+	assert_contains "$output" "created churn:4"
+	[[ "$stderr" == "mreg: note: same content as churn:2 (mreg diff shows what differs in metadata)" ]] ||
+		fail "stderr: $stderr"
 }
 
 @test "an unknown option before the command: one line that says the way out, not the whole help" {
