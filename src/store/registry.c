@@ -605,6 +605,11 @@ int mreg_model_create(mreg_record **out, mreg_store *s, const mreg_create_option
 	}
 	if (!walked && (rc = walk_model(&walk, model_path, walk_diags)))
 		goto done;
+	/* A fetched tree holds only files and folders mreg made, under names
+	 * checked as they arrived; should the walk still find fault, it names
+	 * the URL, not the staging folder. */
+	if (fetched && (rc = mreg_diag_rebase(walk_diags, 0, fetched->path, fetched->source.path)))
+		goto done;
 	if (mreg_diag_count_severity(walk_diags, MREG_DIAG_ERROR)) {
 		rc = first_error(walk_diags, MREG_EINVALID, "cannot read the model");
 		goto done;
