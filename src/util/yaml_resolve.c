@@ -78,6 +78,10 @@ yu_type yu_resolve(const char *s, size_t len, yu_schema schema)
 	pthread_once(&once, compile_rules);
 	if (!compiled || strlen(s) != len)
 		return YU_STR;
+	/* Every rule above wants one of these first (PyYAML keys its resolvers by
+	 * the first character too); a path or a digest goes no further. */
+	if (len > 0 && !strchr("~nNyYtTfFoO-+0123456789._", s[0]))
+		return YU_STR;
 	/* Nothing that long is a YAML number, boolean, null or timestamp MLmodel would hold. */
 	if (len <= 100)
 		t = match(pyyaml, sizeof(pyyaml) / sizeof(*pyyaml), s);
