@@ -222,9 +222,9 @@ int checkout_copy_verified(int in, int out, checkout_copy_job *j)
 	digest_format(got, raw);
 	if (off != j->size || strcmp(got, j->digest)) {
 		rc = mreg_seterr(MREG_ECORRUPT,
-				 "%s: blob %s does not match its digest (read %s, %llu bytes; store "
-				 "corrupt? run mreg fsck)",
-				 j->out_name, j->digest, got, (unsigned long long)off);
+				 "%s: blob %s does not match its digest (read %s, %llu bytes%s)",
+				 j->out_name, j->digest, got, (unsigned long long)off,
+				 j->hint ? j->hint : "");
 		goto done;
 	}
 	j->used_cfr = c.used_cfr;

@@ -20,6 +20,7 @@ typedef struct {
 	const char *out_name; /* the target as the user knows it, for messages */
 	const char *digest;   /* "sha256:<hex>" the target must have */
 	uint64_t size;        /* and its size */
+	const char *hint;     /* appended to the mismatch message, e.g. "; run mreg fsck" */
 	checkout_progress_fn progress; /* may be NULL */
 	void *progress_ctx;
 	bool used_cfr;        /* out: copy_file_range copied at least a byte */
@@ -31,7 +32,7 @@ typedef struct {
  * copied on a second thread while this one hashes; smaller ones are copied
  * whole, then hashed. Returns 0 when @out holds exactly job->size bytes of
  * job->digest; MREG_ECORRUPT ("OUT: blob DIGEST does not match its digest
- * ...") when not, or when the blob is shorter; MREG_EIO for a failed copy;
+ * (read ..., N bytes HINT)") when not, or when the blob is shorter; MREG_EIO for a failed copy;
  * MREG_ENOMEM; MREG_EINTERRUPTED. The caller removes @out on failure.
  */
 int checkout_copy_verified(int in, int out, checkout_copy_job *job);

@@ -143,6 +143,7 @@ static int write_one(const mreg_store *s, const mreg_file *f, const char *stage,
 	{
 		checkout_copy_job job = {.in_name = f->digest, .out_name = f->path,
 					 .digest = f->digest, .size = f->size,
+					 .hint = "; store corrupt? run mreg fsck",
 					 .progress = progress, .progress_ctx = pctx};
 		posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
 		if ((rc = checkout_copy_verified(in, out, &job)))
