@@ -413,6 +413,7 @@ done:
 static int build_tree(const mreg_record *r, const char *blobs, const char *root)
 {
 	char **first = calloc(r->file_count + 1, sizeof(*first));
+	char *made = NULL; /* the last folder made: files of one folder come together */
 	int rc = 0;
 
 	if (!first)
@@ -430,7 +431,12 @@ static int build_tree(const mreg_record *r, const char *blobs, const char *root)
 				earlier = first[k];
 		if (!dest || !parent || !blob)
 			rc = mreg_seterr_nomem();
-		else if (!(rc = fs_mkdir_p(parent, 0755))) {
+		else if (!(made && !strcmp(made, parent)) && !(rc = fs_mkdir_p(parent, 0755))) {
+			free(made);
+			made = parent;
+			parent = NULL;
+		}
+		if (rc == 0) {
 			if (earlier)
 				rc = copy_file(earlier, dest, f);
 			else if (rename(blob, dest) < 0)
@@ -460,6 +466,7 @@ done:
 	for (size_t i = 0; i < r->file_count; i++)
 		free(first[i]);
 	free(first);
+	free(made);
 	return rc;
 }
 
