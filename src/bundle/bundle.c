@@ -13,6 +13,7 @@
 
 #include "bundle_priv.h"
 #include "oms_attach.h"
+#include "store/checkout_copy.h"
 #include "store/ingest.h"
 #include "util/error_priv.h"
 #include "util/fsutil.h"
@@ -382,26 +383,25 @@ static int write_model_yml(const mreg_record *r, const char *path, const char *t
 	return rc;
 }
 
-/* Copy a file already written (a second path with the same content). */
+/*
+ * Copy a file already written (a second path with the same content): the put
+ * in place of download (copy_file_range on a second thread, the target hashed
+ * as it fills), so the copy is checked where it landed.
+ */
 static int copy_file(const char *from, const char *to, const mreg_file *f)
 {
 	int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, rc;
-	uint8_t raw[SHA256_LEN];
-	char got[MREG_DIGEST_STRLEN];
-	uint64_t size = 0;
+	checkout_copy_job job = {.in_name = from, .out_name = to, .digest = f->digest,
+				 .size = f->size, .hint = "; changed while unpacked?"};
 
 	if (in < 0)
 		return mreg_seterr_errno("%s", from);
-	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	out = open(to, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (out < 0) {
 		rc = mreg_seterr_errno("%s", to);
 		goto done;
 	}
-	if ((rc = stream_copy(in, from, out, to, raw, &size, NULL)))
-		goto done;
-	digest_format(got, raw);
-	if (size != f->size || strcmp(got, f->digest))
-		rc = mreg_seterr(MREG_EIO, "%s: the copy does not match %s", to, f->digest);
+	rc = checkout_copy_verified(in, out, &job);
 done:
 	close(in);
 	if (out >= 0)
@@ -413,6 +413,7 @@ done:
 static int build_tree(const mreg_record *r, const char *blobs, const char *root)
 {
 	char **first = calloc(r->file_count + 1, sizeof(*first));
+	char *made = NULL; /* the last folder made: files of one folder come together */
 	int rc = 0;
 
 	if (!first)
@@ -430,7 +431,12 @@ static int build_tree(const mreg_record *r, const char *blobs, const char *root)
 				earlier = first[k];
 		if (!dest || !parent || !blob)
 			rc = mreg_seterr_nomem();
-		else if (!(rc = fs_mkdir_p(parent, 0755))) {
+		else if (!(made && !strcmp(made, parent)) && !(rc = fs_mkdir_p(parent, 0755))) {
+			free(made);
+			made = parent;
+			parent = NULL;
+		}
+		if (rc == 0) {
 			if (earlier)
 				rc = copy_file(earlier, dest, f);
 			else if (rename(blob, dest) < 0)
@@ -460,6 +466,7 @@ done:
 	for (size_t i = 0; i < r->file_count; i++)
 		free(first[i]);
 	free(first);
+	free(made);
 	return rc;
 }
 

@@ -462,8 +462,10 @@ static int take_file(expander *x, const char *path, struct archive_entry *e)
 			rc = mreg_seterr_nomem();
 			goto done;
 		}
+		/* Unsynced: every caller with a store (import, pull) fsyncs the
+		 * whole stage in one pass before a blob lands (ingest_stage_sync). */
 		if (!fs_exists(dest)) {
-			if ((rc = fs_seal_blob(out.fd, tmp, dest)))
+			if ((rc = fs_seal_blob_unsynced(out.fd, tmp, dest)))
 				goto done;
 			free(tmp);
 			tmp = NULL;

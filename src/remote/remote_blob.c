@@ -308,10 +308,9 @@ int remote_fetch_blob(remote_session *s, const mreg_store *store, const char *re
 		goto done;
 	}
 	info->blobs_resumed += resumed;
-	if (fsync(b.fd) < 0) {
-		rc = mreg_seterr_errno("%s: fsync", part);
-		goto done;
-	}
+	/* No fsync here: the pull fsyncs its whole stage in one pass before any
+	 * blob lands (ingest_stage_sync); the disk starts on it now. */
+	fs_start_writeback(b.fd, 0, 0);
 	if (!(dest = path_join(stage, hex))) {
 		rc = mreg_seterr_nomem();
 		goto done;

@@ -49,7 +49,8 @@ int remote_open_session(remote_session **s, const remote_ref *ref, const char *a
 			const mreg_remote_options *o);
 
 /*
- * Download blob @desc of @repo into <@stage>/<hex>, complete and verified,
+ * Download blob @desc of @repo into <@stage>/<hex>, complete and verified but
+ * not fsynced (the caller fsyncs the whole stage: ingest_stage_sync()),
  * resuming from tmp/partial/<hex>.part when an earlier pull left one (with a
  * Range request, re-hashing what is there first). @what names the blob in
  * messages. Counts bytes and blobs in @info.

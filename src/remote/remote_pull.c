@@ -409,6 +409,10 @@ static int pull_layers(remote_session *s, mreg_store *store, const remote_ref *r
 		if (need[i])
 			p.base += l->desc.size;
 	}
+	/* Blobs and expanded files were staged unsynced: all durable, in one
+	 * pass of several fsyncs at once, before any lands in the store. */
+	if (rc == 0)
+		rc = ingest_stage_sync(stage);
 	if (rc == 0)
 		rc = fs_fsync_dir(stage);
 	if (rc == 0)

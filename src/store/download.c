@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,64 +22,10 @@
 #include "util/fsutil.h"
 #include "util/hash.h"
 #include "mreg/registry.h"
+#include "checkout_copy.h"
 #include "litter.h"
 #include "store_priv.h"
 #include "util/strutil.h"
-
-/*
- * The copy path's sink. The chunk the pump just read (and hands to the
- * hasher) is put into the file by copy_file_range from the same offset of the
- * blob, so its bytes go page cache to page cache without passing through this
- * process a second time; where the kernel cannot (another filesystem, an old
- * kernel) the chunk in hand is written with pwrite instead. The blob is
- * read-only and named by its digest: what copy_file_range takes is what was
- * just hashed, short of someone rewriting the store under us (fsck's domain).
- */
-typedef struct {
-	stream_fd in;    /* the blob: in.off is the end of the chunk just read */
-	int out;
-	const char *out_name;
-	uint64_t off;    /* bytes written to out */
-	bool cfr;        /* copy_file_range still worth trying */
-	bool cfr_used;   /* it copied at least one chunk */
-} copy_sink;
-
-static bool cfr_unsupported(int err)
-{
-	return err == EXDEV || err == ENOSYS || err == EOPNOTSUPP || err == EINVAL;
-}
-
-static int copy_sink_write(void *ctx, const uint8_t *buf, size_t len)
-{
-	copy_sink *c = ctx;
-	size_t done = 0;
-
-	if (c->in.off < len)
-		return mreg_seterr(MREG_EIO, "%s: copy out of step with the read", c->out_name);
-	while (c->cfr && done < len) {
-		loff_t from = (loff_t)(c->in.off - len + done), to = (loff_t)(c->off + done);
-		ssize_t n = copy_file_range(c->in.fd, &from, c->out, &to, len - done, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && cfr_unsupported(errno) && !c->cfr_used && done == 0) {
-			c->cfr = false;
-			break;
-		}
-		if (n < 0)
-			return mreg_seterr_errno("%s: copy_file_range", c->out_name);
-		if (n == 0)
-			return mreg_seterr(MREG_ECORRUPT,
-					   "%s: the blob %s became shorter while it was copied", c->out_name,
-					   c->in.name);
-		c->cfr_used = true;
-		done += (size_t)n;
-	}
-	if (done < len &&
-	    fs_pwrite_all(c->out, buf + done, len - done, c->off + done, c->out_name))
-		return MREG_EIO;
-	c->off += len;
-	return 0;
-}
 
 static bool reflink_unsupported(int err)
 {
@@ -86,10 +33,13 @@ static bool reflink_unsupported(int err)
 	return err == EOPNOTSUPP || err == EXDEV || err == EINVAL || err == ENOTTY;
 }
 
+/* How write_one() put a file in place. */
+typedef enum { PUT_REFLINK, PUT_COPY, PUT_HARDLINK } put_kind;
+
 typedef struct {
-	mreg_download_opts *opts;
+	mreg_download_opts *opts; /* read only while the workers run */
 	const char *target; /* DIR as given, for messages */
-	bool reflink_ok; /* false after the first refusal: do not ask again */
+	bool reflink_ok; /* false after the first refusal: do not ask again (atomic) */
 } write_ctx;
 
 static int hardlink_one(const mreg_store *s, const mreg_file *f, int in, const char *dest,
@@ -126,13 +76,10 @@ static int hardlink_one(const mreg_store *s, const mreg_file *f, int in, const c
 }
 
 static int write_one(const mreg_store *s, const mreg_file *f, const char *stage,
-		     stream_progress *progress, write_ctx *w)
+		     checkout_progress_fn progress, void *pctx, write_ctx *w, put_kind *kind)
 {
 	mreg_download_opts *o = w->opts;
 	char *dest = path_join(stage, f->path), *parent = NULL;
-	char got[MREG_DIGEST_STRLEN];
-	uint8_t raw[SHA256_LEN];
-	uint64_t size = 0;
 	int in = -1, out = -1, rc;
 
 	if (!dest)
@@ -151,17 +98,17 @@ static int write_one(const mreg_store *s, const mreg_file *f, const char *stage,
 	if (o->link == MREG_LINK_HARDLINK) {
 		if ((rc = hardlink_one(s, f, in, dest, stage, w->target)))
 			goto done;
-		o->hardlinked++;
-		if (progress && progress->fn)
-			progress->fn(progress->ctx, progress->base + f->size, progress->total);
+		*kind = PUT_HARDLINK;
 		goto done;
 	}
-	out = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	/* Read and write: the copy path hashes what lands in the file. */
+	out = open(dest, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (out < 0) {
 		rc = mreg_seterr_errno("%s", dest);
 		goto done;
 	}
-	if (w->reflink_ok && o->link != MREG_LINK_COPY && f->size > 0) {
+	if (__atomic_load_n(&w->reflink_ok, __ATOMIC_RELAXED) && o->link != MREG_LINK_COPY &&
+	    f->size > 0) {
 		struct stat st;
 		if (ioctl(out, FICLONE, in) == 0) {
 			/* The blob was opened as a regular file of its recorded size;
@@ -171,9 +118,7 @@ static int write_one(const mreg_store *s, const mreg_file *f, const char *stage,
 						 f->path, f->digest, (unsigned long long)f->size);
 				goto done;
 			}
-			o->reflinked++;
-			if (progress && progress->fn)
-				progress->fn(progress->ctx, progress->base + f->size, progress->total);
+			*kind = PUT_REFLINK;
 			goto finish;
 		}
 		if (!reflink_unsupported(errno)) {
@@ -188,7 +133,7 @@ static int write_one(const mreg_store *s, const mreg_file *f, const char *stage,
 					 f->path, s->dir, w->target, strerror(errno));
 			goto done;
 		}
-		w->reflink_ok = false;
+		__atomic_store_n(&w->reflink_ok, false, __ATOMIC_RELAXED);
 	}
 	if (o->link == MREG_LINK_REFLINK && f->size > 0) {
 		rc = mreg_seterr(MREG_EUNSUPPORTED, "--link reflink: the filesystem of %s cannot reflink",
@@ -196,22 +141,15 @@ static int write_one(const mreg_store *s, const mreg_file *f, const char *stage,
 		goto done;
 	}
 	{
-		copy_sink c = {.in = {.fd = in, .name = f->digest}, .out = out, .out_name = f->path,
-			       .cfr = true};
+		checkout_copy_job job = {.in_name = f->digest, .out_name = f->path,
+					 .digest = f->digest, .size = f->size,
+					 .hint = "; store corrupt? run mreg fsck",
+					 .progress = progress, .progress_ctx = pctx};
 		posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
-		if ((rc = stream_pump(stream_fd_reader, &c.in, copy_sink_write, &c, f->size, raw,
-				      &size, progress)))
+		if ((rc = checkout_copy_verified(in, out, &job)))
 			goto done;
 	}
-	digest_format(got, raw);
-	if (strcmp(got, f->digest) || size != f->size) {
-		rc = mreg_seterr(MREG_ECORRUPT,
-				 "%s: blob %s does not match its digest (read %s, %llu bytes; "
-				 "store corrupt? run mreg fsck)",
-				 f->path, f->digest, got, (unsigned long long)size);
-		goto done;
-	}
-	o->copied++;
+	*kind = PUT_COPY;
 finish:
 	if (fchmod(out, f->mode) < 0) {
 		rc = mreg_seterr_errno("%s: chmod", dest);
@@ -484,6 +422,148 @@ static int move_tree(const mreg_record *r, const char *stage, const char *dir, b
 	return rc;
 }
 
+/*
+ * The files are written by a small pool (cores x 2, at most 8): a small file
+ * costs a few syscalls and waits on the filesystem, so several go at once; a
+ * large one is copied on a second thread of its own while its worker hashes
+ * it (checkout_copy_verified), at most two such at a time. The error kept is
+ * that of the lowest file index, as a serial loop would report it.
+ */
+#define WORKERS_MAX 8
+#define LARGE_MIN (8u << 20)
+#define LARGE_MAX 2
+
+typedef struct {
+	const mreg_store *s;
+	const mreg_record *r;
+	const char *stage;
+	write_ctx *w;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	size_t next, large;
+	size_t fail_at; /* SIZE_MAX: none */
+	int fail_rc;
+	char fail_msg[1024];
+	mreg_progress_fn fn;
+	void *fn_ctx;
+	uint64_t done, shown; /* bytes of finished files; the last figure shown */
+} put_pool;
+
+typedef struct {
+	put_pool *p;
+	uint64_t now; /* this file's bytes verified so far */
+} put_file;
+
+/* Under p->mu: the callback sees one figure that only grows. */
+static void pool_show(put_pool *p, uint64_t now)
+{
+	if (p->fn && now > p->shown) {
+		p->shown = now;
+		p->fn(p->fn_ctx, now, p->r->total_size);
+	}
+}
+
+static void file_progress(void *ctx, uint64_t done)
+{
+	put_file *pf = ctx;
+
+	pthread_mutex_lock(&pf->p->mu);
+	pf->now = done;
+	pool_show(pf->p, pf->p->done + done);
+	pthread_mutex_unlock(&pf->p->mu);
+}
+
+/* Take the next file and put it in place; false when there is none left (or a failure). */
+static bool put_next(put_pool *p)
+{
+	put_file pf = {p, 0};
+	put_kind kind = PUT_COPY;
+	bool large;
+	size_t i;
+	int rc;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		if (p->next >= p->r->file_count || p->fail_at != SIZE_MAX) {
+			pthread_mutex_unlock(&p->mu);
+			return false;
+		}
+		i = p->next;
+		large = p->r->files[i].size >= LARGE_MIN;
+		if (!large || p->large < LARGE_MAX)
+			break;
+		pthread_cond_wait(&p->cv, &p->mu); /* then look again: another may have taken it */
+	}
+	p->next++;
+	p->large += large;
+	pthread_mutex_unlock(&p->mu);
+
+	rc = mreg_check_interrupt();
+	if (rc == 0)
+		rc = write_one(p->s, &p->r->files[i], p->stage, p->fn ? file_progress : NULL, &pf,
+			       p->w, &kind);
+	pthread_mutex_lock(&p->mu);
+	if (large) {
+		p->large--;
+		pthread_cond_broadcast(&p->cv);
+	}
+	if (rc == 0) {
+		mreg_download_opts *o = p->w->opts;
+		o->reflinked += kind == PUT_REFLINK;
+		o->copied += kind == PUT_COPY;
+		o->hardlinked += kind == PUT_HARDLINK;
+		p->done += p->r->files[i].size;
+		pool_show(p, p->done);
+	} else if (i < p->fail_at) {
+		p->fail_at = i;
+		p->fail_rc = rc;
+		snprintf(p->fail_msg, sizeof(p->fail_msg), "%s", mreg_error_last());
+	}
+	pthread_mutex_unlock(&p->mu);
+	return rc == 0;
+}
+
+static void *put_main(void *arg)
+{
+	while (put_next(arg))
+		;
+	return NULL;
+}
+
+static int write_files(const mreg_store *s, const mreg_record *r, const char *stage,
+		       write_ctx *w, mreg_progress_fn fn, void *ctx)
+{
+	put_pool p = {.s = s, .r = r, .stage = stage, .w = w, .mu = PTHREAD_MUTEX_INITIALIZER,
+		      .cv = PTHREAD_COND_INITIALIZER, .fail_at = SIZE_MAX, .fn = fn,
+		      .fn_ctx = ctx};
+	pthread_t threads[WORKERS_MAX];
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t want = cpus > 0 ? 2 * (size_t)cpus : 2, started = 0;
+
+	if (want > WORKERS_MAX)
+		want = WORKERS_MAX;
+	if (want > r->file_count)
+		want = r->file_count;
+	/* Up to the first file with content, alone: whether the filesystem
+	 * reflinks is learnt once, and FICLONE is not asked again after a refusal. */
+	while (p.next < r->file_count && p.fail_at == SIZE_MAX) {
+		bool empty = r->files[p.next].size == 0;
+		if (!put_next(&p) || !empty)
+			break;
+	}
+	/* The first worker is this thread; the others, as many as start. */
+	while (started + 1 < want && pthread_create(&threads[started], NULL, put_main, &p) == 0)
+		started++;
+	put_main(&p);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	pthread_mutex_destroy(&p.mu);
+	pthread_cond_destroy(&p.cv);
+	if (p.fail_at != SIZE_MAX)
+		return mreg_seterr(p.fail_rc, "%s", p.fail_msg);
+	return 0;
+}
+
 int mreg_model_download(mreg_store *s, const mreg_record *r, const char *dir,
 			mreg_progress_fn fn, void *ctx)
 {
@@ -495,7 +575,6 @@ int mreg_model_download_opts(mreg_store *s, const mreg_record *r, const char *di
 {
 	mreg_download_opts defaults = {0};
 	write_ctx w = {opts ? opts : &defaults, dir, true};
-	stream_progress progress = {fn, ctx, 0, r->total_size};
 	char *abs = fs_absolute(dir), *parent = NULL, *prefix = NULL, *stage = NULL;
 	struct stat st;
 	bool exists;
@@ -533,11 +612,8 @@ int mreg_model_download_opts(mreg_store *s, const mreg_record *r, const char *di
 	rc = prefix ? litter_make_dir(&stage, &lock_fd, prefix, dir) : mreg_seterr_nomem();
 	if (rc)
 		goto done;
-	for (size_t i = 0; i < r->file_count; i++) {
-		if ((rc = write_one(s, &r->files[i], stage, &progress, &w)))
-			goto done;
-		progress.base += r->files[i].size;
-	}
+	if ((rc = write_files(s, r, stage, &w, fn, ctx)))
+		goto done;
 	if ((rc = store_tree_write_extras(r, stage)))
 		goto done;
 	if (exists) {

@@ -116,6 +116,33 @@ fresh_store() {
 	assert_contains "$output" "imported renamed:1"
 }
 
+@test "unpack of a many-file bundle: no file fsynced one by one; twins copied and verified" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	mkdir -p many/a many/b
+	for ((i = 0; i < 150; i++)); do head -c $((1 + i * 131)) /dev/urandom >"many/a/f$i"; done
+	for ((i = 0; i < 5; i++)); do printf 'twin\n' >"many/b/t$i"; done
+	head -c 9000000 /dev/urandom >many/b/large.bin
+	cp many/b/large.bin many/b/large-copy.bin
+	mreg create -n many -p many >/dev/null
+	mreg package many:1 -o many.tar >/dev/null
+	ASAN_OPTIONS="${ASAN_OPTIONS:+${ASAN_OPTIONS}:}detect_leaks=0" strace -f -qq -y \
+		-e trace=fsync,fdatasync,syncfs,copy_file_range -o "${TEST_DIR}/unpack.out" \
+		"${MREG}" unpack many.tar -o un >/dev/null
+	assert_same_tree many un/model
+	# a working copy, as download makes one: only model.yml is written durably
+	# (its file and its folder), however many files the model has
+	local syncs
+	syncs="$(grep -cE '(f(data)?sync|syncfs)\(' "${TEST_DIR}/unpack.out" || true)"
+	[[ "$syncs" -le 3 ]] || { grep -E 'sync\(' "${TEST_DIR}/unpack.out" | head >&2; fail "$syncs fsyncs"; }
+	if grep -E 'sync\([0-9]+<[^>]*/model/' "${TEST_DIR}/unpack.out"; then
+		fail "a model file was fsynced"
+	fi
+	# the twins beyond the first are copies made in the kernel
+	grep -qE 'copy_file_range(\(|.*resumed>).*= [1-9]' "${TEST_DIR}/unpack.out" ||
+		fail "no copy_file_range"
+	assert_no_staging .
+}
+
 @test "unpack writes the model and an Azure ML model.yml that mreg create -f reads" {
 	mreg package demo:1 -o demo.tar.zst >/dev/null
 	run --separate-stderr env -u MREG_DIR "${MREG}" unpack demo.tar.zst -o az
