@@ -1,6 +1,6 @@
 /*
  * Writing a bundle: the record's files as an OCI image layout in one tar,
- * streamed from the store and re-hashed on the way, with nothing in the
+ * streamed from the store and re-hashed beside the copy (blob_check.h), with nothing in the
  * archive that depends on the machine, the time or the user.
  */
 #include <errno.h>
@@ -14,6 +14,7 @@
 #include <archive_entry.h>
 
 #include "artifact.h"
+#include "blob_check.h"
 #include "bundle_priv.h"
 #include "oms_attach.h"
 #include "util/error_priv.h"
@@ -121,12 +122,47 @@ static int sink_write(void *ctx, const uint8_t *buf, size_t len)
 }
 
 /*
- * One blob from the store into the archive, re-hashed on the way (on a second
- * thread: about the cost of the copy on two cores), so a damaged store never
- * ships a bundle every reader would refuse.
+ * One blob that blob_check hashes on its own thread: copied into the archive
+ * only, every byte of the size its header promised.
+ */
+static int put_checked_blob(struct archive *a, const out_file *o, const char *path, int fd,
+			    const mreg_file *f, stream_progress *progress)
+{
+	uint8_t buf[64 << 10];
+	uint64_t total = 0;
+	int rc;
+
+	while (total < f->size) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return mreg_seterr_errno("%s: blob %s: read", f->path, f->digest);
+		if (n == 0)
+			break;
+		if ((rc = put_data(a, o, path, buf, (size_t)n)))
+			return rc;
+		total += (uint64_t)n;
+	}
+	if (total != f->size)
+		return mreg_seterr(MREG_ECORRUPT, "%s: blob %s has %llu bytes, not %llu (store "
+						  "corrupt? run mreg fsck)",
+				   f->path, f->digest, (unsigned long long)total,
+				   (unsigned long long)f->size);
+	if (progress && progress->fn)
+		progress->fn(progress->ctx, progress->base + total, progress->total);
+	return 0;
+}
+
+/*
+ * One blob from the store into the archive, re-hashed on the way so that a
+ * damaged store never ships a bundle every reader would refuse: a large blob
+ * by stream_pump's second thread, a small one by @check's (blob_check.h);
+ * either way about the cost of the copy on two cores.
  */
 static int put_blob(struct archive *a, struct archive_entry *e, const out_file *o,
-		    const mreg_store *store, const mreg_file *f, stream_progress *progress)
+		    const mreg_store *store, const mreg_file *f, const blob_check *check,
+		    stream_progress *progress)
 {
 	char path[sizeof("blobs/sha256/") + SHA256_HEXLEN], got[MREG_DIGEST_STRLEN];
 	uint8_t raw[SHA256_LEN];
@@ -140,9 +176,13 @@ static int put_blob(struct archive *a, struct archive_entry *e, const out_file *
 		return mreg_error_prefix(MREG_ECORRUPT, "%s", f->path);
 	/* The tar header promises f->size bytes: store_blob_open checked that
 	 * the blob is a regular file of that size before the header is written. */
-	posix_fadvise(in.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	if ((rc = put_header(a, e, o, path, false, f->size)))
 		goto done;
+	if (blob_check_takes(check, f)) {
+		rc = put_checked_blob(a, o, path, in.fd, f, progress);
+		goto done;
+	}
+	posix_fadvise(in.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	rc = stream_pump(stream_fd_reader, &in, sink_write, &sink, f->size, raw, &size, progress);
 	if (rc)
 		goto done;
@@ -240,6 +280,7 @@ int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_re
 	char *dir = NULL, *tmp = NULL, *inner = NULL, *outer = NULL, *sidecar = NULL;
 	char *comment = NULL;
 	bool *first = NULL;
+	blob_check *check = NULL;
 	int rc;
 
 	if (info)
@@ -339,12 +380,18 @@ int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_re
 	for (size_t i = 0; i < r->file_count; i++)
 		if (first[i])
 			progress.total += r->files[i].size; /* each content once */
+	if ((rc = blob_check_start(&check, store, r, first, STREAM_PIPELINE_MIN)))
+		goto done;
 	for (size_t i = 0; i < r->file_count; i++) {
-		if (first[i] && (rc = put_blob(a, e, &o, store, &r->files[i], &progress)))
+		if (first[i] && (rc = put_blob(a, e, &o, store, &r->files[i], check, &progress)))
 			goto done;
 		if (first[i])
 			progress.base += r->files[i].size;
 	}
+	rc = blob_check_finish(check, false);
+	check = NULL;
+	if (rc)
+		goto done;
 	if (archive_write_close(a) != ARCHIVE_OK) {
 		rc = archive_fail(a, &o, "cannot finish the archive");
 		goto done;
@@ -395,6 +442,7 @@ int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_re
 		}
 	}
 done:
+	blob_check_finish(check, true); /* after a failure: its finding no longer matters */
 	if (a)
 		archive_write_free(a); /* after a failure: frees without finishing */
 	archive_entry_free(e);

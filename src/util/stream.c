@@ -19,7 +19,7 @@
 #define CHUNK (256u << 10)
 #define NBUF 16              /* at most 16 chunks (4 MiB) in flight */
 #define ALIGN 4096           /* page-aligned buffers */
-#define PIPELINE_MIN (8u << 20) /* below this, one thread is faster */
+#define PIPELINE_MIN STREAM_PIPELINE_MIN
 #define PROGRESS_EVERY (16u << 20)
 /* Writeback starts for every this many bytes written: per 256 KiB chunk it
  * cost a fifth of the time of a 1 GiB create (bench/ingest), per 8 MiB nothing. */

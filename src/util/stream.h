@@ -47,6 +47,9 @@ int stream_copy_durable(int in_fd, const char *in_name, int out_fd, const char *
  * runs on a second thread. Readers and writers run on the calling thread.
  */
 typedef ssize_t (*stream_reader)(void *ctx, uint8_t *buf, size_t cap);
+
+/* From this size hint on, stream_pump() hashes on a second thread; below, one thread is faster. */
+#define STREAM_PIPELINE_MIN (8u << 20)
 typedef int (*stream_writer)(void *ctx, const uint8_t *buf, size_t len);
 
 int stream_pump(stream_reader rd, void *rctx, stream_writer wr, void *wctx, uint64_t size_hint,

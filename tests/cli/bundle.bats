@@ -92,6 +92,36 @@ fresh_store() {
 	[[ -z "$(ls -A . | grep mreg-package)" ]] || fail "a temporary file was left"
 }
 
+@test "package checks every blob it ships: a damaged one among 300 small files, or a large one, stops it" {
+	# Small blobs are hashed on a thread of their own beside the copy, large
+	# ones by the copy's own second thread: both find the damage.
+	mkdir many
+	for i in $(seq 1 300); do printf 'file %s\n' "$i" >"many/f$i.txt"; done
+	head -c $((9 * 1024 * 1024)) /dev/urandom >many/large.bin
+	run --separate-stderr mreg create -n many -p many
+	assert_status 0
+	digest="$(version_file_digest many:1 f250.txt)"
+	corrupt_blob "$digest"
+	run --separate-stderr mreg package many:1 -o many.tar
+	assert_status 1
+	assert_one_error "f250.txt: blob ${digest} does not match its digest"
+	[[ ! -e many.tar ]] || fail "a bundle was written"
+	[[ -z "$(ls -A . | grep mreg-package)" ]] || fail "a temporary file was left"
+	# Mended from the source, it packages; then the large one is damaged.
+	chmod u+w "${MREG_DIR}/blobs/sha256/${digest#sha256:}"
+	cp many/f250.txt "${MREG_DIR}/blobs/sha256/${digest#sha256:}"
+	chmod u-w "${MREG_DIR}/blobs/sha256/${digest#sha256:}"
+	run --separate-stderr mreg package many:1 -o many.tar
+	assert_status 0
+	rm many.tar
+	large="$(version_file_digest many:1 large.bin)"
+	corrupt_blob "$large"
+	run --separate-stderr mreg package many:1 -o many.tar
+	assert_status 1
+	assert_one_error "large.bin: blob ${large} does not match its digest"
+	[[ ! -e many.tar ]] || fail "a bundle was written"
+}
+
 @test "importing what the store has is a no-op; other content under the name is refused" {
 	mreg package demo:1 -o demo.tar >/dev/null
 	before="$(store_snapshot)"
