@@ -233,15 +233,15 @@ typedef struct {
 	size_t records;
 } fsck_walk;
 
-static int fsck_one(void *ctx, mreg_record *r)
+static int fsck_one(void *ctx, mreg_record **r)
 {
 	fsck_walk *w = ctx;
 	int rc;
 
 	w->records++;
-	if ((rc = check_record(&w->checks, w->s, r)))
+	if ((rc = check_record(&w->checks, w->s, *r)))
 		return rc;
-	return add_refs(&w->refs, r);
+	return add_refs(&w->refs, *r);
 }
 
 static void fsck_damaged(void *ctx, const char *path, int code, const char *message)
@@ -435,9 +435,9 @@ static void on_damaged_gc(void *ctx, const char *path, int code, const char *mes
 	((gc_walk *)ctx)->damaged++;
 }
 
-static int gc_add_refs(void *ctx, mreg_record *r)
+static int gc_add_refs(void *ctx, mreg_record **r)
 {
-	return add_refs(&((gc_walk *)ctx)->refs, r);
+	return add_refs(&((gc_walk *)ctx)->refs, *r);
 }
 
 int mreg_store_gc(mreg_gc_result *res, mreg_store *s, int dry_run, mreg_gc_fn fn, void *ctx)

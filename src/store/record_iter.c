@@ -134,7 +134,7 @@ static int each_version(mreg_store *s, const char *model, bool sorted, record_ea
 			if (on_damaged && !(order[i]->error = strdup(mreg_error_last())))
 				rc = mreg_seterr_nomem();
 		} else {
-			rc = fn(ctx, r);
+			rc = fn(ctx, &r);
 		}
 		mreg_record_free(r);
 	}

@@ -13,10 +13,11 @@
 #include "store_priv.h"
 
 /*
- * One record, the walk's: @fn may change it (it is freed when @fn returns). A
- * non-zero return stops the walk and is returned.
+ * One record, the walk's: @fn may change it, or keep it by setting *@record
+ * to NULL; otherwise it is freed when @fn returns. A non-zero return stops
+ * the walk and is returned.
  */
-typedef int (*record_each_fn)(void *ctx, mreg_record *record);
+typedef int (*record_each_fn)(void *ctx, mreg_record **record);
 
 /* A record that cannot be read: its path and why (the error message). */
 typedef void (*record_damaged_fn)(void *ctx, const char *path, int code, const char *message);

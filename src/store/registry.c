@@ -64,84 +64,62 @@ static int cmp_records(const void *a, const void *b)
 	return c ? c : record_cmp_created(x, y);
 }
 
+/* mreg_model_list()'s gathering: the records its filter keeps, each taken from the walk. */
+typedef struct {
+	mreg_list_filter filter;
+	mreg_record **recs;
+	size_t n, cap;
+	mreg_list_error_fn on_error;
+	void *ctx;
+} list_gather;
+
+static int gather(void *ctx, mreg_record **r)
+{
+	list_gather *g = ctx;
+
+	if ((g->filter == MREG_LIST_ACTIVE && (*r)->archived) ||
+	    (g->filter == MREG_LIST_ARCHIVED && !(*r)->archived))
+		return 0;
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 16;
+		mreg_record **grown = realloc(g->recs, cap * sizeof(*grown));
+		if (!grown)
+			return mreg_seterr_nomem();
+		g->recs = grown;
+		g->cap = cap;
+	}
+	g->recs[g->n++] = *r;
+	*r = NULL;
+	return 0;
+}
+
+static void gather_damaged(void *ctx, const char *path, int code, const char *message)
+{
+	list_gather *g = ctx;
+
+	if (g->on_error)
+		g->on_error(g->ctx, path, code, message);
+}
+
 int mreg_model_list(mreg_record ***out, size_t *count, mreg_store *s, const char *name,
 		    mreg_list_filter filter, mreg_list_error_fn on_error, void *ctx)
 {
-	char **models = NULL;
-	size_t nmodels = 0, n = 0, cap = 0;
-	mreg_record **recs = NULL;
-	int rc = 0, damaged = 0;
+	list_gather g = {.filter = filter, .on_error = on_error, .ctx = ctx};
+	int rc;
 
 	*out = NULL;
 	*count = 0;
-	if (name) {
-		char *dir = store_model_dir(s, name);
-		bool exists = dir && fs_exists(dir);
-		free(dir);
-		if (!exists)
-			return mreg_seterr(MREG_ENOTFOUND, "no model named %s", name);
-		models = calloc(1, sizeof(*models));
-		if (!models || !(models[0] = strdup(name))) {
-			free(models);
-			return mreg_seterr_nomem();
-		}
-		nmodels = 1;
-	} else if ((rc = store_list_dir(&models, &nmodels, s->models, NULL))) {
+	/* The same walk as gc and fsck (record_iter.h), each record kept. */
+	rc = store_each_record(s, name, false, gather, gather_damaged, &g);
+	if (rc && rc != MREG_ECORRUPT) {
+		mreg_record_array_free(g.recs, g.n);
 		return rc;
 	}
-	for (size_t m = 0; m < nmodels && rc == 0; m++) {
-		char *dir = store_model_dir(s, models[m]);
-		char **versions = NULL;
-		size_t nversions = 0;
-
-		if (!dir) {
-			rc = mreg_seterr_nomem();
-			break;
-		}
-		rc = store_list_dir(&versions, &nversions, dir, ".yaml");
-		free(dir);
-		for (size_t v = 0; v < nversions && rc == 0; v++) {
-			mreg_record *r = NULL;
-			int err = store_read_version(&r, s, models[m], versions[v]);
-			if (err == MREG_ENOMEM) {
-				rc = err;
-			} else if (err) {
-				char *path = store_record_path(s, models[m], versions[v]);
-				damaged = 1;
-				if (on_error)
-					on_error(ctx, path, err, mreg_error_last());
-				free(path);
-			} else if ((filter == MREG_LIST_ACTIVE && r->archived) ||
-				   (filter == MREG_LIST_ARCHIVED && !r->archived)) {
-				mreg_record_free(r);
-			} else {
-				if (n == cap) {
-					mreg_record **nr = realloc(recs, (cap = cap ? cap * 2 : 16) *
-										 sizeof(*nr));
-					if (!nr) {
-						mreg_record_free(r);
-						rc = mreg_seterr_nomem();
-						break;
-					}
-					recs = nr;
-				}
-				recs[n++] = r;
-			}
-		}
-		store_free_names(versions, nversions);
-	}
-	store_free_names(models, nmodels);
-	if (rc) {
-		mreg_record_array_free(recs, n);
-		return rc;
-	}
-	if (n > 1)
-		qsort(recs, n, sizeof(*recs), cmp_records);
-	*out = recs;
-	*count = n;
-	if (damaged)
-		return mreg_seterr(MREG_ECORRUPT, "some records could not be read (run mreg fsck)");
-	return 0;
+	if (g.n > 1)
+		qsort(g.recs, g.n, sizeof(*g.recs), cmp_records);
+	*out = g.recs;
+	*count = g.n;
+	return rc; /* MREG_ECORRUPT: some records could not be read (message set) */
 }
 
 typedef struct {
