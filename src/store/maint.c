@@ -113,72 +113,197 @@ static int add_refs(digest_set *refs, const mreg_record *r)
 	return rc;
 }
 
+/* The pool gc and fsck share: workers that take items from a batch. */
+enum { POOL_MAX = 8 };
+
+/* Threads for @items items: two per CPU, at most POOL_MAX, no more than items. */
+static size_t pool_size(size_t items)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n = cpus > 0 ? (size_t)cpus * 2 : 2;
+
+	if (n > POOL_MAX)
+		n = POOL_MAX;
+	return n < items ? n : items;
+}
+
+/* @worker(@arg) on pool_size(@items) threads, this one among them, until each returns. */
+static void run_pool(void *(*worker)(void *), void *arg, size_t items)
+{
+	pthread_t threads[POOL_MAX];
+	size_t want = pool_size(items), started = 0;
+
+	for (size_t i = 1; i < want; i++)
+		if (pthread_create(&threads[started], NULL, worker, arg) == 0)
+			started++;
+	worker(arg);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+}
+
+/*
+ * fsck reads the blob folder in batches; a pool hashes a batch's blobs (two
+ * per CPU, so both cores hash), then the findings are reported in the
+ * folder's order, as one thread would.
+ */
+enum { FSCK_BATCH = 1024 };
+
+typedef enum {
+	BLOB_OK,
+	BLOB_STRAY,       /* not a digest's name: not opened */
+	BLOB_NOT_FILE,    /* a link, FIFO or device */
+	BLOB_UNOPENABLE,  /* open failed: err */
+	BLOB_UNREADABLE,  /* reading failed: message */
+	BLOB_MISMATCH,    /* its content hashes to got */
+} blob_state;
+
+typedef struct {
+	char name[256];
+	blob_state state;
+	int err;
+	char *message;
+	char got[MREG_DIGEST_STRLEN];
+	uint64_t size;
+} fsck_item;
+
+typedef struct {
+	fsck_item *items;
+	size_t count;
+	size_t next; /* taken under mu */
+	const char *blobs;
+	pthread_mutex_t mu;
+} fsck_batch;
+
+static void fsck_check_item(const char *blobs, fsck_item *it)
+{
+	char *path = path_join(blobs, it->name);
+	char want[MREG_DIGEST_STRLEN];
+	uint8_t raw[SHA256_LEN];
+	struct stat st;
+	int fd;
+
+	if (!path) {
+		it->state = BLOB_UNREADABLE;
+		it->message = NULL; /* out of memory: said by the caller */
+		return;
+	}
+	/* Never follow a link or read a FIFO or device: a blob is a file. */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		it->err = errno;
+		it->state = fd >= 0 || errno == ELOOP ? BLOB_NOT_FILE : BLOB_UNOPENABLE;
+	} else if (stream_copy(fd, path, -1, NULL, raw, &it->size, NULL) == 0) {
+		snprintf(want, sizeof(want), "sha256:%.64s", it->name);
+		digest_format(it->got, raw);
+		it->state = strcmp(want, it->got) ? BLOB_MISMATCH : BLOB_OK;
+	} else {
+		it->state = BLOB_UNREADABLE;
+		it->message = strdup(mreg_error_last());
+	}
+	if (fd >= 0)
+		close(fd);
+	free(path);
+}
+
+static void *fsck_worker(void *arg)
+{
+	fsck_batch *b = arg;
+
+	for (;;) {
+		size_t i;
+		pthread_mutex_lock(&b->mu);
+		i = b->next++;
+		pthread_mutex_unlock(&b->mu);
+		if (i >= b->count)
+			return NULL;
+		if (b->items[i].state != BLOB_STRAY)
+			fsck_check_item(b->blobs, &b->items[i]);
+	}
+}
+
+/* Check one batch on the pool, then report it in order. */
+static int fsck_run_batch(fsck_batch *b, fsck_ctx *f, mreg_fsck_result *res,
+			  const digest_set *refs)
+{
+	int rc = 0;
+
+	b->next = 0;
+	run_pool(fsck_worker, b, b->count);
+	for (size_t i = 0; i < b->count; i++) {
+		fsck_item *it = &b->items[i];
+		char *path = path_join(b->blobs, it->name);
+		if (!path) {
+			rc = mreg_seterr_nomem();
+		} else if (it->state == BLOB_STRAY) {
+			mreg_diag_add(f->diags, MREG_DIAG_WARNING, path, 0, 0, "fsck-stray",
+				      "not a blob (its name is not a sha256 digest)");
+		} else if (it->state == BLOB_NOT_FILE) {
+			mreg_diag_add(f->diags, MREG_DIAG_ERROR, path, 0, 0, "fsck-blob-not-file",
+				      "not a regular file (a link, FIFO or device where a blob "
+				      "should be): remove it, then fetch the blob again");
+			f->problems++;
+		} else if (it->state == BLOB_UNOPENABLE) {
+			mreg_diag_add(f->diags, MREG_DIAG_ERROR, path, 0, 0, "fsck-blob-unreadable",
+				      "cannot read blob: %s", strerror(it->err));
+			f->problems++;
+		} else if (it->state == BLOB_UNREADABLE) {
+			if (!it->message)
+				rc = mreg_seterr_nomem();
+			else
+				mreg_diag_add(f->diags, MREG_DIAG_ERROR, path, 0, 0,
+					      "fsck-blob-unreadable", "%s", it->message);
+			f->problems++;
+		} else {
+			res->blobs++;
+			res->bytes += it->size;
+			if (it->state == BLOB_MISMATCH) {
+				mreg_diag_add(f->diags, MREG_DIAG_ERROR, path, 0, 0, "fsck-blob-digest",
+					      "blob sha256:%.64s: digest mismatch, its content hashes "
+					      "to %s (store corrupt)",
+					      it->name, it->got);
+				f->problems++;
+			}
+		}
+		/* A blob that was read (whatever it held) and that nothing names. */
+		if ((it->state == BLOB_OK || it->state == BLOB_MISMATCH ||
+		     it->state == BLOB_UNREADABLE) && !digest_set_has(refs, it->name))
+			res->unreferenced++;
+		free(it->message);
+		it->message = NULL;
+		free(path);
+	}
+	b->count = 0;
+	return rc;
+}
+
 static int check_blobs(fsck_ctx *f, mreg_fsck_result *res, mreg_store *s, const digest_set *refs)
 {
+	fsck_batch b = {.blobs = s->blobs};
 	DIR *d = opendir(s->blobs);
 	struct dirent *e;
 	int rc = 0;
 
 	if (!d)
 		return mreg_seterr_errno("%s", s->blobs);
-	while ((e = readdir(d)) && rc == 0) {
-		char *path;
-		char want[MREG_DIGEST_STRLEN], got[MREG_DIGEST_STRLEN];
-		uint8_t raw[SHA256_LEN];
-		uint64_t size = 0;
-		struct stat st;
-		int fd;
-
+	if (!(b.items = calloc(FSCK_BATCH, sizeof(*b.items)))) {
+		closedir(d);
+		return mreg_seterr_nomem();
+	}
+	pthread_mutex_init(&b.mu, NULL);
+	while (rc == 0 && (e = readdir(d))) {
+		fsck_item *it = &b.items[b.count];
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
-		if (!(path = path_join(s->blobs, e->d_name)))
-			return mreg_seterr_nomem();
-		if (!digest_hex_valid(e->d_name)) {
-			mreg_diag_add(f->diags, MREG_DIAG_WARNING, path, 0, 0, "fsck-stray",
-				      "not a blob (its name is not a sha256 digest)");
-			free(path);
-			continue;
-		}
-		/* Never follow a link or read a FIFO or device: a blob is a file. */
-		fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-			if (fd >= 0 || errno == ELOOP)
-				mreg_diag_add(f->diags, MREG_DIAG_ERROR, path, 0, 0,
-					      "fsck-blob-not-file",
-					      "not a regular file (a link, FIFO or device where a blob "
-					      "should be): remove it, then fetch the blob again");
-			else
-				mreg_diag_add(f->diags, MREG_DIAG_ERROR, path, 0, 0,
-					      "fsck-blob-unreadable", "cannot read blob: %s",
-					      strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			f->problems++;
-			free(path);
-			continue;
-		}
-		if (stream_copy(fd, path, -1, NULL, raw, &size, NULL) == 0) {
-			snprintf(want, sizeof(want), "sha256:%.64s", e->d_name);
-			digest_format(got, raw);
-			res->blobs++;
-			res->bytes += size;
-			if (strcmp(want, got)) {
-				mreg_diag_add(f->diags, MREG_DIAG_ERROR, path, 0, 0, "fsck-blob-digest",
-					      "blob %s: digest mismatch, its content hashes to %s "
-					      "(store corrupt)",
-					      want, got);
-				f->problems++;
-			}
-		} else {
-			mreg_diag_add(f->diags, MREG_DIAG_ERROR, path, 0, 0, "fsck-blob-unreadable",
-				      "%s", mreg_error_last());
-			f->problems++;
-		}
-		close(fd);
-		if (!digest_set_has(refs, e->d_name))
-			res->unreferenced++;
-		free(path);
+		memset(it, 0, sizeof(*it));
+		snprintf(it->name, sizeof(it->name), "%s", e->d_name);
+		it->state = digest_hex_valid(e->d_name) ? BLOB_OK : BLOB_STRAY;
+		if (++b.count == FSCK_BATCH)
+			rc = fsck_run_batch(&b, f, res, refs);
 	}
+	if (rc == 0 && b.count)
+		rc = fsck_run_batch(&b, f, res, refs);
+	pthread_mutex_destroy(&b.mu);
+	free(b.items);
 	closedir(d);
 	return rc;
 }
@@ -300,7 +425,7 @@ done:
  * directory order. unlink needs the inode anyway, so the fstatat just
  * before it costs little, and it only runs on the blobs being removed.
  */
-enum { GC_BATCH = 4096, GC_WORKERS_MAX = 8 };
+enum { GC_BATCH = 4096 };
 
 typedef struct {
 	char name[2 * SHA256_LEN + 1];
@@ -339,30 +464,13 @@ static void *gc_worker(void *arg)
 	}
 }
 
-static size_t gc_workers(size_t items)
-{
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t n = cpus > 0 ? (size_t)cpus * 2 : 2;
-
-	if (n > GC_WORKERS_MAX)
-		n = GC_WORKERS_MAX;
-	return n < items ? n : items;
-}
-
 /* Remove one batch, then report it in order; 0 or the first unlink failure. */
 static int gc_run_batch(gc_batch *b, mreg_gc_result *res, mreg_gc_fn fn, void *ctx)
 {
-	pthread_t threads[GC_WORKERS_MAX];
-	size_t want = gc_workers(b->count), started = 0;
 	int rc = 0;
 
 	b->next = 0;
-	for (size_t i = 1; i < want; i++)
-		if (pthread_create(&threads[started], NULL, gc_worker, b) == 0)
-			started++;
-	gc_worker(b);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
+	run_pool(gc_worker, b, b->count);
 	for (size_t i = 0; i < b->count; i++) {
 		const gc_item *it = &b->items[i];
 		char digest[MREG_DIGEST_STRLEN];

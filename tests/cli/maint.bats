@@ -297,3 +297,22 @@ PY
 	[[ "$(json_get '[x["message"].split(":")[0] for x in d["diagnostics"] if x["code"] == "fsck-blobs-absent"]' <<<"$output")" == '["alpha", "churn"]' ]]
 	[[ "$(json_get 'd["records"]' <<<"$output")" == 2 ]]
 }
+
+@test "fsck of more blobs than one batch of its hashing pool: every blob counted once, each problem named once, in the folder's order" {
+	mkdir many
+	for i in $(seq 1 1500); do printf 'blob %s\n' "$i" >"many/f$i"; done
+	run --separate-stderr mreg create -n many -p many
+	assert_status 0
+	# Damage three blobs the folder lists far apart, and leave a stray file.
+	mapfile -t listed < <(ls -U "${MREG_DIR}/blobs/sha256")
+	bad=("${listed[10]}" "${listed[1100]}" "${listed[1400]}")
+	for h in "${bad[@]}"; do corrupt_blob "sha256:$h"; done
+	echo stray >"${MREG_DIR}/blobs/sha256/not-a-digest"
+	run --separate-stderr mreg fsck --json
+	assert_status 1
+	# 2 records + 4 blobs from setup, 1,500 here; the stray is not a blob.
+	[[ "$(json_get '[d["blobs"], d["problems"]]' <<<"$output")" == '[1504, 3]' ]] || fail "$output"
+	got="$(json_get '" ".join(x["file"].rsplit("/", 1)[1] for x in d["diagnostics"] if x["code"] == "fsck-blob-digest")' <<<"$output")"
+	[[ "$got" == "${bad[*]}" ]] || fail "damaged blobs reported as: $got, want (folder order) ${bad[*]}"
+	[[ "$(json_get 'sum(x["code"] == "fsck-stray" for x in d["diagnostics"])' <<<"$output")" == 1 ]]
+}
