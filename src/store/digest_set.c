@@ -65,7 +65,8 @@ bool digest_set_has(const digest_set *set, const char *hex)
 {
 	uint8_t d[SHA256_LEN];
 
-	if (!parse_hex(d, hex))
+	/* Empty (no record): bsearch must not be handed the NULL array. */
+	if (set->sorted == 0 || !parse_hex(d, hex))
 		return false;
 	return bsearch(d, set->items, set->sorted, SHA256_LEN, cmp_digest) != NULL;
 }
