@@ -127,18 +127,44 @@ static size_t pool_size(size_t items)
 	return n < items ? n : items;
 }
 
-/* @worker(@arg) on pool_size(@items) threads, this one among them, until each returns. */
-static void run_pool(void *(*worker)(void *), void *arg, size_t items)
+/* What run_pool() shares with its threads: the items are taken in turn. */
+typedef struct {
+	void (*each)(void *ctx, size_t i);
+	void *ctx;
+	size_t count;
+	size_t next; /* taken under mu */
+	pthread_mutex_t mu;
+} pool;
+
+static void *pool_worker(void *arg)
 {
+	pool *p = arg;
+
+	for (;;) {
+		size_t i;
+		pthread_mutex_lock(&p->mu);
+		i = p->next++;
+		pthread_mutex_unlock(&p->mu);
+		if (i >= p->count)
+			return NULL;
+		p->each(p->ctx, i);
+	}
+}
+
+/* @each(@ctx, i) for every i below @count, on pool_size(@count) threads, this one among them. */
+static void run_pool(void (*each)(void *ctx, size_t i), void *ctx, size_t count)
+{
+	pool p = {.each = each, .ctx = ctx, .count = count, .mu = PTHREAD_MUTEX_INITIALIZER};
 	pthread_t threads[POOL_MAX];
-	size_t want = pool_size(items), started = 0;
+	size_t want = pool_size(count), started = 0;
 
 	for (size_t i = 1; i < want; i++)
-		if (pthread_create(&threads[started], NULL, worker, arg) == 0)
+		if (pthread_create(&threads[started], NULL, pool_worker, &p) == 0)
 			started++;
-	worker(arg);
+	pool_worker(&p);
 	for (size_t i = 0; i < started; i++)
 		pthread_join(threads[i], NULL);
+	pthread_mutex_destroy(&p.mu);
 }
 
 /*
@@ -169,9 +195,7 @@ typedef struct {
 typedef struct {
 	fsck_item *items;
 	size_t count;
-	size_t next; /* taken under mu */
 	const char *blobs;
-	pthread_mutex_t mu;
 } fsck_batch;
 
 static void fsck_check_item(const char *blobs, fsck_item *it)
@@ -205,20 +229,12 @@ static void fsck_check_item(const char *blobs, fsck_item *it)
 	free(path);
 }
 
-static void *fsck_worker(void *arg)
+static void fsck_each(void *ctx, size_t i)
 {
-	fsck_batch *b = arg;
+	fsck_batch *b = ctx;
 
-	for (;;) {
-		size_t i;
-		pthread_mutex_lock(&b->mu);
-		i = b->next++;
-		pthread_mutex_unlock(&b->mu);
-		if (i >= b->count)
-			return NULL;
-		if (b->items[i].state != BLOB_STRAY)
-			fsck_check_item(b->blobs, &b->items[i]);
-	}
+	if (b->items[i].state != BLOB_STRAY)
+		fsck_check_item(b->blobs, &b->items[i]);
 }
 
 /* Check one batch on the pool, then report it in order. */
@@ -227,8 +243,7 @@ static int fsck_run_batch(fsck_batch *b, fsck_ctx *f, mreg_fsck_result *res,
 {
 	int rc = 0;
 
-	b->next = 0;
-	run_pool(fsck_worker, b, b->count);
+	run_pool(fsck_each, b, b->count);
 	for (size_t i = 0; i < b->count; i++) {
 		fsck_item *it = &b->items[i];
 		char *path = path_join(b->blobs, it->name);
@@ -289,7 +304,6 @@ static int check_blobs(fsck_ctx *f, mreg_fsck_result *res, mreg_store *s, const 
 		closedir(d);
 		return mreg_seterr_nomem();
 	}
-	pthread_mutex_init(&b.mu, NULL);
 	while (rc == 0 && (e = readdir(d))) {
 		fsck_item *it = &b.items[b.count];
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
@@ -302,7 +316,6 @@ static int check_blobs(fsck_ctx *f, mreg_fsck_result *res, mreg_store *s, const 
 	}
 	if (rc == 0 && b.count)
 		rc = fsck_run_batch(&b, f, res, refs);
-	pthread_mutex_destroy(&b.mu);
 	free(b.items);
 	closedir(d);
 	return rc;
@@ -436,32 +449,22 @@ typedef struct {
 typedef struct {
 	gc_item *items;
 	size_t count;
-	size_t next; /* taken under mu */
 	int dirfd;
 	bool dry_run;
-	pthread_mutex_t mu;
 } gc_batch;
 
-static void *gc_worker(void *arg)
+static void gc_each(void *ctx, size_t i)
 {
-	gc_batch *b = arg;
+	gc_batch *b = ctx;
+	gc_item *it = &b->items[i];
+	struct stat st;
 
-	for (;;) {
-		size_t i;
-		pthread_mutex_lock(&b->mu);
-		i = b->next++;
-		pthread_mutex_unlock(&b->mu);
-		if (i >= b->count)
-			return NULL;
-		gc_item *it = &b->items[i];
-		struct stat st;
-		if (fstatat(b->dirfd, it->name, &st, 0) < 0) {
-			it->err = -1;
-			continue;
-		}
-		it->size = (uint64_t)st.st_size;
-		it->err = !b->dry_run && unlinkat(b->dirfd, it->name, 0) < 0 ? errno : 0;
+	if (fstatat(b->dirfd, it->name, &st, 0) < 0) {
+		it->err = -1;
+		return;
 	}
+	it->size = (uint64_t)st.st_size;
+	it->err = !b->dry_run && unlinkat(b->dirfd, it->name, 0) < 0 ? errno : 0;
 }
 
 /* Remove one batch, then report it in order; 0 or the first unlink failure. */
@@ -469,8 +472,7 @@ static int gc_run_batch(gc_batch *b, mreg_gc_result *res, mreg_gc_fn fn, void *c
 {
 	int rc = 0;
 
-	b->next = 0;
-	run_pool(gc_worker, b, b->count);
+	run_pool(gc_each, b, b->count);
 	for (size_t i = 0; i < b->count; i++) {
 		const gc_item *it = &b->items[i];
 		char digest[MREG_DIGEST_STRLEN];
@@ -508,7 +510,6 @@ static int gc_blobs(mreg_gc_result *res, mreg_store *s, const digest_set *refs, 
 		closedir(d);
 		return mreg_seterr_nomem();
 	}
-	pthread_mutex_init(&b.mu, NULL);
 	while (rc == 0 && (e = readdir(d))) {
 		if (!digest_hex_valid(e->d_name))
 			continue;
@@ -524,7 +525,6 @@ static int gc_blobs(mreg_gc_result *res, mreg_store *s, const digest_set *refs, 
 	}
 	if (rc == 0 && b.count)
 		rc = gc_run_batch(&b, res, fn, ctx);
-	pthread_mutex_destroy(&b.mu);
 	free(b.items);
 	closedir(d);
 	return rc;
