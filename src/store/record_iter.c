@@ -66,18 +66,64 @@ void store_free_names(char **names, size_t n)
 	free(names);
 }
 
-/* One version of a model: its file name and what a peek said of it. */
+int store_peek_versions(version_peek **out, size_t *count, mreg_store *s, const char *model,
+			bool peek)
+{
+	char *dir = store_model_dir(s, model);
+	char **versions = NULL;
+	size_t n = 0;
+	version_peek *v = NULL;
+	int rc;
+
+	*out = NULL;
+	*count = 0;
+	if (!dir)
+		return mreg_seterr_nomem();
+	rc = store_list_dir(&versions, &n, dir, ".yaml");
+	free(dir);
+	if (rc || n == 0)
+		return rc;
+	if (!(v = calloc(n, sizeof(*v)))) {
+		store_free_names(versions, n);
+		return mreg_seterr_nomem();
+	}
+	for (size_t i = 0; i < n; i++) {
+		v[i].version = versions[i]; /* the array takes the names */
+		if (!peek || rc)
+			continue;
+		char *path = store_record_path(s, model, versions[i]);
+		if (!path || (v[i].peek_rc = record_peek_file(&v[i].peek, path)) == MREG_ENOMEM)
+			rc = mreg_seterr_nomem();
+		free(path);
+	}
+	free(versions);
+	if (rc) {
+		store_free_version_peeks(v, n);
+		return rc;
+	}
+	*out = v;
+	*count = n;
+	return 0;
+}
+
+void store_free_version_peeks(version_peek *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i].version);
+	free(v);
+}
+
+/* One version of a model in the walk: its peek, and why it cannot be read. */
 typedef struct {
-	const char *version;
-	record_peek peek;
-	int peeked; /* the peek succeeded */
+	const version_peek *v;
 	char *error; /* set when the record cannot be read */
 	int code;
 } version_slot;
 
 static int by_created(const void *a, const void *b)
 {
-	const version_slot *x = *(version_slot *const *)a, *y = *(version_slot *const *)b;
+	const version_peek *x = (*(version_slot *const *)a)->v;
+	const version_peek *y = (*(version_slot *const *)b)->v;
 	int c = strcmp(x->peek.created_at, y->peek.created_at);
 
 	return c ? c : record_version_cmp(x->version, y->version);
@@ -86,17 +132,13 @@ static int by_created(const void *a, const void *b)
 static int each_version(mreg_store *s, const char *model, bool sorted, record_each_fn fn,
 			record_damaged_fn on_damaged, void *ctx, bool *damaged)
 {
-	char *dir = store_model_dir(s, model);
-	char **versions = NULL;
+	version_peek *versions = NULL;
 	size_t n = 0;
 	version_slot *slots = NULL;
 	version_slot **order = NULL;
 	int rc;
 
-	if (!dir)
-		return mreg_seterr_nomem();
-	rc = store_list_dir(&versions, &n, dir, ".yaml");
-	free(dir);
+	rc = store_peek_versions(&versions, &n, s, model, sorted);
 	if (rc || n == 0)
 		goto done;
 	slots = calloc(n, sizeof(*slots));
@@ -106,17 +148,8 @@ static int each_version(mreg_store *s, const char *model, bool sorted, record_ea
 		goto done;
 	}
 	for (size_t i = 0; i < n; i++) {
-		slots[i].version = versions[i];
+		slots[i].v = &versions[i];
 		order[i] = &slots[i];
-		if (sorted) {
-			char *path = store_record_path(s, model, versions[i]);
-			if (!path) {
-				rc = mreg_seterr_nomem();
-				goto done;
-			}
-			slots[i].peeked = record_peek_file(&slots[i].peek, path) == 0;
-			free(path);
-		}
 	}
 	/* The order mreg_model_list() gives once the records are read: by
 	 * created_at then version. A record whose peek failed cannot be read
@@ -125,7 +158,7 @@ static int each_version(mreg_store *s, const char *model, bool sorted, record_ea
 		qsort(order, n, sizeof(*order), by_created);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		mreg_record *r = NULL;
-		int err = store_read_version(&r, s, model, order[i]->version);
+		int err = store_read_version(&r, s, model, order[i]->v->version);
 		if (err == MREG_ENOMEM) {
 			rc = err;
 		} else if (err) {
@@ -142,7 +175,7 @@ static int each_version(mreg_store *s, const char *model, bool sorted, record_ea
 	for (size_t i = 0; i < n && rc == 0 && on_damaged; i++) {
 		if (!slots[i].error)
 			continue;
-		char *path = store_record_path(s, model, slots[i].version);
+		char *path = store_record_path(s, model, slots[i].v->version);
 		if (!path) {
 			rc = mreg_seterr_nomem();
 			break;
@@ -155,7 +188,7 @@ done:
 		free(slots[i].error);
 	free(slots);
 	free(order);
-	store_free_names(versions, n);
+	store_free_version_peeks(versions, n);
 	return rc;
 }
 

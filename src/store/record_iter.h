@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "mreg/record.h"
+#include "record_priv.h"
 #include "store_priv.h"
 
 /*
@@ -35,6 +36,26 @@ typedef void (*record_damaged_fn)(void *ctx, const char *path, int code, const c
  */
 int store_each_record(mreg_store *store, const char *name, bool sorted, record_each_fn fn,
 		      record_damaged_fn on_damaged, void *ctx);
+
+/*
+ * One version of a model and, when asked for, what a peek at its record
+ * (record_peek_file) said of it: created_at, archived, digest.
+ */
+typedef struct {
+	char *version;
+	record_peek peek;
+	int peek_rc; /* record_peek_file()'s result: 0, or why the peek failed */
+} version_peek;
+
+/*
+ * Every version of model @model (its records' file names, sorted), each
+ * record peeked at when @peek. No folder is no version. What a failed peek
+ * means is the caller's to say; only MREG_ENOMEM (message set) stops the
+ * listing. 0, MREG_EIO (message set) or MREG_ENOMEM.
+ */
+int store_peek_versions(version_peek **out, size_t *count, mreg_store *store,
+			const char *model, bool peek);
+void store_free_version_peeks(version_peek *v, size_t n);
 
 /* The directory's entries ending in @suffix, the suffix cut off, sorted (strcmp). */
 int store_list_dir(char ***out, size_t *count, const char *dir, const char *suffix);

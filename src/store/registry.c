@@ -122,18 +122,17 @@ int mreg_model_list(mreg_record ***out, size_t *count, mreg_store *s, const char
 	return rc; /* MREG_ECORRUPT: some records could not be read (message set) */
 }
 
-typedef struct {
-	const char *version;
-	record_peek peek;
-} latest_slot;
-
 /* Newest first: created_at, then version, as record_cmp_created() orders them, reversed. */
-static int newest_first(const void *a, const void *b)
+static int newest_first(const version_peek *x, const version_peek *y)
 {
-	const latest_slot *x = a, *y = b;
 	int c = strcmp(y->peek.created_at, x->peek.created_at);
 
 	return c ? c : record_version_cmp(y->version, x->version);
+}
+
+static int by_newest(const void *a, const void *b)
+{
+	return newest_first(*(const version_peek *const *)a, *(const version_peek *const *)b);
 }
 
 /*
@@ -147,47 +146,40 @@ static int newest_first(const void *a, const void *b)
  */
 static int latest_by_peek(mreg_record **out, mreg_store *s, const char *name)
 {
-	char *dir = store_model_dir(s, name);
-	char **versions = NULL;
-	size_t n = 0, live = 0;
-	latest_slot *slots = NULL;
-	int rc = 1;
+	version_peek *versions = NULL;
+	const version_peek **live = NULL;
+	size_t n = 0, nlive = 0;
+	int rc = store_peek_versions(&versions, &n, s, name, true);
 
-	if (!dir)
-		return mreg_seterr_nomem();
-	if (store_list_dir(&versions, &n, dir, ".yaml") || n == 0)
+	if (rc == MREG_ENOMEM)
+		return rc;
+	if (rc || n == 0) {
+		rc = 1;
 		goto done;
-	if (!(slots = calloc(n, sizeof(*slots)))) {
+	}
+	if (!(live = calloc(n, sizeof(*live)))) {
 		rc = mreg_seterr_nomem();
 		goto done;
 	}
+	rc = 1;
 	for (size_t i = 0; i < n; i++) {
-		char *path = store_record_path(s, name, versions[i]);
-		int err;
-		if (!path) {
-			rc = mreg_seterr_nomem();
-			goto done;
-		}
-		err = record_peek_file(&slots[live].peek, path);
-		free(path);
-		if (err)
+		if (versions[i].peek_rc)
 			goto done; /* 1: the full listing decides */
-		if (slots[live].peek.archived)
-			continue;
-		slots[live++].version = versions[i];
+		if (!versions[i].peek.archived)
+			live[nlive++] = &versions[i];
 	}
-	if (live > 1)
-		qsort(slots, live, sizeof(*slots), newest_first);
-	for (size_t i = 0; i < live; i++) {
+	if (nlive > 1)
+		qsort(live, nlive, sizeof(*live), by_newest);
+	for (size_t i = 0; i < nlive; i++) {
 		mreg_record *r = NULL;
-		int err = store_read_version(&r, s, name, slots[i].version);
+		int err = store_read_version(&r, s, name, live[i]->version);
 		if (err == MREG_ENOMEM) {
 			rc = err;
 			goto done;
 		}
 		if (err)
 			continue; /* damaged: the listing passes over it too */
-		if (r->archived || strcmp(r->created_at, slots[i].peek.created_at)) {
+		if (r->archived || strcmp(r->created_at, live[i]->peek.created_at)) {
 			mreg_record_free(r); /* changed since the peek */
 			goto done;
 		}
@@ -198,52 +190,37 @@ static int latest_by_peek(mreg_record **out, mreg_store *s, const char *name)
 done:
 	if (rc == 1)
 		mreg_error_clear();
-	free(slots);
-	store_free_names(versions, n);
-	free(dir);
+	free(live);
+	store_free_version_peeks(versions, n);
 	return rc;
 }
 
 int mreg_model_same_content(char **version, mreg_store *s, const mreg_record *record)
 {
-	char *dir = store_model_dir(s, record->name);
-	char **versions = NULL;
+	version_peek *versions = NULL;
+	const version_peek *best = NULL;
 	size_t n = 0;
-	latest_slot best = {0};
-	int rc = 0;
+	int rc;
 
 	*version = NULL;
-	if (!dir)
-		return mreg_seterr_nomem();
-	if (store_list_dir(&versions, &n, dir, ".yaml"))
-		goto done; /* no folder: no other version */
+	rc = store_peek_versions(&versions, &n, s, record->name, true);
+	if (rc == MREG_ENOMEM)
+		return rc;
 	for (size_t i = 0; i < n; i++) {
-		latest_slot slot = {.version = versions[i]};
-		char *path;
-		if (!strcmp(versions[i], record->version))
+		const version_peek *v = &versions[i];
+		if (!strcmp(v->version, record->version))
 			continue;
-		if (!(path = store_record_path(s, record->name, versions[i]))) {
-			rc = mreg_seterr_nomem();
-			goto done;
-		}
-		int err = record_peek_file(&slot.peek, path);
-		free(path);
-		if (err == MREG_ENOMEM) {
-			rc = mreg_seterr_nomem();
-			goto done;
-		}
-		if (err || strcmp(slot.peek.digest, record->digest))
-			continue;
-		if (!best.version || newest_first(&slot, &best) < 0)
-			best = slot;
+		if (v->peek_rc || strcmp(v->peek.digest, record->digest))
+			continue; /* unreadable records are passed over */
+		if (!best || newest_first(v, best) < 0)
+			best = v;
 	}
-	if (best.version && !(*version = strdup(best.version)))
+	rc = 0;
+	if (best && !(*version = strdup(best->version)))
 		rc = mreg_seterr_nomem();
-done:
 	if (rc == 0)
-		mreg_error_clear(); /* unreadable records are passed over */
-	store_free_names(versions, n);
-	free(dir);
+		mreg_error_clear(); /* an unlistable folder is no other version */
+	store_free_version_peeks(versions, n);
 	return rc;
 }
 
