@@ -83,27 +83,10 @@ proxy_count() {
 	MREG_DIR="$other" ASAN_OPTIONS="${ASAN_OPTIONS:+${ASAN_OPTIONS}:}detect_leaks=0" \
 		strace -f -qq -y -e trace=fsync,fdatasync,rename,renameat2 -o "${TEST_DIR}/order.out" \
 		"${MREG}" pull "$REG/team/many:1" --plain-http >/dev/null
-	"${PYTHON}" - "${TEST_DIR}/order.out" "$other" <<'EOF2'
-import re, sys
-lines = open(sys.argv[1]).read().splitlines()
-store = re.escape(sys.argv[2])
-synced = set(m.group(1) for l in lines
-             for m in [re.search(r"fsync\(\d+<%s/tmp/pull-\w+/([0-9a-f]{64})>" % store, l)] if m)
-moved = [i for i, l in enumerate(lines)
-         if re.search(r'rename(at2)?\(.*"%s/blobs/sha256/[0-9a-f]{64}"' % store, l)]
-hexes = set(re.search(r'blobs/sha256/([0-9a-f]{64})"', lines[i]).group(1) for i in moved)
-# 60 files of other sizes: 60 blobs, each fsynced in the stage, then landed
-assert len(hexes) == 60 and hexes <= synced, (len(hexes), len(hexes - synced))
-before = lines[:moved[0]]
-# every fsync has returned before the first blob lands
-assert sum("fsync(" in l and "<unfinished" in l for l in before) == \
-    sum("fsync resumed>" in l for l in before)
-# no blob was fsynced as it arrived (the partial file in tmp/partial/), and
-# none of the stage after the first landed
-assert not any(re.search(r"f(data)?sync\(\d+<%s/tmp/partial/" % store, l) for l in lines), \
-    [l for l in lines if "tmp/partial/" in l][:3]
-assert not any(re.search(r"fsync\(\d+<%s/tmp/pull-" % store, l) for l in lines[moved[0]:])
-EOF2
+	# 60 files of other sizes: 60 blobs, each fsynced in the stage, then landed;
+	# none fsynced as it arrived (the partial file in tmp/partial/)
+	"${PYTHON}" "${BATS_TEST_DIRNAME}/stage_order.py" "${TEST_DIR}/order.out" "$other" pull 60 \
+		--unsynced partial
 	MREG_DIR="$other" run --separate-stderr "$MREG" fsck
 	assert_status 0
 	MREG_DIR="$other" run --separate-stderr "$MREG" download many:1 -o out
