@@ -122,6 +122,67 @@ fresh_store() {
 	[[ ! -e many.tar ]] || fail "a bundle was written"
 }
 
+@test "package refuses a FIFO, a symbolic link, a device or a short file planted as a blob, at once and leaving nothing" {
+	# The blob is opened non-blocking and must be a regular file of its
+	# recorded size: a FIFO would block an open or a read for ever.
+	digest="$(version_file_digest demo:1 weights.safetensors)"
+	blob="${MREG_DIR}/blobs/sha256/${digest#sha256:}"
+	mv "$blob" "${TEST_DIR}/saved"
+	plant() { rm -f "$blob"; "$@"; }
+	check_refused() {
+		run --separate-stderr timeout 60 "${MREG}" package demo:1 -o v.tar
+		assert_status 1
+		assert_one_error "weights.safetensors: blob ${digest} $1"
+		[[ ! -e v.tar ]] || fail "a bundle was written"
+		[[ -z "$(ls -A . | grep mreg-package)" ]] || fail "a temporary file was left"
+	}
+	plant mkfifo "$blob"
+	check_refused "is not a regular file"
+	plant ln -s "${TEST_DIR}/saved" "$blob"
+	check_refused "is a symbolic link, not a file"
+	if mknod "$blob" c 1 5 2>/dev/null; then # /dev/zero's numbers, as root
+		check_refused "is not a regular file"
+		rm -f "$blob"
+	fi
+	head -c 100 "${TEST_DIR}/saved" >"${TEST_DIR}/short"
+	plant mv "${TEST_DIR}/short" "$blob"
+	check_refused "has 100 bytes where its record says"
+	plant mv "${TEST_DIR}/saved" "$blob"
+	run --separate-stderr mreg package demo:1 -o v.tar
+	assert_status 0
+}
+
+@test "package writes the same bytes whether the kernel copies the blobs or mreg does" {
+	# Into a plain tar on the store's filesystem the blobs go by
+	# copy_file_range; into a compressed one, or across filesystems where the
+	# kernel refuses (EXDEV), through mreg's buffer. All are one archive.
+	command -v strace >/dev/null || skip "strace is not installed"
+	mkdir many
+	for ((i = 0; i < 200; i++)); do head -c $((1 + i * 331)) /dev/urandom >"many/f$i"; done
+	mreg create -n many -p many >/dev/null
+	ASAN_OPTIONS="${ASAN_OPTIONS:+${ASAN_OPTIONS}:}detect_leaks=0" strace -f -qq \
+		-e trace=copy_file_range -o "${TEST_DIR}/package.out" \
+		"${MREG}" package many:1 -o kernel.tar >/dev/null
+	[[ "$(grep -cE 'copy_file_range(\(|.*resumed>).*= [1-9]' "${TEST_DIR}/package.out")" -eq 200 ]] ||
+		fail "not one copy_file_range per blob: $(head -3 "${TEST_DIR}/package.out")"
+	mreg package many:1 -o copied.tar.zst >/dev/null
+	zstd -dqc copied.tar.zst >copied.tar
+	cmp kernel.tar copied.tar || fail "the kernel's copy and mreg's differ"
+	other=/dev/shm
+	if [[ -d "$other" && -w "$other" && "$(stat -c %d "$other")" != "$(stat -c %d "${MREG_DIR}")" ]]; then
+		out="$(mktemp -d "$other/mreg-bats.XXXXXX")"
+		run --separate-stderr mreg package many:1 -o "$out/other.tar"
+		assert_status 0
+		cmp kernel.tar "$out/other.tar" || { rm -rf "$out"; fail "the bundle on $other differs"; }
+		rm -rf "$out"
+	fi
+	other_store="$(fresh_store b)"
+	MREG_DIR="$other_store" run --separate-stderr mreg import kernel.tar
+	assert_status 0
+	MREG_DIR="$other_store" run --separate-stderr mreg download many:1 -o out
+	assert_same_tree many out
+}
+
 @test "importing what the store has is a no-op; other content under the name is refused" {
 	mreg package demo:1 -o demo.tar >/dev/null
 	before="$(store_snapshot)"
