@@ -1,18 +1,8 @@
 /*
  * Writing a bundle: the record's files as an OCI image layout in one tar,
  * streamed from the store and re-hashed beside the copy (blob_check.h), with nothing in the
- * archive that depends on the machine, the time or the user.
- *
- * libarchive writes every header, padding and end block; the output is
- * buffered here (out_file), not by libarchive (its block size is 0, so each
- * piece comes to write_cb as it is made). In an uncompressed, unsigned
- * bundle the bytes of a small blob do not pass through user space: they go
- * from the blob to the output file by copy_file_range(2) at the output's
- * position, right after its header, and libarchive is then given the same
- * number of bytes to account for (archive_write_data() of a zero-filled
- * filler) that write_cb skips instead of writing: libarchive's idea of
- * the position, its padding and its end of archive stay exactly what they
- * would have been, and so do the bundle's bytes.
+ * archive that depends on the machine, the time or the user. Each blob is
+ * opened once: a small one's descriptor goes to blob_check once copied.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,31 +26,22 @@
 #include "store/store_priv.h"
 #include "util/strutil.h"
 
-/*
- * 256 KiB writes. Not 1 MiB: after other files freed small page-cache
- * folios, 1 MiB buffered writes cost six times the system time here (ext4 on
- * Linux 6.18), 256 KiB ones stayed fast (bench/bundle).
- */
-#define OUT_BUFFER (256u << 10)
-/* What archive_write_data() is handed for bytes copy_file_range() has written. */
-#define FILLER (64u << 10)
-
-/* Output: buffered write() + the running BLAKE2b of the file when signing. */
+/* Output: write() + the running BLAKE2b of the file when signing. */
 typedef struct {
 	int fd;
 	const char *name;
 	uint64_t written;
 	sign_prehash *prehash;
-	int err;        /* errno of a failed write */
-	char *buf;      /* OUT_BUFFER bytes, @len of them not written yet */
-	size_t len;
-	bool copy;      /* blobs go by copy_file_range() (no compression, no prehash) */
-	uint64_t skip;  /* bytes libarchive passes next that are already in the file */
-	uint8_t *filler; /* FILLER zero bytes, when @copy */
+	int err; /* errno of a failed write */
 } out_file;
 
-static int write_all(out_file *o, const char *p, size_t left)
+static la_ssize_t write_cb(struct archive *a, void *ctx, const void *buf, size_t len)
 {
+	out_file *o = ctx;
+	const char *p = buf;
+	size_t left = len;
+
+	(void)a;
 	while (left > 0) {
 		ssize_t n = write(o->fd, p, left);
 		if (n < 0 && errno == EINTR)
@@ -72,38 +53,9 @@ static int write_all(out_file *o, const char *p, size_t left)
 		p += n;
 		left -= (size_t)n;
 	}
-	return 0;
-}
-
-/* Write what the buffer holds. 0 or -1 (o->err set). */
-static int out_flush(out_file *o)
-{
-	int rc = write_all(o, o->buf, o->len);
-
-	o->len = 0;
-	return rc;
-}
-
-static la_ssize_t write_cb(struct archive *a, void *ctx, const void *buf, size_t len)
-{
-	out_file *o = ctx;
-	const char *p = buf;
-	size_t skip = o->skip < len ? (size_t)o->skip : len, left = len - skip;
-
-	(void)a;
-	o->skip -= skip; /* copy_file_range() wrote them (out_copy()) */
-	p += skip;
-	o->written += len;
-	if (left == 0)
-		return (la_ssize_t)len;
 	if (o->prehash)
-		sign_prehash_update(o->prehash, p, left);
-	if (left > OUT_BUFFER - o->len && out_flush(o))
-		return -1;
-	if (left >= OUT_BUFFER)
-		return write_all(o, p, left) ? -1 : (la_ssize_t)len;
-	memcpy(o->buf + o->len, p, left);
-	o->len += left;
+		sign_prehash_update(o->prehash, buf, len);
+	o->written += len;
 	return (la_ssize_t)len;
 }
 
@@ -170,84 +122,25 @@ static int sink_write(void *ctx, const uint8_t *buf, size_t len)
 	return put_data(s->a, s->o, s->path, buf, len);
 }
 
-static int short_blob(const mreg_file *f, uint64_t total)
-{
-	return mreg_seterr(MREG_ECORRUPT, "%s: blob %s has %llu bytes, not %llu (store corrupt? "
-					  "run mreg fsck)",
-			   f->path, f->digest, (unsigned long long)total,
-			   (unsigned long long)f->size);
-}
-
-/*
- * The blob's f->size bytes from @fd (at offset 0) into the output file at its
- * position, by copy_file_range(2), then accounted to libarchive (see the top
- * of the file). 0, MREG_E*, or 1 when the kernel cannot copy between these
- * two files (another filesystem, EXDEV; no support, EOPNOTSUPP / EINVAL /
- * ENOSYS) and nothing was copied: o->copy is cleared and the caller copies
- * through user space.
- */
-static int out_copy(struct archive *a, out_file *o, const char *path, int fd,
-		    const mreg_file *f)
-{
-	loff_t off = 0;
-	int rc;
-
-	if (out_flush(o))
-		return archive_fail(a, o, path);
-	while ((uint64_t)off < f->size) {
-		size_t want = f->size - (uint64_t)off > (1u << 30) ? (1u << 30)
-								   : (size_t)(f->size - (uint64_t)off);
-		ssize_t n = copy_file_range(fd, &off, o->fd, NULL, want, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		/* Opened O_NONBLOCK (store_blob_open_nonblocking()). */
-		if (n < 0 && errno == EAGAIN && fs_fd_set_blocking(fd) == 0)
-			continue;
-		if (n < 0 && off == 0 &&
-		    (errno == EXDEV || errno == EOPNOTSUPP || errno == EINVAL || errno == ENOSYS)) {
-			o->copy = false;
-			return 1;
-		}
-		if (n < 0) {
-			if (errno == ENOSPC || errno == EDQUOT || errno == EFBIG) {
-				o->err = errno;
-				return archive_fail(a, o, path);
-			}
-			return mreg_seterr_errno("%s: blob %s: copy into %s", f->path, f->digest,
-						 o->name);
-		}
-		if (n == 0)
-			return short_blob(f, (uint64_t)off);
-	}
-	/* The bytes are in the file: libarchive counts them, write_cb skips them. */
-	o->skip = f->size;
-	for (uint64_t left = f->size; left > 0;) {
-		size_t n = left < FILLER ? (size_t)left : FILLER;
-		if ((rc = put_data(a, o, path, o->filler, n)))
-			return rc;
-		left -= n;
-	}
-	if (o->skip != 0)
-		return mreg_seterr(MREG_EIO, "%s: libarchive did not take the blob's bytes", path);
-	return 0;
-}
-
 /*
  * One blob that blob_check hashes on its own thread: copied into the archive
- * only, every byte of the size its header promised.
+ * only, every byte of the size its header promised. By read(2) into a buffer
+ * and libarchive's 256 KiB writes, not copy_file_range(2) into the archive:
+ * that was tried (libarchive's block size 0, the blob's bytes copied by the
+ * kernel after its header, libarchive then handed as many filler bytes to
+ * count and pad) and gave the same bytes, but on ext4 (Linux 6.18) it was
+ * slower for 5,000 files of 4-64 KiB (a write and a copy per file instead of
+ * a read per file and one write per 256 KiB: 2.7-3.1 s against 2.2-2.7 s at
+ * load 20) and no faster for 60 files of 4 MB (1.85 s both): see
+ * docs/bundles.md.
  */
-static int put_checked_blob(struct archive *a, out_file *o, const char *path, int fd,
+static int put_checked_blob(struct archive *a, const out_file *o, const char *path, int fd,
 			    const mreg_file *f, stream_progress *progress)
 {
 	uint8_t buf[64 << 10];
 	uint64_t total = 0;
 	int rc;
 
-	if (o->copy && (rc = out_copy(a, o, path, fd, f)) <= 0) {
-		if (rc)
-			return rc;
-		total = f->size;
-	}
 	while (total < f->size) {
 		ssize_t n = read(fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
@@ -264,7 +157,10 @@ static int put_checked_blob(struct archive *a, out_file *o, const char *path, in
 		total += (uint64_t)n;
 	}
 	if (total != f->size)
-		return short_blob(f, total);
+		return mreg_seterr(MREG_ECORRUPT, "%s: blob %s has %llu bytes, not %llu (store "
+						  "corrupt? run mreg fsck)",
+				   f->path, f->digest, (unsigned long long)total,
+				   (unsigned long long)f->size);
 	if (progress && progress->fn)
 		progress->fn(progress->ctx, progress->base + total, progress->total);
 	return 0;
@@ -276,7 +172,7 @@ static int put_checked_blob(struct archive *a, out_file *o, const char *path, in
  * by stream_pump's second thread, a small one by @check's (blob_check.h);
  * either way about the cost of the copy on two cores.
  */
-static int put_blob(struct archive *a, struct archive_entry *e, out_file *o,
+static int put_blob(struct archive *a, struct archive_entry *e, const out_file *o,
 		    const mreg_store *store, const mreg_file *f, blob_check *check,
 		    stream_progress *progress)
 {
@@ -298,8 +194,7 @@ static int put_blob(struct archive *a, struct archive_entry *e, out_file *o,
 		if ((rc = put_checked_blob(a, o, path, in.fd, f, progress)))
 			goto done;
 		/* The check owns the descriptor from here, whatever it finds. */
-		rc = blob_check_add(check, f, in.fd);
-		return rc;
+		return blob_check_add(check, f, in.fd);
 	}
 	if (fs_fd_set_blocking(in.fd) < 0) {
 		rc = mreg_seterr_errno("%s: blob %s", f->path, f->digest);
@@ -357,12 +252,12 @@ static int setup_archive(struct archive *a, mreg_compression c)
 		return mreg_seterr(MREG_EUNSUPPORTED, "%s compression: %s", mreg_compression_name(c),
 				   archive_error_string(a));
 	/*
-	 * No blocking by libarchive: each piece goes to write_cb as it is made
-	 * (out_file buffers them into OUT_BUFFER writes), so a blob copied by
-	 * copy_file_range() lands right after its header. Nothing pads the last
-	 * block either: the size is the archive's own.
+	 * 256 KiB writes; the last block is not padded, so the size is the
+	 * archive's own. Not 1 MiB: after other files freed small page-cache
+	 * folios, 1 MiB buffered writes cost six times the system time here
+	 * (ext4 on Linux 6.18), 256 KiB ones stayed fast (bench/bundle).
 	 */
-	archive_write_set_bytes_per_block(a, 0);
+	archive_write_set_bytes_per_block(a, 256 << 10);
 	archive_write_set_bytes_in_last_block(a, 1);
 	return 0;
 }
@@ -464,12 +359,6 @@ int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_re
 	 * is found by the next package of FILE (mreg_package_litter_remove()). */
 	if ((rc = litter_make_file(&tmp, &o.fd, file)))
 		goto done;
-	/* The kernel copies blobs into a plain tar; a compressed or signed one needs their bytes. */
-	o.copy = comp == MREG_COMPRESS_NONE && !o.prehash;
-	if (!(o.buf = malloc(OUT_BUFFER)) || (o.copy && !(o.filler = calloc(1, FILLER)))) {
-		rc = mreg_seterr_nomem();
-		goto done;
-	}
 	a = archive_write_new();
 	e = archive_entry_new();
 	if (!a || !e) {
@@ -521,7 +410,7 @@ int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_re
 	check = NULL;
 	if (rc)
 		goto done;
-	if (archive_write_close(a) != ARCHIVE_OK || out_flush(&o)) {
+	if (archive_write_close(a) != ARCHIVE_OK) {
 		rc = archive_fail(a, &o, "cannot finish the archive");
 		goto done;
 	}
@@ -582,8 +471,6 @@ done:
 		free(tmp);
 	}
 	sign_prehash_free(o.prehash);
-	free(o.buf);
-	free(o.filler);
 	artifact_blobs_dispose(&ab);
 	oms_attachment_dispose(&oms);
 	oci_blob_dispose(&index);
