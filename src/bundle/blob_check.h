@@ -1,14 +1,24 @@
 /*
- * Inside src/bundle/: the store's blobs that a package copies into its
- * archive, read again and hashed on a second thread while the copy goes on.
+ * Inside src/bundle/: the store's blobs that a package has copied into its
+ * archive, hashed on a second thread while the copy goes on with the next.
  *
  * A package re-hashes every blob it ships, so a damaged store never makes a
  * bundle every reader would refuse (bundle_write.c). A large blob is hashed
  * on a second thread by stream_pump() itself; a small one (most files of a
  * many-file model) would be hashed on the copying thread, in series with the
- * copy. blob_check takes those: it reads each one again (from the page
- * cache: the copy reads the same bytes) and checks its digest beside the
- * copy, so the package costs about what the copy costs on two cores.
+ * copy. blob_check takes those: once the copying thread has put a blob into
+ * the archive it hands over the descriptor it copied from (blob_check_add()),
+ * and the check reads that same open file again from its start (from the
+ * page cache: the copy has just read it) and compares its digest, so the
+ * package costs about what the copy costs on two cores, and each blob is
+ * opened once.
+ *
+ * What is hashed is the file the copy read, by the same open file
+ * description, not whatever the blob's path names a moment later: a blob
+ * renamed or replaced in between changes nothing. The bytes are the copy's
+ * bytes unless someone writes into that very file between the copy and the
+ * check; the store never does (a blob is written once, under tmp/, and
+ * renamed in), and fsck is there for what others do.
  */
 #ifndef MREG_BUNDLE_BLOB_CHECK_H
 #define MREG_BUNDLE_BLOB_CHECK_H
@@ -17,27 +27,34 @@
 #include <stdint.h>
 
 #include "mreg/record.h"
-#include "mreg/store.h"
 
 typedef struct blob_check blob_check;
 
 /*
- * Start checking, on a thread of its own, the blobs of @r's files that
- * @first marks (each content once) and that are smaller than @below bytes.
- * @store, @r and @first must outlive blob_check_finish(). 0 or MREG_ENOMEM /
- * MREG_EIO (no thread).
+ * Start the checking thread, for blobs smaller than @below bytes. 0 or
+ * MREG_ENOMEM / MREG_EIO (no thread).
  */
-int blob_check_start(blob_check **out, const mreg_store *store, const mreg_record *r,
-		     const bool *first, uint64_t below);
+int blob_check_start(blob_check **out, uint64_t below);
 
-/* True when blob_check_start() took the file (the caller copies it without hashing). */
+/* True when the check takes @f's blob (the caller copies it without hashing). */
 bool blob_check_takes(const blob_check *c, const mreg_file *f);
 
 /*
- * Wait for the check to end (@cancel: stop at the next file, the caller has
- * failed anyway) and free @c. 0, or the first failure (MREG_ECORRUPT for a
- * blob that is missing or does not match its digest, naming the file), its
- * message set on the calling thread. NULL @c: 0.
+ * Queue @f's blob for checking: @fd is the blob (open for reading, a regular
+ * file, any offset: the check reads from 0), and the check owns it from now
+ * on, whatever the result (it closes it). @f must outlive
+ * blob_check_finish(). Waits while the queue is full (a few dozen
+ * descriptors at most). 0, or the first failure found so far (as
+ * blob_check_finish() gives it): the caller stops copying.
+ */
+int blob_check_add(blob_check *c, const mreg_file *f, int fd);
+
+/*
+ * Wait for the check of every queued blob to end (@cancel: stop at once, the
+ * caller has failed anyway) and free @c. 0, or the first failure
+ * (MREG_ECORRUPT for a blob that does not match its digest or size, naming
+ * the file; MREG_EIO for a read error), its message set on the calling
+ * thread. NULL @c: 0.
  */
 int blob_check_finish(blob_check *c, bool cancel);
 

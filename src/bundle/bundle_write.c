@@ -1,7 +1,8 @@
 /*
  * Writing a bundle: the record's files as an OCI image layout in one tar,
  * streamed from the store and re-hashed beside the copy (blob_check.h), with nothing in the
- * archive that depends on the machine, the time or the user.
+ * archive that depends on the machine, the time or the user. Each blob is
+ * opened once: a small one's descriptor goes to blob_check once copied.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -123,7 +124,15 @@ static int sink_write(void *ctx, const uint8_t *buf, size_t len)
 
 /*
  * One blob that blob_check hashes on its own thread: copied into the archive
- * only, every byte of the size its header promised.
+ * only, every byte of the size its header promised. By read(2) into a buffer
+ * and libarchive's 256 KiB writes, not copy_file_range(2) into the archive:
+ * that was tried (libarchive's block size 0, the blob's bytes copied by the
+ * kernel after its header, libarchive then handed as many filler bytes to
+ * count and pad) and gave the same bytes, but on ext4 (Linux 6.18) it was
+ * slower for 5,000 files of 4-64 KiB (a write and a copy per file instead of
+ * a read per file and one write per 256 KiB: 2.7-3.1 s against 2.2-2.7 s at
+ * load 20) and no faster for 60 files of 4 MB (1.85 s both): see
+ * docs/bundles.md.
  */
 static int put_checked_blob(struct archive *a, const out_file *o, const char *path, int fd,
 			    const mreg_file *f, stream_progress *progress)
@@ -135,6 +144,9 @@ static int put_checked_blob(struct archive *a, const out_file *o, const char *pa
 	while (total < f->size) {
 		ssize_t n = read(fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
+			continue;
+		/* Opened O_NONBLOCK (store_blob_open_nonblocking()). */
+		if (n < 0 && errno == EAGAIN && fs_fd_set_blocking(fd) == 0)
 			continue;
 		if (n < 0)
 			return mreg_seterr_errno("%s: blob %s: read", f->path, f->digest);
@@ -161,7 +173,7 @@ static int put_checked_blob(struct archive *a, const out_file *o, const char *pa
  * either way about the cost of the copy on two cores.
  */
 static int put_blob(struct archive *a, struct archive_entry *e, const out_file *o,
-		    const mreg_store *store, const mreg_file *f, const blob_check *check,
+		    const mreg_store *store, const mreg_file *f, blob_check *check,
 		    stream_progress *progress)
 {
 	char path[sizeof("blobs/sha256/") + SHA256_HEXLEN], got[MREG_DIGEST_STRLEN];
@@ -172,14 +184,20 @@ static int put_blob(struct archive *a, struct archive_entry *e, const out_file *
 	int rc;
 
 	snprintf(path, sizeof(path), "blobs/sha256/%s", f->digest + 7);
-	if ((rc = store_blob_open(store, f->digest, f->size, &in.fd)))
+	if ((rc = store_blob_open_nonblocking(store, f->digest, f->size, &in.fd)))
 		return mreg_error_prefix(MREG_ECORRUPT, "%s", f->path);
-	/* The tar header promises f->size bytes: store_blob_open checked that
-	 * the blob is a regular file of that size before the header is written. */
+	/* The tar header promises f->size bytes: the open checked that the blob
+	 * is a regular file of that size before the header is written. */
 	if ((rc = put_header(a, e, o, path, false, f->size)))
 		goto done;
 	if (blob_check_takes(check, f)) {
-		rc = put_checked_blob(a, o, path, in.fd, f, progress);
+		if ((rc = put_checked_blob(a, o, path, in.fd, f, progress)))
+			goto done;
+		/* The check owns the descriptor from here, whatever it finds. */
+		return blob_check_add(check, f, in.fd);
+	}
+	if (fs_fd_set_blocking(in.fd) < 0) {
+		rc = mreg_seterr_errno("%s: blob %s", f->path, f->digest);
 		goto done;
 	}
 	posix_fadvise(in.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -380,7 +398,7 @@ int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_re
 	for (size_t i = 0; i < r->file_count; i++)
 		if (first[i])
 			progress.total += r->files[i].size; /* each content once */
-	if ((rc = blob_check_start(&check, store, r, first, STREAM_PIPELINE_MIN)))
+	if ((rc = blob_check_start(&check, STREAM_PIPELINE_MIN)))
 		goto done;
 	for (size_t i = 0; i < r->file_count; i++) {
 		if (first[i] && (rc = put_blob(a, e, &o, store, &r->files[i], check, &progress)))

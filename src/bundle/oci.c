@@ -391,6 +391,34 @@ int oci_config_build(oci_blob *out, const mreg_record *r, const oci_blob *tree)
 	return finish(out, root, "model config");
 }
 
+/*
+ * ModelPack's FileMetadata of @f, with the fixed values of the bundle's tar,
+ * as JSON text (compact, keys sorted): in @buf when it fits, else malloc'd;
+ * NULL when out of memory. The keys are packed in sorted order and dumped
+ * without JSON_SORT_KEYS (jansson keeps the order keys were set in): the
+ * same text as a sorted dump, without a sort and a malloc'd buffer per file.
+ */
+static char *file_metadata_json(char *buf, size_t cap, const mreg_file *f, const char *name)
+{
+	json_t *meta = json_pack("{s:i, s:i, s:s, s:s, s:I, s:i, s:i}", "gid", 0, "mode",
+				 (int)f->mode, "mtime", "1970-01-01T00:00:00Z", "name", name, "size",
+				 (json_int_t)f->size, "typeflag", '0', "uid", 0);
+	char *text = NULL;
+	size_t n;
+
+	if (!meta)
+		return NULL;
+	n = json_dumpb(meta, buf, cap - 1, JSON_COMPACT);
+	if (n > 0 && n < cap) {
+		buf[n] = '\0';
+		text = buf;
+	} else {
+		text = json_dumps(meta, JSON_COMPACT);
+	}
+	json_decref(meta);
+	return text;
+}
+
 int oci_manifest_build(oci_blob *out, const mreg_record *r, const oci_blob *config,
 		       const oci_blob *tree)
 {
@@ -407,33 +435,22 @@ int oci_manifest_build(oci_blob *out, const mreg_record *r, const oci_blob *conf
 		const char *base = strrchr(f->path, '/');
 		bool guessed;
 		const char *mt = oci_media_type(f->path, &guessed);
-		json_t *d = desc_json(mt, f->digest, f->size), *la = json_object(), *meta;
-		char *meta_text;
+		char meta_buf[512], *meta_text = NULL;
+		json_t *d;
 
-		/* ModelPack's FileMetadata, with the fixed values of the bundle's tar. */
-		meta = json_pack("{s:s, s:i, s:i, s:i, s:I, s:s, s:i}", "name", base ? base + 1 : f->path,
-				 "mode", (int)f->mode, "uid", 0, "gid", 0, "size", (json_int_t)f->size,
-				 "mtime", "1970-01-01T00:00:00Z", "typeflag", '0');
-		meta_text = meta ? json_dumps(meta, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-		json_decref(meta);
-		if (!d || !la || !meta_text) {
+		if (!(meta_text = file_metadata_json(meta_buf, sizeof(meta_buf), f,
+						     base ? base + 1 : f->path)))
+			goto nomem;
+		/* One descriptor per layer, its annotations with it (ORAS names pulled files
+		 * after the title). */
+		d = json_pack("{s:s, s:s, s:I, s:{s:s, s:s, s:s*, s:s}}", "mediaType", mt, "digest",
+			      f->digest, "size", (json_int_t)f->size, "annotations", MODEL_FILEPATH,
+			      f->path, MODEL_FILE_METADATA, meta_text, MODEL_MT_UNTESTED,
+			      guessed ? "true" : NULL, "org.opencontainers.image.title", f->path);
+		if (meta_text != meta_buf)
 			free(meta_text);
-			json_decref(d);
-			json_decref(la);
-			json_decref(root);
-			json_decref(layers);
-			json_decref(ann);
-			return mreg_seterr_nomem();
-		}
-		set_str(la, MODEL_FILEPATH, f->path);
-		json_object_set_new(la, MODEL_FILE_METADATA, json_string(meta_text));
-		free(meta_text);
-		if (guessed)
-			set_str(la, MODEL_MT_UNTESTED, "true");
-		/* ORAS names pulled files after the title. */
-		set_str(la, "org.opencontainers.image.title", f->path);
-		json_object_set_new(d, "annotations", la);
-		json_array_append_new(layers, d);
+		if (!d || json_array_append_new(layers, d))
+			goto nomem;
 	}
 	/* The empty folders and links, last: a tar layer every ModelPack reader untars (layer.h). */
 	if (tree && tree->data) {
@@ -473,6 +490,11 @@ int oci_manifest_build(oci_blob *out, const mreg_record *r, const oci_blob *conf
 	json_object_set_new(root, "layers", layers);
 	json_object_set_new(root, "annotations", ann);
 	return finish(out, root, "manifest");
+nomem:
+	json_decref(root);
+	json_decref(layers);
+	json_decref(ann);
+	return mreg_seterr_nomem();
 }
 
 int oci_index_build(oci_blob *out, const mreg_record *r, const oci_blob *manifest,

@@ -440,7 +440,9 @@ char *store_record_path(const mreg_store *s, const char *name, const char *versi
 	return str_printf("%s/%s/%s.yaml", s->models, name, version);
 }
 
-int store_blob_open(const mreg_store *s, const char *digest, uint64_t size, int *fd)
+/* store_blob_open() and store_blob_open_nonblocking(): @blocking clears O_NONBLOCK. */
+static int blob_open(const mreg_store *s, const char *digest, uint64_t size, int *fd,
+		     bool blocking)
 {
 	char *path = NULL;
 	struct stat st;
@@ -475,7 +477,7 @@ int store_blob_open(const mreg_store *s, const char *digest, uint64_t size, int 
 				 "blob %s has %llu bytes where its record says %llu (store corrupt? "
 				 "run mreg fsck)",
 				 digest, (unsigned long long)st.st_size, (unsigned long long)size);
-	} else if (fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+	} else if (blocking && fs_fd_set_blocking(*fd) < 0) {
 		rc = mreg_seterr_errno("blob %s", digest);
 	}
 	if (rc) {
@@ -485,6 +487,16 @@ int store_blob_open(const mreg_store *s, const char *digest, uint64_t size, int 
 done:
 	free(path);
 	return rc;
+}
+
+int store_blob_open(const mreg_store *s, const char *digest, uint64_t size, int *fd)
+{
+	return blob_open(s, digest, size, fd, true);
+}
+
+int store_blob_open_nonblocking(const mreg_store *s, const char *digest, uint64_t size, int *fd)
+{
+	return blob_open(s, digest, size, fd, false);
 }
 
 int store_record_write(mreg_store *s, const mreg_record *r, bool create)

@@ -236,6 +236,13 @@ bool fs_exists(const char *path)
 	return lstat(path, &st) == 0;
 }
 
+int fs_fd_set_blocking(int fd)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+}
+
 char *fs_absolute(const char *path)
 {
 	strbuf sb = STRBUF_INIT;

@@ -60,6 +60,9 @@ int fs_remove_tree(const char *path);
 /* True when @path exists (lstat). */
 bool fs_exists(const char *path);
 
+/* Clear O_NONBLOCK on @fd (F_GETFL, F_SETFL). 0, or -1 with errno set. */
+int fs_fd_set_blocking(int fd);
+
 /* Where fs_read_small() puts what it reads (malloc and free when NULL). */
 typedef struct {
 	void *(*alloc)(size_t size);

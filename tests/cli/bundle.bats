@@ -122,6 +122,68 @@ fresh_store() {
 	[[ ! -e many.tar ]] || fail "a bundle was written"
 }
 
+@test "package refuses a FIFO, a symbolic link, a device or a short file planted as a blob, at once and leaving nothing" {
+	# The blob is opened non-blocking and must be a regular file of its
+	# recorded size: a FIFO would block an open or a read for ever.
+	digest="$(version_file_digest demo:1 weights.safetensors)"
+	blob="${MREG_DIR}/blobs/sha256/${digest#sha256:}"
+	mv "$blob" "${TEST_DIR}/saved"
+	plant() { rm -f "$blob"; "$@"; }
+	check_refused() {
+		run --separate-stderr timeout 60 "${MREG}" package demo:1 -o v.tar
+		assert_status 1
+		assert_one_error "weights.safetensors: blob ${digest} $1"
+		[[ ! -e v.tar ]] || fail "a bundle was written"
+		[[ -z "$(ls -A . | grep mreg-package)" ]] || fail "a temporary file was left"
+	}
+	plant mkfifo "$blob"
+	check_refused "is not a regular file"
+	plant ln -s "${TEST_DIR}/saved" "$blob"
+	check_refused "is a symbolic link, not a file"
+	if mknod "$blob" c 1 5 2>/dev/null; then # /dev/zero's numbers, as root
+		check_refused "is not a regular file"
+		rm -f "$blob"
+	fi
+	head -c 100 "${TEST_DIR}/saved" >"${TEST_DIR}/short"
+	plant mv "${TEST_DIR}/short" "$blob"
+	check_refused "has 100 bytes where its record says"
+	plant mv "${TEST_DIR}/saved" "$blob"
+	run --separate-stderr mreg package demo:1 -o v.tar
+	assert_status 0
+}
+
+@test "package opens each blob once, checks it by that descriptor, and writes one archive wherever it goes" {
+	# The copy opens a blob once (non-blocking, no fcntl to undo it) and hands
+	# the descriptor to the check; a plain, a zstd and a bundle on another
+	# filesystem hold the same archive.
+	command -v strace >/dev/null || skip "strace is not installed"
+	mkdir many
+	for ((i = 0; i < 200; i++)); do head -c $((1 + i * 331)) /dev/urandom >"many/f$i"; done
+	mreg create -n many -p many >/dev/null
+	ASAN_OPTIONS="${ASAN_OPTIONS:+${ASAN_OPTIONS}:}detect_leaks=0" strace -f -qq \
+		-e trace=openat,open,fcntl -o "${TEST_DIR}/package.out" \
+		"${MREG}" package many:1 -o plain.tar >/dev/null
+	opens="$(grep -cE 'open(at)?\(.*/blobs/sha256/[0-9a-f]{64}"' "${TEST_DIR}/package.out" || true)"
+	[[ "$opens" -eq 200 ]] || fail "$opens opens of 200 blobs"
+	! grep -E 'fcntl\(.*F_SETFL' "${TEST_DIR}/package.out" || fail "a blob's flags were changed"
+	mreg package many:1 -o packed.tar.zst >/dev/null
+	zstd -dqc packed.tar.zst >unpacked.tar
+	cmp plain.tar unpacked.tar || fail "the plain and the zstd bundle hold different archives"
+	other=/dev/shm
+	if [[ -d "$other" && -w "$other" && "$(stat -c %d "$other")" != "$(stat -c %d "${MREG_DIR}")" ]]; then
+		out="$(mktemp -d "$other/mreg-bats.XXXXXX")"
+		run --separate-stderr mreg package many:1 -o "$out/other.tar"
+		assert_status 0
+		cmp plain.tar "$out/other.tar" || { rm -rf "$out"; fail "the bundle on $other differs"; }
+		rm -rf "$out"
+	fi
+	other_store="$(fresh_store b)"
+	MREG_DIR="$other_store" run --separate-stderr mreg import plain.tar
+	assert_status 0
+	MREG_DIR="$other_store" run --separate-stderr mreg download many:1 -o out
+	assert_same_tree many out
+}
+
 @test "importing what the store has is a no-op; other content under the name is refused" {
 	mreg package demo:1 -o demo.tar >/dev/null
 	before="$(store_snapshot)"
