@@ -109,6 +109,26 @@ int record_to_yaml(char **out, size_t *len, const mreg_record *record);
  */
 int record_read_file(mreg_record **out, const char *path);
 
+/*
+ * What record_stream_file() hands over: each file of the record in the
+ * record's order (@file and its path live until the call returns), after a
+ * call with NULL before anything is read (a new record begins).
+ */
+typedef int (*record_file_fn)(void *ctx, const mreg_file *file);
+
+/*
+ * Read the record at @path as record_read_file() does, with the same checks
+ * and the same errors, but without building its list of files: each file is
+ * handed to @fn as it is read (yu_stream_file()), so the memory does not grow
+ * with the number of files. Files are handed over before the record is
+ * wholly checked: they count only when this returns 0. *@out then has no
+ * files (file_count 0; total_size is their sum), unless it has empty folders
+ * or links: those are checked against every file path (record_check_tree()),
+ * so the files are then read a second time, into the record. A non-zero
+ * return of @fn stops the reading and is returned.
+ */
+int record_stream_file(mreg_record **out, const char *path, record_file_fn fn, void *ctx);
+
 /* The record as a jansson object (new reference) or NULL when out of memory. */
 json_t *record_to_json_value(const mreg_record *record);
 
