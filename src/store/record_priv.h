@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "mreg/record.h"
+#include "util/hash.h"
 
 /* Record fields a plugin's describe() may not override. */
 bool record_core_key(const char *key);
@@ -42,6 +43,17 @@ int limits_check_kv(const char *where, const char *what, const mreg_kv *items, s
 int record_check_limits(const mreg_record *record, const char *const *paths, size_t count,
 			const char *where);
 
+/*
+ * record_check_limits() for a record whose files were not kept: @count files
+ * whose layers in the manifest take @layers bytes (the sum of
+ * record_layer_len() of their paths).
+ */
+int record_check_limits_counted(const mreg_record *record, size_t count, uint64_t layers,
+				const char *where);
+
+/* The bytes the manifest's layer of the file at @path takes at most. */
+uint64_t record_layer_len(const char *path);
+
 /* Upper bounds of the bundle manifest and config of @record (see record_limits.c). */
 uint64_t record_manifest_bound(const mreg_record *record, const char *const *paths, size_t count);
 uint64_t record_config_bound(const mreg_record *record, size_t file_count);
@@ -51,6 +63,13 @@ uint64_t record_config_bound(const mreg_record *record, size_t file_count);
  * total_size from its files.
  */
 int record_compute_digest(mreg_record *record);
+
+/*
+ * Add @file's line of the content digest (mreg-store(5), CONTENT DIGEST) to
+ * @h: a record of files alone hashes these lines in the record's order.
+ * MREG_ENOMEM.
+ */
+int record_digest_add_file(hash_ctx *h, const mreg_file *file);
 
 /* A plain relative path inside a model: no empty, "." or ".." component, printable UTF-8. */
 bool record_path_valid(const char *path);
