@@ -83,14 +83,9 @@ static int note_mismatch(record_files *rf, const mreg_file *f, uint64_t blob_siz
 {
 	size_mismatch *m;
 
-	if (rf->nmismatch == rf->mismatch_cap) {
-		size_t cap = rf->mismatch_cap ? rf->mismatch_cap * 2 : 8;
-		size_mismatch *grown = realloc(rf->mismatches, cap * sizeof(*grown));
-		if (!grown)
-			return mreg_seterr_nomem();
-		rf->mismatches = grown;
-		rf->mismatch_cap = cap;
-	}
+	if (!array_room(&rf->mismatches, &rf->mismatch_cap, rf->nmismatch, sizeof(*rf->mismatches),
+			8))
+		return mreg_seterr_nomem();
 	m = &rf->mismatches[rf->nmismatch];
 	if (!(m->path = strdup(f->path)))
 		return mreg_seterr_nomem();

@@ -10,6 +10,7 @@
 #include "util/hash.h"
 #include "util/path.h"
 #include "record_priv.h"
+#include "util/strutil.h"
 #include "util/yamlutil.h"
 
 /* ---- writing ---- */
@@ -470,14 +471,8 @@ static int note_under(files_stream *fs, const char *path)
 			return fs->under ? 0 : mreg_seterr_nomem();
 		}
 	}
-	if (fs->nprefix == fs->prefix_cap) {
-		size_t cap = fs->prefix_cap ? fs->prefix_cap * 2 : 16;
-		size_t *grown = realloc(fs->prefixes, cap * sizeof(*grown));
-		if (!grown)
-			return mreg_seterr_nomem();
-		fs->prefixes = grown;
-		fs->prefix_cap = cap;
-	}
+	if (!array_room(&fs->prefixes, &fs->prefix_cap, fs->nprefix, sizeof(*fs->prefixes), 16))
+		return mreg_seterr_nomem();
 	fs->prefixes[fs->nprefix++] = len;
 	return 0;
 }
@@ -507,15 +502,9 @@ static int stream_entry(void *ctx, yaml_document_t *item)
 	}
 	if (fs->keep) {
 		mreg_record *r = fs->r;
-		if (r->file_count == fs->cap) {
-			size_t cap = fs->cap ? fs->cap * 2 : 64;
-			mreg_file *grown = realloc(r->files, cap * sizeof(*grown));
-			if (!grown) {
-				free(f.path);
-				return mreg_seterr_nomem();
-			}
-			r->files = grown;
-			fs->cap = cap;
+		if (!array_room(&r->files, &fs->cap, r->file_count, sizeof(*r->files), 64)) {
+			free(f.path);
+			return mreg_seterr_nomem();
 		}
 		r->files[r->file_count++] = f;
 		fs->prev = f.path;
@@ -549,6 +538,12 @@ static int parse_files(const reader *rd, yaml_node_t *root, mreg_record *r, file
 		return mreg_seterr(fs->err, "%s", fs->msg);
 	if (!r->files && !(r->files = calloc(1, sizeof(*r->files))))
 		return mreg_seterr_nomem();
+	/* No room left over: a listing keeps every record it reads. */
+	if (fs->cap > r->file_count && r->file_count) {
+		mreg_file *fit = realloc(r->files, r->file_count * sizeof(*fit));
+		if (fit)
+			r->files = fit;
+	}
 	r->total_size = fs->total;
 	return 0;
 }

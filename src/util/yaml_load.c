@@ -547,14 +547,8 @@ static bool note_anchor(stream_composer *c, yaml_char_t *anchor, yaml_mark_t mar
 			return true;
 		}
 	}
-	if (c->anchor_count == c->anchor_cap) {
-		size_t cap = c->anchor_cap ? c->anchor_cap * 2 : 8;
-		stream_anchor *grown = realloc(c->anchors, cap * sizeof(*grown));
-		if (!grown)
-			return false;
-		c->anchors = grown;
-		c->anchor_cap = cap;
-	}
+	if (!array_room(&c->anchors, &c->anchor_cap, c->anchor_count, sizeof(*c->anchors), 8))
+		return false;
 	if (!(c->anchors[c->anchor_count].name = (yaml_char_t *)strdup((char *)anchor)))
 		return false;
 	c->anchors[c->anchor_count++].mark = mark;
@@ -652,14 +646,8 @@ static bool compose(stream_composer *c, yaml_event_t *ev)
 		if (!id)
 			return false;
 		doc->nodes.start[id - 1].start_mark = ev->start_mark;
-		if (c->depth == c->cap) {
-			size_t cap = c->cap ? c->cap * 2 : 16;
-			stream_frame *grown = realloc(c->stack, cap * sizeof(*grown));
-			if (!grown)
-				return false;
-			c->stack = grown;
-			c->cap = cap;
-		}
+		if (!array_room(&c->stack, &c->cap, c->depth, sizeof(*c->stack), 16))
+			return false;
 		if (divert)
 			c->diverted = true;
 		c->stack[c->depth++] = (stream_frame){doc, id, 0, divert};
