@@ -502,7 +502,7 @@ static int stream_entry(void *ctx, yaml_document_t *item)
 	}
 	if (fs->keep) {
 		mreg_record *r = fs->r;
-		if (!array_room(&r->files, &fs->cap, r->file_count, sizeof(*r->files), 64)) {
+		if (!array_room(&r->files, &fs->cap, r->file_count, sizeof(*r->files), 4)) {
 			free(f.path);
 			return mreg_seterr_nomem();
 		}
