@@ -47,69 +47,150 @@ static void on_damaged(void *ctx, const char *path, int code, const char *messag
 	f->problems++;
 }
 
-/* One record's checks: its content digest, and its blobs present with their sizes. */
-static int check_record(fsck_ctx *f, mreg_store *s, mreg_record *r)
+/*
+ * One record's files as they stream by (record_stream_file()): the blob of
+ * each looked up, its line of the content digest hashed, its layer in a
+ * manifest counted. What is found is kept until the record has been read
+ * whole: a record that turns out damaged is reported as such instead.
+ */
+typedef struct {
+	char *path;
+	char digest[MREG_DIGEST_STRLEN];
+	uint64_t blob_size, size;
+} size_mismatch;
+
+typedef struct {
+	hash_ctx *content;
+	size_t files, absent;
+	uint64_t layers;
+	char *first_absent;
+	char first_absent_digest[MREG_DIGEST_STRLEN];
+	size_mismatch *mismatches;
+	size_t nmismatch, mismatch_cap;
+} record_files;
+
+static void record_files_reset(record_files *rf)
+{
+	hash_free(rf->content);
+	free(rf->first_absent);
+	for (size_t i = 0; i < rf->nmismatch; i++)
+		free(rf->mismatches[i].path);
+	free(rf->mismatches);
+	memset(rf, 0, sizeof(*rf));
+}
+
+static int note_mismatch(record_files *rf, const mreg_file *f, uint64_t blob_size)
+{
+	size_mismatch *m;
+
+	if (!array_room(&rf->mismatches, &rf->mismatch_cap, rf->nmismatch, sizeof(*rf->mismatches),
+			8))
+		return mreg_seterr_nomem();
+	m = &rf->mismatches[rf->nmismatch];
+	if (!(m->path = strdup(f->path)))
+		return mreg_seterr_nomem();
+	memcpy(m->digest, f->digest, sizeof(m->digest));
+	m->blob_size = blob_size;
+	m->size = f->size;
+	rf->nmismatch++;
+	return 0;
+}
+
+/* One file of the record being read (NULL: a record begins). */
+static int check_file(record_files *rf, const char *blobs, const mreg_file *f)
+{
+	char *blob;
+	struct stat st;
+	int rc = 0;
+
+	if (!f) {
+		record_files_reset(rf);
+		return (rf->content = hash_new()) ? 0 : mreg_seterr_nomem();
+	}
+	rf->files++;
+	rf->layers += record_layer_len(f->path);
+	if ((rc = record_digest_add_file(rf->content, f)))
+		return rc;
+	if (!(blob = path_join(blobs, f->digest + 7)))
+		return mreg_seterr_nomem();
+	if (stat(blob, &st) < 0) {
+		if (rf->absent++ == 0) {
+			memcpy(rf->first_absent_digest, f->digest, MREG_DIGEST_STRLEN);
+			if (!(rf->first_absent = strdup(f->path)))
+				rc = mreg_seterr_nomem();
+		}
+	} else if ((uint64_t)st.st_size != f->size) {
+		rc = note_mismatch(rf, f, (uint64_t)st.st_size);
+	}
+	free(blob);
+	return rc;
+}
+
+/*
+ * One record's checks, once it has been read whole: its content digest, its
+ * blobs present with their sizes, and whether it keeps mreg's limits.
+ */
+static int check_record(fsck_ctx *f, mreg_store *s, mreg_record *r, record_files *rf)
 {
 	char *path = store_record_path(s, r->name, r->version);
 	char *stored = str_dup(r->digest);
-	size_t absent = 0, first_absent = 0;
-	int rc;
+	uint8_t raw[SHA256_LEN];
+	int rc = 0;
 
 	if (!path || !stored) {
 		rc = mreg_seterr_nomem();
 		goto done;
 	}
-	if ((rc = record_compute_digest(r)))
-		goto done;
+	/* Files alone were hashed as they came; with empty folders or links the
+	 * record was read with its files (record_stream_file()). */
+	if (r->dir_count || r->link_count) {
+		if ((rc = record_compute_digest(r)))
+			goto done;
+	} else {
+		free(r->digest);
+		hash_final(rf->content, raw);
+		if (!(r->digest = malloc(MREG_DIGEST_STRLEN))) {
+			rc = mreg_seterr_nomem();
+			goto done;
+		}
+		digest_format(r->digest, raw);
+	}
 	if (strcmp(stored, r->digest)) {
 		mreg_diag_add(f->diags, MREG_DIAG_ERROR, path, 0, 0, "fsck-record-digest",
 			      "content digest %s does not match its files (%s)", stored,
 			      r->digest);
 		f->problems++;
 	}
-	for (size_t j = 0; j < r->file_count; j++) {
-		char *blob = path_join(s->blobs, r->files[j].digest + 7);
-		struct stat st;
-		if (!blob)
-			continue;
-		if (stat(blob, &st) < 0) {
-			if (absent++ == 0)
-				first_absent = j;
-		} else if ((uint64_t)st.st_size != r->files[j].size) {
-			mreg_diag_add(f->diags, MREG_DIAG_ERROR, path, 0, 0, "fsck-blob-size",
-				      "%s:%s file '%s': blob %s has %llu bytes, the record "
-				      "says %llu",
-				      r->name, r->version, r->files[j].path, r->files[j].digest,
-				      (unsigned long long)st.st_size,
-				      (unsigned long long)r->files[j].size);
-			f->problems++;
-		}
-		free(blob);
+	for (size_t j = 0; j < rf->nmismatch; j++) {
+		const size_mismatch *m = &rf->mismatches[j];
+		mreg_diag_add(f->diags, MREG_DIAG_ERROR, path, 0, 0, "fsck-blob-size",
+			      "%s:%s file '%s': blob %s has %llu bytes, the record says %llu",
+			      r->name, r->version, m->path, m->digest,
+			      (unsigned long long)m->blob_size, (unsigned long long)m->size);
+		f->problems++;
 	}
 	/* Records can arrive without their blobs (git clone): say which
 	 * versions are incomplete here rather than calling the store corrupt. */
-	if (absent) {
+	if (rf->absent) {
 		mreg_diag_add(f->diags, MREG_DIAG_ERROR, path, 0, 0, "fsck-blobs-absent",
 			      "%s:%s: %zu of %zu file%s not present in this store, e.g. '%s' "
 			      "(%s); import a bundle of this version, or re-create it",
-			      r->name, r->version, absent, r->file_count,
-			      r->file_count == 1 ? " is" : "s are", r->files[first_absent].path,
-			      r->files[first_absent].digest);
+			      r->name, r->version, rf->absent, rf->files,
+			      rf->files == 1 ? " is" : "s are", rf->first_absent,
+			      rf->first_absent_digest);
 		f->problems++;
 	}
+	/* A record that came through git may hold more than create, import or
+	 * pull let in: it reads, and gc keeps its blobs, but it cannot be
+	 * packaged or pushed. */
+	if (record_check_limits_counted(r, rf->files, rf->layers, NULL) == MREG_EINVALID)
+		mreg_diag_add(f->diags, MREG_DIAG_WARNING, path, 0, 0, "fsck-record-limits",
+			      "%s:%s is over mreg's limits for a version (%s): it reads and gc "
+			      "keeps its blobs, but package and push refuse it",
+			      r->name, r->version, mreg_error_last());
 done:
 	free(stored);
 	free(path);
-	return rc;
-}
-
-/* A record's digests into @refs. */
-static int add_refs(digest_set *refs, const mreg_record *r)
-{
-	int rc = 0;
-
-	for (size_t j = 0; j < r->file_count && rc == 0; j++)
-		rc = digest_set_add(refs, r->files[j].digest + 7);
 	return rc;
 }
 
@@ -369,17 +450,26 @@ typedef struct {
 	mreg_store *s;
 	digest_set refs;
 	size_t records;
+	record_files files; /* the record being read */
 } fsck_walk;
+
+/* A file of the record being read: checked, and its blob noted as in use. */
+static int fsck_file(void *ctx, const mreg_file *file)
+{
+	fsck_walk *w = ctx;
+	int rc = check_file(&w->files, w->s->blobs, file);
+
+	/* A damaged record's digests stay in the set: a blob it names is not
+	 * called unreferenced, gc would not remove it either. */
+	return rc ? rc : file ? digest_set_add(&w->refs, file->digest + 7) : 0;
+}
 
 static int fsck_one(void *ctx, mreg_record **r)
 {
 	fsck_walk *w = ctx;
-	int rc;
 
 	w->records++;
-	if ((rc = check_record(&w->checks, w->s, *r)))
-		return rc;
-	return add_refs(&w->refs, *r);
+	return check_record(&w->checks, w->s, *r, &w->files);
 }
 
 static void fsck_damaged(void *ctx, const char *path, int code, const char *message)
@@ -389,7 +479,7 @@ static void fsck_damaged(void *ctx, const char *path, int code, const char *mess
 
 int mreg_store_fsck(mreg_fsck_result *res, mreg_store *s, mreg_diag_list *diags)
 {
-	fsck_walk w = {{diags, 0}, {NULL, 0}, s, DIGEST_SET_INIT, 0};
+	fsck_walk w = {{diags, 0}, {NULL, 0}, s, DIGEST_SET_INIT, 0, {0}};
 	fsck_ctx f = {diags, 0};
 	size_t leftovers;
 	int rc;
@@ -397,8 +487,8 @@ int mreg_store_fsck(mreg_fsck_result *res, mreg_store *s, mreg_diag_list *diags)
 	memset(res, 0, sizeof(*res));
 	if ((rc = mreg_diag_list_new(&w.checks.diags)))
 		return rc;
-	/* One record in memory at a time, in listing order. */
-	rc = store_each_record(s, NULL, true, fsck_one, fsck_damaged, &w);
+	/* One record in memory at a time, in listing order, its files streamed. */
+	rc = store_each_record(s, NULL, true, fsck_one, fsck_file, fsck_damaged, &w);
 	if (rc && rc != MREG_ECORRUPT)
 		goto done;
 	rc = 0;
@@ -426,6 +516,7 @@ int mreg_store_fsck(mreg_fsck_result *res, mreg_store *s, mreg_diag_list *diags)
 done:
 	mreg_diag_list_free(w.checks.diags);
 	digest_set_dispose(&w.refs);
+	record_files_reset(&w.files);
 	return rc;
 }
 
@@ -543,9 +634,18 @@ static void on_damaged_gc(void *ctx, const char *path, int code, const char *mes
 	((gc_walk *)ctx)->damaged++;
 }
 
-static int gc_add_refs(void *ctx, mreg_record **r)
+/* Each file of each record as it is read: its blob is in use. */
+static int gc_add_ref(void *ctx, const mreg_file *file)
 {
-	return add_refs(&((gc_walk *)ctx)->refs, *r);
+	return file ? digest_set_add(&((gc_walk *)ctx)->refs, file->digest + 7) : 0;
+}
+
+/* The files were counted as they came (gc_add_ref). */
+static int gc_record(void *ctx, mreg_record **r)
+{
+	(void)ctx;
+	(void)r;
+	return 0;
 }
 
 int mreg_store_gc(mreg_gc_result *res, mreg_store *s, int dry_run, mreg_gc_fn fn, void *ctx)
@@ -563,8 +663,9 @@ int mreg_store_gc(mreg_gc_result *res, mreg_store *s, int dry_run, mreg_gc_fn fn
 		store_ingest_unlock(s);
 		return rc;
 	}
-	/* One record in memory at a time; only the digests are kept. */
-	rc = store_each_record(s, NULL, false, gc_add_refs, on_damaged_gc, &w);
+	/* One record in memory at a time, its files streamed; only the digests
+	 * are kept. A record that cannot be read stops gc below. */
+	rc = store_each_record(s, NULL, false, gc_record, gc_add_ref, on_damaged_gc, &w);
 	if (rc == MREG_ECORRUPT || w.damaged) {
 		rc = mreg_seterr(MREG_ECORRUPT,
 				 "%zu record%s cannot be read, so gc cannot tell which blobs are in "

@@ -256,14 +256,21 @@ nomem:
 	return mreg_seterr_nomem();
 }
 
-/* One line of the content digest per entry (see mreg-store(5), CONTENT DIGEST). */
+int record_digest_add_file(hash_ctx *h, const mreg_file *f)
+{
+	char *line = str_printf("%04o %llu %s %s\n", f->mode, (unsigned long long)f->size,
+				f->digest + 7, f->path);
+
+	if (!line)
+		return mreg_seterr_nomem();
+	hash_update(h, line, strlen(line));
+	free(line);
+	return 0;
+}
+
+/* One line of the content digest per empty folder or link (see mreg-store(5), CONTENT DIGEST). */
 static char *digest_line(const mreg_record *r, char kind, size_t i)
 {
-	if (kind == 'f') {
-		const mreg_file *f = &r->files[i];
-		return str_printf("%04o %llu %s %s\n", f->mode, (unsigned long long)f->size,
-				  f->digest + 7, f->path);
-	}
 	if (kind == 'd')
 		return str_printf("%04o dir %s\n", r->dirs[i].mode, r->dirs[i].path);
 	/* A link's "content" is its text, hashed as git hashes a symlink's blob. */
@@ -306,7 +313,14 @@ int record_compute_digest(mreg_record *r)
 			best = dp, kind = 'd';
 		if (lp && (!best || strcmp(lp, best) < 0))
 			best = lp, kind = 'l';
-		line = digest_line(r, kind, kind == 'f' ? fi++ : kind == 'd' ? di++ : li++);
+		if (kind == 'f') {
+			if (record_digest_add_file(h, &r->files[fi++])) {
+				hash_free(h);
+				return MREG_ENOMEM;
+			}
+			continue;
+		}
+		line = digest_line(r, kind, kind == 'd' ? di++ : li++);
 		if (!line) {
 			hash_free(h);
 			return mreg_seterr_nomem();

@@ -129,8 +129,25 @@ static int by_created(const void *a, const void *b)
 	return c ? c : record_version_cmp(x->version, y->version);
 }
 
+/* Read one version: whole, or with its files handed to @files. */
+static int read_version(mreg_record **out, mreg_store *s, const char *model, const char *version,
+			record_file_fn files, void *ctx)
+{
+	char *path;
+	int rc;
+
+	if (!files)
+		return store_read_version(out, s, model, version);
+	if (!(path = store_record_path(s, model, version)))
+		return mreg_seterr_nomem();
+	rc = record_stream_file(out, path, files, ctx);
+	free(path);
+	return rc;
+}
+
 static int each_version(mreg_store *s, const char *model, bool sorted, record_each_fn fn,
-			record_damaged_fn on_damaged, void *ctx, bool *damaged)
+			record_file_fn files, record_damaged_fn on_damaged, void *ctx,
+			bool *damaged)
 {
 	version_peek *versions = NULL;
 	size_t n = 0;
@@ -158,7 +175,7 @@ static int each_version(mreg_store *s, const char *model, bool sorted, record_ea
 		qsort(order, n, sizeof(*order), by_created);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		mreg_record *r = NULL;
-		int err = store_read_version(&r, s, model, order[i]->v->version);
+		int err = read_version(&r, s, model, order[i]->v->version, files, ctx);
 		if (err == MREG_ENOMEM) {
 			rc = err;
 		} else if (err) {
@@ -193,7 +210,7 @@ done:
 }
 
 int store_each_record(mreg_store *s, const char *name, bool sorted, record_each_fn fn,
-		      record_damaged_fn on_damaged, void *ctx)
+		      record_file_fn files, record_damaged_fn on_damaged, void *ctx)
 {
 	char **models = NULL;
 	size_t nmodels = 0;
@@ -206,10 +223,10 @@ int store_each_record(mreg_store *s, const char *name, bool sorted, record_each_
 		free(dir);
 		if (!exists)
 			return mreg_seterr(MREG_ENOTFOUND, "no model named %s", name);
-		rc = each_version(s, name, sorted, fn, on_damaged, ctx, &damaged);
+		rc = each_version(s, name, sorted, fn, files, on_damaged, ctx, &damaged);
 	} else if ((rc = store_list_dir(&models, &nmodels, s->models, NULL)) == 0) {
 		for (size_t m = 0; m < nmodels && rc == 0; m++)
-			rc = each_version(s, models[m], sorted, fn, on_damaged, ctx, &damaged);
+			rc = each_version(s, models[m], sorted, fn, files, on_damaged, ctx, &damaged);
 		store_free_names(models, nmodels);
 	}
 	if (rc == 0 && damaged)

@@ -29,13 +29,19 @@ typedef void (*record_damaged_fn)(void *ctx, const char *path, int code, const c
  * model's versions by creation time, then version (a peek at each record's
  * created_at orders them before any is read whole). @on_damaged (may be NULL)
  * hears of each record that cannot be read, after its model's readable ones,
- * in file-name order as mreg_model_list() reports them. Returns 0 when every
+ * in file-name order as mreg_model_list() reports them. With @files (may be
+ * NULL), records are read with record_stream_file(): each record's files go
+ * to @files one at a time as it is read (a call with NULL first), and @fn
+ * gets the record without them (unless it has empty folders or links), so
+ * that a record's size does not make the walk's memory grow; what @files
+ * was given of a record that turns out damaged does not count (@on_damaged
+ * hears of it instead of @fn). Returns 0 when every
  * record was read, MREG_ECORRUPT (message set) when one could not be,
  * MREG_ENOTFOUND for an unknown @name, MREG_ENOMEM, MREG_EIO, or what @fn
  * returned.
  */
 int store_each_record(mreg_store *store, const char *name, bool sorted, record_each_fn fn,
-		      record_damaged_fn on_damaged, void *ctx);
+		      record_file_fn files, record_damaged_fn on_damaged, void *ctx);
 
 /*
  * One version of a model and, when asked for, what a peek at its record

@@ -143,7 +143,7 @@ static uint64_t record_json_len(const mreg_record *r, int depth)
 }
 
 /* One layer of the manifest: its path twice, its base name in the file metadata. */
-static uint64_t layer_len(const char *path)
+uint64_t record_layer_len(const char *path)
 {
 	const char *base = strrchr(path, '/');
 
@@ -155,14 +155,11 @@ static const char *path_at(const mreg_record *r, const char *const *paths, size_
 	return paths ? paths[i] : r->files[i].path;
 }
 
-uint64_t record_manifest_bound(const mreg_record *r, const char *const *paths, size_t count)
+/* The manifest apart from its files' layers. */
+static uint64_t manifest_rest(const mreg_record *r)
 {
 	uint64_t n = MANIFEST_FIXED;
 
-	if (!paths)
-		count = r->file_count;
-	for (size_t i = 0; i < count; i++)
-		n += layer_len(path_at(r, paths, i));
 	/* The tree layer (empty folders and links): a descriptor with a short annotation. */
 	if (r->dir_count || r->link_count)
 		n += LAYER_FIXED;
@@ -171,6 +168,23 @@ uint64_t record_manifest_bound(const mreg_record *r, const char *const *paths, s
 	     esc_len(r->description, 1) + (r->version ? 0 : VERSION_ROOM) +
 	     (r->created_at ? 0 : CREATED_ROOM);
 	return n + record_json_len(r, 2);
+}
+
+/* The layers of the files: @paths[0..@count), or the record's files. */
+static uint64_t layers_len(const mreg_record *r, const char *const *paths, size_t count)
+{
+	uint64_t n = 0;
+
+	if (!paths)
+		count = r->file_count;
+	for (size_t i = 0; i < count; i++)
+		n += record_layer_len(path_at(r, paths, i));
+	return n;
+}
+
+uint64_t record_manifest_bound(const mreg_record *r, const char *const *paths, size_t count)
+{
+	return manifest_rest(r) + layers_len(r, paths, count);
 }
 
 uint64_t record_config_bound(const mreg_record *r, size_t file_count)
@@ -226,13 +240,18 @@ int limits_check_kv(const char *where, const char *what, const mreg_kv *items, s
 int record_check_limits(const mreg_record *r, const char *const *paths, size_t count,
 			const char *where)
 {
+	return record_check_limits_counted(r, paths ? count : r->file_count,
+					   layers_len(r, paths, count), where);
+}
+
+int record_check_limits_counted(const mreg_record *r, size_t count, uint64_t files,
+				const char *where)
+{
 	const char *w = where ? where : "";
-	uint64_t manifest, files = 0, meta;
+	uint64_t manifest, meta;
 	size_t entries;
 	int rc;
 
-	if (!paths)
-		count = r->file_count;
 	if ((rc = limits_check_text(where, "description", r->description, MREG_DESCRIPTION_MAX)) ||
 	    (rc = limits_check_text(where, "stage", r->stage, MREG_STAGE_MAX)) ||
 	    (rc = limits_check_kv(where, "tag", r->tags, r->tag_count)) ||
@@ -250,10 +269,8 @@ int record_check_limits(const mreg_record *r, const char *const *paths, size_t c
 				   "%s%s%zu files, empty folders and links; a version holds at most "
 				   "%u",
 				   w, sep(where), entries, MREG_ENTRIES_MAX);
-	manifest = record_manifest_bound(r, paths, count);
-	if (manifest > MREG_MANIFEST_MAX) {
-		for (size_t i = 0; i < count; i++)
-			files += layer_len(path_at(r, paths, i));
+	manifest = manifest_rest(r) + files;
+	if (manifest > MREG_MANIFEST_MAX)
 		return mreg_seterr(MREG_EINVALID,
 				   "%s%sthe version would need a manifest of up to %llu bytes, more "
 				   "than the %u (4 MiB) registries accept: its record (description, "
@@ -263,7 +280,6 @@ int record_check_limits(const mreg_record *r, const char *const *paths, size_t c
 				   w, sep(where), (unsigned long long)manifest, MREG_MANIFEST_MAX,
 				   (unsigned long long)(manifest - files), count, count == 1 ? "" : "s",
 				   (unsigned long long)files);
-	}
 	if (record_config_bound(r, count) > MREG_MANIFEST_MAX)
 		return mreg_seterr(MREG_EINVALID,
 				   "%s%sthe version's config would be up to %llu bytes, more than the "

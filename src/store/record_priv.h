@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "mreg/record.h"
+#include "util/hash.h"
 
 /* Record fields a plugin's describe() may not override. */
 bool record_core_key(const char *key);
@@ -42,6 +43,17 @@ int limits_check_kv(const char *where, const char *what, const mreg_kv *items, s
 int record_check_limits(const mreg_record *record, const char *const *paths, size_t count,
 			const char *where);
 
+/*
+ * record_check_limits() for a record whose files were not kept: @count files
+ * whose layers in the manifest take @layers bytes (the sum of
+ * record_layer_len() of their paths).
+ */
+int record_check_limits_counted(const mreg_record *record, size_t count, uint64_t layers,
+				const char *where);
+
+/* The bytes the manifest's layer of the file at @path takes at most. */
+uint64_t record_layer_len(const char *path);
+
 /* Upper bounds of the bundle manifest and config of @record (see record_limits.c). */
 uint64_t record_manifest_bound(const mreg_record *record, const char *const *paths, size_t count);
 uint64_t record_config_bound(const mreg_record *record, size_t file_count);
@@ -51,6 +63,13 @@ uint64_t record_config_bound(const mreg_record *record, size_t file_count);
  * total_size from its files.
  */
 int record_compute_digest(mreg_record *record);
+
+/*
+ * Add @file's line of the content digest (mreg-store(5), CONTENT DIGEST) to
+ * @h: a record of files alone hashes these lines in the record's order.
+ * MREG_ENOMEM.
+ */
+int record_digest_add_file(hash_ctx *h, const mreg_file *file);
 
 /* A plain relative path inside a model: no empty, "." or ".." component, printable UTF-8. */
 bool record_path_valid(const char *path);
@@ -108,6 +127,26 @@ int record_to_yaml(char **out, size_t *len, const mreg_record *record);
  * column, and the field. MREG_ENOTFOUND when the file does not exist.
  */
 int record_read_file(mreg_record **out, const char *path);
+
+/*
+ * What record_stream_file() hands over: each file of the record in the
+ * record's order (@file and its path live until the call returns), after a
+ * call with NULL before anything is read (a new record begins).
+ */
+typedef int (*record_file_fn)(void *ctx, const mreg_file *file);
+
+/*
+ * Read the record at @path as record_read_file() does, with the same checks
+ * and the same errors, but without building its list of files: each file is
+ * handed to @fn as it is read (yu_stream_file()), so the memory does not grow
+ * with the number of files. Files are handed over before the record is
+ * wholly checked: they count only when this returns 0. *@out then has no
+ * files (file_count 0; total_size is their sum), unless it has empty folders
+ * or links: those are checked against every file path (record_check_tree()),
+ * so the files are then read a second time, into the record. A non-zero
+ * return of @fn stops the reading and is returned.
+ */
+int record_stream_file(mreg_record **out, const char *path, record_file_fn fn, void *ctx);
 
 /* The record as a jansson object (new reference) or NULL when out of memory. */
 json_t *record_to_json_value(const mreg_record *record);

@@ -10,6 +10,7 @@
 #include "util/hash.h"
 #include "util/path.h"
 #include "record_priv.h"
+#include "util/strutil.h"
 #include "util/yamlutil.h"
 
 /* ---- writing ---- */
@@ -386,51 +387,164 @@ static yaml_node_t *list_item(const reader *rd, yaml_node_t *seq, size_t i)
 	return yaml_document_get_node(rd->doc, seq->data.sequence.items.start[i]);
 }
 
-static int parse_files(const reader *rd, yaml_node_t *root, mreg_record *r)
+/*
+ * One entry of 'files' (@fn, a node of @rd's document) into @f, checked as
+ * every reader of records checks it; @prev: the entry before it (NULL for the
+ * first), which must sort before it. @f->path is the caller's to free, even
+ * on failure.
+ */
+static int parse_file_entry(const reader *rd, yaml_node_t *fn, mreg_file *f, const char *prev)
 {
-	yaml_node_t *seq;
-	size_t n;
+	char *digest = NULL;
 	int rc;
 
-	if ((rc = get_list(rd, root, "files", true, &seq, &n)))
+	if (!fn || fn->type != YAML_MAPPING_NODE)
+		return bad(rd, fn, "each entry of '%s' must be a mapping", "files");
+	if ((rc = get_str(rd, fn, "path", true, &f->path)) ||
+	    (rc = get_u64(rd, yu_map_get(rd->doc, fn, "size"), "size", &f->size)) ||
+	    (rc = get_mode(rd, fn, &f->mode)) || (rc = get_str(rd, fn, "digest", true, &digest)))
 		return rc;
-	r->files = calloc(n ? n : 1, sizeof(*r->files));
-	if (!r->files)
-		return mreg_seterr_nomem();
-	for (size_t i = 0; i < n; i++) {
-		yaml_node_t *fn = list_item(rd, seq, i);
-		mreg_file *f = &r->files[i];
-		char *digest = NULL;
-
-		r->file_count = i + 1;
-		if (!fn || fn->type != YAML_MAPPING_NODE)
-			return bad(rd, fn, "each entry of '%s' must be a mapping", "files");
-		if ((rc = get_str(rd, fn, "path", true, &f->path)) ||
-		    (rc = get_u64(rd, yu_map_get(rd->doc, fn, "size"), "size", &f->size)) ||
-		    (rc = get_mode(rd, fn, &f->mode)) ||
-		    (rc = get_str(rd, fn, "digest", true, &digest)))
-			return rc;
-		r->total_size += f->size;
-		if (!digest_valid(digest)) {
-			free(digest);
-			return bad(rd, yu_map_get(rd->doc, fn, "digest"),
-				   "field '%s' must be sha256: and 64 lowercase hex digits", "digest");
-		}
-		memcpy(f->digest, digest, MREG_DIGEST_STRLEN);
+	if (!digest_valid(digest)) {
 		free(digest);
-		if (!record_path_valid(f->path))
-			return bad(rd, yu_map_get(rd->doc, fn, "path"),
-				   "file path '%s' is not a plain relative path", f->path);
-		/* Records come through git: one must not plant a hook or a store
-		 * file where download writes (mreg never stores these folders). */
-		if (!path_is_valid(f->path, PATH_REJECT_DOTGIT | PATH_REJECT_DOTMREG))
-			return bad(rd, yu_map_get(rd->doc, fn, "path"),
-				   "file path '%s' is inside a .git or .mreg folder, which a model "
-				   "never holds", f->path);
-		if (i > 0 && strcmp(r->files[i - 1].path, f->path) >= 0)
-			return bad(rd, fn, "files are not sorted by path, or '%s' is listed twice",
-				   f->path);
+		return bad(rd, yu_map_get(rd->doc, fn, "digest"),
+			   "field '%s' must be sha256: and 64 lowercase hex digits", "digest");
 	}
+	memcpy(f->digest, digest, MREG_DIGEST_STRLEN);
+	free(digest);
+	if (!record_path_valid(f->path))
+		return bad(rd, yu_map_get(rd->doc, fn, "path"),
+			   "file path '%s' is not a plain relative path", f->path);
+	/* Records come through git: one must not plant a hook or a store
+	 * file where download writes (mreg never stores these folders). */
+	if (!path_is_valid(f->path, PATH_REJECT_DOTGIT | PATH_REJECT_DOTMREG))
+		return bad(rd, yu_map_get(rd->doc, fn, "path"),
+			   "file path '%s' is inside a .git or .mreg folder, which a model "
+			   "never holds", f->path);
+	if (prev && strcmp(prev, f->path) >= 0)
+		return bad(rd, fn, "files are not sorted by path, or '%s' is listed twice", f->path);
+	return 0;
+}
+
+/*
+ * The files of a record as they stream by (yu_stream_file() hands over one
+ * entry at a time): each checked, then kept in the record or handed to the
+ * caller's function. The first bad entry is noted and reported where the
+ * files are checked among the record's fields, so the errors come in the
+ * same order whichever way the record is read.
+ */
+typedef struct {
+	const char *path;
+	mreg_record *r;
+	bool keep;          /* r->files gets every entry */
+	record_file_fn fn;  /* else each goes to fn */
+	void *ctx;
+	size_t count, cap;
+	uint64_t total;
+	char *prev;         /* the last entry's path */
+	int err;            /* the first bad entry's error and message */
+	char *msg;
+	/* Files listed before the last one that are a prefix of its path and may
+	 * be a folder of a later one (their lengths): 'a' before 'a.txt', 'a/b'. */
+	size_t *prefixes, nprefix, prefix_cap;
+	char *under;        /* the first file under another file (record_check_tree()'s words) */
+} files_stream;
+
+/* Note the first file that lies under another file: @path, sorted after every earlier one. */
+static int note_under(files_stream *fs, const char *path)
+{
+	size_t len = strlen(path);
+
+	if (fs->under)
+		return 0;
+	/* Drop the earlier files no later path can lie under (sorted: none
+	 * starts with them any more). Those left are prefixes of @path. */
+	while (fs->nprefix) {
+		size_t plen = fs->prefixes[fs->nprefix - 1];
+		if (plen < len && !strncmp(fs->prev, path, plen) && (unsigned char)path[plen] <= '/')
+			break;
+		fs->nprefix--;
+	}
+	for (size_t i = fs->nprefix; i-- > 0;) {
+		size_t plen = fs->prefixes[i];
+		if (path[plen] == '/') {
+			fs->under = str_printf("'%s' lies under the file '%.*s'", path, (int)plen, path);
+			return fs->under ? 0 : mreg_seterr_nomem();
+		}
+	}
+	if (!array_room(&fs->prefixes, &fs->prefix_cap, fs->nprefix, sizeof(*fs->prefixes), 16))
+		return mreg_seterr_nomem();
+	fs->prefixes[fs->nprefix++] = len;
+	return 0;
+}
+
+static int stream_entry(void *ctx, yaml_document_t *item)
+{
+	files_stream *fs = ctx;
+	reader rd = {item, fs->path};
+	mreg_file f = {0};
+	int rc;
+
+	if (fs->err)
+		return 0; /* the rest is still read: a syntax error further on comes first */
+	if ((rc = parse_file_entry(&rd, yaml_document_get_root_node(item), &f, fs->prev))) {
+		free(f.path);
+		if (rc == MREG_ENOMEM)
+			return rc;
+		fs->err = rc;
+		fs->msg = strdup(mreg_error_last());
+		return fs->msg ? 0 : mreg_seterr_nomem();
+	}
+	fs->total += f.size;
+	fs->count++;
+	if (!fs->keep && (rc = note_under(fs, f.path))) {
+		free(f.path);
+		return rc;
+	}
+	if (fs->keep) {
+		mreg_record *r = fs->r;
+		if (!array_room(&r->files, &fs->cap, r->file_count, sizeof(*r->files), 4)) {
+			free(f.path);
+			return mreg_seterr_nomem();
+		}
+		r->files[r->file_count++] = f;
+		fs->prev = f.path;
+		return 0;
+	}
+	rc = fs->fn(fs->ctx, &f);
+	free(fs->prev);
+	fs->prev = f.path;
+	return rc;
+}
+
+static void files_stream_dispose(files_stream *fs)
+{
+	if (!fs->keep)
+		free(fs->prev);
+	free(fs->msg);
+	free(fs->prefixes);
+	free(fs->under);
+}
+
+/* 'files' where the record's fields are checked: a list, each entry sound. */
+static int parse_files(const reader *rd, yaml_node_t *root, mreg_record *r, files_stream *fs)
+{
+	yaml_node_t *seq = yu_map_get(rd->doc, root, "files");
+
+	if (!seq)
+		return bad(rd, root, "field '%s' is missing", "files");
+	if (seq->type != YAML_SEQUENCE_NODE)
+		return bad(rd, seq, "field '%s' must be a list", "files");
+	if (fs->err)
+		return mreg_seterr(fs->err, "%s", fs->msg);
+	if (!r->files && !(r->files = calloc(1, sizeof(*r->files))))
+		return mreg_seterr_nomem();
+	/* No room left over: a listing keeps every record it reads. */
+	if (fs->cap > r->file_count && r->file_count) {
+		mreg_file *fit = realloc(r->files, r->file_count * sizeof(*fit));
+		if (fit)
+			r->files = fit;
+	}
+	r->total_size = fs->total;
 	return 0;
 }
 
@@ -555,29 +669,78 @@ static int parse_source(const reader *rd, yaml_node_t *root, mreg_record *r)
 	return 0;
 }
 
-int record_read_file(mreg_record **out, const char *path)
+/*
+ * The record's files read again, kept this time: the empty folders and links
+ * are checked against them (record_check_tree()).
+ */
+static int reread_files(FILE *f, const char *path, mreg_record *r)
+{
+	files_stream fs = {.path = path, .r = r, .keep = true};
+	yaml_document_t doc;
+	int rc;
+
+	rewind(f);
+	rc = yu_stream_file(&doc, f, path, MREG_ECORRUPT, "files", stream_entry, &fs);
+	if (rc == 0) {
+		yaml_document_delete(&doc);
+		if (fs.err)
+			rc = mreg_seterr(fs.err, "%s", fs.msg);
+	}
+	files_stream_dispose(&fs);
+	return rc;
+}
+
+/* The tree the record describes: record_check_tree(), the streamed files' part already done. */
+static int check_tree(const reader *rd, FILE *f, mreg_record *r, const files_stream *fs)
+{
+	char why[512];
+	int rc;
+
+	if (!fs->keep && r->dir_count == 0 && r->link_count == 0) {
+		/* Files alone: each path was checked, their order makes each one
+		 * once; what is left is a file under another file. */
+		return fs->under ? bad(rd, NULL, "%s", fs->under) : 0;
+	}
+	if (!fs->keep && (rc = reread_files(f, rd->path, r)))
+		return rc;
+	if ((rc = record_check_tree(r, true, why, sizeof(why))) == MREG_EINVALID)
+		rc = bad(rd, NULL, "%s", why);
+	return rc;
+}
+
+/* record_read_file(), or with @fn record_stream_file(). */
+static int read_record(mreg_record **out, const char *path, record_file_fn fn, void *ctx)
 {
 	yaml_document_t doc;
 	reader rd = {&doc, path};
+	files_stream fs = {.path = path, .keep = !fn, .fn = fn, .ctx = ctx};
 	yaml_node_t *root, *n;
 	mreg_record *r = NULL;
 	json_t *extra = NULL;
 	uint64_t size, format;
-	char why[512];
+	FILE *f;
 	int rc;
 
 	*out = NULL;
-	rc = yu_load_file(&doc, path, MREG_ECORRUPT, false, NULL, NULL, NULL, 0);
-	if (rc)
+	if (fn && (rc = fn(ctx, NULL)))
 		return rc;
+	if (!(f = fopen(path, "rb")))
+		return mreg_seterr_errno("%s", path);
+	if (!(r = calloc(1, sizeof(*r)))) {
+		fclose(f);
+		return mreg_seterr_nomem();
+	}
+	fs.r = r;
+	rc = yu_stream_file(&doc, f, path, MREG_ECORRUPT, "files", stream_entry, &fs);
+	if (rc) {
+		files_stream_dispose(&fs);
+		mreg_record_free(r);
+		fclose(f);
+		return rc;
+	}
 	root = yaml_document_get_root_node(&doc);
 	if (!root || root->type != YAML_MAPPING_NODE) {
 		rc = bad(&rd, root, "a record must be a YAML mapping, not %s", yu_kind(root));
-		goto done;
-	}
-	r = calloc(1, sizeof(*r));
-	if (!r) {
-		rc = mreg_seterr_nomem();
 		goto done;
 	}
 	if ((rc = parse_format(&rd, root, &format)) ||
@@ -590,14 +753,10 @@ int record_read_file(mreg_record **out, const char *path)
 	    (rc = get_str(&rd, root, "digest", true, &r->digest)) ||
 	    (rc = get_kvs(&rd, root, "tags", &r->tags, &r->tag_count)) ||
 	    (rc = get_kvs(&rd, root, "properties", &r->properties, &r->property_count)) ||
-	    (rc = parse_source(&rd, root, r)) || (rc = parse_files(&rd, root, r)) ||
-	    (rc = parse_dirs(&rd, root, r)) || (rc = parse_links(&rd, root, r)))
+	    (rc = parse_source(&rd, root, r)) || (rc = parse_files(&rd, root, r, &fs)) ||
+	    (rc = parse_dirs(&rd, root, r)) || (rc = parse_links(&rd, root, r)) ||
+	    (rc = check_tree(&rd, f, r, &fs)))
 		goto done;
-	if ((rc = record_check_tree(r, true, why, sizeof(why)))) {
-		if (rc == MREG_EINVALID)
-			rc = bad(&rd, NULL, "%s", why);
-		goto done;
-	}
 	if (mreg_name_check(r->name) || mreg_version_check(r->version)) {
 		rc = mreg_error_prefix(MREG_ECORRUPT, "%s", path);
 		goto done;
@@ -639,11 +798,24 @@ int record_read_file(mreg_record **out, const char *path)
 done:
 	json_decref(extra);
 	yaml_document_delete(&doc);
+	files_stream_dispose(&fs);
+	fclose(f);
 	if (rc)
 		mreg_record_free(r);
 	else
 		*out = r;
 	return rc;
+}
+
+
+int record_read_file(mreg_record **out, const char *path)
+{
+	return read_record(out, path, NULL, NULL);
+}
+
+int record_stream_file(mreg_record **out, const char *path, record_file_fn fn, void *ctx)
+{
+	return read_record(out, path, fn, ctx);
 }
 
 /* ---- peeking ---- */

@@ -110,7 +110,7 @@ int mreg_model_list(mreg_record ***out, size_t *count, mreg_store *s, const char
 	*out = NULL;
 	*count = 0;
 	/* The same walk as gc and fsck (record_iter.h), each record kept. */
-	rc = store_each_record(s, name, false, gather, gather_damaged, &g);
+	rc = store_each_record(s, name, false, gather, NULL, gather_damaged, &g);
 	if (rc && rc != MREG_ECORRUPT) {
 		mreg_record_array_free(g.recs, g.n);
 		return rc;

@@ -1,4 +1,5 @@
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,4 +233,20 @@ void str_escape_controls(char *dst, size_t size, const char *src)
 		used += n;
 	}
 	dst[used] = '\0';
+}
+
+bool array_room(void *items, size_t *cap, size_t count, size_t size, size_t first)
+{
+	void *array, *grown;
+	size_t want;
+
+	if (count < *cap)
+		return true;
+	want = *cap ? *cap * 2 : first;
+	memcpy(&array, items, sizeof(array));
+	if (want < *cap || want > SIZE_MAX / size || !(grown = realloc(array, want * size)))
+		return false;
+	memcpy(items, &grown, sizeof(grown));
+	*cap = want;
+	return true;
 }

@@ -61,4 +61,11 @@ void strbuf_printf(strbuf *sb, const char *fmt, ...) __attribute__((format(print
 char *strbuf_detach(strbuf *sb);
 void strbuf_dispose(strbuf *sb);
 
+/*
+ * A growable array: make room for one more item in *@items (a pointer to the
+ * array's pointer; @count items of @size bytes in use, room for *@cap), the
+ * room doubled from @first. False when out of memory (the array unchanged).
+ */
+bool array_room(void *items, size_t *cap, size_t count, size_t size, size_t first);
+
 #endif

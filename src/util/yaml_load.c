@@ -382,13 +382,63 @@ static const char *limit_words(yu_status status)
 	}
 }
 
+/*
+ * The message of a failed load (what yu_load_file() says), @len the bytes
+ * read; sets info->problem, line and column as the caller reports them.
+ */
+static int load_failed(yu_load_info *info, const char *path, int errcode, size_t len,
+		       char *too_large, size_t too_large_size)
+{
+	int rc;
+
+	switch (info->status) {
+	case YU_ENOMEM: return mreg_seterr_nomem();
+	case YU_ETOO_LARGE:
+		snprintf(too_large, too_large_size,
+			 "%zu bytes is too large for this file (at most %u)", len, YU_MAX_BYTES);
+		info->problem = too_large;
+		info->context = NULL;
+		info->line = info->column = 0;
+		return mreg_seterr(errcode, "%s: %s", path, too_large);
+	case YU_ENOT_TEXT:
+		info->line = info->column = 0;
+		return mreg_seterr(errcode, "%s: %s", path, info->problem);
+	case YU_ESYNTAX:
+		if (info->context)
+			return mreg_seterr(errcode, "%s:%u:%u: %s %s", path, info->line,
+					   info->column, info->problem, info->context);
+		return mreg_seterr(errcode, "%s:%u:%u: %s", path, info->line, info->column,
+				   info->problem);
+	default:
+		info->problem = limit_words(info->status);
+		rc = mreg_seterr(errcode, "%s:%u:%u: %s", path, info->line, info->column,
+				 info->problem);
+		return rc;
+	}
+}
+
+/* A file larger than YU_MAX_BYTES by its size, refused before it is read. */
+static int too_large_file(FILE *f, const char *path, int errcode, char *problem,
+			  size_t problem_size)
+{
+	struct stat st;
+
+	if (fstat(fileno(f), &st) < 0 || (uint64_t)st.st_size <= YU_MAX_BYTES)
+		return 0;
+	/* Every error says what is wrong, the diagnostic's text included. */
+	if (problem)
+		snprintf(problem, problem_size, "%lld bytes is too large for this file (at most %u)",
+			 (long long)st.st_size, YU_MAX_BYTES);
+	return mreg_seterr(errcode, "%s: %lld bytes is too large for this file (at most %u)", path,
+			   (long long)st.st_size, YU_MAX_BYTES);
+}
+
 int yu_load_file(yaml_document_t *doc, const char *path, int errcode, bool aliases,
 		 unsigned int *line, unsigned int *col, char *problem, size_t problem_size)
 {
 	const yu_limits limits = {
 		.max_bytes = YU_MAX_BYTES, .max_depth = YU_MAX_DEPTH, .aliases = aliases};
 	yu_load_info info;
-	struct stat st;
 	char too_large[96];
 	char *data = NULL;
 	size_t len = 0;
@@ -401,56 +451,23 @@ int yu_load_file(yaml_document_t *doc, const char *path, int errcode, bool alias
 	f = fopen(path, "rb");
 	if (!f)
 		return mreg_seterr_errno("%s", path);
-	if (fstat(fileno(f), &st) == 0 && (uint64_t)st.st_size > YU_MAX_BYTES) {
+	if ((rc = too_large_file(f, path, errcode, problem, problem_size))) {
 		fclose(f);
-		/* Every error says what is wrong, the diagnostic's text included. */
 		if (line)
 			*line = 0;
 		if (col)
 			*col = 0;
-		if (problem)
-			snprintf(problem, problem_size, "%lld bytes is too large for this file (at most %u)",
-				 (long long)st.st_size, YU_MAX_BYTES);
-		return mreg_seterr(errcode, "%s: %lld bytes is too large for this file (at most %u)",
-				   path, (long long)st.st_size, YU_MAX_BYTES);
+		return rc;
 	}
 	rc = read_all(&data, &len, f, YU_MAX_BYTES, path);
 	fclose(f);
 	if (rc)
 		return rc;
-	switch (yu_load(doc, data, len, &limits, &info)) {
-	case YU_OK:
+	if (yu_load(doc, data, len, &limits, &info) == YU_OK) {
 		free(data);
 		return 0;
-	case YU_ENOMEM:
-		rc = mreg_seterr_nomem();
-		break;
-	case YU_ETOO_LARGE:
-		snprintf(too_large, sizeof(too_large), "%zu bytes is too large for this file (at most %u)",
-			 len, YU_MAX_BYTES);
-		info.problem = too_large;
-		info.context = NULL;
-		info.line = info.column = 0;
-		rc = mreg_seterr(errcode, "%s: %s", path, too_large);
-		break;
-	case YU_ENOT_TEXT:
-		rc = mreg_seterr(errcode, "%s: %s", path, info.problem);
-		info.line = info.column = 0;
-		break;
-	case YU_ESYNTAX:
-		if (info.context)
-			rc = mreg_seterr(errcode, "%s:%u:%u: %s %s", path, info.line, info.column,
-					 info.problem, info.context);
-		else
-			rc = mreg_seterr(errcode, "%s:%u:%u: %s", path, info.line, info.column,
-					 info.problem);
-		break;
-	default:
-		info.problem = limit_words(info.status);
-		rc = mreg_seterr(errcode, "%s:%u:%u: %s", path, info.line, info.column,
-				 info.problem);
-		break;
 	}
+	rc = load_failed(&info, path, errcode, len, too_large, sizeof(too_large));
 	if (line)
 		*line = info.line;
 	if (col)
@@ -461,5 +478,275 @@ int yu_load_file(yaml_document_t *doc, const char *path, int errcode, bool alias
 	yaml_document_delete(doc);
 	memset(doc, 0, sizeof(*doc));
 	free(data);
+	return rc;
+}
+
+/* ---- streaming (yu_stream_file) ---- */
+
+/* libyaml's input: the file, read no further than YU_MAX_BYTES + 1. */
+typedef struct {
+	FILE *f;
+	size_t read;
+	bool too_large, failed;
+} stream_input;
+
+static int stream_read(void *data, unsigned char *buf, size_t size, size_t *got)
+{
+	stream_input *in = data;
+	size_t room = YU_MAX_BYTES + 1 - in->read;
+
+	*got = fread(buf, 1, size < room ? size : room, in->f);
+	in->read += *got;
+	if (ferror(in->f))
+		in->failed = true;
+	else if (in->read > YU_MAX_BYTES)
+		in->too_large = true;
+	return !in->failed && !in->too_large;
+}
+
+/* A collection being built: its node, and a mapping's key waiting for its value. */
+typedef struct {
+	yaml_document_t *doc;
+	int node, key;
+	bool divert; /* the diverted sequence: its items go to the callback */
+} stream_frame;
+
+typedef struct {
+	yaml_char_t *name;
+	yaml_mark_t mark;
+} stream_anchor;
+
+typedef struct {
+	yaml_document_t *doc, item;
+	bool in_item;
+	const char *divert;
+	bool diverted; /* the diverted key's value has been seen */
+	yu_item_fn fn;
+	void *ctx;
+	int fn_rc;
+	stream_frame *stack;
+	size_t depth, cap;
+	stream_anchor *anchors; /* as libyaml's loader keeps them: a name twice is refused */
+	size_t anchor_count, anchor_cap;
+	yaml_mark_t dup_first, dup_second; /* the first duplicate anchor, reported at the end */
+	bool dup;
+	yu_load_info *info;
+} stream_composer;
+
+static bool note_anchor(stream_composer *c, yaml_char_t *anchor, yaml_mark_t mark)
+{
+	if (!anchor)
+		return true;
+	for (size_t i = 0; i < c->anchor_count; i++) {
+		if (!strcmp((char *)c->anchors[i].name, (char *)anchor)) {
+			if (!c->dup) {
+				c->dup = true;
+				c->dup_first = c->anchors[i].mark;
+				c->dup_second = mark;
+			}
+			return true;
+		}
+	}
+	if (!array_room(&c->anchors, &c->anchor_cap, c->anchor_count, sizeof(*c->anchors), 8))
+		return false;
+	if (!(c->anchors[c->anchor_count].name = (yaml_char_t *)strdup((char *)anchor)))
+		return false;
+	c->anchors[c->anchor_count++].mark = mark;
+	return true;
+}
+
+/* The tag libyaml's loader gives: none (the default) for no tag or "!". */
+static yaml_char_t *node_tag(yaml_char_t *tag)
+{
+	return tag && strcmp((char *)tag, "!") ? tag : NULL;
+}
+
+/* The document a new node goes to, starting an item of the diverted sequence. */
+static yaml_document_t *target(stream_composer *c)
+{
+	if (c->depth && c->stack[c->depth - 1].divert) {
+		if (!yaml_document_initialize(&c->item, NULL, NULL, NULL, 1, 1))
+			return NULL;
+		c->in_item = true;
+		return &c->item;
+	}
+	return c->depth ? c->stack[c->depth - 1].doc : c->doc;
+}
+
+/* Node @id of @doc is complete: attach it to its parent, or hand over a whole item. */
+static bool finish_node(stream_composer *c, yaml_document_t *doc, int id)
+{
+	stream_frame *parent = c->depth ? &c->stack[c->depth - 1] : NULL;
+
+	if (!parent)
+		return true;
+	if (parent->divert) {
+		if (c->fn_rc == 0)
+			c->fn_rc = c->fn(c->ctx, &c->item);
+		yaml_document_delete(&c->item);
+		c->in_item = false;
+		return true;
+	}
+	if (doc->nodes.start[parent->node - 1].type == YAML_SEQUENCE_NODE)
+		return yaml_document_append_sequence_item(doc, parent->node, id);
+	if (!parent->key) {
+		parent->key = id;
+		return true;
+	}
+	int key = parent->key;
+	parent->key = 0;
+	return yaml_document_append_mapping_pair(doc, parent->node, key, id);
+}
+
+/* Whether a collection starting now is the value of the root mapping's @divert key. */
+static bool diverts(const stream_composer *c)
+{
+	const stream_frame *root = c->depth == 1 ? &c->stack[0] : NULL;
+	const yaml_node_t *key;
+
+	if (!c->divert || c->diverted || !root || root->doc != c->doc || !root->key ||
+	    c->doc->nodes.start[root->node - 1].type != YAML_MAPPING_NODE)
+		return false;
+	key = &c->doc->nodes.start[root->key - 1];
+	return key->type == YAML_SCALAR_NODE && !strcmp((char *)key->data.scalar.value, c->divert);
+}
+
+/* One event of the first document into the documents; false when out of memory. */
+static bool compose(stream_composer *c, yaml_event_t *ev)
+{
+	yaml_document_t *doc;
+	yaml_node_t *n;
+	int id;
+
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		if (!note_anchor(c, ev->data.scalar.anchor, ev->start_mark) || !(doc = target(c)))
+			return false;
+		id = yaml_document_add_scalar(doc, node_tag(ev->data.scalar.tag),
+					      ev->data.scalar.value, (int)ev->data.scalar.length,
+					      ev->data.scalar.style);
+		if (!id)
+			return false;
+		n = &doc->nodes.start[id - 1];
+		n->start_mark = ev->start_mark;
+		n->end_mark = ev->end_mark;
+		return finish_node(c, doc, id);
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT: {
+		bool seq = ev->type == YAML_SEQUENCE_START_EVENT;
+		bool divert = seq && diverts(c);
+		if (!note_anchor(c, seq ? ev->data.sequence_start.anchor
+					: ev->data.mapping_start.anchor, ev->start_mark) ||
+		    !(doc = target(c)))
+			return false;
+		id = seq ? yaml_document_add_sequence(doc, node_tag(ev->data.sequence_start.tag),
+						      ev->data.sequence_start.style)
+			 : yaml_document_add_mapping(doc, node_tag(ev->data.mapping_start.tag),
+						     ev->data.mapping_start.style);
+		if (!id)
+			return false;
+		doc->nodes.start[id - 1].start_mark = ev->start_mark;
+		if (!array_room(&c->stack, &c->cap, c->depth, sizeof(*c->stack), 16))
+			return false;
+		if (divert)
+			c->diverted = true;
+		c->stack[c->depth++] = (stream_frame){doc, id, 0, divert};
+		return true;
+	}
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT: {
+		stream_frame f = c->stack[--c->depth];
+		f.doc->nodes.start[f.node - 1].end_mark = ev->end_mark;
+		return finish_node(c, f.doc, f.node);
+	}
+	default:
+		return true;
+	}
+}
+
+int yu_stream_file(yaml_document_t *doc, FILE *f, const char *path, int errcode,
+		   const char *divert, yu_item_fn fn, void *ctx)
+{
+	stream_input in = {.f = f};
+	stream_composer c = {.doc = doc, .divert = divert, .fn = fn, .ctx = ctx};
+	yu_load_info info = {.byte = -1};
+	yaml_parser_t p;
+	yaml_event_t ev;
+	int depth = 0, documents = 0, rc;
+	bool composing = false, first_done = false, done = false;
+	char too_large[96];
+
+	memset(doc, 0, sizeof(*doc));
+	c.info = &info;
+	if ((rc = too_large_file(f, path, errcode, NULL, 0)))
+		return rc;
+	if (!yaml_parser_initialize(&p))
+		return mreg_seterr_nomem();
+	yaml_parser_set_input(&p, stream_read, &in);
+	/* The events of yu_load()'s first pass, the first document composed as they come. */
+	while (!done && info.status == YU_OK && c.fn_rc == 0) {
+		if (!yaml_parser_parse(&p, &ev)) {
+			/* Only the first document counts, as with yu_load_file(); there
+			 * a duplicate anchor, the composer's error, comes before a
+			 * syntax error further on. */
+			if (in.too_large)
+				info.status = YU_ETOO_LARGE;
+			else if (p.error == YAML_MEMORY_ERROR ||
+				 (!in.failed && !first_done && !c.dup))
+				parser_failed(&p, "", 0, &info);
+			break;
+		}
+		switch (ev.type) {
+		case YAML_DOCUMENT_START_EVENT:
+			if (++documents == 1) {
+				composing = yaml_document_initialize(doc, NULL, NULL, NULL, 1, 1);
+				if (!composing)
+					info.status = YU_ENOMEM;
+			}
+			break;
+		case YAML_DOCUMENT_END_EVENT:
+			composing = false;
+			first_done = true;
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (++depth > YU_MAX_DEPTH)
+				at_mark(&info, YU_ETOO_DEEP, ev.start_mark);
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT: depth--; break;
+		case YAML_ALIAS_EVENT: at_mark(&info, YU_EALIAS, ev.start_mark); break;
+		case YAML_STREAM_END_EVENT: done = true; break;
+		default: break;
+		}
+		if (composing && info.status == YU_OK && !compose(&c, &ev))
+			info.status = YU_ENOMEM;
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&p);
+	if (c.in_item)
+		yaml_document_delete(&c.item);
+	for (size_t i = 0; i < c.anchor_count; i++)
+		free(c.anchors[i].name);
+	free(c.anchors);
+	free(c.stack);
+	if (info.status == YU_OK && !in.failed && c.fn_rc == 0 && c.dup) {
+		/* libyaml's loader: the composer's error, after the first pass found none. */
+		info.status = YU_ESYNTAX;
+		info.problem = "second occurrence";
+		info.line = (unsigned int)c.dup_second.line + 1;
+		info.column = (unsigned int)c.dup_second.column + 1;
+		info.context = "found duplicate anchor; first occurrence";
+	}
+	if (in.failed)
+		rc = mreg_seterr_errno("%s: read", path);
+	else if (c.fn_rc)
+		rc = c.fn_rc;
+	else if (info.status != YU_OK)
+		rc = load_failed(&info, path, errcode, in.read, too_large, sizeof(too_large));
+	else
+		return 0;
+	yaml_document_delete(doc);
+	memset(doc, 0, sizeof(*doc));
 	return rc;
 }

@@ -85,6 +85,24 @@ int yu_load_file(yaml_document_t *doc, const char *path, int errcode, bool alias
 		 unsigned int *line, unsigned int *col, char *problem, size_t problem_size);
 
 /*
+ * Stream the single document of @f (@path names it in messages) as
+ * yu_load_file(@aliases false) loads it, with the same limits and the same
+ * errors, through libyaml's event parser: the text is never held whole.
+ * The items of the list that is the value of the root mapping's key
+ * @divert (its first occurrence) are not put in @doc: each is composed
+ * alone, as the root of a document of its own, handed to @fn, then
+ * dropped; @doc holds an empty list there, at the list's position. So the
+ * memory is that of @doc and of one item, whatever the list's length. A
+ * non-zero return of @fn stops the load and is returned. Items are handed
+ * over as they are read: a syntax error further on still fails the load,
+ * so what @fn was given counts only once this returns 0. On failure @doc
+ * needs no deleting.
+ */
+typedef int (*yu_item_fn)(void *ctx, yaml_document_t *item);
+int yu_stream_file(yaml_document_t *doc, FILE *f, const char *path, int errcode,
+		   const char *divert, yu_item_fn fn, void *ctx);
+
+/*
  * Resolving: what a plain (unquoted) scalar stands for (yaml_resolve.c). The
  * one table of YAML's implicit types, read two ways.
  */
