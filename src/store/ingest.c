@@ -517,7 +517,8 @@ static int drop_twins(pool *p)
 	return 0;
 }
 
-int ingest_files(mreg_store *s, const walk_result *walk, mreg_record *r, stream_progress *progress)
+int ingest_files(mreg_store *s, const walk_result *walk, mreg_record *r, statcache *cache,
+		 stream_progress *progress)
 {
 	pool p = {.s = s, .walk = walk, .r = r, .progress = progress, .fail.at = SIZE_MAX,
 		  .reflink = true,
@@ -527,7 +528,11 @@ int ingest_files(mreg_store *s, const walk_result *walk, mreg_record *r, stream_
 	int rc;
 
 	p.done = progress->base;
-	if ((rc = statcache_open(&p.cache, s->dir, s->tmp, true)))
+	if (cache)
+		rc = statcache_begin_write(p.cache = cache, s->tmp);
+	else
+		rc = statcache_open(&p.cache, s->dir, s->tmp, true);
+	if (rc)
 		return rc;
 	if (!(p.unsynced = calloc(walk->count ? walk->count : 1, sizeof(*p.unsynced)))) {
 		rc = mreg_seterr_nomem();
@@ -584,7 +589,8 @@ done:
 		}
 	}
 	free(p.unsynced);
-	statcache_free(p.cache);
+	if (!cache)
+		statcache_free(p.cache);
 	pthread_mutex_destroy(&p.mu);
 	pthread_cond_destroy(&p.cv);
 	return rc;

@@ -326,23 +326,31 @@ int statcache_open(statcache **out, const char *store_dir, const char *tmp_dir, 
 		return mreg_seterr_nomem();
 	}
 	read_file(c);
-	if (writable) {
-		struct stat st;
-		/* Begun now, before any file is read: its mtime, on the clock that
-		 * stamps the files, is older than any change made after this. */
-		if (fs_tmpfile(&c->tmp, &c->tmp_fd, tmp_dir, "statcache-") == 0 &&
-		    fstat(c->tmp_fd, &st) == 0)
-			c->new_stamp = ts_ns(&st.st_mtim);
-		else if (c->tmp) {
-			close(c->tmp_fd);
-			unlink(c->tmp);
-			free(c->tmp);
-			c->tmp = NULL;
-			c->tmp_fd = -1;
-		}
-		mreg_error_clear();
-	}
+	if (writable)
+		statcache_begin_write(c, tmp_dir);
 	*out = c;
+	return 0;
+}
+
+int statcache_begin_write(statcache *c, const char *tmp_dir)
+{
+	struct stat st;
+
+	if (c->tmp_fd >= 0)
+		return 0;
+	/* Begun now, before any file is read: its mtime, on the clock that
+	 * stamps the files, is older than any change made after this. */
+	if (fs_tmpfile(&c->tmp, &c->tmp_fd, tmp_dir, "statcache-") == 0 &&
+	    fstat(c->tmp_fd, &st) == 0) {
+		c->new_stamp = ts_ns(&st.st_mtim);
+	} else if (c->tmp) {
+		close(c->tmp_fd);
+		unlink(c->tmp);
+		free(c->tmp);
+		c->tmp = NULL;
+		c->tmp_fd = -1;
+	}
+	mreg_error_clear();
 	return 0;
 }
 
@@ -367,6 +375,14 @@ bool statcache_lookup(statcache *c, const struct stat *st, uint8_t raw[SHA256_LE
 		memcpy(raw, e->raw, SHA256_LEN);
 	pthread_mutex_unlock(&c->mu);
 	return hit;
+}
+
+bool statcache_vouches(void *ctx, const struct stat *st)
+{
+	uint8_t raw[SHA256_LEN];
+
+	return ctx && st->st_uid == geteuid() && (st->st_mode & S_IRUSR) &&
+	       statcache_lookup(ctx, st, raw);
 }
 
 void statcache_put(statcache *c, const struct stat *st, const uint8_t raw[SHA256_LEN])
