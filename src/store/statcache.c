@@ -50,6 +50,7 @@ struct statcache {
 	char *tmp;      /* the new file, begun at open (writable only) */
 	int tmp_fd;
 	int64_t new_stamp;
+	uid_t euid;     /* geteuid() once: statcache_vouches asks per file */
 	bool dirty;
 	pthread_mutex_t mu; /* lookups and puts come from ingest's workers */
 };
@@ -97,6 +98,7 @@ int statcache_new(statcache **out)
 		return mreg_seterr_nomem();
 	}
 	c->tmp_fd = -1;
+	c->euid = geteuid();
 	pthread_mutex_init(&c->mu, NULL);
 	*out = c;
 	return 0;
@@ -381,7 +383,9 @@ bool statcache_vouches(void *ctx, const struct stat *st)
 {
 	uint8_t raw[SHA256_LEN];
 
-	return ctx && st->st_uid == geteuid() && (st->st_mode & S_IRUSR) &&
+	const statcache *c = ctx;
+
+	return c && st->st_uid == c->euid && (st->st_mode & S_IRUSR) &&
 	       statcache_lookup(ctx, st, raw);
 }
 
