@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -27,6 +28,45 @@ static const char *git_msg(void)
 	return e && e->message ? e->message : "unknown libgit2 error";
 }
 
+/*
+ * Could libgit2 find a repository from @dir? Its search (flags 0) resolves
+ * the path, then tries, in each folder from there up, FOLDER/.git (a folder
+ * or a gitlink file) and FOLDER itself as a bare repository, which needs a
+ * FOLDER/HEAD. So when no folder from @dir's real path up to the root holds
+ * a ".git" or a "HEAD" of any kind, there is no repository to find, and
+ * libgit2 need not even start: git_libgit2_init() costs more than the rest
+ * of a re-create (its TLS backend parses every system CA certificate). Any
+ * doubt (a path that does not resolve, a name that is there) says yes. This
+ * goes on past file-system boundaries, where libgit2 stops: a wider search
+ * can only say yes more often.
+ */
+static bool might_be_in_git(const char *dir)
+{
+	char real[PATH_MAX + 8];
+	size_t n;
+
+	if (!realpath(dir, real))
+		return true;
+	n = strlen(real);
+	for (;;) {
+		struct stat st;
+		size_t base = n > 1 ? n : 0; /* "/" is written as "" + "/.git" */
+		memcpy(real + base, "/.git", 6);
+		if (lstat(real, &st) == 0 || errno != ENOENT)
+			return true;
+		memcpy(real + base, "/HEAD", 6);
+		if (lstat(real, &st) == 0 || errno != ENOENT)
+			return true;
+		if (base == 0)
+			return false;
+		while (n > 1 && real[n - 1] != '/')
+			n--;
+		if (n > 1)
+			n--; /* the slash before the last name, unless it is the root's */
+		real[n] = '\0';
+	}
+}
+
 /* Open the repository containing @path (a file or folder); 1 if none. */
 static int open_repo(git_repository **repo, const char *path)
 {
@@ -34,9 +74,13 @@ static int open_repo(git_repository **repo, const char *path)
 	char *dir = NULL;
 	int rc;
 
-	pthread_once(&git_once, git_init);
 	if (stat(path, &st) == 0 && !S_ISDIR(st.st_mode))
 		dir = fs_dirname(path);
+	if (!might_be_in_git(dir ? dir : path)) {
+		free(dir);
+		return 1;
+	}
+	pthread_once(&git_once, git_init);
 	rc = git_repository_open_ext(repo, dir ? dir : path, 0, NULL);
 	free(dir);
 	if (rc == GIT_ENOTFOUND)

@@ -375,6 +375,8 @@ static void *pool_main(void *arg)
 		p->large += large;
 		pthread_mutex_unlock(&p->mu);
 
+		if (p->phase == 1 && p->r->files[i].path)
+			continue; /* known unchanged, taken by cached_files() */
 		if (p->phase == 2) {
 			rc = p->unsynced[i] ? fsync_path(p->unsynced[i]) : 0;
 			if (rc)
@@ -428,12 +430,60 @@ static int run_workers(size_t count, void *(*fn)(void *), void *arg, const first
 	return f->at != SIZE_MAX ? mreg_seterr(f->rc, "%s", f->msg) : 0;
 }
 
-/* Run the pool's workers over phase @phase; 0 or the first failure (walk order). */
-static int pool_run(pool *p, int phase)
+/*
+ * Run the pool's workers over phase @phase, which has @todo items to do among
+ * the walk's files (the number of workers); 0 or the first failure (walk order).
+ */
+static int pool_run(pool *p, int phase, size_t todo)
 {
 	p->phase = phase;
 	p->next = 0;
-	return run_workers(p->walk->count, pool_main, p, &p->fail);
+	return run_workers(todo, pool_main, p, &p->fail);
+}
+
+/*
+ * The files the stat cache knows unchanged (by what the walk saw) and whose
+ * blob is in the store, filled in here on the calling thread: each costs a
+ * hash lookup and one fstatat() of a name in blobs/sha256/, no thread and no
+ * lock. The blob is still looked for: the cache outlives blobs (gc removes
+ * those no record names, and a person may delete one by hand), and a record
+ * must never name a missing blob. Returns the files left for the pool.
+ */
+static size_t cached_files(pool *p)
+{
+	const walk_result *walk = p->walk;
+	size_t left = walk->count;
+	uint64_t done = 0;
+	int blobs = open(p->s->blobs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (blobs < 0)
+		return left; /* the pool's own checks will say what is wrong */
+	for (size_t i = 0; i < walk->count; i++) {
+		const walk_file *f = &walk->files[i];
+		mreg_file *out = &p->r->files[i];
+		uint8_t raw[SHA256_LEN];
+		struct stat st;
+
+		if (!statcache_lookup(p->cache, &f->st, raw))
+			continue;
+		digest_format(out->digest, raw);
+		if (fstatat(blobs, out->digest + 7, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !(out->path = strdup(f->rel))) {
+			out->digest[0] = '\0';
+			continue; /* the pool reads it (and reports a lack of memory) */
+		}
+		out->size = f->size;
+		out->mode = f->mode;
+		done += f->size;
+		left--;
+	}
+	close(blobs);
+	if (done) {
+		p->done += done;
+		if (p->progress->fn)
+			pool_report(p, p->done);
+	}
+	return left;
 }
 
 static int by_digest(const void *a, const void *b, void *ctx)
@@ -467,27 +517,36 @@ static int drop_twins(pool *p)
 	return 0;
 }
 
-int ingest_files(mreg_store *s, const walk_result *walk, mreg_record *r, stream_progress *progress)
+int ingest_files(mreg_store *s, const walk_result *walk, mreg_record *r, statcache *cache,
+		 stream_progress *progress)
 {
 	pool p = {.s = s, .walk = walk, .r = r, .progress = progress, .fail.at = SIZE_MAX,
 		  .reflink = true,
 		  .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 	uint64_t base = progress->base;
+	size_t todo;
 	int rc;
 
 	p.done = progress->base;
-	if ((rc = statcache_open(&p.cache, s->dir, s->tmp, true)))
+	if (cache)
+		rc = statcache_begin_write(p.cache = cache, s->tmp);
+	else
+		rc = statcache_open(&p.cache, s->dir, s->tmp, true);
+	if (rc)
 		return rc;
 	if (!(p.unsynced = calloc(walk->count ? walk->count : 1, sizeof(*p.unsynced)))) {
 		rc = mreg_seterr_nomem();
 		goto done;
 	}
-	if ((rc = pool_run(&p, 1)))
+	if ((todo = cached_files(&p)) && (rc = pool_run(&p, 1, todo)))
 		goto done;
 	r->file_count = walk->count;
 	progress->base = base + walk->total_size;
 	/* Every new blob durable, then visible under its name. */
-	if ((rc = drop_twins(&p)) || (rc = pool_run(&p, 2)))
+	todo = 0;
+	for (size_t i = 0; i < walk->count; i++)
+		todo += p.unsynced[i] != NULL;
+	if (todo && ((rc = drop_twins(&p)) || (rc = pool_run(&p, 2, todo))))
 		goto done;
 	for (size_t i = 0; i < walk->count; i++) {
 		char *dest;
@@ -530,7 +589,8 @@ done:
 		}
 	}
 	free(p.unsynced);
-	statcache_free(p.cache);
+	if (!cache)
+		statcache_free(p.cache);
 	pthread_mutex_destroy(&p.mu);
 	pthread_cond_destroy(&p.cv);
 	return rc;

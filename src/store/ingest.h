@@ -40,10 +40,12 @@ int ingest_blob_put(mreg_store *store, const walk_file *file, mreg_file *out, st
  * CPU, at most 8; at most 2 large files copied at once) hashes and writes
  * files at once, leaving new blobs unsynced in tmp/; then they are fsynced
  * (by the same workers), renamed into blobs/ and the directory fsynced;
- * then the store's stat cache is saved. The first failure in walk order is
+ * then the store's stat cache is saved. @cache is that cache when the caller
+ * opened it already (it stays the caller's; it is made writable here, under
+ * the ingest lock), NULL to open it here. The first failure in walk order is
  * the one reported. @progress->base advances by the whole size.
  */
-int ingest_files(mreg_store *store, const walk_result *walk, mreg_record *r,
+int ingest_files(mreg_store *store, const walk_result *walk, mreg_record *r, statcache *cache,
 		 stream_progress *progress);
 
 /* A new staging folder tmp/<what>-XXXXXX for blobs on their way in (malloc'd path). */

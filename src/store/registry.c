@@ -15,6 +15,7 @@
 #include "mreg/registry.h"
 #include "record_iter.h"
 #include "record_priv.h"
+#include "statcache.h"
 #include "store_priv.h"
 #include "util/strutil.h"
 #include "util/url.h"
@@ -486,6 +487,7 @@ int mreg_model_create(mreg_record **out, mreg_store *s, const mreg_create_option
 	mreg_diag_list *own = NULL, *walk_diags = NULL;
 	walk_result walk = {0};
 	mreg_record *r = NULL;
+	statcache *cache = NULL;
 	stream_progress progress = {0};
 	bool ingesting = false, locked = false, walked;
 	int rc, commit;
@@ -530,8 +532,14 @@ int mreg_model_create(mreg_record **out, mreg_store *s, const mreg_create_option
 			goto done;
 		}
 	}
+	/* The stat cache, read before the walk: a file it knows unchanged, and
+	 * owned by us, needs no readability check there (statcache_vouches). A
+	 * fetched model's files are new hard links: the cache knows none. */
+	if (!fetched && (rc = statcache_open(&cache, s->dir, s->tmp, false)))
+		goto done;
 	if ((rc = mreg_diag_list_new(&walk_diags)) ||
-	    (walked && (rc = walk_model(&walk, model_path, walk_diags))))
+	    (walked && (rc = walk_model_vouched(&walk, model_path, walk_diags, statcache_vouches,
+						cache))))
 		goto done;
 	if (!o->no_validate) {
 		size_t before = mreg_diag_count_severity(diags, MREG_DIAG_ERROR);
@@ -558,7 +566,8 @@ int mreg_model_create(mreg_record **out, mreg_store *s, const mreg_create_option
 			goto done;
 		}
 	}
-	if (!walked && (rc = walk_model(&walk, model_path, walk_diags)))
+	if (!walked &&
+	    (rc = walk_model_vouched(&walk, model_path, walk_diags, statcache_vouches, cache)))
 		goto done;
 	/* A fetched tree holds only files and folders mreg made, under names
 	 * checked as they arrived; should the walk still find fault, it names
@@ -608,7 +617,7 @@ int mreg_model_create(mreg_record **out, mreg_store *s, const mreg_create_option
 	progress.ctx = o->progress_ctx;
 	progress.total = walk.total_size;
 	if ((rc = fetched ? ingest_fetched_files(s, fetched, &walk, r)
-			  : ingest_files(s, &walk, r, &progress)) ||
+			  : ingest_files(s, &walk, r, cache, &progress)) ||
 	    (rc = record_compute_digest(r)))
 		goto done;
 
@@ -639,6 +648,7 @@ done:
 		store_ingest_unlock(s);
 	mreg_record_free(r);
 	walk_result_dispose(&walk);
+	statcache_free(cache);
 	mreg_diag_list_free(walk_diags);
 	mreg_diag_list_free(own);
 	return rc;

@@ -50,6 +50,7 @@ struct statcache {
 	char *tmp;      /* the new file, begun at open (writable only) */
 	int tmp_fd;
 	int64_t new_stamp;
+	uid_t euid;     /* geteuid() once: statcache_vouches asks per file */
 	bool dirty;
 	pthread_mutex_t mu; /* lookups and puts come from ingest's workers */
 };
@@ -97,6 +98,7 @@ int statcache_new(statcache **out)
 		return mreg_seterr_nomem();
 	}
 	c->tmp_fd = -1;
+	c->euid = geteuid();
 	pthread_mutex_init(&c->mu, NULL);
 	*out = c;
 	return 0;
@@ -326,23 +328,31 @@ int statcache_open(statcache **out, const char *store_dir, const char *tmp_dir, 
 		return mreg_seterr_nomem();
 	}
 	read_file(c);
-	if (writable) {
-		struct stat st;
-		/* Begun now, before any file is read: its mtime, on the clock that
-		 * stamps the files, is older than any change made after this. */
-		if (fs_tmpfile(&c->tmp, &c->tmp_fd, tmp_dir, "statcache-") == 0 &&
-		    fstat(c->tmp_fd, &st) == 0)
-			c->new_stamp = ts_ns(&st.st_mtim);
-		else if (c->tmp) {
-			close(c->tmp_fd);
-			unlink(c->tmp);
-			free(c->tmp);
-			c->tmp = NULL;
-			c->tmp_fd = -1;
-		}
-		mreg_error_clear();
-	}
+	if (writable)
+		statcache_begin_write(c, tmp_dir);
 	*out = c;
+	return 0;
+}
+
+int statcache_begin_write(statcache *c, const char *tmp_dir)
+{
+	struct stat st;
+
+	if (c->tmp_fd >= 0)
+		return 0;
+	/* Begun now, before any file is read: its mtime, on the clock that
+	 * stamps the files, is older than any change made after this. */
+	if (fs_tmpfile(&c->tmp, &c->tmp_fd, tmp_dir, "statcache-") == 0 &&
+	    fstat(c->tmp_fd, &st) == 0) {
+		c->new_stamp = ts_ns(&st.st_mtim);
+	} else if (c->tmp) {
+		close(c->tmp_fd);
+		unlink(c->tmp);
+		free(c->tmp);
+		c->tmp = NULL;
+		c->tmp_fd = -1;
+	}
+	mreg_error_clear();
 	return 0;
 }
 
@@ -367,6 +377,16 @@ bool statcache_lookup(statcache *c, const struct stat *st, uint8_t raw[SHA256_LE
 		memcpy(raw, e->raw, SHA256_LEN);
 	pthread_mutex_unlock(&c->mu);
 	return hit;
+}
+
+bool statcache_vouches(void *ctx, const struct stat *st)
+{
+	uint8_t raw[SHA256_LEN];
+
+	const statcache *c = ctx;
+
+	return c && st->st_uid == c->euid && (st->st_mode & S_IRUSR) &&
+	       statcache_lookup(ctx, st, raw);
 }
 
 void statcache_put(statcache *c, const struct stat *st, const uint8_t raw[SHA256_LEN])

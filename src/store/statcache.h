@@ -43,6 +43,30 @@ typedef struct statcache statcache;
 int statcache_open(statcache **out, const char *store_dir, const char *tmp_dir, bool writable);
 
 /*
+ * Make a cache opened read-only writable from now on (as statcache_open with
+ * @writable does at open): its new file is begun in @tmp_dir, and its mtime
+ * is the stamp. For a caller that reads the cache before it may write in the
+ * store (create reads it before its walk, and begins writing under the
+ * ingest lock). Returns 0 (read-only still, when the file cannot be made) or
+ * MREG_ENOMEM; a cache writable already is left as it is.
+ */
+int statcache_begin_write(statcache *c, const char *tmp_dir);
+
+/*
+ * Whether the cache vouches that this process can read the regular file in
+ * the state @st, so that the walk need not ask the kernel (walk_vouch_fn;
+ * @ctx is the cache, NULL vouches for nothing). It does when the file is
+ * this process's own with its owner's read bit set (for the owner the kernel
+ * decides by those bits alone, ACLs aside: ACL_USER_OBJ is those bits) and
+ * the cache holds it unchanged since it was read: a chmod, chown, setfacl
+ * or change of security label changes ctime, so a file whose five values are
+ * the cache's has the permissions it had when it was read. The cache does
+ * not vouch for a file someone else owns (it may have been read by another
+ * user sharing the store).
+ */
+bool statcache_vouches(void *ctx, const struct stat *st);
+
+/*
  * The digest the cache holds for a file with these @st, when there is one
  * from an earlier run that the racily-clean rule lets through.
  */

@@ -21,6 +21,8 @@ typedef struct {
 	char *root_real;      /* realpath of the model folder */
 	size_t root_real_len;
 	int rc;               /* MREG_ENOMEM once an allocation failed */
+	walk_vouch_fn vouch;  /* may spare the readability check; NULL: none */
+	void *vouch_ctx;
 } walker;
 
 /* Directories on the current path, to stop symlink loops. */
@@ -324,7 +326,8 @@ static void visit(walker *w, int dfd, const char *name, const char *abs, const c
 		     "%s cannot be part of a model", what);
 		return;
 	}
-	if (!(dfd >= 0 ? readable_at(dfd, name) : readable(abs, false))) {
+	if (!(w->vouch && w->vouch(w->vouch_ctx, &st)) &&
+	    !(dfd >= 0 ? readable_at(dfd, name) : readable(abs, false))) {
 		diag(w, MREG_DIAG_ERROR, shown, "custom-unreadable", "cannot read: %s",
 		     strerror(errno));
 		return;
@@ -419,7 +422,13 @@ static int cmp_links(const void *a, const void *b)
 
 int walk_model(walk_result *out, const char *path, mreg_diag_list *diags)
 {
-	walker w = {.res = out, .diags = diags};
+	return walk_model_vouched(out, path, diags, NULL, NULL);
+}
+
+int walk_model_vouched(walk_result *out, const char *path, mreg_diag_list *diags,
+		       walk_vouch_fn vouch, void *ctx)
+{
+	walker w = {.res = out, .diags = diags, .vouch = vouch, .vouch_ctx = ctx};
 	struct stat st;
 	char real[PATH_MAX];
 

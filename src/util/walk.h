@@ -63,6 +63,17 @@ typedef struct {
  */
 int walk_model(walk_result *out, const char *path, mreg_diag_list *diags);
 
+/*
+ * Vouches that a regular file in the state @st (as the walk's lstat, or the
+ * stat of a followed link, saw it) can be read by this process, so that the
+ * walk need not ask the kernel: see statcache_vouches().
+ */
+typedef bool (*walk_vouch_fn)(void *ctx, const struct stat *st);
+
+/* walk_model(), asking @vouch (with @ctx) before checking a file is readable. */
+int walk_model_vouched(walk_result *out, const char *path, mreg_diag_list *diags,
+		       walk_vouch_fn vouch, void *ctx);
+
 void walk_result_dispose(walk_result *res);
 
 /*

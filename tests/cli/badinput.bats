@@ -199,6 +199,35 @@ shared_setup() {
 	assert_store_unchanged "$before"
 }
 
+@test "a file the stat cache knows, made unreadable since, is refused again" {
+	shared_setup
+	sleep 1 # older than the next cache's stamp (racily clean)
+	as_user "${MREG}" create -n churn -p m >/dev/null
+	# the cache knows the file as it was
+	grep -q "^[0-9]* $(stat -c %i m/sub/b.txt) " "${MREG_DIR}/cache/stat"
+	as_user chmod 000 m/sub/b.txt
+	before="$(store_snapshot)"
+	run --separate-stderr as_user "${MREG}" create -n churn -p m
+	assert_status 1
+	assert_contains "$stderr" "m/sub/b.txt: error: cannot read: Permission denied"
+	assert_store_unchanged "$before"
+}
+
+@test "a file the stat cache knows but another user owns is checked, not vouched for" {
+	shared_setup
+	# root's file, only root may read it; root registers it in the same store
+	echo secret >m/sub/root.bin
+	chmod 0600 m/sub/root.bin
+	sleep 1 # older than the next cache's stamp (racily clean)
+	"${MREG}" create -n churn -p m >/dev/null
+	grep -q "^[0-9]* $(stat -c %i m/sub/root.bin) " "${MREG_DIR}/cache/stat"
+	before="$(store_snapshot)"
+	run --separate-stderr as_user "${MREG}" create -n churn -p m
+	assert_status 1
+	assert_contains "$stderr" "m/sub/root.bin: error: cannot read: Permission denied"
+	assert_store_unchanged "$before"
+}
+
 @test "an unreadable folder: create exit 1, names it, store unchanged" {
 	shared_setup
 	as_user sh -c 'mkdir m/locked; echo x >m/locked/x; chmod 000 m/locked'
