@@ -1,4 +1,6 @@
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "bundle_cli.h"
@@ -145,6 +147,11 @@ static int run_kept(const char *pubkey, bool json, const char *model)
 
 	cli_parse_ref(&cmd_verify, &ref, model);
 	mreg_ref_dispose(&ref);
+	/* A key that cannot be read is a usage problem, not a failed check. */
+	if (access(pubkey, R_OK) != 0) {
+		cli_error("%s: %s", pubkey, strerror(errno));
+		return EXIT_ERROR;
+	}
 	if ((status = cli_open_store(&store)))
 		return status;
 	if ((rc = mreg_model_get(&rec, store, model)) ||
