@@ -73,9 +73,9 @@ static int run(int argc, char **argv)
 			       rec->name, rec->version, info.blobs_added,
 			       info.blobs_added == 1 ? "" : "s", file);
 		else if (info.unchanged)
-			printf("%s:%s is already in the store with the same content (%s): nothing "
-			       "to do\n",
-			       rec->name, rec->version, rec->digest);
+			printf("%s:%s is already in the store with the same content (%s)%s\n",
+			       rec->name, rec->version, rec->digest,
+			       info.oms_kept ? "" : ": nothing to do");
 		else
 			printf("imported %s:%s from %s (%zu file%s, %s, every digest verified)\n",
 			       rec->name, rec->version, file, rec->file_count,

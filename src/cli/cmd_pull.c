@@ -79,9 +79,9 @@ static int run(int argc, char **argv)
 		char size[32];
 		cli_human_size(size, sizeof(size), info.bytes_moved);
 		if (info.unchanged)
-			printf("%s:%s is already in the store with the same content (manifest %s): "
-			       "nothing to do\n",
-			       rec->name, rec->version, info.manifest_digest);
+			printf("%s:%s is already in the store with the same content (manifest %s)%s\n",
+			       rec->name, rec->version, info.manifest_digest,
+			       info.oms_kept ? "" : ": nothing to do");
 		else
 			printf("pulled %s:%s from %s (%zu file%s; %zu blob%s fetched, %s%s; every "
 			       "digest verified)\n",

@@ -716,7 +716,7 @@ int ingest_land_version(mreg_store *store, mreg_record **record, const char *sta
 	if (sigs && sigs->count && (rc = kept_sigs_keep(store, r, sigs)))
 		goto done;
 	if (existing) {
-		*unchanged = landed == 0 && (!sigs || sigs->kept == 0);
+		*unchanged = landed == 0; /* the signatures kept are reported apart */
 		*blobs_added = landed;
 		goto done;
 	}

@@ -73,7 +73,7 @@ int ingest_existing(mreg_store *store, const char *name, const char *version, co
  * NULL; kept_sigs_keep(): those that are not this version's are dropped and
  * counted there) and write the record. A record already there with the same
  * content stays (*record is replaced by it; *unchanged when no blob was
- * missing and no signature new, *blobs_added otherwise). The caller holds
+ * missing, *blobs_added otherwise; new signatures are counted in @sigs). The caller holds
  * the ingest lock.
  */
 int ingest_land_version(mreg_store *store, mreg_record **record, const char *stage,

@@ -178,7 +178,7 @@ int kept_sigs_keep(mreg_store *s, const mreg_record *r, kept_sigs_incoming *in)
 		rc = mreg_seterr_nomem();
 		goto done;
 	}
-	if ((rc = make_dir(root, &made)) || (rc = make_dir(mdir, &made)) ||
+	if ((rc = make_dir(root, &in->made_root)) || (rc = make_dir(mdir, &in->made_model_dir)) ||
 	    (rc = make_dir(vdir, &made)))
 		goto done;
 	if (made)
@@ -241,14 +241,26 @@ void kept_sigs_undo(kept_sigs_incoming *in)
 	}
 	in->kept = 0;
 	if (in->made_dir) {
+		/* Only the folders this call made: the store as it was. */
+		char *mdir = fs_dirname(in->made_dir), *root = mdir ? fs_dirname(mdir) : NULL;
+		char *top = root ? fs_dirname(root) : NULL;
+		const char *sync = mdir;
 		rmdir(in->made_dir);
-		free(dir);
-		dir = fs_dirname(in->made_dir); /* the model's folder stays: gc takes it when empty */
+		if (in->made_model_dir && mdir && rmdir(mdir) == 0) {
+			sync = root;
+			if (in->made_root && root && rmdir(root) == 0)
+				sync = top;
+		}
+		if (sync)
+			fs_fsync_dir(sync);
+		free(mdir);
+		free(root);
+		free(top);
 		free(in->made_dir);
 		in->made_dir = NULL;
-	}
-	if (dir)
+	} else if (dir) {
 		fs_fsync_dir(dir);
+	}
 	free(dir);
 }
 

@@ -24,6 +24,7 @@ typedef struct kept_sigs_incoming {
 	char why[512];  /* why the first one was dropped */
 	char *written[MREG_KEPT_SIGNATURES_MAX]; /* for kept_sigs_undo() */
 	char *made_dir; /* the version's folder, when this call made it */
+	bool made_model_dir, made_root; /* and signatures/NAME/, signatures/ */
 } kept_sigs_incoming;
 
 /*
