@@ -301,3 +301,33 @@ PY
 	assert_status 0
 	[[ "$(json_get '[d["oms_kept"], d["oms_dropped"]]' <<<"$output")" == "[1, 0]" ]] || fail "$output"
 }
+
+@test "show, verify NAME:V, import, pull and gc --json with kept signatures match their schemas in docs/json" {
+	check() {
+		local why
+		why="$("$PYTHON" "${BATS_TEST_DIRNAME}/json_schema_check.py" \
+			"${BATS_TEST_DIRNAME}/../../docs/json" "$1" <<<"$output")" ||
+			fail "--json output does not match $1:"$'\n'"$why"
+	}
+	run --separate-stderr mreg package demo:1 -o signed.tar --sign-oms k.pem
+	assert_status 0
+	in_other import signed.tar --json
+	assert_status 0
+	check import.schema.json
+	[[ "$(json_get '[d["oms_kept"], d["oms_dropped"]]' <<<"$output")" == "[1, 0]" ]] || fail "$output"
+	in_other show demo:1 --json
+	assert_status 0
+	check show.schema.json
+	in_other verify --pubkey k.pub demo:1 --json
+	assert_status 0
+	check verify.schema.json
+	in_other verify --pubkey other.pub demo:1 --json
+	assert_status 1
+	check verify.schema.json
+	in_other delete demo:1
+	mkdir -p "$OTHER/signatures/demo/3"
+	in_other gc --json
+	assert_status 0
+	check gc.schema.json
+	[[ "$(json_get 'd["signatures_removed"]' <<<"$output")" == 1 ]] || fail "$output"
+}
