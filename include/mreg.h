@@ -13,6 +13,7 @@
 #include "mreg/error.h"
 #include "mreg/format.h"
 #include "mreg/git.h"
+#include "mreg/kept_signatures.h"
 #include "mreg/limits.h"
 #include "mreg/oms.h"
 #include "mreg/record.h"

@@ -79,6 +79,9 @@ typedef struct {
 	size_t blobs_added;                       /**< import: blobs added for a version whose record was there (e.g. from git). */
 	size_t oms_signatures;                    /**< OMS signatures attached (referrers in the layout). */
 	int oms_verified;                         /**< 1: one of them verified with a given PEM key. */
+	size_t oms_kept;                          /**< import: OMS signatures newly kept with the version (mreg/kept_signatures.h). */
+	size_t oms_dropped;                       /**< import: attached ones not kept (not an OMS bundle of the version's files, over the limit). */
+	char oms_dropped_why[512];                /**< import: why the first dropped one was. */
 } mreg_bundle_info;
 
 /** Options of mreg_bundle_package(). Initialise with MREG_PACKAGE_OPTIONS_INIT. */

@@ -157,6 +157,9 @@ MREG_API void mreg_oms_bundle_free(mreg_oms_bundle *bundle);
 /** The bundle's signing method. */
 MREG_API mreg_oms_method mreg_oms_bundle_method(const mreg_oms_bundle *bundle);
 
+/** The key method's publicKey.hint (SHA-256 hex of the signer's public key PEM), or NULL; borrowed. */
+MREG_API const char *mreg_oms_bundle_hint(const mreg_oms_bundle *bundle);
+
 /** The number of resources (files) the bundle lists. */
 MREG_API size_t mreg_oms_bundle_resource_count(const mreg_oms_bundle *bundle);
 

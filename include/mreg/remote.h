@@ -74,6 +74,9 @@ typedef struct {
 	int unchanged;              /**< pull: the version and its blobs were in the store already. */
 	size_t oms_signatures;      /**< push: OMS signatures attached; pull: found for the manifest. */
 	int oms_verified;           /**< pull: one verified with a given key. */
+	size_t oms_kept;            /**< pull: OMS signatures newly kept with the version (mreg/kept_signatures.h). */
+	size_t oms_dropped;         /**< pull: found but not kept (not an OMS bundle of its files, over the limit). */
+	char oms_dropped_why[512];  /**< pull: why the first dropped one was. */
 	int referrers_api;          /**< The registry answered the referrers API (else the fallback tag). */
 } mreg_remote_info;
 

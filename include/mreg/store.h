@@ -119,10 +119,12 @@ typedef struct {
 	uint64_t bytes_removed;
 	size_t blobs_kept;
 	size_t tmp_removed;    /**< Leftovers of interrupted writes. */
+	size_t signatures_removed; /**< Folders of kept signatures whose version is gone. */
 } mreg_gc_result;
 
 /**
- * Remove the blobs no record references and the leftovers in tmp/. Waits
+ * Remove the blobs no record references, the kept signatures of versions
+ * that no longer exist (signatures/NAME/VERSION/) and the leftovers in tmp/. Waits
  * for every `create` in progress to finish first, so their blobs are never
  * taken. Refuses (MREG_ECORRUPT) when a record cannot be read, since its
  * blobs cannot be told apart. With @p dry_run nothing is removed.

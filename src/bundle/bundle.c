@@ -294,6 +294,9 @@ int mreg_bundle_import(mreg_bundle_info *info, mreg_record **out, mreg_store *st
 {
 	mreg_bundle_info own;
 	bundle_contents c = {0};
+	const char *sig_data[MREG_KEPT_SIGNATURES_MAX];
+	size_t sig_lens[MREG_KEPT_SIGNATURES_MAX];
+	kept_sigs_incoming sigs = {.data = sig_data, .lens = sig_lens};
 	char *stage = NULL;
 	bool ingesting = false;
 	int rc;
@@ -317,11 +320,19 @@ int mreg_bundle_import(mreg_bundle_info *info, mreg_record **out, mreg_store *st
 	if (c.meta.foreign &&
 	     (rc = artifact_detect_staged(c.record, (const char *const[]){stage}, 1, stage)))
 		goto done;
+	for (size_t i = 0; i < c.oms_count && i < MREG_KEPT_SIGNATURES_MAX; i++) {
+		sig_data[i] = c.oms[i].data;
+		sig_lens[i] = c.oms[i].len;
+	}
+	sigs.count = c.oms_count < MREG_KEPT_SIGNATURES_MAX ? c.oms_count : MREG_KEPT_SIGNATURES_MAX;
 	/* The staged blobs were written unsynced: all durable before any lands. */
 	if ((rc = ingest_stage_sync(stage)) ||
-	    (rc = ingest_land_version(store, &c.record, stage, "import", &info->unchanged,
+	    (rc = ingest_land_version(store, &c.record, stage, "import", &sigs, &info->unchanged,
 				      &info->blobs_added)))
 		goto done;
+	info->oms_kept = sigs.kept;
+	info->oms_dropped = sigs.dropped;
+	memcpy(info->oms_dropped_why, sigs.why, sizeof(info->oms_dropped_why));
 	if (out) {
 		*out = c.record;
 		c.record = NULL;
@@ -333,6 +344,7 @@ done:
 	}
 	if (ingesting)
 		store_ingest_unlock(store);
+	kept_sigs_incoming_dispose(&sigs);
 	bundle_contents_dispose(&c);
 	return rc;
 }

@@ -21,6 +21,7 @@
 #include "util/error_priv.h"
 #include "util/fsutil.h"
 #include "util/hash.h"
+#include "store/kept_signatures.h"
 #include "store/litter.h"
 #include "store/record_priv.h"
 #include "store/store_priv.h"
@@ -288,7 +289,10 @@ int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_re
 			const char *file, const mreg_package_options *opts)
 {
 	artifact_blobs ab = {0};
-	oms_attachment oms = {0};
+	oms_attachments oms = {0};
+	const oci_blob *referrers[OCI_REFERRERS_MAX];
+	char **kept = NULL;
+	size_t *kept_lens = NULL, kept_count = 0;
 	oci_blob index = {0};
 	struct archive *a = NULL;
 	struct archive_entry *e = NULL;
@@ -310,12 +314,17 @@ int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_re
 	comp = opts->compression == MREG_COMPRESS_AUTO ? compression_for(file) : opts->compression;
 	if ((rc = artifact_build(&ab, r)) || (rc = oci_check_size(r, &ab.config, &ab.manifest)))
 		goto done;
-	/* An OMS signature rides along as a referrer of the model manifest (oms_attach.h). */
-	if (opts->version >= 2 && (opts->oms_key || opts->oms_signature) &&
-	    (rc = oms_attachment_build(&oms, &ab.manifest, r, opts->oms_key,
-				       opts->oms_signature)))
+	/* OMS signatures ride along as referrers of the model manifest (oms_attach.h):
+	 * those the store keeps for the version, and the one asked for. */
+	if ((rc = kept_sigs_read(store, r, &kept, &kept_lens, &kept_count)) ||
+	    (rc = oms_attachments_build(&oms, &ab.manifest, r,
+					opts->version >= 2 ? opts->oms_key : NULL,
+					opts->version >= 2 ? opts->oms_signature : NULL,
+					(const char *const *)kept, kept_lens, kept_count)))
 		goto done;
-	if ((rc = oci_index_build(&index, r, &ab.manifest, oms.manifest.data ? &oms.manifest : NULL)))
+	for (size_t i = 0; i < oms.count; i++)
+		referrers[i] = &oms.items[i].manifest;
+	if ((rc = oci_index_build(&index, r, &ab.manifest, referrers, oms.count)))
 		goto done;
 	sidecar = str_printf("%s%s", file, BUNDLE_SIDECAR_SUFFIX);
 	dir = fs_dirname(file);
@@ -379,14 +388,19 @@ int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_re
 	    (rc = put_header(a, e, &o, "blobs/sha256", true, 0)))
 		goto done;
 	/* The manifest, the config, the tree layer (when there is one), each under its digest;
-	 * then the OMS signature's manifest, the empty config ({}, unless a file is "{}"
-	 * and brings it) and the OMS bundle, all before the files. */
+	 * then the OMS signatures' manifests, the empty config ({}, unless a file is "{}"
+	 * and brings it) and the OMS bundles, all before the files. */
 	oci_blob empty = {0};
-	if (oms.manifest.data && !oms_record_has_blob(r, OCI_EMPTY_DIGEST))
+	if (oms.count && !oms_record_has_blob(r, OCI_EMPTY_DIGEST))
 		empty = (oci_blob){(char *)OCI_EMPTY_DATA, 2, OCI_EMPTY_DIGEST};
-	const oci_blob *docs[] = {&ab.manifest, &ab.config, &ab.tree, &oms.manifest, &empty,
-				  &oms.bundle};
-	for (size_t i = 0; i < sizeof(docs) / sizeof(*docs); i++) {
+	const oci_blob *docs[3 + 2 * OCI_REFERRERS_MAX + 1] = {&ab.manifest, &ab.config, &ab.tree};
+	size_t ndocs = 3;
+	for (size_t i = 0; i < oms.count; i++)
+		docs[ndocs++] = &oms.items[i].manifest;
+	docs[ndocs++] = &empty;
+	for (size_t i = 0; i < oms.count; i++)
+		docs[ndocs++] = &oms.items[i].bundle;
+	for (size_t i = 0; i < ndocs; i++) {
 		char path[sizeof("blobs/sha256/") + SHA256_HEXLEN];
 		if (!docs[i]->data)
 			continue;
@@ -446,7 +460,7 @@ int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_re
 			goto done;
 	}
 	if (info) {
-		info->oms_signatures = oms.manifest.data != NULL;
+		info->oms_signatures = oms.count;
 		memcpy(info->manifest_digest, ab.manifest.digest, MREG_DIGEST_STRLEN);
 		info->bundle_size = o.written;
 		info->compression = comp;
@@ -472,7 +486,8 @@ done:
 	}
 	sign_prehash_free(o.prehash);
 	artifact_blobs_dispose(&ab);
-	oms_attachment_dispose(&oms);
+	oms_attachments_dispose(&oms);
+	kept_sigs_bytes_free(kept, kept_lens, kept_count);
 	oci_blob_dispose(&index);
 	free(dir);
 	free(inner);

@@ -498,7 +498,7 @@ nomem:
 }
 
 int oci_index_build(oci_blob *out, const mreg_record *r, const oci_blob *manifest,
-		    const oci_blob *referrer)
+		    const oci_blob *const *referrers, size_t count)
 {
 	json_t *d = desc_json(OCI_MT_MANIFEST, manifest->digest, manifest->len), *list;
 
@@ -508,8 +508,8 @@ int oci_index_build(oci_blob *out, const mreg_record *r, const oci_blob *manifes
 	json_object_set_new(d, "annotations", json_pack("{s:s}", OCI_REF_NAME, r->version));
 	list = json_pack("[o]", d);
 	/* The signature is listed too (untagged), as a referrer of the model: OCI tools find it. */
-	if (list && referrer) {
-		json_t *s = desc_json(OCI_MT_MANIFEST, referrer->digest, referrer->len);
+	for (size_t i = 0; list && i < count; i++) {
+		json_t *s = desc_json(OCI_MT_MANIFEST, referrers[i]->digest, referrers[i]->len);
 		if (s)
 			json_object_set_new(s, "artifactType", json_string(OCI_SIG_ARTIFACT_TYPE));
 		json_array_append_new(list, s);

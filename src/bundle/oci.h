@@ -120,11 +120,11 @@ char *oci_record_json(const mreg_record *record);
  */
 int oci_check_size(const mreg_record *record, const oci_blob *config, const oci_blob *manifest);
 /*
- * index.json: the model manifest, tagged with the version, and its OMS
- * signature manifest when @referrer is not NULL (no tag: a referrer).
+ * index.json: the model manifest, tagged with the version, and the @count
+ * OMS signature manifests @referrers (no tag: referrers), in that order.
  */
 int oci_index_build(oci_blob *out, const mreg_record *record, const oci_blob *manifest,
-		    const oci_blob *referrer);
+		    const oci_blob *const *referrers, size_t count);
 
 /* A descriptor as read. */
 typedef struct {

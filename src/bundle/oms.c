@@ -524,6 +524,11 @@ mreg_oms_method mreg_oms_bundle_method(const mreg_oms_bundle *b)
 	return b->method;
 }
 
+const char *mreg_oms_bundle_hint(const mreg_oms_bundle *b)
+{
+	return b->hint;
+}
+
 size_t mreg_oms_bundle_resource_count(const mreg_oms_bundle *b)
 {
 	return b->resources.count;

@@ -11,6 +11,10 @@
 #include "util/fsutil.h"
 #include "util/hash.h"
 #include "util/strutil.h"
+#include "mreg/kept_signatures.h"
+
+_Static_assert(MREG_KEPT_SIGNATURES_MAX == OCI_REFERRERS_MAX,
+	       "a version keeps as many signatures as a bundle or a pull carries");
 
 /* The OMS bundle in @path, bounded, read and checked against @record's files. */
 static int load_signature(oms_attachment *out, const mreg_record *record, const char *path)
@@ -51,6 +55,81 @@ int oms_attachment_build(oms_attachment *out, const oci_blob *model_manifest,
 	if ((rc = oci_sig_manifest_build(&out->manifest, model_manifest, &out->bundle)))
 		oms_attachment_dispose(out);
 	return rc;
+}
+
+/* A kept signature's bytes (copied) as a referrer of @model_manifest. */
+static int attachment_from_bytes(oms_attachment *out, const oci_blob *model_manifest,
+				 const char *data, size_t len)
+{
+	uint8_t raw[SHA256_LEN];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!(out->bundle.data = malloc(len + 1)))
+		return mreg_seterr_nomem();
+	memcpy(out->bundle.data, data, len);
+	out->bundle.data[len] = '\0';
+	out->bundle.len = len;
+	hash_buffer(raw, out->bundle.data, out->bundle.len);
+	digest_format(out->bundle.digest, raw);
+	if ((rc = oci_sig_manifest_build(&out->manifest, model_manifest, &out->bundle)))
+		oms_attachment_dispose(out);
+	return rc;
+}
+
+static int cmp_attachment(const void *a, const void *b)
+{
+	return strcmp(((const oms_attachment *)a)->bundle.digest,
+		      ((const oms_attachment *)b)->bundle.digest);
+}
+
+int oms_attachments_build(oms_attachments *out, const oci_blob *model_manifest,
+			  const mreg_record *record, const mreg_oms_key *key,
+			  const char *signature, const char *const *kept,
+			  const size_t *kept_lens, size_t kept_count)
+{
+	oms_attachment one;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < kept_count && rc == 0; i++) {
+		if (out->count == OCI_REFERRERS_MAX)
+			break;
+		if ((rc = attachment_from_bytes(&out->items[out->count], model_manifest, kept[i],
+						kept_lens[i])) == 0)
+			out->count++;
+	}
+	if (rc == 0 && (key || signature) &&
+	    (rc = oms_attachment_build(&one, model_manifest, record, key, signature)) == 0) {
+		bool twin = false;
+		for (size_t i = 0; i < out->count; i++)
+			twin = twin || !strcmp(out->items[i].bundle.digest, one.bundle.digest);
+		if (twin) {
+			oms_attachment_dispose(&one); /* kept already: the same bytes once */
+		} else if (out->count == OCI_REFERRERS_MAX) {
+			oms_attachment_dispose(&one);
+			rc = mreg_seterr(MREG_EINVALID,
+					 "%s:%s keeps %u OMS signatures already: no room for another "
+					 "(at most %u are attached)",
+					 record->name, record->version, OCI_REFERRERS_MAX,
+					 OCI_REFERRERS_MAX);
+		} else {
+			out->items[out->count++] = one;
+		}
+	}
+	if (rc) {
+		oms_attachments_dispose(out);
+		return rc;
+	}
+	qsort(out->items, out->count, sizeof(*out->items), cmp_attachment);
+	return 0;
+}
+
+void oms_attachments_dispose(oms_attachments *a)
+{
+	for (size_t i = 0; i < a->count; i++)
+		oms_attachment_dispose(&a->items[i]);
+	a->count = 0;
 }
 
 void oms_attachment_dispose(oms_attachment *a)

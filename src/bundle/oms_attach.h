@@ -33,6 +33,25 @@ int oms_attachment_build(oms_attachment *out, const oci_blob *model_manifest,
 			 const char *signature);
 void oms_attachment_dispose(oms_attachment *a);
 
+/* The OMS signatures a bundle or a push attaches, sorted by their bundles' digests. */
+typedef struct {
+	oms_attachment items[OCI_REFERRERS_MAX];
+	size_t count;
+} oms_attachments;
+
+/*
+ * Every signature to attach to @model_manifest: the @kept_count ones the
+ * store keeps for @record (@kept[i], @kept_lens[i] bytes: checked when they
+ * were listed), and the one oms_attachment_build() makes from @key or
+ * @signature (when either is not NULL); the same bytes once. More than
+ * OCI_REFERRERS_MAX is MREG_EINVALID.
+ */
+int oms_attachments_build(oms_attachments *out, const oci_blob *model_manifest,
+			  const mreg_record *record, const mreg_oms_key *key,
+			  const char *signature, const char *const *kept,
+			  const size_t *kept_lens, size_t kept_count);
+void oms_attachments_dispose(oms_attachments *a);
+
 /* Whether one of @record's files has @digest (the empty config "{}" may be a file too). */
 bool oms_record_has_blob(const mreg_record *record, const char *digest);
 

@@ -433,3 +433,20 @@ void cli_parse_ref(const cli_command *cmd, mreg_ref *out, const char *text)
 	if (mreg_ref_parse(out, text) != 0)
 		exit(cli_usage_error(cmd, "%s", mreg_error_last()));
 }
+
+void cli_warn_dropped_signatures(const mreg_record *r, size_t dropped, const char *why)
+{
+	if (!dropped || cli_quiet)
+		return;
+	fprintf(stderr, "mreg: warning: %zu OMS signature%s that came with %s:%s not kept: %s\n",
+		dropped, dropped == 1 ? "" : "s", r->name, r->version, why);
+}
+
+void cli_report_kept_signatures(const mreg_record *r, size_t kept, size_t dropped,
+				const char *why)
+{
+	if (kept)
+		printf("kept %zu OMS signature%s with %s:%s (mreg show lists them)\n", kept,
+		       kept == 1 ? "" : "s", r->name, r->version);
+	cli_warn_dropped_signatures(r, dropped, why);
+}

@@ -170,4 +170,13 @@ void cli_progress_done(cli_progress *p);
 /* Parse a model reference (NAME, NAME:VERSION, NAME@latest); exits 2 when malformed. */
 void cli_parse_ref(const cli_command *cmd, mreg_ref *out, const char *text);
 
+/*
+ * import and pull: "kept N OMS signatures with NAME:V" on stdout, and a
+ * warning on stderr (unless -q) naming why the first of @dropped was not kept.
+ */
+void cli_report_kept_signatures(const mreg_record *r, size_t kept, size_t dropped,
+				const char *why);
+/* The warning alone (for --json, whose stdout is one document). */
+void cli_warn_dropped_signatures(const mreg_record *r, size_t dropped, const char *why);
+
 #endif

@@ -52,12 +52,14 @@ static int run(int argc, char **argv)
 	if (rc) {
 		status = cli_fail(rc);
 	} else if (g.json) {
-		status = cli_print_json(json_pack("{s:b, s:I, s:I, s:I, s:I, s:O}", "dry_run",
+		status = cli_print_json(json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:O}", "dry_run",
 						  g.dry_run, "blobs_removed",
 						  (json_int_t)res.blobs_removed, "bytes_removed",
 						  (json_int_t)res.bytes_removed, "blobs_kept",
 						  (json_int_t)res.blobs_kept, "tmp_removed",
-						  (json_int_t)res.tmp_removed, "removed", g.removed));
+						  (json_int_t)res.tmp_removed, "signatures_removed",
+						  (json_int_t)res.signatures_removed, "removed",
+						  g.removed));
 	} else {
 		char size[32];
 		cli_human_size(size, sizeof(size), res.bytes_removed);
@@ -65,6 +67,11 @@ static int run(int argc, char **argv)
 		       g.dry_run ? "would remove" : "removed", res.blobs_removed,
 		       res.blobs_removed == 1 ? "" : "s", size, res.tmp_removed,
 		       res.tmp_removed == 1 ? "" : "s", res.blobs_kept, res.blobs_kept == 1 ? "" : "s");
+		if (res.signatures_removed)
+			printf("%s the kept OMS signatures of %zu version%s that no longer exist%s\n",
+			       g.dry_run ? "would remove" : "removed", res.signatures_removed,
+			       res.signatures_removed == 1 ? "" : "s",
+			       res.signatures_removed == 1 ? "s" : "");
 	}
 	json_decref(g.removed);
 	mreg_store_free(store);
@@ -77,7 +84,8 @@ const cli_command cmd_gc = {
 	.summary = "Remove blobs no record references, and leftovers of interrupted writes.",
 	.details = "Waits for every 'mreg create' in progress to finish first, so a blob whose\n"
 		   "record is not written yet is never taken. Refuses to run while a record\n"
-		   "cannot be read.",
+		   "cannot be read. Also removes the kept OMS signatures (signatures/NAME/\n"
+		   "VERSION/) of versions that no longer exist.",
 	.options = options,
 	.run = run,
 };

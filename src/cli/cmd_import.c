@@ -56,8 +56,13 @@ static int run(int argc, char **argv)
 	}
 	if (json) {
 		json_t *doc = cli_bundle_json(file, &info, rec);
-		if (doc)
+		if (doc) {
 			json_object_set_new(doc, "imported", json_boolean(!info.unchanged));
+			json_object_set_new(doc, "oms_kept", json_integer((json_int_t)info.oms_kept));
+			json_object_set_new(doc, "oms_dropped",
+					    json_integer((json_int_t)info.oms_dropped));
+		}
+		cli_warn_dropped_signatures(rec, info.oms_dropped, info.oms_dropped_why);
 		status = cli_print_json(doc);
 	} else {
 		char size[32];
@@ -68,9 +73,9 @@ static int run(int argc, char **argv)
 			       rec->name, rec->version, info.blobs_added,
 			       info.blobs_added == 1 ? "" : "s", file);
 		else if (info.unchanged)
-			printf("%s:%s is already in the store with the same content (%s): nothing "
-			       "to do\n",
-			       rec->name, rec->version, rec->digest);
+			printf("%s:%s is already in the store with the same content (%s)%s\n",
+			       rec->name, rec->version, rec->digest,
+			       info.oms_kept ? "" : ": nothing to do");
 		else
 			printf("imported %s:%s from %s (%zu file%s, %s, every digest verified)\n",
 			       rec->name, rec->version, file, rec->file_count,
@@ -79,6 +84,8 @@ static int run(int argc, char **argv)
 			printf("signature by key %s verified\n", mreg_public_key_id(key));
 		if (info.oms_verified)
 			printf("OMS signature verified with %s (every file matches)\n", pubkey);
+		cli_report_kept_signatures(rec, info.oms_kept, info.oms_dropped,
+					   info.oms_dropped_why);
 		status = EXIT_OK;
 	}
 done:
@@ -98,7 +105,11 @@ const cli_command cmd_import = {
 		   "duplicates, size lies) are refused with the entry named. Importing a version\n"
 		   "the store has with the same content does nothing; other content under an\n"
 		   "existing NAME:VERSION is refused (use -v). With --pubkey the bundle must be\n"
-		   "signed by that key (its manifest.minisig, or FILE.minisig beside it).",
+		   "signed by that key (its manifest.minisig, or FILE.minisig beside it).\n\n"
+		   "OMS signatures attached to the bundle are kept with the version\n"
+		   "(signatures/ in the store, see mreg-store(5)) when they are OMS bundles of\n"
+		   "exactly its files, whether or not a key was given; 'mreg package' and\n"
+		   "'mreg push' attach them again. Others are dropped with a warning.",
 	.options = options,
 	.run = run,
 };

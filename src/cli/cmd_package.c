@@ -145,7 +145,11 @@ const cli_command cmd_package = {
 		   "'verify FILE --pubkey KEY.pub.pem', 'import --pubkey' and, once pushed,\n"
 		   "'pull --verify-key' check. ECDSA signatures are randomised: the model\n"
 		   "manifest stays the same, the signature's blobs and index.json differ at\n"
-		   "each run.",
+		   "each run.\n\n"
+		   "The OMS signatures the store keeps with the version (those import and\n"
+		   "pull brought, see mreg-store(5)) are attached the same way, byte for byte,\n"
+		   "sorted by digest; --sign-oms and --oms-signature add to them (the same\n"
+		   "bytes once).",
 	.options = options,
 	.old_spellings = old_spellings,
 	.run = run,

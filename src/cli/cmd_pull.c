@@ -67,14 +67,21 @@ static int run(int argc, char **argv)
 		goto done;
 	}
 	if (json) {
-		status = cli_print_json(cli_remote_json(&info, rec));
+		json_t *doc = cli_remote_json(&info, rec);
+		if (doc) {
+			json_object_set_new(doc, "oms_kept", json_integer((json_int_t)info.oms_kept));
+			json_object_set_new(doc, "oms_dropped",
+					    json_integer((json_int_t)info.oms_dropped));
+		}
+		cli_warn_dropped_signatures(rec, info.oms_dropped, info.oms_dropped_why);
+		status = cli_print_json(doc);
 	} else {
 		char size[32];
 		cli_human_size(size, sizeof(size), info.bytes_moved);
 		if (info.unchanged)
-			printf("%s:%s is already in the store with the same content (manifest %s): "
-			       "nothing to do\n",
-			       rec->name, rec->version, info.manifest_digest);
+			printf("%s:%s is already in the store with the same content (manifest %s)%s\n",
+			       rec->name, rec->version, info.manifest_digest,
+			       info.oms_kept ? "" : ": nothing to do");
 		else
 			printf("pulled %s:%s from %s (%zu file%s; %zu blob%s fetched, %s%s; every "
 			       "digest verified)\n",
@@ -86,6 +93,8 @@ static int run(int argc, char **argv)
 			printf("OMS signature verified (%zu found, %s), every file matches\n",
 			       info.oms_signatures,
 			       info.referrers_api ? "referrers API" : "fallback tag");
+		cli_report_kept_signatures(rec, info.oms_kept, info.oms_dropped,
+					   info.oms_dropped_why);
 		status = EXIT_OK;
 	}
 done:
@@ -110,6 +119,10 @@ const cli_command cmd_pull = {
 		   "the fallback tag sha256-HEX) and the version lands only when one of them\n"
 		   "verifies with one of the keys and matches every file; otherwise nothing\n"
 		   "changes in the store (exit 1).\n\n"
+		   "With or without a key, the OMS signatures attached to the manifest are\n"
+		   "kept with the version (signatures/ in the store, see mreg-store(5)) when\n"
+		   "they are OMS bundles of exactly its files; 'mreg push' and 'mreg package'\n"
+		   "attach them again. Others are dropped with a warning.\n\n"
 		   CLI_REMOTE_DETAILS,
 	.options = options,
 	.run = run,

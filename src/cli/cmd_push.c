@@ -110,7 +110,10 @@ const cli_command cmd_push = {
 		   "nothing re-hashed) is pushed after the manifest as a referrer: a manifest\n"
 		   "whose subject is the model's. A registry without the OCI referrers API\n"
 		   "gets the fallback tag sha256-HEX (HEX of the model's manifest digest): an\n"
-		   "image index listing the referrers, merged with what it listed before.\n\n"
+		   "image index listing the referrers, merged with what it listed before.\n"
+		   "The OMS signatures the store keeps with the version (those import and\n"
+		   "pull brought, see mreg-store(5)) are pushed the same way, byte for byte;\n"
+		   "--sign-oms and --oms-signature add to them (the same bytes once).\n\n"
 		   CLI_REMOTE_DETAILS,
 	.options = options,
 	.run = run,

@@ -41,7 +41,45 @@ static int version_aliases(json_t **out, mreg_store *store, const mreg_record *r
 
 static void print_table(const mreg_record *r);
 
-static void print_record(const mreg_record *r, json_t *aliases)
+static const char *method_name(mreg_oms_method m)
+{
+	return m == MREG_OMS_METHOD_KEY ? "key"
+	       : m == MREG_OMS_METHOD_CERTIFICATE ? "certificate"
+	       : m == MREG_OMS_METHOD_SIGSTORE ? "sigstore" : NULL;
+}
+
+/* The kept OMS signatures, as show --json lists them. */
+static json_t *signatures_json(const mreg_kept_signature *k, size_t n)
+{
+	json_t *list = json_array();
+
+	for (size_t i = 0; list && i < n; i++)
+		json_array_append_new(list, json_pack("{s:s?, s:s, s:s?, s:s?, s:s?}", "digest",
+						      k[i].digest[0] ? k[i].digest : NULL, "path",
+						      k[i].path, "method", method_name(k[i].method),
+						      "hint", k[i].hint, "problem", k[i].problem));
+	return list;
+}
+
+static void print_signatures(const mreg_kept_signature *k, size_t n)
+{
+	printf("%-13s", "signatures:");
+	if (n == 0)
+		printf("-\n");
+	for (size_t i = 0; i < n; i++) {
+		printf("%s%s", i ? "             " : "", k[i].digest[0] ? k[i].digest : k[i].path);
+		if (k[i].problem)
+			printf(" DAMAGED (mreg fsck)\n");
+		else if (k[i].hint)
+			printf(" OMS, %s method, key hint %.16s...\n", method_name(k[i].method),
+			       k[i].hint);
+		else
+			printf(" OMS, %s method\n", method_name(k[i].method));
+	}
+}
+
+static void print_record(const mreg_record *r, json_t *aliases, const mreg_kept_signature *sigs,
+			 size_t sig_count)
 {
 	char size[32];
 
@@ -77,6 +115,7 @@ static void print_record(const mreg_record *r, json_t *aliases)
 	if (r->link_count)
 		printf(", %zu link%s", r->link_count, r->link_count == 1 ? "" : "s");
 	printf("\n");
+	print_signatures(sigs, sig_count);
 	if (r->format_json)
 		printf("%-13s%s\n", "metadata:", r->format_json);
 	printf("\n");
@@ -124,6 +163,8 @@ static int run(int argc, char **argv)
 	mreg_store *store = NULL;
 	mreg_record *rec = NULL;
 	json_t *aliases = NULL;
+	mreg_kept_signature *sigs = NULL;
+	size_t sig_count = 0;
 	mreg_ref ref;
 	bool json = false, files = false;
 	char *arg;
@@ -144,7 +185,8 @@ static int run(int argc, char **argv)
 	rc = mreg_model_get(&rec, store, argv[optind]);
 	if (rc) {
 		status = cli_fail(rc);
-	} else if ((rc = version_aliases(&aliases, store, rec))) {
+	} else if ((rc = version_aliases(&aliases, store, rec)) ||
+		   (!files && (rc = mreg_kept_signatures_list(&sigs, &sig_count, store, rec)))) {
 		status = cli_fail(rc);
 	} else if (json) {
 		json_t *doc = cli_record_json(rec, true);
@@ -158,15 +200,17 @@ static int run(int argc, char **argv)
 			doc = tree;
 		} else if (doc) {
 			json_object_set_new(doc, "aliases", aliases);
+			json_object_set_new(doc, "signatures", signatures_json(sigs, sig_count));
 			aliases = NULL;
 		}
 		status = cli_print_json(doc);
 	} else if (files) {
 		print_table(rec);
 	} else {
-		print_record(rec, aliases);
+		print_record(rec, aliases, sigs, sig_count);
 	}
 	json_decref(aliases);
+	mreg_kept_signatures_free(sigs, sig_count);
 	mreg_record_free(rec);
 	mreg_store_free(store);
 	return status;
@@ -176,7 +220,10 @@ const cli_command cmd_show = {
 	.name = "show",
 	.usage = "NAME[:VERSION|@latest|@ALIAS] [--files] [--json]",
 	.summary = "Show one model version (NAME alone means NAME@latest).",
-	.details = "@latest is the most recently created version that is not archived.",
+	.details = "@latest is the most recently created version that is not archived.\n"
+		   "'signatures:' lists the OMS signatures the store keeps with the version\n"
+		   "(each by digest, method and the signer's key hint); 'mreg verify --pubkey\n"
+		   "KEY.pem NAME:VERSION' checks them.",
 	.options = options,
 	.run = run,
 };

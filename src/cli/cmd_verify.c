@@ -1,4 +1,6 @@
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "bundle_cli.h"
@@ -131,6 +133,93 @@ static int run_oms(const char *sig, const char *pubkey, const char *chain, bool 
 	return status;
 }
 
+/* NAME:VERSION with --pubkey and no --signature: the OMS signatures the store keeps with it. */
+static int run_kept(const char *pubkey, bool json, const char *model)
+{
+	mreg_store *store = NULL;
+	mreg_record *rec = NULL;
+	mreg_kept_signature *list = NULL;
+	size_t n = 0, files = 0;
+	const mreg_kept_signature *ok = NULL;
+	char why[1024] = "";
+	mreg_ref ref;
+	int rc, status;
+
+	cli_parse_ref(&cmd_verify, &ref, model);
+	mreg_ref_dispose(&ref);
+	/* A key that cannot be read is a usage problem, not a failed check. */
+	if (access(pubkey, R_OK) != 0) {
+		cli_error("%s: %s", pubkey, strerror(errno));
+		return EXIT_ERROR;
+	}
+	if ((status = cli_open_store(&store)))
+		return status;
+	if ((rc = mreg_model_get(&rec, store, model)) ||
+	    (rc = mreg_kept_signatures_list(&list, &n, store, rec))) {
+		status = cli_fail(rc);
+		goto done;
+	}
+	for (size_t i = 0; i < n && !ok; i++) {
+		mreg_oms_bundle *b = NULL;
+		mreg_oms_verify_options vo = {0};
+		size_t used = strlen(why);
+		if (list[i].problem) {
+			snprintf(why + used, sizeof(why) - used, "%s%s", used ? "; " : "", list[i].problem);
+			continue;
+		}
+		if (!(rc = mreg_oms_bundle_load(&b, list[i].path)) &&
+		    !(rc = mreg_oms_bundle_check(b, pubkey, NULL)))
+			rc = mreg_oms_verify_record(&files, b, rec, &vo);
+		if (rc == MREG_EINVALID && b && mreg_oms_bundle_method(b) == MREG_OMS_METHOD_KEY) {
+			/* The key file itself cannot be read: a usage problem, said as is. */
+			mreg_oms_bundle_free(b);
+			status = cli_fail(rc);
+			goto done;
+		}
+		mreg_oms_bundle_free(b);
+		if (rc == 0)
+			ok = &list[i];
+		else
+			snprintf(why + used, sizeof(why) - used, "%s%s: %s", used ? "; " : "",
+				 list[i].digest, mreg_error_last());
+	}
+	char msg[1400];
+	if (n == 0)
+		snprintf(msg, sizeof(msg),
+			 "%s:%s: no OMS signature is kept with it (verify --signature FILE checks "
+			 "one by hand)",
+			 rec->name, rec->version);
+	else
+		snprintf(msg, sizeof(msg), "%s:%s: none of its %zu kept OMS signature%s verifies "
+			 "with %s: %s",
+			 rec->name, rec->version, n, n == 1 ? "" : "s", pubkey, why);
+	if (json) {
+		json_t *doc = json_pack("{s:b, s:s, s:i}", "ok", ok != NULL, "model", model, "kept",
+					(int)n);
+		if (doc && ok) {
+			json_object_set_new(doc, "signature", json_string(ok->digest));
+			json_object_set_new(doc, "files", json_integer((json_int_t)files));
+		}
+		if (doc && !ok)
+			json_object_set_new(doc, "error", json_string(msg));
+		status = cli_print_json(doc);
+	}
+	if (!ok) {
+		cli_error("%s", msg);
+		status = EXIT_NO;
+	} else if (!json) {
+		printf("%s:%s: OK: kept OMS signature %s verifies with %s, %zu file%s verified "
+		       "(digests from the store's record; 'mreg fsck' checks the blobs)\n",
+		       rec->name, rec->version, ok->digest, pubkey, files, files == 1 ? "" : "s");
+		status = EXIT_OK;
+	}
+done:
+	mreg_kept_signatures_free(list, n);
+	mreg_record_free(rec);
+	mreg_store_free(store);
+	return status;
+}
+
 static int run(int argc, char **argv)
 {
 	mreg_bundle_read_options o = MREG_BUNDLE_READ_OPTIONS_INIT;
@@ -171,8 +260,15 @@ static int run(int argc, char **argv)
 		return run_oms(sig, pubkey, chain, unsigned_ok, false, json, argv[optind]);
 	}
 	if (argc - optind != 1)
-		return cli_usage_error(&cmd_verify, "give one bundle file");
+		return cli_usage_error(&cmd_verify, "give one bundle file, or NAME:VERSION with --pubkey");
 	file = argv[optind];
+	if (!cli_operand_is_path(file)) {
+		if (!pubkey)
+			return cli_usage_error(&cmd_verify, "'%s' is not a file: a stored version "
+					       "(NAME:VERSION) is checked against its kept OMS "
+					       "signatures with --pubkey KEY.pem", file);
+		return run_kept(pubkey, json, file);
+	}
 	/* A PEM (or DER) key checks the OMS signature attached to the bundle. */
 	if ((status = cli_bundle_pubkey(&o, &key, &pubkey)))
 		return status;
@@ -214,7 +310,7 @@ static int run(int argc, char **argv)
 
 const cli_command cmd_verify = {
 	.name = "verify",
-	.usage = "FILE [--pubkey PUBLIC_KEY] [--json]  |  --signature SIG (--pubkey KEY.pem | "
+	.usage = "FILE [--pubkey PUBLIC_KEY] [--json]  |  NAME:VERSION --pubkey KEY.pem [--json]  |  --signature SIG (--pubkey KEY.pem | "
 		 "--cert-chain CA.pem) [--ignore-unsigned-files] [--json] MODEL  |  --signature SIG "
 		 "--schema-only",
 	.summary = "Check a bundle, or an OMS signature of a model; import nothing.",
@@ -230,7 +326,11 @@ const cli_command cmd_verify = {
 		   "with --cert-chain, then every file of MODEL: a folder or file, an mreg\n"
 		   "bundle (all its digests checked too) or a stored version (NAME:VERSION).\n"
 		   "A file missing, changed or not signed fails. Keyless ('sigstore' method)\n"
-		   "signatures are refused: they need the network.\n"
+		   "signatures are refused: they need the network.\n\n"
+		   "NAME:VERSION with --pubkey KEY.pem and no --signature: the OMS signatures\n"
+		   "the store keeps with the version (those import and pull brought, see\n"
+		   "mreg-store(5)) are checked; it passes when one verifies with the key and\n"
+		   "matches every file of the record, and says which.\n"
 		   "Exit status 1 when any check fails.",
 	.options = options,
 	.run = run,

@@ -439,6 +439,7 @@ int mreg_pull(mreg_remote_info *info, mreg_record **out, mreg_store *store,
 	size_t added = 0, key_count = 0;
 	const char **keys = NULL;
 	pulled_sigs sigs = {0};
+	kept_sigs_incoming kept = {0};
 	int rc;
 
 	if (!info)
@@ -502,6 +503,14 @@ int mreg_pull(mreg_remote_info *info, mreg_record **out, mreg_store *store,
 		mreg_record_free(r);
 		r = NULL;
 	}
+	/* Without a key the signatures are only kept, not required: one the registry
+	 * cannot give whole is reported as dropped, and the pull goes on. */
+	if (!key_count && fetch_signatures(s, ref.repository, info->manifest_digest, &sigs, info)) {
+		info->oms_dropped = 1;
+		snprintf(info->oms_dropped_why, sizeof(info->oms_dropped_why), "%s",
+			 mreg_error_last());
+		mreg_error_clear();
+	}
 	if ((rc = fetch_config(s, ref.repository, &m.config, &crs)))
 		goto done;
 	/* A model refused for what it holds is a negative answer (exit 1), as for a bundle. */
@@ -558,9 +567,18 @@ int mreg_pull(mreg_remote_info *info, mreg_record **out, mreg_store *store,
 			goto done;
 		info->oms_verified = 1;
 	}
-	rc = ingest_land_version(store, &r, stage, "pull", &info->unchanged, &added);
+	kept.data = (const char *const *)sigs.data;
+	kept.lens = sigs.lens;
+	kept.count = sigs.count < MREG_KEPT_SIGNATURES_MAX ? sigs.count : MREG_KEPT_SIGNATURES_MAX;
+	rc = ingest_land_version(store, &r, stage, "pull", &kept, &info->unchanged, &added);
 	if (rc)
 		goto done;
+	info->oms_kept = kept.kept;
+	if (kept.dropped) {
+		if (!info->oms_dropped)
+			snprintf(info->oms_dropped_why, sizeof(info->oms_dropped_why), "%s", kept.why);
+		info->oms_dropped += kept.dropped;
+	}
 success:
 	if (out) {
 		*out = r;
@@ -583,6 +601,7 @@ done:
 	remote_session_close(s);
 	remote_ref_dispose(&ref);
 	pulled_sigs_dispose(&sigs);
+	kept_sigs_incoming_dispose(&kept);
 	free(keys);
 	return rc;
 }

@@ -14,6 +14,7 @@
 
 #include "bundle/bundle_priv.h"
 #include "bundle/oms_attach.h"
+#include "store/kept_signatures.h"
 #include "util/error_priv.h"
 #include "util/fsutil.h"
 #include "util/hash.h"
@@ -322,7 +323,7 @@ static int push_signature(remote_session *s, const char *repo, const oms_attachm
 	if (rc || (rc = put_manifest(s, repo, att->manifest.digest, OCI_MT_MANIFEST, &att->manifest,
 				     &taken)))
 		goto done;
-	info->oms_signatures = 1;
+	info->oms_signatures++;
 	info->referrers_api = taken;
 	if (taken)
 		goto done;
@@ -367,7 +368,9 @@ int mreg_push(mreg_remote_info *info, mreg_store *store, const mreg_record *r,
 	remote_ref ref = {0};
 	remote_session *s = NULL;
 	artifact_blobs ab = {0};
-	oms_attachment att = {0};
+	oms_attachments att = {0};
+	char **kept = NULL;
+	size_t *kept_lens = NULL, kept_count = 0;
 	push_blob *blobs = NULL;
 	bool *first = NULL;
 	size_t n = 0;
@@ -403,9 +406,13 @@ int mreg_push(mreg_remote_info *info, mreg_store *store, const mreg_record *r,
 	if ((rc = artifact_build(&ab, r)) || (rc = oci_check_size(r, &ab.config, &ab.manifest)))
 		goto done;
 	snprintf(info->manifest_digest, sizeof(info->manifest_digest), "%s", ab.manifest.digest);
-	/* Signed before anything is sent: a key that cannot sign stops the push here. */
-	if (o->version >= 2 && (o->oms_key || o->oms_signature) &&
-	    (rc = oms_attachment_build(&att, &ab.manifest, r, o->oms_key, o->oms_signature)))
+	/* Signed before anything is sent: a key that cannot sign stops the push here.
+	 * The signatures the store keeps for the version go along. */
+	if ((rc = kept_sigs_read(store, r, &kept, &kept_lens, &kept_count)) ||
+	    (rc = oms_attachments_build(&att, &ab.manifest, r,
+					o->version >= 2 ? o->oms_key : NULL,
+					o->version >= 2 ? o->oms_signature : NULL,
+					(const char *const *)kept, kept_lens, kept_count)))
 		goto done;
 
 	/* Every blob is opened first: a version whose files are not all in the
@@ -466,8 +473,8 @@ int mreg_push(mreg_remote_info *info, mreg_store *store, const mreg_record *r,
 		rc = put_manifest(s, ref.repository, tag, OCI_MT_MANIFEST, &ab.manifest, NULL);
 	if (rc == 0)
 		remote_progress_report(&p, 0);
-	if (rc == 0 && att.manifest.data)
-		rc = push_signature(s, ref.repository, &att, &ab.manifest, info);
+	for (size_t i = 0; i < att.count && rc == 0; i++)
+		rc = push_signature(s, ref.repository, &att.items[i], &ab.manifest, info);
 done:
 	for (size_t i = 0; i < n; i++)
 		if (blobs[i].fd >= 0)
@@ -476,7 +483,8 @@ done:
 	free(first);
 	remote_session_close(s);
 	artifact_blobs_dispose(&ab);
-	oms_attachment_dispose(&att);
+	oms_attachments_dispose(&att);
+	kept_sigs_bytes_free(kept, kept_lens, kept_count);
 	remote_ref_dispose(&ref);
 	free(full);
 	return rc;

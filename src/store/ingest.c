@@ -24,6 +24,7 @@
 #include "util/fsutil.h"
 #include "util/hash.h"
 #include "ingest.h"
+#include "kept_signatures.h"
 #include "statcache.h"
 #include "record_priv.h"
 #include "store_priv.h"
@@ -742,10 +743,12 @@ static int check_limits(const mreg_record *r)
 }
 
 int ingest_land_version(mreg_store *store, mreg_record **record, const char *stage,
-			const char *verb, int *unchanged, size_t *blobs_added)
+			const char *verb, kept_sigs_incoming *sigs, int *unchanged,
+			size_t *blobs_added)
 {
 	mreg_record *r = *record, *existing = NULL;
 	size_t landed = 0;
+	bool locked = false;
 	int rc;
 
 	*unchanged = 0;
@@ -760,21 +763,34 @@ int ingest_land_version(mreg_store *store, mreg_record **record, const char *sta
 	 * blobs land either way, the record stays as it is. */
 	if ((rc = land_blobs(store, r, stage, &landed)))
 		goto done;
-	if (existing) {
+	if (existing && !(sigs && sigs->count)) {
 		*unchanged = landed == 0;
 		*blobs_added = landed;
 		goto done;
 	}
 	if ((rc = store_lock(store)))
 		goto done;
+	locked = true;
+	/* The signatures that came with it before the record: a crash between
+	 * leaves a folder no record owns, which gc removes (mreg-store(5)). */
+	if (sigs && sigs->count && (rc = kept_sigs_keep(store, r, sigs)))
+		goto done;
+	if (existing) {
+		*unchanged = landed == 0; /* the signatures kept are reported apart */
+		*blobs_added = landed;
+		goto done;
+	}
 	rc = store_record_write(store, r, true);
 	if (rc == MREG_EEXISTS) {
 		/* Someone landed it meanwhile: fine if it is the same content. */
 		rc = ingest_existing(store, r->name, r->version, r->digest, verb, &existing);
 		*unchanged = 1;
 	}
-	store_unlock(store);
+	if (rc && sigs)
+		kept_sigs_undo(sigs);
 done:
+	if (locked)
+		store_unlock(store);
 	if (rc == 0 && existing) {
 		mreg_record_free(*record);
 		*record = existing;

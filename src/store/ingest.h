@@ -10,6 +10,7 @@
 #include "mreg/record.h"
 #include "mreg/source.h"
 #include "mreg/store.h"
+#include "kept_signatures.h"
 #include "util/stream.h"
 #include "util/walk.h"
 
@@ -70,12 +71,16 @@ int ingest_existing(mreg_store *store, const char *name, const char *version, co
 /*
  * Make a version whose blobs are all staged in @stage (as <stage>/<hex>, each
  * complete, checked and fsynced) visible: move the blobs the store lacks into
- * blobs/, then write the record under the store lock. A record already there
- * with the same content stays (*record is replaced by it; *unchanged when no
- * blob was missing, *blobs_added otherwise). The caller holds the ingest lock.
+ * blobs/, then, under the store lock, keep the OMS signatures @sigs (may be
+ * NULL; kept_sigs_keep(): those that are not this version's are dropped and
+ * counted there) and write the record. A record already there with the same
+ * content stays (*record is replaced by it; *unchanged when no blob was
+ * missing, *blobs_added otherwise; new signatures are counted in @sigs). The caller holds
+ * the ingest lock.
  */
 int ingest_land_version(mreg_store *store, mreg_record **record, const char *stage,
-			const char *verb, int *unchanged, size_t *blobs_added);
+			const char *verb, kept_sigs_incoming *sigs, int *unchanged,
+			size_t *blobs_added);
 
 /*
  * A model fetched from a URL (src/source/ fills it; mreg_model_create lands

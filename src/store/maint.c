@@ -14,6 +14,7 @@
 #include "util/hash.h"
 #include "mreg/registry.h"
 #include "digest_set.h"
+#include "kept_signatures.h"
 #include "record_iter.h"
 #include "record_priv.h"
 #include "store_priv.h"
@@ -501,7 +502,8 @@ int mreg_store_fsck(mreg_fsck_result *res, mreg_store *s, mreg_diag_list *diags)
 	}
 	f.problems = w.damaged.problems + w.checks.problems;
 	digest_set_seal(&w.refs);
-	if ((rc = check_blobs(&f, res, s, &w.refs)) || (rc = store_check_aliases(s, diags, &f.problems)))
+	if ((rc = check_blobs(&f, res, s, &w.refs)) || (rc = store_check_aliases(s, diags, &f.problems)) ||
+	    (rc = kept_sigs_fsck(s, diags, &f.problems)))
 		goto done;
 	leftovers = count_tmp(s);
 	if (leftovers)
@@ -676,7 +678,8 @@ int mreg_store_gc(mreg_gc_result *res, mreg_store *s, int dry_run, mreg_gc_fn fn
 	if (rc)
 		goto done;
 	digest_set_seal(&w.refs);
-	if ((rc = gc_blobs(res, s, &w.refs, dry_run, fn, ctx)))
+	if ((rc = gc_blobs(res, s, &w.refs, dry_run, fn, ctx)) ||
+	    (rc = kept_sigs_gc(s, dry_run, &res->signatures_removed)))
 		goto done;
 	/* No create runs (we hold the ingest lock), so all of tmp/ is leftovers. */
 	if (!(d = opendir(s->tmp))) {

@@ -15,6 +15,7 @@
 #include "mreg/registry.h"
 #include "record_iter.h"
 #include "record_priv.h"
+#include "kept_signatures.h"
 #include "statcache.h"
 #include "store_priv.h"
 #include "util/strutil.h"
@@ -853,6 +854,10 @@ int mreg_model_delete(mreg_store *s, const char *name, const char *version)
 		store_warn_not_durable(s, what ? what : "the version is deleted");
 		free(what);
 	}
+	/* Its kept signatures after it (mreg-store(5)): one left by a failure here is
+	 * an orphan, which nothing reads and gc removes. */
+	if (kept_sigs_remove(s, name, version))
+		mreg_error_clear();
 done:
 	free(tombstone);
 	free(now);

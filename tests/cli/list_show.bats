@@ -161,7 +161,7 @@ walk(json.load(sys.stdin))
 	[[ "$(json_get 'd["version"]' <<<"$output")" == 1 ]]
 	[[ "$(json_get 'd["stage"]' <<<"$output")" == Production ]]
 	[[ "$(json_get 'd["description"]' <<<"$output")" == null ]]
-	[[ "$(json_get 'sorted(d.keys())' <<<"$output")" == '["aliases", "archived", "created_at", "description", "digest", "dirs", "files", "links", "name", "properties", "size", "source", "stage", "tags", "type", "version"]' ]]
+	[[ "$(json_get 'sorted(d.keys())' <<<"$output")" == '["aliases", "archived", "created_at", "description", "digest", "dirs", "files", "links", "name", "properties", "signatures", "size", "source", "stage", "tags", "type", "version"]' ]]
 	[[ "$(json_get 'd["dirs"], d["links"]' <<<"$output")" == '[[], []]' ]]
 	[[ "$(json_get 'sorted(d["files"][0].keys())' <<<"$output")" == '["digest", "mode", "path", "size"]' ]]
 	[[ "$(json_get 'd["files"][0]["size"]' <<<"$output")" == 11 ]]

@@ -6,6 +6,9 @@
  * statement's rules all run on fuzzed bytes). Invariants: no crash, no leak;
  * a parsed bundle has a known method, at least one signature, a serialization
  * method and non-empty resource names; the check returns a documented code.
+ * The bundle is also matched against a record, as the store does before it
+ * keeps a signature that came with a version (mreg/kept_signatures.h): a
+ * fixed one-file record, and one holding the bundle's own resource names.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -76,6 +79,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < mreg_oms_bundle_resource_count(b); i++)
 		if (!mreg_oms_bundle_resource_name(b, i)[0])
 			abort();
+	if (mreg_oms_bundle_hint(b) && !mreg_oms_bundle_hint(b)[0])
+		abort();
+	{
+		static mreg_file one = {"model.bin", 5, 0644,
+					"sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"};
+		mreg_record r = {.name = "fuzz", .version = "1", .files = &one, .file_count = 1};
+		mreg_oms_verify_options vo = {0};
+		size_t checked = 0, n = mreg_oms_bundle_resource_count(b);
+		mreg_file *own = n && n <= 4096 ? calloc(n, sizeof(*own)) : NULL;
+		rc = mreg_oms_verify_record(&checked, b, &r, &vo);
+		if (rc != 0 && rc != MREG_ECORRUPT && rc != MREG_EINVALID && rc != MREG_ENOMEM &&
+		    rc != MREG_EUNSUPPORTED)
+			abort();
+		if (own) {
+			for (size_t i = 0; i < n; i++) {
+				own[i].path = (char *)mreg_oms_bundle_resource_name(b, i);
+				memcpy(own[i].digest, one.digest, sizeof(one.digest));
+			}
+			r.files = own;
+			r.file_count = n;
+			rc = mreg_oms_verify_record(&checked, b, &r, &vo);
+			if (rc != 0 && rc != MREG_ECORRUPT && rc != MREG_EINVALID &&
+			    rc != MREG_ENOMEM && rc != MREG_EUNSUPPORTED)
+				abort();
+			free(own);
+		}
+	}
 	rc = mreg_oms_bundle_check(b, trust_file(), trust_file());
 	if (rc != 0 && rc != MREG_ECORRUPT && rc != MREG_EUNSUPPORTED && rc != MREG_EINVALID &&
 	    rc != MREG_ENOMEM)
