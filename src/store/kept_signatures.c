@@ -102,21 +102,6 @@ static int make_dir(const char *path, bool *made)
 	return rc;
 }
 
-static size_t count_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	size_t n = 0;
-
-	if (!d)
-		return 0;
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
-}
-
 static void note_drop(kept_sigs_incoming *in, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -186,7 +171,7 @@ int kept_sigs_keep(mreg_store *s, const mreg_record *r, kept_sigs_incoming *in)
 	room = MREG_KEPT_SIGNATURES_MAX;
 	{
 		const char *dir = in->made_dir ? in->made_dir : vdir;
-		size_t have = count_entries(dir);
+		size_t have = fs_count_entries(dir);
 		room = have >= room ? 0 : room - have;
 		for (size_t i = 0; i < n && rc == 0; i++) {
 			char *path = str_printf("%s/" SIG_PREFIX "%s" SIG_SUFFIX, dir, digests[i]);

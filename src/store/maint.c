@@ -403,24 +403,6 @@ static int check_blobs(fsck_ctx *f, mreg_fsck_result *res, mreg_store *s, const 
 	return rc;
 }
 
-/* Entries of the folder @dir/@name (0 when it cannot be read). */
-static size_t count_entries(const char *dir, const char *name)
-{
-	char *path = path_join(dir, name);
-	DIR *d = path ? opendir(path) : NULL;
-	struct dirent *e;
-	size_t n = 0;
-
-	free(path);
-	if (!d)
-		return 0;
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
-}
-
 static size_t count_tmp(const mreg_store *s)
 {
 	DIR *d = opendir(s->tmp);
@@ -435,7 +417,9 @@ static size_t count_tmp(const mreg_store *s)
 		/* pull keeps verified blobs of a cut transfer in tmp/partial/ to
 		 * resume; the folder itself is no leftover, only what it holds. */
 		if (!strcmp(e->d_name, STORE_PARTIAL_DIR)) {
-			n += count_entries(s->tmp, STORE_PARTIAL_DIR);
+			char *partial = path_join(s->tmp, STORE_PARTIAL_DIR);
+			n += partial ? fs_count_entries(partial) : 0;
+			free(partial);
 			continue;
 		}
 		n++;

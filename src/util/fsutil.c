@@ -236,6 +236,21 @@ bool fs_exists(const char *path)
 	return lstat(path, &st) == 0;
 }
 
+size_t fs_count_entries(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	size_t n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
 int fs_fd_set_blocking(int fd)
 {
 	int flags = fcntl(fd, F_GETFL);

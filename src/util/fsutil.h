@@ -60,6 +60,9 @@ int fs_remove_tree(const char *path);
 /* True when @path exists (lstat). */
 bool fs_exists(const char *path);
 
+/* How many entries the folder @path holds, . and .. aside (0 when it cannot be read). */
+size_t fs_count_entries(const char *path);
+
 /* Clear O_NONBLOCK on @fd (F_GETFL, F_SETFL). 0, or -1 with errno set. */
 int fs_fd_set_blocking(int fd);
 
