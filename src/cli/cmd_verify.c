@@ -262,7 +262,10 @@ static int run(int argc, char **argv)
 	if (argc - optind != 1)
 		return cli_usage_error(&cmd_verify, "give one bundle file, or NAME:VERSION with --pubkey");
 	file = argv[optind];
-	if (!cli_operand_is_path(file)) {
+	/* Not a file here: a stored version with --pubkey. Without one, a
+	 * NAME:VERSION is a usage error, anything else a bundle that is not
+	 * there (exit status 1, as for any bundle that cannot be read). */
+	if (!cli_operand_is_path(file) && (pubkey || strchr(file, ':'))) {
 		if (!pubkey)
 			return cli_usage_error(&cmd_verify, "'%s' is not a file: a stored version "
 					       "(NAME:VERSION) is checked against its kept OMS "
