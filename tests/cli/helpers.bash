@@ -214,3 +214,16 @@ corrupt_blob() {
 version_file_digest() {
 	mreg show "$1" --json | json_get "[f['digest'] for f in d['files'] if f['path'] == '$2'][0]"
 }
+
+# oms_setup: a store with model/ registered as demo:1 and two OMS key pairs
+# without passphrase, k.pem/k.pub (the signer) and other.pem/other.pub (a
+# key that did not sign).
+oms_setup() {
+	setup_store
+	make_model model
+	unset MREG_KEY_PASSWORD
+	"${MREG}" keygen --oms -W -s k.pem --pubkey k.pub >/dev/null
+	"${MREG}" keygen --oms -W -s other.pem --pubkey other.pub >/dev/null
+	run --separate-stderr mreg create -n demo -p model
+	assert_status 0
+}

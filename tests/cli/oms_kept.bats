@@ -14,13 +14,7 @@ LAYOUT="${BATS_TEST_DIRNAME}/oms_layout.py"
 SIG_TYPE="application/vnd.dev.sigstore.bundle.v0.3+json"
 
 setup() {
-	setup_store
-	make_model model
-	unset MREG_KEY_PASSWORD
-	"${MREG}" keygen --oms -W -s k.pem --pubkey k.pub >/dev/null
-	"${MREG}" keygen --oms -W -s other.pem --pubkey other.pub >/dev/null
-	run --separate-stderr mreg create -n demo -p model
-	assert_status 0
+	oms_setup
 	OTHER="${TEST_DIR}/other/.mreg"
 	MREG_DIR="$OTHER" "${MREG}" init >/dev/null
 }

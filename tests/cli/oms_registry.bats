@@ -20,13 +20,7 @@ SIG_TYPE="application/vnd.dev.sigstore.bundle.v0.3+json"
 EMPTY="sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
 
 setup() {
-	setup_store
-	make_model model
-	unset MREG_KEY_PASSWORD
-	"${MREG}" keygen --oms -W -s k.pem --pubkey k.pub >/dev/null
-	"${MREG}" keygen --oms -W -s other.pem --pubkey other.pub >/dev/null
-	run --separate-stderr mreg create -n demo -p model
-	assert_status 0
+	oms_setup
 }
 
 teardown() {
