@@ -16,6 +16,7 @@
 
 #include "util/error_priv.h"
 #include "util/hash.h"
+#include "util/json_text.h"
 #include "oci.h"
 #include "store/record_priv.h"
 #include "util/strutil.h"
@@ -346,16 +347,37 @@ char *oci_record_json(const mreg_record *r)
 	return text;
 }
 
+/* Take the text of @sb as @out and digest it (@sb is left empty). */
+static int finish_text(oci_blob *out, strbuf *sb, const char *what)
+{
+	uint8_t raw[SHA256_LEN];
+
+	memset(out, 0, sizeof(*out));
+	if (sb->failed || !sb->data) {
+		strbuf_dispose(sb);
+		return mreg_seterr(MREG_ENOMEM, "cannot serialise the %s", what);
+	}
+	out->len = sb->len;
+	out->data = strbuf_detach(sb);
+	hash_buffer(raw, out->data, out->len);
+	digest_format(out->digest, raw);
+	return 0;
+}
+
+/*
+ * The config and the manifest are written as text (util/json_text.h): keys
+ * in sorted order by hand, so the text is what jansson's sorted compact dump
+ * gives (tests/unit/test_json_text.c checks both documents against it), and
+ * the small objects through jansson.
+ */
 int oci_config_build(oci_blob *out, const mreg_record *r, const oci_blob *tree)
 {
-	json_t *root = json_object(), *desc = json_object(), *conf = json_object(),
-	       *ids = json_array();
+	json_t *desc = json_object(), *conf = json_object();
+	strbuf sb = STRBUF_INIT;
 
-	if (!root || !desc || !conf || !ids) {
-		json_decref(root);
+	if (!desc || !conf) {
 		json_decref(desc);
 		json_decref(conf);
-		json_decref(ids);
 		return mreg_seterr_nomem();
 	}
 	/*
@@ -380,121 +402,128 @@ int oci_config_build(oci_blob *out, const mreg_record *r, const oci_blob *tree)
 	if (json_is_string(json_object_get(w, "precision")))
 		set_str(conf, "precision", json_string_value(json_object_get(w, "precision")));
 	json_decref(w);
+	json_text_lit(&sb, "{\"config\":");
+	json_text_value(&sb, conf);
+	json_text_lit(&sb, ",\"descriptor\":");
+	json_text_value(&sb, desc);
 	/* One diffId per layer, in the manifest's order (a tar layer's is its own digest: uncompressed). */
-	for (size_t i = 0; i < r->file_count; i++)
-		json_array_append_new(ids, json_string(r->files[i].digest));
-	if (tree && tree->data)
-		json_array_append_new(ids, json_string(tree->digest));
-	json_object_set_new(root, "descriptor", desc);
-	json_object_set_new(root, "config", conf);
-	json_object_set_new(root, "modelfs", json_pack("{s:s, s:o}", "type", "layers", "diffIds", ids));
-	return finish(out, root, "model config");
+	json_text_lit(&sb, ",\"modelfs\":{\"diffIds\":[");
+	for (size_t i = 0; i < r->file_count; i++) {
+		if (i)
+			json_text_lit(&sb, ",");
+		json_text_string(&sb, r->files[i].digest);
+	}
+	if (tree && tree->data) {
+		if (r->file_count)
+			json_text_lit(&sb, ",");
+		json_text_string(&sb, tree->digest);
+	}
+	json_text_lit(&sb, "],\"type\":\"layers\"}}");
+	json_decref(desc);
+	json_decref(conf);
+	return finish_text(out, &sb, "model config");
 }
 
 /*
- * ModelPack's FileMetadata of @f, with the fixed values of the bundle's tar,
- * as JSON text (compact, keys sorted): in @buf when it fits, else malloc'd;
- * NULL when out of memory. The keys are packed in sorted order and dumped
- * without JSON_SORT_KEYS (jansson keeps the order keys were set in): the
- * same text as a sorted dump, without a sort and a malloc'd buffer per file.
+ * ModelPack's FileMetadata of @f, with the fixed values of the bundle's tar:
+ * its keys in sorted order.
  */
-static char *file_metadata_json(char *buf, size_t cap, const mreg_file *f, const char *name)
+static void file_metadata_json(strbuf *sb, const mreg_file *f, const char *name)
 {
-	json_t *meta = json_pack("{s:i, s:i, s:s, s:s, s:I, s:i, s:i}", "gid", 0, "mode",
-				 (int)f->mode, "mtime", "1970-01-01T00:00:00Z", "name", name, "size",
-				 (json_int_t)f->size, "typeflag", '0', "uid", 0);
-	char *text = NULL;
-	size_t n;
+	json_text_lit(sb, "{\"gid\":0,\"mode\":");
+	json_text_uint(sb, f->mode);
+	json_text_lit(sb, ",\"mtime\":\"1970-01-01T00:00:00Z\",\"name\":");
+	json_text_string(sb, name);
+	json_text_lit(sb, ",\"size\":");
+	json_text_uint(sb, f->size);
+	json_text_lit(sb, ",\"typeflag\":48,\"uid\":0}");
+}
 
-	if (!meta)
-		return NULL;
-	n = json_dumpb(meta, buf, cap - 1, JSON_COMPACT);
-	if (n > 0 && n < cap) {
-		buf[n] = '\0';
-		text = buf;
-	} else {
-		text = json_dumps(meta, JSON_COMPACT);
+/* A descriptor's digest, mediaType and size, after its annotations (sorted keys). */
+static void desc_tail(strbuf *sb, const char *digest, const char *media_type, uint64_t size)
+{
+	json_text_lit(sb, ",\"digest\":");
+	json_text_string(sb, digest);
+	json_text_lit(sb, ",\"mediaType\":");
+	json_text_string(sb, media_type);
+	json_text_lit(sb, ",\"size\":");
+	json_text_uint(sb, size);
+	json_text_lit(sb, "}");
+}
+
+/*
+ * One file's layer descriptor, its annotations with it (ORAS names pulled
+ * files after the title). The annotation keys in sorted order:
+ * MODEL_MT_UNTESTED, MODEL_FILE_METADATA, MODEL_FILEPATH, OCI_TITLE.
+ */
+static void file_layer(strbuf *sb, strbuf *meta, const mreg_file *f)
+{
+	const char *base = strrchr(f->path, '/');
+	bool guessed;
+	const char *mt = oci_media_type(f->path, &guessed);
+
+	meta->len = 0;
+	file_metadata_json(meta, f, base ? base + 1 : f->path);
+	if (meta->failed) {
+		sb->failed = true;
+		return;
 	}
-	json_decref(meta);
-	return text;
+	json_text_lit(sb, "{\"annotations\":{");
+	if (guessed)
+		json_text_lit(sb, "\"" MODEL_MT_UNTESTED "\":\"true\",");
+	json_text_lit(sb, "\"" MODEL_FILE_METADATA "\":");
+	json_text_string(sb, meta->data);
+	json_text_lit(sb, ",\"" MODEL_FILEPATH "\":");
+	json_text_string(sb, f->path);
+	json_text_lit(sb, ",\"" OCI_TITLE "\":");
+	json_text_string(sb, f->path);
+	json_text_lit(sb, "}");
+	desc_tail(sb, f->digest, mt, f->size);
 }
 
 int oci_manifest_build(oci_blob *out, const mreg_record *r, const oci_blob *config,
 		       const oci_blob *tree)
 {
-	json_t *root = json_object(), *layers = json_array(), *ann = json_object();
+	json_t *ann = json_object();
+	strbuf sb = STRBUF_INIT, meta = STRBUF_INIT;
+	char *record = NULL;
 
-	if (!root || !layers || !ann) {
-		json_decref(root);
-		json_decref(layers);
+	if (!ann || !(record = oci_record_json(r))) {
 		json_decref(ann);
 		return mreg_seterr_nomem();
-	}
-	for (size_t i = 0; i < r->file_count; i++) {
-		const mreg_file *f = &r->files[i];
-		const char *base = strrchr(f->path, '/');
-		bool guessed;
-		const char *mt = oci_media_type(f->path, &guessed);
-		char meta_buf[512], *meta_text = NULL;
-		json_t *d;
-
-		if (!(meta_text = file_metadata_json(meta_buf, sizeof(meta_buf), f,
-						     base ? base + 1 : f->path)))
-			goto nomem;
-		/* One descriptor per layer, its annotations with it (ORAS names pulled files
-		 * after the title). */
-		d = json_pack("{s:s, s:s, s:I, s:{s:s, s:s, s:s*, s:s}}", "mediaType", mt, "digest",
-			      f->digest, "size", (json_int_t)f->size, "annotations", MODEL_FILEPATH,
-			      f->path, MODEL_FILE_METADATA, meta_text, MODEL_MT_UNTESTED,
-			      guessed ? "true" : NULL, "org.opencontainers.image.title", f->path);
-		if (meta_text != meta_buf)
-			free(meta_text);
-		if (!d || json_array_append_new(layers, d))
-			goto nomem;
-	}
-	/* The empty folders and links, last: a tar layer every ModelPack reader untars (layer.h). */
-	if (tree && tree->data) {
-		json_t *d = desc_json(LAYER_TREE_MEDIA_TYPE, tree->digest, tree->len);
-		json_t *la = json_pack("{s:s}", MREG_TREE_LAYER_ANNOTATION, "empty folders and links");
-		if (!d || !la) {
-			json_decref(d);
-			json_decref(la);
-			json_decref(root);
-			json_decref(layers);
-			json_decref(ann);
-			return mreg_seterr_nomem();
-		}
-		json_object_set_new(d, "annotations", la);
-		json_array_append_new(layers, d);
 	}
 	set_str(ann, "org.opencontainers.image.created", r->created_at);
 	set_str(ann, OCI_TITLE, r->name);
 	set_str(ann, OCI_VERSION, r->version);
 	set_str(ann, "org.opencontainers.image.description", r->description);
 	/* The record in one JSON string, as KitOps keeps its Kitfile: signed with the manifest. */
-	{
-		char *record = oci_record_json(r);
-		if (!record) {
-			json_decref(root);
-			json_decref(layers);
-			json_decref(ann);
-			return mreg_seterr_nomem();
-		}
-		json_object_set_new(ann, MREG_RECORD_ANNOTATION, json_string(record));
-		free(record);
-	}
-	json_object_set_new(root, "schemaVersion", json_integer(2));
-	json_object_set_new(root, "mediaType", json_string(OCI_MT_MANIFEST));
-	json_object_set_new(root, "artifactType", json_string(MODEL_ARTIFACT_TYPE));
-	json_object_set_new(root, "config", desc_json(MODEL_MT_CONFIG, config->digest, config->len));
-	json_object_set_new(root, "layers", layers);
-	json_object_set_new(root, "annotations", ann);
-	return finish(out, root, "manifest");
-nomem:
-	json_decref(root);
-	json_decref(layers);
+	json_object_set_new(ann, MREG_RECORD_ANNOTATION, json_string(record));
+	free(record);
+	json_text_lit(&sb, "{\"annotations\":");
+	json_text_value(&sb, ann);
 	json_decref(ann);
-	return mreg_seterr_nomem();
+	json_text_lit(&sb, ",\"artifactType\":\"" MODEL_ARTIFACT_TYPE "\",\"config\":{");
+	json_text_lit(&sb, "\"digest\":");
+	json_text_string(&sb, config->digest);
+	json_text_lit(&sb, ",\"mediaType\":\"" MODEL_MT_CONFIG "\",\"size\":");
+	json_text_uint(&sb, config->len);
+	json_text_lit(&sb, "},\"layers\":[");
+	for (size_t i = 0; i < r->file_count && !sb.failed; i++) {
+		if (i)
+			json_text_lit(&sb, ",");
+		file_layer(&sb, &meta, &r->files[i]);
+	}
+	strbuf_dispose(&meta);
+	/* The empty folders and links, last: a tar layer every ModelPack reader untars (layer.h). */
+	if (tree && tree->data) {
+		if (r->file_count)
+			json_text_lit(&sb, ",");
+		json_text_lit(&sb, "{\"annotations\":{\"" MREG_TREE_LAYER_ANNOTATION
+				   "\":\"empty folders and links\"}");
+		desc_tail(&sb, tree->digest, LAYER_TREE_MEDIA_TYPE, tree->len);
+	}
+	json_text_lit(&sb, "],\"mediaType\":\"" OCI_MT_MANIFEST "\",\"schemaVersion\":2}");
+	return finish_text(out, &sb, "manifest");
 }
 
 int oci_index_build(oci_blob *out, const mreg_record *r, const oci_blob *manifest,
