@@ -36,6 +36,7 @@
 #include "store/ingest.h"
 #include "util/error_priv.h"
 #include "util/fsutil.h"
+#include "util/pool.h"
 #include "util/strutil.h"
 
 #define AZURE_VERSION "2021-08-06"
@@ -583,8 +584,7 @@ typedef struct {
 	const mreg_source_options *o;
 	pthread_mutex_t lock;
 	size_t next;
-	int rc;                    /* the first failure */
-	char message[1024];        /* its message (errors are per thread) */
+	pool_fail fail;            /* the failure of the first blob in list order */
 	uint64_t done, total;      /* bytes of every blob, for o->progress (under lock) */
 } pool;
 
@@ -627,25 +627,27 @@ static void *worker(void *arg)
 	for (;;) {
 		size_t i;
 		pthread_mutex_lock(&p->lock);
-		if (rc && !p->rc) {
-			p->rc = rc;
-			snprintf(p->message, sizeof(p->message), "%s", mreg_error_last());
-		}
-		i = p->rc ? p->list->count : p->next++;
+		i = p->fail.at != SIZE_MAX ? p->list->count : p->next++;
 		pthread_mutex_unlock(&p->lock);
 		if (i >= p->list->count)
 			break;
 		if (is_marker(&p->list->blobs[i]))
 			continue;
+		/* A session that could not be opened fails the first blob it would fetch. */
 		blob_progress bp = {.p = p};
-		rc = get_blob(s, p->t, p->list->blobs[i].name, p->stage, &p->got[i],
-			      p->o->progress ? blob_progress_cb : NULL, &bp);
+		if (rc == 0)
+			rc = get_blob(s, p->t, p->list->blobs[i].name, p->stage, &p->got[i],
+				      p->o->progress ? blob_progress_cb : NULL, &bp);
 		if (rc == 0 && p->got[i].size != p->list->blobs[i].size)
 			rc = mreg_seterr(MREG_ENETWORK, "%s/%s: %llu bytes arrived, List Blobs said "
 							"%llu (did it change meanwhile?)",
 					 p->t->shown_base, p->list->blobs[i].name,
 					 (unsigned long long)p->got[i].size,
 					 (unsigned long long)p->list->blobs[i].size);
+		if (rc) {
+			pool_fail_note(&p->fail, &p->lock, i, rc);
+			break;
+		}
 	}
 	remote_session_close(s);
 	return NULL;
@@ -688,9 +690,8 @@ static int fetch_folder(mreg_fetched *f, remote_session *s, const azure_target *
 			const mreg_source_options *o, const char *prefix)
 {
 	blob_list list;
-	pool p = {.t = t, .stage = f->stage, .list = &list, .o = o};
-	pthread_t threads[WORKERS_MAX];
-	size_t started = 0, plen = strlen(prefix), files = 0;
+	pool p = {.t = t, .stage = f->stage, .list = &list, .o = o, .fail = POOL_FAIL_INIT};
+	size_t plen = strlen(prefix), files = 0;
 	int rc;
 
 	if ((rc = list_blobs(s, t, prefix, &list)))
@@ -710,21 +711,10 @@ static int fetch_folder(mreg_fetched *f, remote_session *s, const azure_target *
 		goto done;
 	}
 	pthread_mutex_init(&p.lock, NULL);
-	for (size_t i = 0; i < WORKERS_MAX && i < files; i++) {
-		if (pthread_create(&threads[i], NULL, worker, &p))
-			break;
-		started++;
-	}
-	if (started == 0 && files > 0) {
-		rc = mreg_seterr(MREG_EIO, "cannot start a download thread");
+	/* Network transfers: WORKERS_MAX at once whatever the CPUs (each its own session). */
+	pool_run(files < WORKERS_MAX ? files : WORKERS_MAX, worker, &p);
+	if ((rc = pool_fail_result(&p.fail)))
 		goto destroy;
-	}
-	for (size_t i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
-	if (p.rc) {
-		rc = mreg_seterr(p.rc, "%s", p.message);
-		goto destroy;
-	}
 	for (size_t i = 0; i < list.count && rc == 0; i++) {
 		bool marker = is_marker(&list.blobs[i]);
 		char *rel = NULL;

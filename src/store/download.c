@@ -21,6 +21,7 @@
 #include "util/error_priv.h"
 #include "util/fsutil.h"
 #include "util/hash.h"
+#include "util/pool.h"
 #include "mreg/registry.h"
 #include "checkout_copy.h"
 #include "litter.h"
@@ -429,7 +430,6 @@ static int move_tree(const mreg_record *r, const char *stage, const char *dir, b
  * it (checkout_copy_verified), at most two such at a time. The error kept is
  * that of the lowest file index, as a serial loop would report it.
  */
-#define WORKERS_MAX 8
 #define LARGE_MIN (8u << 20)
 #define LARGE_MAX 2
 
@@ -441,9 +441,7 @@ typedef struct {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	size_t next, large;
-	size_t fail_at; /* SIZE_MAX: none */
-	int fail_rc;
-	char fail_msg[1024];
+	pool_fail fail;
 	mreg_progress_fn fn;
 	void *fn_ctx;
 	uint64_t done, shown; /* bytes of finished files; the last figure shown */
@@ -484,7 +482,7 @@ static bool put_next(put_pool *p)
 
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
-		if (p->next >= p->r->file_count || p->fail_at != SIZE_MAX) {
+		if (p->next >= p->r->file_count || p->fail.at != SIZE_MAX) {
 			pthread_mutex_unlock(&p->mu);
 			return false;
 		}
@@ -514,12 +512,10 @@ static bool put_next(put_pool *p)
 		o->hardlinked += kind == PUT_HARDLINK;
 		p->done += p->r->files[i].size;
 		pool_show(p, p->done);
-	} else if (i < p->fail_at) {
-		p->fail_at = i;
-		p->fail_rc = rc;
-		snprintf(p->fail_msg, sizeof(p->fail_msg), "%s", mreg_error_last());
 	}
 	pthread_mutex_unlock(&p->mu);
+	if (rc)
+		pool_fail_note(&p->fail, &p->mu, i, rc);
 	return rc == 0;
 }
 
@@ -534,34 +530,20 @@ static int write_files(const mreg_store *s, const mreg_record *r, const char *st
 		       write_ctx *w, mreg_progress_fn fn, void *ctx)
 {
 	put_pool p = {.s = s, .r = r, .stage = stage, .w = w, .mu = PTHREAD_MUTEX_INITIALIZER,
-		      .cv = PTHREAD_COND_INITIALIZER, .fail_at = SIZE_MAX, .fn = fn,
+		      .cv = PTHREAD_COND_INITIALIZER, .fail = POOL_FAIL_INIT, .fn = fn,
 		      .fn_ctx = ctx};
-	pthread_t threads[WORKERS_MAX];
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t want = cpus > 0 ? 2 * (size_t)cpus : 2, started = 0;
 
-	if (want > WORKERS_MAX)
-		want = WORKERS_MAX;
-	if (want > r->file_count)
-		want = r->file_count;
 	/* Up to the first file with content, alone: whether the filesystem
 	 * reflinks is learnt once, and FICLONE is not asked again after a refusal. */
-	while (p.next < r->file_count && p.fail_at == SIZE_MAX) {
+	while (p.next < r->file_count && p.fail.at == SIZE_MAX) {
 		bool empty = r->files[p.next].size == 0;
 		if (!put_next(&p) || !empty)
 			break;
 	}
-	/* The first worker is this thread; the others, as many as start. */
-	while (started + 1 < want && pthread_create(&threads[started], NULL, put_main, &p) == 0)
-		started++;
-	put_main(&p);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
+	pool_run(pool_threads(r->file_count, POOL_THREADS_MAX), put_main, &p);
 	pthread_mutex_destroy(&p.mu);
 	pthread_cond_destroy(&p.cv);
-	if (p.fail_at != SIZE_MAX)
-		return mreg_seterr(p.fail_rc, "%s", p.fail_msg);
-	return 0;
+	return pool_fail_result(&p.fail);
 }
 
 int mreg_model_download(mreg_store *s, const mreg_record *r, const char *dir,

@@ -23,6 +23,7 @@
 #include "util/error_priv.h"
 #include "util/fsutil.h"
 #include "util/hash.h"
+#include "util/pool.h"
 #include "ingest.h"
 #include "kept_signatures.h"
 #include "statcache.h"
@@ -276,26 +277,7 @@ done:
  * So a blob is in blobs/ only once it is complete and durable, as when each
  * was fsynced on its own.
  */
-#define WORKERS_MAX 8
 #define LARGE_MAX 2 /* large files copied at once: each has 4 MiB of buffers */
-
-/* The failure of the lowest index among workers: what a serial loop would report. */
-typedef struct {
-	size_t at; /* SIZE_MAX: none */
-	int rc;
-	char msg[1024];
-} first_fail;
-
-static void first_fail_note(first_fail *f, pthread_mutex_t *mu, size_t i, int rc)
-{
-	pthread_mutex_lock(mu);
-	if (i < f->at) {
-		f->at = i;
-		f->rc = rc;
-		snprintf(f->msg, sizeof(f->msg), "%s", mreg_error_last());
-	}
-	pthread_mutex_unlock(mu);
-}
 
 typedef struct {
 	mreg_store *s;
@@ -308,7 +290,7 @@ typedef struct {
 	pthread_cond_t cv;
 	size_t next;         /* next file to take (phase 1) or to fsync (phase 2) */
 	size_t large;        /* large files being copied */
-	first_fail fail;
+	pool_fail fail;
 	int phase;
 	stream_progress *progress;
 	uint64_t done;       /* bytes of the files finished */
@@ -381,7 +363,7 @@ static void *pool_main(void *arg)
 		if (p->phase == 2) {
 			rc = p->unsynced[i] ? fsync_path(p->unsynced[i]) : 0;
 			if (rc)
-				first_fail_note(&p->fail, &p->mu, i, rc);
+				pool_fail_note(&p->fail, &p->mu, i, rc);
 			continue;
 		}
 		rc = mreg_check_interrupt();
@@ -401,45 +383,20 @@ static void *pool_main(void *arg)
 		}
 		pthread_mutex_unlock(&p->mu);
 		if (rc)
-			first_fail_note(&p->fail, &p->mu, i, rc);
+			pool_fail_note(&p->fail, &p->mu, i, rc);
 	}
-}
-
-static size_t pool_workers(size_t files)
-{
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t n = cpus > 0 ? 2 * (size_t)cpus : 2;
-
-	if (n > WORKERS_MAX)
-		n = WORKERS_MAX;
-	return n < files ? n : files ? files : 1;
-}
-
-/* @fn on pool_workers(@count) threads, the calling one among them; then @f's verdict. */
-static int run_workers(size_t count, void *(*fn)(void *), void *arg, const first_fail *f)
-{
-	pthread_t threads[WORKERS_MAX];
-	size_t n = pool_workers(count), started = 0;
-
-	/* With one item (or no thread to be had) the caller works alone. */
-	for (; started + 1 < n; started++)
-		if (pthread_create(&threads[started], NULL, fn, arg) != 0)
-			break;
-	fn(arg);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
-	return f->at != SIZE_MAX ? mreg_seterr(f->rc, "%s", f->msg) : 0;
 }
 
 /*
  * Run the pool's workers over phase @phase, which has @todo items to do among
  * the walk's files (the number of workers); 0 or the first failure (walk order).
  */
-static int pool_run(pool *p, int phase, size_t todo)
+static int phase_run(pool *p, int phase, size_t todo)
 {
 	p->phase = phase;
 	p->next = 0;
-	return run_workers(todo, pool_main, p, &p->fail);
+	pool_run(pool_threads(todo, POOL_THREADS_MAX), pool_main, p);
+	return pool_fail_result(&p->fail);
 }
 
 /*
@@ -521,7 +478,7 @@ static int drop_twins(pool *p)
 int ingest_files(mreg_store *s, const walk_result *walk, mreg_record *r, statcache *cache,
 		 stream_progress *progress)
 {
-	pool p = {.s = s, .walk = walk, .r = r, .progress = progress, .fail.at = SIZE_MAX,
+	pool p = {.s = s, .walk = walk, .r = r, .progress = progress, .fail = POOL_FAIL_INIT,
 		  .reflink = true,
 		  .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 	uint64_t base = progress->base;
@@ -539,7 +496,7 @@ int ingest_files(mreg_store *s, const walk_result *walk, mreg_record *r, statcac
 		rc = mreg_seterr_nomem();
 		goto done;
 	}
-	if ((todo = cached_files(&p)) && (rc = pool_run(&p, 1, todo)))
+	if ((todo = cached_files(&p)) && (rc = phase_run(&p, 1, todo)))
 		goto done;
 	r->file_count = walk->count;
 	progress->base = base + walk->total_size;
@@ -547,7 +504,7 @@ int ingest_files(mreg_store *s, const walk_result *walk, mreg_record *r, statcac
 	todo = 0;
 	for (size_t i = 0; i < walk->count; i++)
 		todo += p.unsynced[i] != NULL;
-	if (todo && ((rc = drop_twins(&p)) || (rc = pool_run(&p, 2, todo))))
+	if (todo && ((rc = drop_twins(&p)) || (rc = phase_run(&p, 2, todo))))
 		goto done;
 	for (size_t i = 0; i < walk->count; i++) {
 		char *dest;
@@ -615,7 +572,7 @@ int ingest_stage_create(const mreg_store *store, const char *what, char **out)
 typedef struct {
 	char **paths;
 	size_t count, next;
-	first_fail fail;
+	pool_fail fail;
 	pthread_mutex_t mu;
 } stage_sync;
 
@@ -635,13 +592,13 @@ static void *stage_sync_main(void *arg)
 		i = w->next++;
 		pthread_mutex_unlock(&w->mu);
 		if ((rc = fsync_path(w->paths[i])))
-			first_fail_note(&w->fail, &w->mu, i, rc);
+			pool_fail_note(&w->fail, &w->mu, i, rc);
 	}
 }
 
 int ingest_stage_sync(const char *stage)
 {
-	stage_sync w = {.fail.at = SIZE_MAX, .mu = PTHREAD_MUTEX_INITIALIZER};
+	stage_sync w = {.fail = POOL_FAIL_INIT, .mu = PTHREAD_MUTEX_INITIALIZER};
 	size_t cap = 0;
 	DIR *d = opendir(stage);
 	struct dirent *e;
@@ -666,7 +623,8 @@ int ingest_stage_sync(const char *stage)
 		}
 		w.count++;
 	}
-	rc = run_workers(w.count, stage_sync_main, &w, &w.fail);
+	pool_run(pool_threads(w.count, POOL_THREADS_MAX), stage_sync_main, &w);
+	rc = pool_fail_result(&w.fail);
 done:
 	closedir(d);
 	for (size_t i = 0; i < w.count; i++)

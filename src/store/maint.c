@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <pthread.h>
 #include <unistd.h>
 
 #include "util/error_priv.h"
 #include "util/fsutil.h"
 #include "util/hash.h"
+#include "util/pool.h"
 #include "mreg/registry.h"
 #include "digest_set.h"
 #include "kept_signatures.h"
@@ -195,60 +195,6 @@ done:
 	return rc;
 }
 
-/* The pool gc and fsck share: workers that take items from a batch. */
-enum { POOL_MAX = 8 };
-
-/* Threads for @items items: two per CPU, at most POOL_MAX, no more than items. */
-static size_t pool_size(size_t items)
-{
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t n = cpus > 0 ? (size_t)cpus * 2 : 2;
-
-	if (n > POOL_MAX)
-		n = POOL_MAX;
-	return n < items ? n : items;
-}
-
-/* What run_pool() shares with its threads: the items are taken in turn. */
-typedef struct {
-	void (*each)(void *ctx, size_t i);
-	void *ctx;
-	size_t count;
-	size_t next; /* taken under mu */
-	pthread_mutex_t mu;
-} pool;
-
-static void *pool_worker(void *arg)
-{
-	pool *p = arg;
-
-	for (;;) {
-		size_t i;
-		pthread_mutex_lock(&p->mu);
-		i = p->next++;
-		pthread_mutex_unlock(&p->mu);
-		if (i >= p->count)
-			return NULL;
-		p->each(p->ctx, i);
-	}
-}
-
-/* @each(@ctx, i) for every i below @count, on pool_size(@count) threads, this one among them. */
-static void run_pool(void (*each)(void *ctx, size_t i), void *ctx, size_t count)
-{
-	pool p = {.each = each, .ctx = ctx, .count = count, .mu = PTHREAD_MUTEX_INITIALIZER};
-	pthread_t threads[POOL_MAX];
-	size_t want = pool_size(count), started = 0;
-
-	for (size_t i = 1; i < want; i++)
-		if (pthread_create(&threads[started], NULL, pool_worker, &p) == 0)
-			started++;
-	pool_worker(&p);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
-	pthread_mutex_destroy(&p.mu);
-}
-
 /*
  * fsck reads the blob folder in batches; a pool hashes a batch's blobs (two
  * per CPU, so both cores hash), then the findings are reported in the
@@ -325,7 +271,7 @@ static int fsck_run_batch(fsck_batch *b, fsck_ctx *f, mreg_fsck_result *res,
 {
 	int rc = 0;
 
-	run_pool(fsck_each, b, b->count);
+	pool_each(fsck_each, b, b->count);
 	for (size_t i = 0; i < b->count; i++) {
 		fsck_item *it = &b->items[i];
 		char *path = path_join(b->blobs, it->name);
@@ -549,7 +495,7 @@ static int gc_run_batch(gc_batch *b, mreg_gc_result *res, mreg_gc_fn fn, void *c
 {
 	int rc = 0;
 
-	run_pool(gc_each, b, b->count);
+	pool_each(gc_each, b, b->count);
 	for (size_t i = 0; i < b->count; i++) {
 		const gc_item *it = &b->items[i];
 		char digest[MREG_DIGEST_STRLEN];
