@@ -571,29 +571,23 @@ int ingest_stage_create(const mreg_store *store, const char *what, char **out)
 
 typedef struct {
 	char **paths;
-	size_t count, next;
+	size_t count;
 	pool_fail fail;
 	pthread_mutex_t mu;
 } stage_sync;
 
-static void *stage_sync_main(void *arg)
+/* fsync one staged file; none once one has failed. */
+static void stage_sync_each(void *arg, size_t i)
 {
 	stage_sync *w = arg;
+	bool failed;
+	int rc;
 
-	for (;;) {
-		size_t i;
-		int rc;
-
-		pthread_mutex_lock(&w->mu);
-		if (w->next >= w->count || w->fail.at != SIZE_MAX) {
-			pthread_mutex_unlock(&w->mu);
-			return NULL;
-		}
-		i = w->next++;
-		pthread_mutex_unlock(&w->mu);
-		if ((rc = fsync_path(w->paths[i])))
-			pool_fail_note(&w->fail, &w->mu, i, rc);
-	}
+	pthread_mutex_lock(&w->mu);
+	failed = w->fail.at != SIZE_MAX;
+	pthread_mutex_unlock(&w->mu);
+	if (!failed && (rc = fsync_path(w->paths[i])))
+		pool_fail_note(&w->fail, &w->mu, i, rc);
 }
 
 int ingest_stage_sync(const char *stage)
@@ -623,7 +617,7 @@ int ingest_stage_sync(const char *stage)
 		}
 		w.count++;
 	}
-	pool_run(pool_threads(w.count, POOL_THREADS_MAX), stage_sync_main, &w);
+	pool_each(stage_sync_each, &w, w.count);
 	rc = pool_fail_result(&w.fail);
 done:
 	closedir(d);
