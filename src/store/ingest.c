@@ -23,6 +23,7 @@
 #include "util/error_priv.h"
 #include "util/fsutil.h"
 #include "util/hash.h"
+#include "digest_set.h"
 #include "ingest.h"
 #include "kept_signatures.h"
 #include "statcache.h"
@@ -443,32 +444,92 @@ static int pool_run(pool *p, int phase, size_t todo)
 }
 
 /*
+ * Which of the digests in @wanted (sealed) name a file in the blobs folder
+ * @blobs, from one listing of it: @found gets those (sealed). For many hits
+ * in a folder not much larger, a few getdents() calls cost less than one
+ * fstatat() per file. Returns 0, or an error (then the caller asks per file).
+ */
+static int list_blobs(int blobs, const digest_set *wanted, digest_set *found)
+{
+	int fd = dup(blobs), rc = 0;
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return mreg_seterr_errno("blobs: open");
+	}
+	errno = 0;
+	while (rc == 0 && (de = readdir(d))) {
+		if (strlen(de->d_name) == 2 * SHA256_LEN && digest_set_has(wanted, de->d_name))
+			rc = digest_set_add(found, de->d_name);
+		errno = 0;
+	}
+	if (rc == 0 && errno)
+		rc = mreg_seterr_errno("blobs: readdir");
+	closedir(d);
+	digest_set_seal(found);
+	return rc;
+}
+
+/*
+ * Blob-folder bytes per hit up to which one listing beats an fstatat() per
+ * hit: ext4 spends about 100 bytes of directory per blob name, and listing a
+ * name costs about a tenth of looking one up, so a folder of up to ~8 blobs
+ * per hit is listed. Other file systems count a folder's size otherwise; the
+ * choice changes only the speed.
+ */
+#define LIST_BYTES_PER_HIT 800
+
+/*
  * The files the stat cache knows unchanged (by what the walk saw) and whose
  * blob is in the store, filled in here on the calling thread: each costs a
- * hash lookup and one fstatat() of a name in blobs/sha256/, no thread and no
- * lock. The blob is still looked for: the cache outlives blobs (gc removes
- * those no record names, and a person may delete one by hand), and a record
- * must never name a missing blob. Returns the files left for the pool.
+ * hash lookup, and either one fstatat() of a name in blobs/sha256/ or, when
+ * most of the folder's blobs are hits, a share of one listing of it; no
+ * thread and no lock. The blob is still looked for: the cache outlives blobs
+ * (gc removes those no record names, and a person may delete one by hand),
+ * and a record must never name a missing blob. Returns the files left for
+ * the pool.
  */
 static size_t cached_files(pool *p)
 {
 	const walk_result *walk = p->walk;
-	size_t left = walk->count;
+	size_t left = walk->count, hits = 0;
 	uint64_t done = 0;
+	digest_set wanted = DIGEST_SET_INIT, found = DIGEST_SET_INIT;
+	bool listed = false;
+	struct stat dir;
 	int blobs = open(p->s->blobs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (blobs < 0)
 		return left; /* the pool's own checks will say what is wrong */
 	for (size_t i = 0; i < walk->count; i++) {
+		uint8_t raw[SHA256_LEN];
+
+		if (statcache_lookup(p->cache, &walk->files[i].st, raw)) {
+			digest_format(p->r->files[i].digest, raw);
+			hits++;
+		}
+	}
+	if (hits && fstat(blobs, &dir) == 0 && (uint64_t)dir.st_size / LIST_BYTES_PER_HIT <= hits) {
+		int rc = 0;
+		for (size_t i = 0; rc == 0 && i < walk->count; i++)
+			if (p->r->files[i].digest[0])
+				rc = digest_set_add(&wanted, p->r->files[i].digest + 7);
+		digest_set_seal(&wanted);
+		listed = rc == 0 && list_blobs(blobs, &wanted, &found) == 0;
+		mreg_error_clear();
+	}
+	for (size_t i = 0; i < walk->count; i++) {
 		const walk_file *f = &walk->files[i];
 		mreg_file *out = &p->r->files[i];
-		uint8_t raw[SHA256_LEN];
 		struct stat st;
 
-		if (!statcache_lookup(p->cache, &f->st, raw))
+		if (!out->digest[0])
 			continue;
-		digest_format(out->digest, raw);
-		if (fstatat(blobs, out->digest + 7, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		if (!(listed ? digest_set_has(&found, out->digest + 7)
+			     : fstatat(blobs, out->digest + 7, &st, AT_SYMLINK_NOFOLLOW) == 0) ||
 		    !(out->path = strdup(f->rel))) {
 			out->digest[0] = '\0';
 			continue; /* the pool reads it (and reports a lack of memory) */
@@ -479,6 +540,8 @@ static size_t cached_files(pool *p)
 		left--;
 	}
 	close(blobs);
+	digest_set_dispose(&wanted);
+	digest_set_dispose(&found);
 	if (done) {
 		p->done += done;
 		if (p->progress->fn)

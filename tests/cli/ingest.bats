@@ -196,6 +196,31 @@ EOF
 	[[ "$d" == *"same content"* ]]
 }
 
+@test "among many cached files, those whose blob a person deleted are read and stored again" {
+	# 60 files against a blobs/ folder of a few KiB: the blobs are found by
+	# one listing of the folder rather than one fstatat() each
+	mkdir many
+	for i in $(seq 1 60); do echo "file $i" >"many/f$i.txt"; done
+	sleep 1
+	mreg create -n m -p many >/dev/null
+	[[ "$(blob_count)" -eq 60 ]]
+	rm -f "${MREG_DIR}/blobs/sha256/$(file_digest many/f7.txt | cut -d: -f2)" \
+		"${MREG_DIR}/blobs/sha256/$(file_digest many/f42.txt | cut -d: -f2)"
+	[[ "$(blob_count)" -eq 58 ]]
+	strace_mreg read,getdents64,newfstatat create -n m -p many
+	# the two files are read again, no other (one read with data, then end of file)
+	[[ "$(grep "read([0-9]*<${TEST_DIR}/many/" "${TEST_DIR}/strace.out" | grep -vc ' = 0$')" -eq 2 ]]
+	grep -q "getdents64([0-9]*<${MREG_DIR}/blobs/sha256>" "${TEST_DIR}/strace.out"
+	[[ "$(grep -c "newfstatat([0-9]*<${MREG_DIR}/blobs/sha256>" "${TEST_DIR}/strace.out")" -le 2 ]] ||
+		fail "blobs looked up one by one" # (the pool checks the two it stores)
+	[[ "$(blob_count)" -eq 60 ]]
+	run --separate-stderr mreg fsck
+	assert_status 0
+	[[ "$(mreg diff many m:2)" == *"same content"* ]]
+	# the next create finds every blob and reads nothing
+	[[ "$(reads_under "${TEST_DIR}/many" create -n m -p many)" -eq 0 ]]
+}
+
 @test "a copy whose blobs exist is read once and written nowhere" {
 	command -v strace >/dev/null || skip "strace is not installed"
 	mreg create -n m -p model >/dev/null
