@@ -23,7 +23,6 @@
 #include "util/error_priv.h"
 #include "util/fsutil.h"
 #include "util/hash.h"
-#include "digest_set.h"
 #include "ingest.h"
 #include "kept_signatures.h"
 #include "statcache.h"
@@ -443,33 +442,77 @@ static int pool_run(pool *p, int phase, size_t todo)
 	return run_workers(todo, pool_main, p, &p->fail);
 }
 
-/*
- * Which of the digests in @wanted (sealed) name a file in the blobs folder
- * @blobs, from one listing of it: @found gets those (sealed). For many hits
- * in a folder not much larger, a few getdents() calls cost less than one
- * fstatat() per file. Returns 0, or an error (then the caller asks per file).
- */
-static int list_blobs(int blobs, const digest_set *wanted, digest_set *found)
+static int hexval(char c)
 {
-	int fd = dup(blobs), rc = 0;
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* The first 8 bytes of the digest whose hex is @hex (a hash: digests are random). */
+static bool hex_key(const char *hex, uint64_t *key)
+{
+	uint64_t k = 0;
+
+	for (int i = 0; i < 16; i++) {
+		int v = hexval(hex[i]);
+		if (v < 0)
+			return false;
+		k = k << 4 | (uint64_t)v;
+	}
+	*key = k;
+	return true;
+}
+
+/*
+ * Mark in @present the hits (files whose digest[0] is set) whose blob is in
+ * the blobs folder @blobs, from one listing of it: for many hits in a folder
+ * not much larger, a few getdents() calls cost less than one fstatat() per
+ * file. The hits are found by an open-addressing table on their digests.
+ * Returns 0, or an error (then the caller asks per file).
+ */
+static int list_blobs(int blobs, const mreg_record *r, size_t count, size_t hits, bool *present)
+{
+	size_t nslots = 16, mask;
+	size_t *slot; /* file index + 1, 0 empty */
+	int fd, rc = 0;
+	DIR *d;
 	struct dirent *de;
 
+	while (nslots < 2 * hits)
+		nslots *= 2;
+	mask = nslots - 1;
+	if (!(slot = calloc(nslots, sizeof(*slot))))
+		return mreg_seterr_nomem();
+	for (size_t i = 0; i < count; i++) {
+		uint64_t k;
+		if (!r->files[i].digest[0] || !hex_key(r->files[i].digest + 7, &k))
+			continue;
+		for (k &= mask; slot[k]; k = (k + 1) & mask)
+			;
+		slot[k] = i + 1;
+	}
+	fd = dup(blobs);
+	d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
 		if (fd >= 0)
 			close(fd);
+		free(slot);
 		return mreg_seterr_errno("blobs: open");
 	}
 	errno = 0;
-	while (rc == 0 && (de = readdir(d))) {
-		if (strlen(de->d_name) == 2 * SHA256_LEN && digest_set_has(wanted, de->d_name))
-			rc = digest_set_add(found, de->d_name);
+	while ((de = readdir(d))) {
+		uint64_t k;
+		if (strlen(de->d_name) != 2 * SHA256_LEN || !hex_key(de->d_name, &k))
+			continue;
+		/* every file of this digest (equal files share a blob) */
+		for (k &= mask; slot[k]; k = (k + 1) & mask)
+			if (!memcmp(r->files[slot[k] - 1].digest + 7, de->d_name, 2 * SHA256_LEN))
+				present[slot[k] - 1] = true;
 		errno = 0;
 	}
-	if (rc == 0 && errno)
+	if (errno)
 		rc = mreg_seterr_errno("blobs: readdir");
 	closedir(d);
-	digest_set_seal(found);
+	free(slot);
 	return rc;
 }
 
@@ -497,8 +540,7 @@ static size_t cached_files(pool *p)
 	const walk_result *walk = p->walk;
 	size_t left = walk->count, hits = 0;
 	uint64_t done = 0;
-	digest_set wanted = DIGEST_SET_INIT, found = DIGEST_SET_INIT;
-	bool listed = false;
+	bool *present = NULL;
 	struct stat dir;
 	int blobs = open(p->s->blobs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
@@ -512,15 +554,13 @@ static size_t cached_files(pool *p)
 			hits++;
 		}
 	}
-	if (hits && fstat(blobs, &dir) == 0 && (uint64_t)dir.st_size / LIST_BYTES_PER_HIT <= hits) {
-		int rc = 0;
-		for (size_t i = 0; rc == 0 && i < walk->count; i++)
-			if (p->r->files[i].digest[0])
-				rc = digest_set_add(&wanted, p->r->files[i].digest + 7);
-		digest_set_seal(&wanted);
-		listed = rc == 0 && list_blobs(blobs, &wanted, &found) == 0;
-		mreg_error_clear();
+	if (hits && fstat(blobs, &dir) == 0 && (uint64_t)dir.st_size / LIST_BYTES_PER_HIT <= hits &&
+	    (present = calloc(walk->count, sizeof(*present))) &&
+	    list_blobs(blobs, p->r, walk->count, hits, present)) {
+		free(present);
+		present = NULL;
 	}
+	mreg_error_clear();
 	for (size_t i = 0; i < walk->count; i++) {
 		const walk_file *f = &walk->files[i];
 		mreg_file *out = &p->r->files[i];
@@ -528,8 +568,8 @@ static size_t cached_files(pool *p)
 
 		if (!out->digest[0])
 			continue;
-		if (!(listed ? digest_set_has(&found, out->digest + 7)
-			     : fstatat(blobs, out->digest + 7, &st, AT_SYMLINK_NOFOLLOW) == 0) ||
+		if (!(present ? present[i]
+			      : fstatat(blobs, out->digest + 7, &st, AT_SYMLINK_NOFOLLOW) == 0) ||
 		    !(out->path = strdup(f->rel))) {
 			out->digest[0] = '\0';
 			continue; /* the pool reads it (and reports a lack of memory) */
@@ -540,8 +580,7 @@ static size_t cached_files(pool *p)
 		left--;
 	}
 	close(blobs);
-	digest_set_dispose(&wanted);
-	digest_set_dispose(&found);
+	free(present);
 	if (done) {
 		p->done += done;
 		if (p->progress->fn)

@@ -710,7 +710,7 @@ static void files_pair(const char *s, unsigned mode, bool as_digest, size_t *che
 
 static void test_files_written_apart(void)
 {
-	static const unsigned modes[] = {0644, 0755, 0, 07777, 0600, 01777};
+	static const unsigned modes[] = {0644, 0755, 0, 07777, 0100644, 01777};
 	static const char alphabet[] = "aZ09_./-+:#' \"\t\n,[]{}&*!|>%@`?=~<\x01\xc3\xa9";
 	size_t checked = 0, fast = 0, failed_before = (size_t)tap_failed;
 	unsigned seed = 12345;
