@@ -176,6 +176,14 @@ int statcache_parse(statcache *c, const char *buf, size_t len, int64_t file_mtim
 	hash_buffer(got, buf, len - SHA256_LEN);
 	if (memcmp(got, p + len - SHA256_LEN, SHA256_LEN))
 		return corrupt(c);
+	/* Room for every entry at once (the ones this run adds grow it later). */
+	if (count > c->cap) {
+		entry *grown = realloc(c->e, (size_t)count * sizeof(*grown));
+		if (!grown)
+			return corrupt(c);
+		c->e = grown;
+		c->cap = (size_t)count;
+	}
 	stamp = (int64_t)get64(p + 16);
 	/* The racily-clean rule: older than both the stamp and the file itself. */
 	if (file_mtime_ns < stamp)
