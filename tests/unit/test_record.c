@@ -724,7 +724,7 @@ static void test_files_written_apart(void)
 	for (int i = 0; i < 20000; i++) {
 		size_t len;
 		seed = seed * 1103515245u + 12345u;
-		len = 1 + (seed >> 8) % (i % 50 == 0 ? 2000 : 40);
+		len = 1 + (seed >> 8) % (i % 50 < 2 ? 2000 : 40); /* very long ones of both kinds */
 		for (size_t k = 0; k < len; k++) {
 			seed = seed * 1103515245u + 12345u;
 			/* half the strings of characters the fast path may take */
