@@ -121,6 +121,12 @@ int record_copy(mreg_record **out, const mreg_record *src);
 
 /* Serialise to YAML (the on-disk record). */
 int record_to_yaml(char **out, size_t *len, const mreg_record *record);
+/* The same bytes, every field through libyaml's emitter: the reference
+ * record_to_yaml's own writing of the files list is tested against. */
+int record_to_yaml_emitter(char **out, size_t *len, const mreg_record *record);
+/* Whether record_to_yaml writes @record's files list itself (every path and
+ * digest one the emitter writes plain and as is). */
+bool record_yaml_files_fast(const mreg_record *record);
 
 /*
  * Parse a record file. Errors (MREG_ECORRUPT) name the file, the line and

@@ -1,19 +1,20 @@
 /*
- * The stat cache: see statcache.h. The file, text so that a person can read
- * it, every line ending in '\n':
+ * The stat cache: see statcache.h. The file, binary so that it is read with
+ * one read() and no parsing; every number little-endian:
  *
- *   mreg stat cache 1
- *   stamp <ns>                          entries count when older than this
- *   <dev> <ino> <size> <mtime ns> <ctime ns> <64 hex>     (at most 65,536)
- *   end <64 hex>                        SHA-256 of every byte before "end"
+ *   "mreg\0sc\2"  8 bytes: the format's name and version (2)
+ *   count         u64: entries that follow (at most 65,536)
+ *   stamp         i64 ns: entries count when older than this
+ *   0             u64
+ *   entries       count x 72 bytes: dev u64, ino u64, size u64,
+ *                 mtime i64 ns, ctime i64 ns, SHA-256 (32 bytes)
+ *   sum           32 bytes: SHA-256 of every byte before it
  *
- * Numbers are decimal without leading zeros (times may be negative). The
- * reader is strict and bounded: anything else, a wrong checksum or too many
- * entries and the whole file is ignored.
+ * The reader is strict and bounded: a file of any other length, name,
+ * version or sum (among them the text files of version 1) is ignored whole.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,10 +26,11 @@
 #include "util/fsutil.h"
 #include "util/strutil.h"
 
-#define HEADER "mreg stat cache 1\n"
-/* A line is at most 5 numbers of 20 characters, 64 hex digits and 6 separators. */
-#define LINE_MAX_LEN (5 * 20 + 64 + 6)
-#define FILE_MAX (64u + (size_t)STATCACHE_MAX_ENTRIES * LINE_MAX_LEN + 80u)
+static const char MAGIC[8] = {'m', 'r', 'e', 'g', '\0', 's', 'c', '\2'};
+#define HEAD_LEN 32
+#define ENTRY_LEN (5 * 8 + SHA256_LEN)
+#define FILE_LEN(n) (HEAD_LEN + (size_t)(n) * ENTRY_LEN + SHA256_LEN)
+#define FILE_MAX FILE_LEN(STATCACHE_MAX_ENTRIES)
 
 enum { FROM_FILE = 1, FRESH = 2 };
 
@@ -106,7 +108,9 @@ int statcache_new(statcache **out)
 
 static void clear(statcache *c)
 {
-	memset(c->slot, 0, c->nslots * sizeof(*c->slot));
+	/* calloc'd: an empty table is zero already */
+	if (c->n)
+		memset(c->slot, 0, c->nslots * sizeof(*c->slot));
 	c->n = 0;
 }
 
@@ -135,59 +139,19 @@ static bool add(statcache *c, const entry *x)
 	return true;
 }
 
-/* A decimal number without leading zeros ending at @end; *p moves past it. */
-static bool parse_u64(const char **p, const char *end, char stop, uint64_t *out)
+static uint64_t get64(const unsigned char *p)
 {
-	const char *s = *p;
 	uint64_t v = 0;
 
-	if (s == end || *s < '0' || *s > '9' || (*s == '0' && s + 1 < end && s[1] != stop))
-		return false;
-	for (; s < end && *s >= '0' && *s <= '9'; s++) {
-		unsigned d = (unsigned)(*s - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return false;
-		v = v * 10 + d;
-	}
-	if (s == end || *s != stop)
-		return false;
-	*p = s + 1;
-	*out = v;
-	return true;
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
 }
 
-static bool parse_i64(const char **p, const char *end, char stop, int64_t *out)
+static void put64(unsigned char *p, uint64_t v)
 {
-	bool neg = *p < end && **p == '-';
-	uint64_t v;
-
-	if (neg)
-		(*p)++;
-	if (!parse_u64(p, end, stop, &v) || v > (uint64_t)INT64_MAX || (neg && v == 0))
-		return false;
-	*out = neg ? -(int64_t)v : (int64_t)v;
-	return true;
-}
-
-static int hexval(char ch)
-{
-	return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
-}
-
-static bool parse_hex(const char **p, const char *end, uint8_t raw[SHA256_LEN])
-{
-	const char *s = *p;
-
-	if (end - s < 2 * SHA256_LEN + 1 || s[2 * SHA256_LEN] != '\n')
-		return false;
-	for (int i = 0; i < SHA256_LEN; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return false;
-		raw[i] = (uint8_t)(hi << 4 | lo);
-	}
-	*p = s + 2 * SHA256_LEN + 1;
-	return true;
+	for (int i = 0; i < 8; i++, v >>= 8)
+		p[i] = (unsigned char)(v & 0xff);
 }
 
 static int corrupt(statcache *c)
@@ -198,42 +162,46 @@ static int corrupt(statcache *c)
 
 int statcache_parse(statcache *c, const char *buf, size_t len, int64_t file_mtime_ns)
 {
-	const char *p = buf, *end = buf + len, *body_end;
-	uint8_t want[SHA256_LEN], got[SHA256_LEN];
+	const unsigned char *p = (const unsigned char *)buf;
+	uint8_t got[SHA256_LEN];
+	uint64_t count;
 	int64_t stamp;
 
 	clear(c);
-	if (len > FILE_MAX || len < sizeof(HEADER) - 1 || memcmp(p, HEADER, sizeof(HEADER) - 1))
+	if (len < FILE_LEN(0) || len > FILE_MAX || memcmp(p, MAGIC, sizeof(MAGIC)))
 		return corrupt(c);
-	p += sizeof(HEADER) - 1;
-	if (end - p < 6 || memcmp(p, "stamp ", 6))
+	count = get64(p + 8);
+	if (count > STATCACHE_MAX_ENTRIES || len != FILE_LEN(count) || get64(p + 24) != 0)
 		return corrupt(c);
-	p += 6;
-	if (!parse_i64(&p, end, '\n', &stamp))
+	hash_buffer(got, buf, len - SHA256_LEN);
+	if (memcmp(got, p + len - SHA256_LEN, SHA256_LEN))
 		return corrupt(c);
+	/* Room for every entry at once (the ones this run adds grow it later). */
+	if (count > c->cap) {
+		entry *grown = realloc(c->e, (size_t)count * sizeof(*grown));
+		if (!grown)
+			return corrupt(c);
+		c->e = grown;
+		c->cap = (size_t)count;
+	}
+	stamp = (int64_t)get64(p + 16);
 	/* The racily-clean rule: older than both the stamp and the file itself. */
 	if (file_mtime_ns < stamp)
 		stamp = file_mtime_ns;
-	for (;;) {
-		entry x = {.flags = FROM_FILE};
-		if (end - p >= 4 && !memcmp(p, "end ", 4))
-			break;
-		if (!parse_u64(&p, end, ' ', &x.dev) || !parse_u64(&p, end, ' ', &x.ino) ||
-		    !parse_u64(&p, end, ' ', &x.size) || !parse_i64(&p, end, ' ', &x.mtime) ||
-		    !parse_i64(&p, end, ' ', &x.ctime) || !parse_hex(&p, end, x.raw))
-			return corrupt(c);
+	for (const unsigned char *e = p + HEAD_LEN; e < p + len - SHA256_LEN; e += ENTRY_LEN) {
+		entry x = {.dev = get64(e),
+			   .ino = get64(e + 8),
+			   .size = get64(e + 16),
+			   .mtime = (int64_t)get64(e + 24),
+			   .ctime = (int64_t)get64(e + 32),
+			   .flags = FROM_FILE};
+		memcpy(x.raw, e + 40, SHA256_LEN);
 		if (x.size > (uint64_t)INT64_MAX)
 			return corrupt(c);
+		/* Two entries of one inode: the later one stands, as when written. */
 		if (x.mtime < stamp && x.ctime < stamp && !add(c, &x))
-			return corrupt(c); /* more entries than a cache holds */
+			return corrupt(c);
 	}
-	body_end = p;
-	p += 4;
-	if (!parse_hex(&p, end, want) || p != end)
-		return corrupt(c);
-	hash_buffer(got, buf, (size_t)(body_end - buf));
-	if (memcmp(want, got, SHA256_LEN))
-		return corrupt(c);
 	c->stamp = stamp;
 	return 0;
 }
@@ -243,47 +211,40 @@ size_t statcache_count(const statcache *c)
 	return c->n;
 }
 
-static void hex(char *out, const uint8_t raw[SHA256_LEN])
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (int i = 0; i < SHA256_LEN; i++) {
-		out[2 * i] = digits[raw[i] >> 4];
-		out[2 * i + 1] = digits[raw[i] & 15];
-	}
-	out[2 * SHA256_LEN] = '\0';
-}
-
 int statcache_format(const statcache *c, int64_t stamp_ns, char **out, size_t *len)
 {
-	size_t cap = 64 + (c->n + 1) * (LINE_MAX_LEN + 1) + 80, n = 0;
-	char *buf = malloc(cap), h[2 * SHA256_LEN + 1];
-	uint8_t sum[SHA256_LEN];
+	unsigned char *buf = malloc(FILE_LEN(c->n)), *e;
+	size_t count = 0;
 
 	*out = NULL;
 	*len = 0;
 	if (!buf)
 		return mreg_seterr_nomem();
-	n += (size_t)snprintf(buf + n, cap - n, HEADER "stamp %" PRId64 "\n", stamp_ns);
+	e = buf + HEAD_LEN;
 	/* What this run read first, then what it carried over. */
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < c->n; i++) {
-			const entry *e = &c->e[i];
-			if (!!(e->flags & FRESH) != (pass == 0) || e->mtime >= stamp_ns ||
-			    e->ctime >= stamp_ns)
+			const entry *x = &c->e[i];
+			if (!!(x->flags & FRESH) != (pass == 0) || x->mtime >= stamp_ns ||
+			    x->ctime >= stamp_ns)
 				continue;
-			hex(h, e->raw);
-			n += (size_t)snprintf(buf + n, cap - n,
-					      "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64
-					      " %" PRId64 " %s\n",
-					      e->dev, e->ino, e->size, e->mtime, e->ctime, h);
+			put64(e, x->dev);
+			put64(e + 8, x->ino);
+			put64(e + 16, x->size);
+			put64(e + 24, (uint64_t)x->mtime);
+			put64(e + 32, (uint64_t)x->ctime);
+			memcpy(e + 40, x->raw, SHA256_LEN);
+			e += ENTRY_LEN;
+			count++;
 		}
 	}
-	hash_buffer(sum, buf, n);
-	hex(h, sum);
-	n += (size_t)snprintf(buf + n, cap - n, "end %s\n", h);
-	*out = buf;
-	*len = n;
+	memcpy(buf, MAGIC, sizeof(MAGIC));
+	put64(buf + 8, count);
+	put64(buf + 16, (uint64_t)stamp_ns);
+	put64(buf + 24, 0);
+	hash_buffer(e, buf, FILE_LEN(count) - SHA256_LEN);
+	*out = (char *)buf;
+	*len = FILE_LEN(count);
 	return 0;
 }
 

@@ -27,7 +27,7 @@
 #define STATCACHE_DIR "cache"
 #define STATCACHE_FILE "stat"
 /* Entries kept at most (the ones used by the last run first): ~80 bytes each
- * in memory, ~170 in the file. */
+ * in memory, 72 in the file. */
 #define STATCACHE_MAX_ENTRIES 65536u
 
 typedef struct statcache statcache;

@@ -204,7 +204,7 @@ shared_setup() {
 	sleep 1 # older than the next cache's stamp (racily clean)
 	as_user "${MREG}" create -n churn -p m >/dev/null
 	# the cache knows the file as it was
-	grep -q "^[0-9]* $(stat -c %i m/sub/b.txt) " "${MREG_DIR}/cache/stat"
+	statcache_dump "${MREG_DIR}/cache/stat" | grep -q "^[0-9]* $(stat -c %i m/sub/b.txt) "
 	as_user chmod 000 m/sub/b.txt
 	before="$(store_snapshot)"
 	run --separate-stderr as_user "${MREG}" create -n churn -p m
@@ -220,7 +220,7 @@ shared_setup() {
 	chmod 0600 m/sub/root.bin
 	sleep 1 # older than the next cache's stamp (racily clean)
 	"${MREG}" create -n churn -p m >/dev/null
-	grep -q "^[0-9]* $(stat -c %i m/sub/root.bin) " "${MREG_DIR}/cache/stat"
+	statcache_dump "${MREG_DIR}/cache/stat" | grep -q "^[0-9]* $(stat -c %i m/sub/root.bin) "
 	before="$(store_snapshot)"
 	run --separate-stderr as_user "${MREG}" create -n churn -p m
 	assert_status 1

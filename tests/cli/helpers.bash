@@ -227,3 +227,21 @@ oms_setup() {
 	run --separate-stderr mreg create -n demo -p model
 	assert_status 0
 }
+
+# statcache_dump FILE: the entries of a stat cache file (mreg-store(5), "STAT
+# CACHE"), one line each: "dev ino size mtime_ns ctime_ns hex"; exit 1 when
+# FILE is not a valid cache (name, version, length or checksum wrong).
+statcache_dump() {
+	"${PYTHON}" - "$1" <<'EOF'
+import hashlib, struct, sys
+b = open(sys.argv[1], "rb").read()
+if len(b) < 64 or b[:8] != b"mreg\0sc\2":
+    sys.exit("not a stat cache (version 2)")
+count, stamp, zero = struct.unpack_from("<QqQ", b, 8)
+if len(b) != 32 + 72 * count + 32 or zero or hashlib.sha256(b[:-32]).digest() != b[-32:]:
+    sys.exit("damaged stat cache")
+for i in range(count):
+    dev, ino, size, mt, ct = struct.unpack_from("<QQQqq", b, 32 + 72 * i)
+    print(dev, ino, size, mt, ct, b[32 + 72 * i + 40:32 + 72 * i + 72].hex())
+EOF
+}

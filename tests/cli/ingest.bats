@@ -48,12 +48,13 @@ reads_under() {
 tamper_cache() {
 	"${PYTHON}" - "$(cache_file)" "$1" "$2" <<'EOF'
 import hashlib, sys
-path, fake, fixsum = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
-lines = open(path).read().split("\n")
-body = lines[:2] + [" ".join(l.split(" ")[:5] + [fake]) for l in lines[2:-2]]
-text = "\n".join(body) + "\n"
-end = hashlib.sha256(text.encode()).hexdigest() if fixsum else lines[-2].split(" ")[1]
-open(path, "w").write(text + "end " + end + "\n")
+path, fake, fixsum = sys.argv[1], bytes.fromhex(sys.argv[2]), sys.argv[3] == "1"
+b = bytearray(open(path, "rb").read())
+for off in range(32 + 40, len(b) - 32, 72):
+    b[off:off + 32] = fake
+if fixsum:
+    b[-32:] = hashlib.sha256(b[:-32]).digest()
+open(path, "wb").write(b)
 EOF
 }
 
@@ -61,10 +62,10 @@ EOF
 	run --separate-stderr mreg create -n m -p model
 	assert_status 0
 	[[ -f "$(cache_file)" ]]
-	head -1 "$(cache_file)" | grep -qx 'mreg stat cache 1'
+	statcache_dump "$(cache_file)" >/dev/null
 	# one entry per file, keyed by device and inode
-	[[ "$(grep -c '^[0-9]* [0-9]* ' "$(cache_file)")" -eq 4 ]]
-	grep -q " $(stat -c %i model/big.bin) 2097152 " "$(cache_file)"
+	[[ "$(statcache_dump "$(cache_file)" | wc -l)" -eq 4 ]]
+	statcache_dump "$(cache_file)" | grep -q " $(stat -c %i model/big.bin) 2097152 "
 	git init -q repo
 	mv "${MREG_DIR}" repo/.mreg
 	export MREG_DIR="${TEST_DIR}/repo/.mreg"
@@ -155,8 +156,37 @@ EOF
 	done
 	rm -rf "$(cache_file)"
 	mreg create -n m -p model >/dev/null
-	[[ "$(grep -c '^[0-9]* [0-9]* ' "$(cache_file)")" -eq 4 ]]
+	[[ "$(statcache_dump "$(cache_file)" | wc -l)" -eq 4 ]]
 	mreg fsck >/dev/null
+}
+
+@test "a cache in the text format of older versions is ignored and written anew" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	mreg create -n m -p model >/dev/null
+	# version 1 (text), well formed, its checksum right, every digest forged to
+	# name a blob that exists: had it been read, create would record them
+	fake="$(sha256sum model/a.txt | cut -d' ' -f1)"
+	"${PYTHON}" - "$(cache_file)" "$fake" <<'EOF'
+import hashlib, struct, sys
+path, fake = sys.argv[1], sys.argv[2]
+b = open(path, "rb").read()
+count, stamp = struct.unpack_from("<Qq", b, 8)
+text = "mreg stat cache 1\nstamp %d\n" % stamp
+for i in range(count):
+    text += "%d %d %d %d %d %s\n" % (struct.unpack_from("<QQQqq", b, 32 + 72 * i) + (fake,))
+text += "end %s\n" % hashlib.sha256(text.encode()).hexdigest()
+open(path, "w").write(text)
+EOF
+	! statcache_dump "$(cache_file)" 2>/dev/null || fail "the text cache read as a binary one"
+	[[ "$(reads_under "${TEST_DIR}/model" create -n m -p model)" -gt 0 ]]
+	run mreg diff m:1 m:2
+	assert_status 0
+	for f in a.txt big.bin; do
+		[[ "$(mreg show m:2 --json | json_get "[f['digest'] for f in d['files'] if f['path'] == '$f'][0]")" == \
+			"$(file_digest "model/$f")" ]]
+	done
+	# rewritten in the current format, every file in it
+	[[ "$(statcache_dump "$(cache_file)" | wc -l)" -eq 4 ]]
 }
 
 @test "a file changed in place, size and mtime restored, is hashed again (ctime)" {
@@ -173,8 +203,8 @@ EOF
 @test "racily clean: a file not older than the cache's stamp is never cached" {
 	touch -d '+1 hour' model/a.txt # mtime in the future: after any stamp
 	mreg create -n m -p model >/dev/null
-	! grep -q " $(stat -c %i model/a.txt) " "$(cache_file)" || fail "a.txt is in the cache"
-	grep -q " $(stat -c %i model/big.bin) " "$(cache_file)"
+	! statcache_dump "$(cache_file)" | grep -q " $(stat -c %i model/a.txt) " || fail "a.txt is in the cache"
+	statcache_dump "$(cache_file)" | grep -q " $(stat -c %i model/big.bin) "
 	# and is read again next time, giving its digest
 	printf 'weights v3\n' >model/a.txt
 	touch -d '+1 hour' model/a.txt
@@ -194,6 +224,31 @@ EOF
 	assert_status 0
 	d="$(mreg diff model m:2)"
 	[[ "$d" == *"same content"* ]]
+}
+
+@test "among many cached files, those whose blob a person deleted are read and stored again" {
+	# 60 files against a blobs/ folder of a few KiB: the blobs are found by
+	# one listing of the folder rather than one fstatat() each
+	mkdir many
+	for i in $(seq 1 60); do echo "file $i" >"many/f$i.txt"; done
+	sleep 1
+	mreg create -n m -p many >/dev/null
+	[[ "$(blob_count)" -eq 60 ]]
+	rm -f "${MREG_DIR}/blobs/sha256/$(file_digest many/f7.txt | cut -d: -f2)" \
+		"${MREG_DIR}/blobs/sha256/$(file_digest many/f42.txt | cut -d: -f2)"
+	[[ "$(blob_count)" -eq 58 ]]
+	strace_mreg read,getdents64,newfstatat create -n m -p many
+	# the two files are read again, no other (one read with data, then end of file)
+	[[ "$(grep "read([0-9]*<${TEST_DIR}/many/" "${TEST_DIR}/strace.out" | grep -vc ' = 0$')" -eq 2 ]]
+	grep -q "getdents64([0-9]*<${MREG_DIR}/blobs/sha256>" "${TEST_DIR}/strace.out"
+	[[ "$(grep -c "newfstatat([0-9]*<${MREG_DIR}/blobs/sha256>" "${TEST_DIR}/strace.out")" -le 2 ]] ||
+		fail "blobs looked up one by one" # (the pool checks the two it stores)
+	[[ "$(blob_count)" -eq 60 ]]
+	run --separate-stderr mreg fsck
+	assert_status 0
+	[[ "$(mreg diff many m:2)" == *"same content"* ]]
+	# the next create finds every blob and reads nothing
+	[[ "$(reads_under "${TEST_DIR}/many" create -n m -p many)" -eq 0 ]]
 }
 
 @test "a copy whose blobs exist is read once and written nowhere" {

@@ -648,6 +648,98 @@ static void test_tree_json(void)
 	mreg_record_free(plain);
 }
 
+/*
+ * record_to_yaml writes the files list itself when every path and digest
+ * qualifies; the bytes must be libyaml's emitter's, for every input (records
+ * live in git, and two mreg versions must write the same record). Each
+ * hostile string goes in as a path and as a digest, with each mode kind.
+ */
+static const char *const hostile[] = {
+	"d00/f00000.bin", ".gitattributes", "a:b", "a:", "a: b", "a :b", "x+y", "1.0", "0644",
+	"yes", "no", "No", "null", "Null", "~", "true", "off", "y", "n", "-a", "--", "---", "...",
+	"a#b", "a #b", "#a", "\xc3\xa9/\xc3\xbc.bin", "tab\tx", "ctl\x01x", "del\x7f", "a\nb",
+	"a\r", " lead", "trail ", "a  b", "sha256:abc", "a::b", "a:1", "a/:b", ":a", "1e3", "1E3",
+	"0x1F", "0o17", "+1", "-1", ".5", "5.", "a,b", "a[0]", "{a}", "_", "/abs/path", "a//b",
+	"A:B:C", "12:30", "1_000", "0b101", "1:20", "190:20:30.15", "2001-12-14",
+	"2001-12-14t21:59:43.10-05:00", "=", "<<", "a<<b", "!tag", "&anchor", "*alias", "|", ">",
+	"%x", "@x", "`x", "?x", "a?", "'q'", "\"dq\"", "a'b", "\xef\xbb\xbf" "bom", "\xe2\x80\xa8",
+	"\xc2\x85nel", "\xff\xfe", ".inf", "-.inf", ".NaN", "nan", "0", "00", "007", "0.", "+",
+	"-", ".", "..", "a-", "a.", "a/", "/", "x/-y", "x/.y", "x/:y", "x/#y", "mreg-files-list-written-apart",
+	"files: mreg-files-list-written-apart",
+};
+
+static void files_pair(const char *s, unsigned mode, bool as_digest, size_t *checked, size_t *fast)
+{
+	mreg_record *r = calloc(1, sizeof(*r));
+	char *a = NULL, *b = NULL;
+	size_t la = 0, lb = 0;
+	int ra, rb;
+	static const char *const ok_digest =
+		"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+	r->name = strdup("m");
+	r->version = strdup("1");
+	r->type = strdup("custom_model");
+	r->created_at = strdup("2026-01-01T00:00:00Z");
+	r->description = strdup(*checked % 7 ? "plain" : s); /* the token outside the list too */
+	r->source.git_dirty = -1;
+	r->file_count = 3;
+	r->files = calloc(3, sizeof(*r->files));
+	for (size_t i = 0; i < 3; i++) {
+		r->files[i].path = strdup(i == 1 && !as_digest ? s : i ? "z/last.bin" : "a/first.bin");
+		r->files[i].size = (uint64_t)i * 4096 + (i == 2 ? UINT64_MAX - 9000 : 0);
+		r->files[i].mode = i == 1 ? mode : 0644;
+		snprintf(r->files[i].digest, sizeof(r->files[i].digest), "%s",
+			 i == 1 && as_digest ? s : ok_digest);
+	}
+	record_compute_digest(r);
+	*fast += record_yaml_files_fast(r);
+	(*checked)++;
+	ra = record_to_yaml(&a, &la, r);
+	rb = record_to_yaml_emitter(&b, &lb, r);
+	/* Both refuse (a string YAML cannot hold) or both write the same bytes. */
+	if (ra != rb || (ra == 0 && (la != lb || memcmp(a, b, la)))) {
+		tap_ok(false, "files list written apart differs from the emitter's for \"%s\" (mode %o, %s)",
+		       s, mode, as_digest ? "digest" : "path");
+		fprintf(stderr, "# fast:\n%s\n# emitter:\n%s\n", a ? a : "(null)", b ? b : "(null)");
+	}
+	free(a);
+	free(b);
+	mreg_record_free(r);
+}
+
+static void test_files_written_apart(void)
+{
+	static const unsigned modes[] = {0644, 0755, 0, 07777, 0100644, 01777};
+	static const char alphabet[] = "aZ09_./-+:#' \"\t\n,[]{}&*!|>%@`?=~<\x01\xc3\xa9";
+	size_t checked = 0, fast = 0, failed_before = (size_t)tap_failed;
+	unsigned seed = 12345;
+	char s[2100];
+
+	for (size_t i = 0; i < sizeof(hostile) / sizeof(*hostile); i++)
+		for (size_t m = 0; m < sizeof(modes) / sizeof(*modes); m++)
+			for (int d = 0; d < 2; d++)
+				files_pair(hostile[i], modes[m], d, &checked, &fast);
+	/* random strings over the characters that matter, short and very long */
+	for (int i = 0; i < 20000; i++) {
+		size_t len;
+		seed = seed * 1103515245u + 12345u;
+		len = 1 + (seed >> 8) % (i % 50 < 2 ? 2000 : 40); /* very long ones of both kinds */
+		for (size_t k = 0; k < len; k++) {
+			seed = seed * 1103515245u + 12345u;
+			/* half the strings of characters the fast path may take */
+			s[k] = i % 2 ? "abcXYZ019_./-+:"[(seed >> 20) % 15]
+				     : alphabet[(seed >> 20) % (sizeof(alphabet) - 1)];
+		}
+		s[len] = '\0';
+		files_pair(s, modes[i % 6], i % 3 == 0 && len < 72, &checked, &fast);
+	}
+	tap_ok((size_t)tap_failed == failed_before,
+	       "%zu records: the files list written apart is the emitter's, byte for byte", checked);
+	tap_ok(fast > checked / 5 && fast < checked, "the fast path was taken for %zu of them, not all",
+	       fast);
+}
+
 int main(void)
 {
 	tap_tmpdir();
@@ -664,5 +756,6 @@ int main(void)
 	test_formats();
 	test_hostile_trees();
 	test_tree_json();
+	test_files_written_apart();
 	return tap_done();
 }
