@@ -89,9 +89,10 @@ MREG_API int mreg_kept_signatures_add(mreg_kept_signature_added *out, mreg_store
  * mreg_kept_signatures_add() does. With @p sig_path (may be NULL) the same
  * bytes are written there too, replacing the file: staged beside it first and
  * renamed into place under the writers' lock once the signature is kept, so
- * both happen or neither. On failure nothing is kept and @p sig_path is as it
- * was (unless only the final fsync of its folder failed: the file is then in
- * place, and the signature still not kept). @p result and @p kept may be
+ * both happen or neither: on failure nothing is kept and @p sig_path is as it
+ * was. That rename is the moment both stand; when the fsync of its folder
+ * fails after it, the call succeeds with mreg_store_warning() set, as a
+ * record's write does. @p result and @p kept may be
  * NULL; @p result is filled once the signature is made, so a caller can tell
  * a failure to keep it (a non-zero file_count) from a failure to sign.
  * Returns the codes of mreg_oms_sign_record() and mreg_kept_signatures_add().

@@ -21,6 +21,7 @@
 
 #include "oms_priv.h"
 #include "store/kept_signatures.h"
+#include "store/store_priv.h"
 #include "util/error_priv.h"
 #include "util/fsutil.h"
 #include "util/stream.h"
@@ -803,6 +804,7 @@ int oms_sign_record_text(char **text, size_t *len, const mreg_oms_key *key,
 
 /* The file of mreg sign -o: staged beside it, renamed into place once the signature is kept. */
 typedef struct {
+	mreg_store *store;
 	const char *tmp, *path;
 	bool renamed;
 } staged_sig;
@@ -811,15 +813,18 @@ static int rename_into_place(void *ctx)
 {
 	staged_sig *st = ctx;
 	char *dir;
-	int rc;
 
 	if (rename(st->tmp, st->path) < 0)
 		return mreg_seterr_errno("%s: rename", st->path);
+	/* The rename is the moment both stand, as a record's rename is
+	 * (mreg-store(5)): a folder the disk does not confirm is a warning. */
 	st->renamed = true;
-	dir = fs_dirname(st->path);
-	rc = dir ? fs_fsync_dir(dir) : mreg_seterr_nomem();
+	if (!(dir = fs_dirname(st->path)))
+		return 0; /* out of memory: the change stands, unconfirmed */
+	if (fs_fsync_dir(dir))
+		store_warn_not_durable(st->store, "the signature is written and kept");
 	free(dir);
-	return rc;
+	return 0;
 }
 
 int mreg_kept_signatures_sign(mreg_oms_sign_result *result, mreg_kept_signature_added *kept,
@@ -845,6 +850,7 @@ int mreg_kept_signatures_sign(mreg_oms_sign_result *result, mreg_kept_signature_
 		}
 		if ((rc = fs_write_staged(&tmp, text, len, dir, 0644)))
 			goto out;
+		st.store = store;
 		st.tmp = tmp;
 		st.path = sig_path;
 	}

@@ -197,7 +197,7 @@ done:
 	free(ignores);
 	mreg_oms_key_free(key);
 	mreg_record_free(rec);
-	mreg_store_free(store);
+	cli_close_store(store);
 	return status;
 }
 

@@ -166,9 +166,20 @@ int kept_sigs_keep(mreg_store *s, const mreg_record *r, kept_sigs_incoming *in)
 		rc = mreg_seterr_nomem();
 		goto done;
 	}
+	made = false;
 	if ((rc = make_dir(root, &in->made_root)) || (rc = make_dir(mdir, &in->made_model_dir)) ||
-	    (rc = make_dir(vdir, &made)))
+	    (rc = make_dir(vdir, &made))) {
+		/* The folders this call made go again (make_dir fails after its
+		 * mkdir when the fsync of the parent fails): the store as it was. */
+		if (made)
+			rmdir(vdir);
+		if (in->made_model_dir)
+			rmdir(mdir);
+		if (in->made_root)
+			rmdir(root);
+		in->made_model_dir = in->made_root = false;
 		goto done;
+	}
 	if (made)
 		in->made_dir = vdir, vdir = NULL;
 	room = MREG_KEPT_SIGNATURES_MAX;
@@ -194,7 +205,8 @@ int kept_sigs_keep(mreg_store *s, const mreg_record *r, kept_sigs_incoming *in)
 				free(path);
 				continue;
 			}
-			rc = fs_write_atomic_mode(path, accepted[i], acc_lens[i], s->tmp, true, 0444);
+			/* Visible now, durable with the one fsync of the folder below. */
+			rc = fs_write_visible(path, accepted[i], acc_lens[i], s->tmp, true, 0444);
 			if (rc == MREG_EEXISTS) {
 				mreg_error_clear();
 				rc = 0;
@@ -208,6 +220,10 @@ int kept_sigs_keep(mreg_store *s, const mreg_record *r, kept_sigs_incoming *in)
 			in->written[in->kept++] = path;
 			room--;
 		}
+		/* A file whose rename the disk did not confirm is undone with the rest:
+		 * the caller fails, so nothing of it may stay. */
+		if (rc == 0 && in->kept)
+			rc = fs_fsync_dir(dir);
 	}
 	if (rc)
 		kept_sigs_undo(in);
