@@ -1,7 +1,8 @@
 /*
  * OMS v1.0 signing: ECDSA keys through OpenSSL, the model's manifest (from a
  * record's digests, or by hashing a folder once), the in-toto statement, the
- * DSSE envelope and the Sigstore bundle around it (see mreg/oms.h).
+ * DSSE envelope and the Sigstore bundle around it (see mreg/oms.h); and a
+ * stored version signed and its signature kept with it (mreg/kept_signatures.h).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -19,6 +20,8 @@
 #include <openssl/x509.h>
 
 #include "oms_priv.h"
+#include "store/kept_signatures.h"
+#include "store/store_priv.h"
 #include "util/error_priv.h"
 #include "util/fsutil.h"
 #include "util/stream.h"
@@ -797,6 +800,68 @@ int oms_sign_record_text(char **text, size_t *len, const mreg_oms_key *key,
 	*text = NULL;
 	*len = 0;
 	return sign_record(NULL, key, record, NULL, text, len, NULL);
+}
+
+/* The file of mreg sign -o: staged beside it, renamed into place once the signature is kept. */
+typedef struct {
+	mreg_store *store;
+	const char *tmp, *path;
+	bool renamed;
+} staged_sig;
+
+static int rename_into_place(void *ctx)
+{
+	staged_sig *st = ctx;
+	char *dir;
+
+	if (rename(st->tmp, st->path) < 0)
+		return mreg_seterr_errno("%s: rename", st->path);
+	/* The rename is the moment both stand, as a record's rename is
+	 * (mreg-store(5)): a folder the disk does not confirm is a warning. */
+	st->renamed = true;
+	if (!(dir = fs_dirname(st->path)))
+		return 0; /* out of memory: the change stands, unconfirmed */
+	if (fs_fsync_dir(dir))
+		store_warn_not_durable(st->store, "the signature is written and kept");
+	free(dir);
+	return 0;
+}
+
+int mreg_kept_signatures_sign(mreg_oms_sign_result *result, mreg_kept_signature_added *kept,
+			      mreg_store *store, const mreg_oms_key *key,
+			      const mreg_record *record, const char *sig_path,
+			      const mreg_oms_sign_options *opts)
+{
+	mreg_kept_signature_added local;
+	staged_sig st = {0};
+	char *text = NULL, *dir = NULL, *tmp = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (!kept)
+		kept = &local;
+	memset(kept, 0, sizeof(*kept));
+	if ((rc = sign_record(result, key, record, NULL, &text, &len, opts)))
+		goto out;
+	if (sig_path) {
+		if (!(dir = fs_dirname(sig_path))) {
+			rc = mreg_seterr_nomem();
+			goto out;
+		}
+		if ((rc = fs_write_staged(&tmp, text, len, dir, 0644)))
+			goto out;
+		st.store = store;
+		st.tmp = tmp;
+		st.path = sig_path;
+	}
+	rc = kept_sigs_add(kept, store, record, text, len, sig_path ? rename_into_place : NULL, &st);
+out:
+	if (tmp && !st.renamed)
+		unlink(tmp);
+	free(tmp);
+	free(dir);
+	free(text);
+	return rc;
 }
 
 int mreg_oms_sign_path(mreg_oms_sign_result *result, const mreg_oms_key *key,

@@ -5,11 +5,15 @@
 #include "bundle_cli.h"
 #include "commands.h"
 
-enum { OPT_KEY = 256, OPT_CHAIN, OPT_IGNORE, OPT_JSON };
+enum { OPT_KEY = 256, OPT_CHAIN, OPT_IGNORE, OPT_NO_KEEP, OPT_JSON };
 
 static const cli_option options[] = {
 	{OPT_KEY, "key", "KEY.pem", "the ECDSA private key (PEM; P-256, P-384 or P-521)"},
-	{'o', "output", "FILE", "where to write the signature (default: model.sig)"},
+	{'o', "output", "FILE",
+	 "where to write the signature (a folder's default: model.sig; a stored version's: none, "
+	 "the signature is kept)"},
+	{OPT_NO_KEEP, "no-keep", NULL,
+	 "a stored version: only write the file (-o, default model.sig), keep nothing in the store"},
 	{OPT_CHAIN, "cert-chain", "CHAIN.pem",
 	 "sign by the certificate method: the leaf certificate (holding the key), then its CAs"},
 	{OPT_IGNORE, "ignore-path", "PATH", "also leave PATH out (relative to the model; repeatable)"},
@@ -45,17 +49,32 @@ int cli_load_oms_key(mreg_oms_key **out, const char *path, const char *chain)
 	return EXIT_OK;
 }
 
+/* The lines that say how to check what was signed. */
+static void print_checks(const char *file, const char *target, bool chain, bool kept)
+{
+	const char *lead = "checked by ";
+
+	if (kept && !chain) {
+		printf("%s mreg verify --pubkey KEY.pub %s\n", lead, target);
+		lead = "       and ";
+	}
+	if (file)
+		printf("%s mreg verify --signature %s %s %s %s\n", lead, file,
+		       chain ? "--cert-chain" : "--pubkey", chain ? "CA.pem" : "KEY.pub", target);
+}
+
 static int run(int argc, char **argv)
 {
 	mreg_oms_sign_options o = {0};
-	mreg_oms_sign_result res;
+	mreg_oms_sign_result res = {0};
+	mreg_kept_signature_added kept = {0};
 	mreg_oms_key *key = NULL;
 	mreg_store *store = NULL;
 	mreg_record *rec = NULL;
 	cli_progress progress;
-	const char *keyfile = NULL, *chain = NULL, *out = MREG_OMS_DEFAULT_FILE, *target;
+	const char *keyfile = NULL, *chain = NULL, *out = NULL, *target;
 	const char **ignores = NULL;
-	bool json = false, is_path;
+	bool json = false, is_path, keep = true;
 	struct timespec t0, t1;
 	char *arg;
 	int c, rc, status;
@@ -65,6 +84,7 @@ static int run(int argc, char **argv)
 		case OPT_KEY: keyfile = arg; break;
 		case 'o': out = arg; break;
 		case OPT_CHAIN: chain = arg; break;
+		case OPT_NO_KEEP: keep = false; break;
 		case OPT_JSON: json = true; break;
 		case OPT_IGNORE: {
 			const char **p = realloc(ignores, (o.ignore_count + 1) * sizeof(*p));
@@ -90,6 +110,10 @@ static int run(int argc, char **argv)
 	}
 	target = argv[optind];
 	is_path = cli_operand_is_path(target);
+	if (is_path)
+		keep = false; /* a folder has no store to keep it in */
+	if (!out && !keep)
+		out = MREG_OMS_DEFAULT_FILE;
 	if (!is_path) {
 		mreg_ref ref;
 		cli_parse_ref(&cmd_sign, &ref, target);
@@ -111,11 +135,22 @@ static int run(int argc, char **argv)
 			status = cli_fail(rc);
 			goto done;
 		}
-		rc = mreg_oms_sign_record(&res, key, rec, out, &o);
+		if (keep)
+			rc = mreg_kept_signatures_sign(&res, &kept, store, key, rec, out, &o);
+		else
+			rc = mreg_oms_sign_record(&res, key, rec, out, &o);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (rc) {
 		status = cli_fail(rc);
+		/* Signed, but the store cannot keep it (the limit): say what is left to do. */
+		if (keep && rc == MREG_EINVALID && res.file_count && !cli_quiet) {
+			if (out)
+				fprintf(stderr, "mreg: note: %s was not written either; ", out);
+			else
+				fprintf(stderr, "mreg: note: ");
+			fprintf(stderr, "--no-keep writes the signature to a file without keeping it\n");
+		}
 		goto done;
 	}
 	{
@@ -126,22 +161,35 @@ static int run(int argc, char **argv)
 		else
 			snprintf(what, sizeof(what), "%s", target);
 		if (json) {
+			json_t *k = keep ? json_pack("{s:s, s:b, s:I}", "digest", kept.digest, "added",
+						     kept.added, "count", (json_int_t)kept.count)
+					 : json_null();
 			status = cli_print_json(json_pack(
-				"{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:f}", "signature", out,
-				"model", what, "method", chain ? "certificate" : "key", "curve",
-				mreg_oms_key_curve(key), "key_hint", mreg_oms_key_hint(key), "format",
-				"OMS v1.0", "files", (json_int_t)res.file_count, "root_digest",
+				"{s:s?, s:o, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:f}", "signature",
+				out, "kept", k, "model", what, "method", chain ? "certificate" : "key",
+				"curve", mreg_oms_key_curve(key), "key_hint", mreg_oms_key_hint(key),
+				"format", "OMS v1.0", "files", (json_int_t)res.file_count, "root_digest",
 				res.root_digest, "hashed_bytes", (json_int_t)res.hashed_bytes,
 				"milliseconds", ms));
 		} else {
-			printf("wrote %s: OMS v1.0 signature of %s (%zu file%s, %s method, %s key %.16s...)\n",
-			       out, what, res.file_count, res.file_count == 1 ? "" : "s",
-			       chain ? "certificate" : "key", mreg_oms_key_curve(key),
-			       mreg_oms_key_hint(key));
+			char detail[256];
+			snprintf(detail, sizeof(detail), "%zu file%s, %s method, %s key %.16s...",
+				 res.file_count, res.file_count == 1 ? "" : "s",
+				 chain ? "certificate" : "key", mreg_oms_key_curve(key),
+				 mreg_oms_key_hint(key));
+			if (out)
+				printf("wrote %s: OMS v1.0 signature of %s (%s)\n", out, what, detail);
+			else
+				printf("signed %s: OMS v1.0 signature (%s)\n", what, detail);
+			if (keep)
+				printf("%s with %s as %.19s... (it keeps %zu OMS signature%s; package and "
+				       "push attach %s)\n",
+				       kept.added ? "kept" : "kept already", what, kept.digest,
+				       kept.count, kept.count == 1 ? "" : "s",
+				       kept.count == 1 ? "it" : "them");
 			if (rec)
 				printf("digests taken from the store's record, nothing re-hashed (%.1f ms)\n", ms);
-			printf("checked by  mreg verify --signature %s %s %s %s\n", out,
-			       chain ? "--cert-chain" : "--pubkey", chain ? "CA.pem" : "KEY.pub", target);
+			print_checks(out, target, chain != NULL, keep);
 			status = EXIT_OK;
 		}
 	}
@@ -149,20 +197,27 @@ done:
 	free(ignores);
 	mreg_oms_key_free(key);
 	mreg_record_free(rec);
-	mreg_store_free(store);
+	cli_close_store(store);
 	return status;
 }
 
 const cli_command cmd_sign = {
 	.name = "sign",
-	.usage = "MODEL --key KEY.pem [-o FILE] [--cert-chain CHAIN.pem] [--ignore-path PATH]... [--json]",
+	.usage = "MODEL --key KEY.pem [-o FILE] [--no-keep] [--cert-chain CHAIN.pem] [--ignore-path PATH]... "
+		 "[--json]",
 	.summary = "Sign a version or a folder in OpenSSF Model Signing (OMS v1.0) format.",
 	.details = "MODEL is a folder or file (a path that exists, or one with a '/') or a stored\n"
 		   "version (NAME:VERSION, NAME@latest). The signature is a Sigstore bundle\n"
-		   "(model.sig by default) that 'model_signing verify key' and 'mreg verify\n"
-		   "--signature' check: every file's SHA-256, sorted by path, in an in-toto\n"
-		   "statement signed with ECDSA in a DSSE envelope. A stored version is signed\n"
-		   "from its record's digests (no file is read); a folder is hashed once.\n"
+		   "that 'model_signing verify key' and 'mreg verify --signature' check: every\n"
+		   "file's SHA-256, sorted by path, in an in-toto statement signed with ECDSA\n"
+		   "in a DSSE envelope. A stored version is signed from its record's digests\n"
+		   "(no file is read) and the signature is kept with it in the store, as\n"
+		   "import and pull keep theirs: mreg package and mreg push attach it, mreg\n"
+		   "verify --pubkey KEY NAME:VERSION checks it, mreg show lists it (at most 16\n"
+		   "per version; each signing makes new bytes, so signing again keeps one\n"
+		   "more). -o FILE also writes it to FILE; --no-keep only writes the file\n"
+		   "(model.sig by default). A folder is hashed once; its signature goes to\n"
+		   "FILE (model.sig by default).\n"
 		   "Symbolic links are refused; .git, .gitattributes, .github, .gitignore and\n"
 		   "the signature file are left out. An encrypted key's passphrase comes from\n"
 		   "$MREG_KEY_PASSWORD, else the terminal. 'mreg keygen --oms' makes a key.",

@@ -131,7 +131,10 @@ int kept_sigs_keep(mreg_store *s, const mreg_record *r, kept_sigs_incoming *in)
 		char name[64], hex[SHA256_HEXLEN + 1];
 		bool twin = false;
 
-		snprintf(name, sizeof(name), "OMS signature %zu", i + 1);
+		if (in->label && in->count == 1)
+			snprintf(name, sizeof(name), "%s", in->label);
+		else
+			snprintf(name, sizeof(name), "OMS signature %zu", i + 1);
 		if (in->lens[i] > MREG_OMS_BUNDLE_MAX) {
 			note_drop(in, "%s: larger than %u bytes", name, MREG_OMS_BUNDLE_MAX);
 			continue;
@@ -163,9 +166,20 @@ int kept_sigs_keep(mreg_store *s, const mreg_record *r, kept_sigs_incoming *in)
 		rc = mreg_seterr_nomem();
 		goto done;
 	}
+	made = false;
 	if ((rc = make_dir(root, &in->made_root)) || (rc = make_dir(mdir, &in->made_model_dir)) ||
-	    (rc = make_dir(vdir, &made)))
+	    (rc = make_dir(vdir, &made))) {
+		/* The folders this call made go again (make_dir fails after its
+		 * mkdir when the fsync of the parent fails): the store as it was. */
+		if (made)
+			rmdir(vdir);
+		if (in->made_model_dir)
+			rmdir(mdir);
+		if (in->made_root)
+			rmdir(root);
+		in->made_model_dir = in->made_root = false;
 		goto done;
+	}
 	if (made)
 		in->made_dir = vdir, vdir = NULL;
 	room = MREG_KEPT_SIGNATURES_MAX;
@@ -184,12 +198,15 @@ int kept_sigs_keep(mreg_store *s, const mreg_record *r, kept_sigs_incoming *in)
 				continue;
 			}
 			if (room == 0) {
-				note_drop(in, "OMS signature sha256:%.12s...: %s:%s keeps %d already",
+				note_drop(in,
+					  "OMS signature sha256:%.12s...: %s:%s keeps %d already, the "
+					  "most a version keeps",
 					  digests[i], r->name, r->version, MREG_KEPT_SIGNATURES_MAX);
 				free(path);
 				continue;
 			}
-			rc = fs_write_atomic_mode(path, accepted[i], acc_lens[i], s->tmp, true, 0444);
+			/* Visible now, durable with the one fsync of the folder below. */
+			rc = fs_write_visible(path, accepted[i], acc_lens[i], s->tmp, true, 0444);
 			if (rc == MREG_EEXISTS) {
 				mreg_error_clear();
 				rc = 0;
@@ -203,6 +220,10 @@ int kept_sigs_keep(mreg_store *s, const mreg_record *r, kept_sigs_incoming *in)
 			in->written[in->kept++] = path;
 			room--;
 		}
+		/* A file whose rename the disk did not confirm is undone with the rest:
+		 * the caller fails, so nothing of it may stay. */
+		if (rc == 0 && in->kept)
+			rc = fs_fsync_dir(dir);
 	}
 	if (rc)
 		kept_sigs_undo(in);
@@ -256,6 +277,56 @@ void kept_sigs_incoming_dispose(kept_sigs_incoming *in)
 	in->kept = 0;
 	free(in->made_dir);
 	in->made_dir = NULL;
+}
+
+int kept_sigs_add(mreg_kept_signature_added *out, mreg_store *s, const mreg_record *r,
+		  const void *data, size_t len, kept_sigs_commit_fn commit, void *ctx)
+{
+	const char *datas[1] = {data};
+	size_t lens[1] = {len};
+	kept_sigs_incoming in = {.data = datas, .lens = lens, .count = 1, .label = "the signature"};
+	mreg_record *now = NULL;
+	char hex[SHA256_HEXLEN + 1], *vdir = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = store_lock(s)))
+		return rc;
+	/* The version as it is now, under the lock: deleted meanwhile, or
+	 * created again with other files, the signature is checked against that. */
+	if ((rc = store_read_version(&now, s, r->name, r->version)) ||
+	    (rc = kept_sigs_keep(s, now, &in)))
+		goto done;
+	if (in.dropped) {
+		kept_sigs_undo(&in);
+		rc = mreg_seterr(MREG_EINVALID, "cannot keep the signature with %s:%s: %s", now->name,
+				 now->version, in.why);
+		goto done;
+	}
+	if (commit && (rc = commit(ctx))) {
+		kept_sigs_undo(&in);
+		goto done;
+	}
+	sha256_hex(hex, data, len);
+	snprintf(out->digest, sizeof(out->digest), "sha256:%s", hex);
+	out->added = in.kept == 1;
+	if (!(vdir = version_dir(s, now->name, now->version))) {
+		rc = mreg_seterr_nomem();
+		goto done;
+	}
+	out->count = fs_count_entries(vdir);
+done:
+	store_unlock(s);
+	kept_sigs_incoming_dispose(&in);
+	mreg_record_free(now);
+	free(vdir);
+	return rc;
+}
+
+int mreg_kept_signatures_add(mreg_kept_signature_added *out, mreg_store *s, const mreg_record *r,
+			     const void *data, size_t len)
+{
+	return kept_sigs_add(out, s, r, data, len, NULL, NULL);
 }
 
 int kept_sigs_remove(mreg_store *s, const char *name, const char *version)

@@ -18,6 +18,7 @@ typedef struct kept_sigs_incoming {
 	const char *const *data;
 	const size_t *lens;
 	size_t count;
+	const char *label; /* names the one signature in messages; NULL: "OMS signature N" */
 	/* filled by kept_sigs_keep() */
 	size_t kept;    /* files written now */
 	size_t dropped; /* refused: not OMS, not this version's files, over the limit */
@@ -35,6 +36,18 @@ typedef struct kept_sigs_incoming {
  * MREG_ENOMEM (what was written is undone).
  */
 int kept_sigs_keep(mreg_store *s, const mreg_record *r, kept_sigs_incoming *in);
+
+/* Called by kept_sigs_add() under the writers' lock once the signature is kept. */
+typedef int (*kept_sigs_commit_fn)(void *ctx);
+
+/*
+ * mreg_kept_signatures_add(), then @commit (when not NULL) still under the
+ * lock: when it fails, what was kept is removed again and its code returned.
+ * So a step outside the store (the file of mreg sign -o) and the kept
+ * signature happen both or neither.
+ */
+int kept_sigs_add(mreg_kept_signature_added *out, mreg_store *s, const mreg_record *r,
+		  const void *data, size_t len, kept_sigs_commit_fn commit, void *ctx);
 
 /* Remove what kept_sigs_keep() wrote (the record could not be written after all). */
 void kept_sigs_undo(kept_sigs_incoming *in);

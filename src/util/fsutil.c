@@ -140,13 +140,14 @@ int fs_write_atomic_mode(const char *path, const void *data, size_t len, const c
 	return rc;
 }
 
-int fs_write_visible(const char *path, const void *data, size_t len, const char *tmpdir,
-		     bool noreplace, mode_t mode)
+int fs_write_staged(char **tmp_out, const void *data, size_t len, const char *tmpdir,
+		    mode_t mode)
 {
 	char *tmp = NULL;
 	const char *p = data;
 	int fd = -1, rc;
 
+	*tmp_out = NULL;
 	rc = fs_tmpfile(&tmp, &fd, tmpdir, "write-");
 	if (rc)
 		return rc;
@@ -165,17 +166,7 @@ int fs_write_visible(const char *path, const void *data, size_t len, const char 
 		rc = mreg_seterr_errno("%s: fsync", tmp);
 		goto done;
 	}
-	close(fd);
-	fd = -1;
-	if (noreplace) {
-		rc = fs_rename_noreplace(tmp, path);
-		if (rc)
-			goto done;
-	} else if (rename(tmp, path) < 0) {
-		rc = mreg_seterr_errno("%s: rename", path);
-		goto done;
-	}
-	free(tmp);
+	*tmp_out = tmp;
 	tmp = NULL;
 done:
 	if (fd >= 0)
@@ -184,6 +175,25 @@ done:
 		unlink(tmp);
 		free(tmp);
 	}
+	return rc;
+}
+
+int fs_write_visible(const char *path, const void *data, size_t len, const char *tmpdir,
+		     bool noreplace, mode_t mode)
+{
+	char *tmp = NULL;
+	int rc;
+
+	if ((rc = fs_write_staged(&tmp, data, len, tmpdir, mode)))
+		return rc;
+	if (noreplace) {
+		rc = fs_rename_noreplace(tmp, path);
+	} else if (rename(tmp, path) < 0) {
+		rc = mreg_seterr_errno("%s: rename", path);
+	}
+	if (rc)
+		unlink(tmp);
+	free(tmp);
 	return rc;
 }
 

@@ -47,6 +47,14 @@ int fs_write_atomic(const char *path, const void *data, size_t len, const char *
 int fs_write_visible(const char *path, const void *data, size_t len, const char *tmpdir,
 		     bool noreplace, mode_t mode);
 
+/*
+ * The first step of fs_write_visible(): @data in a new file of @tmpdir
+ * ("write-XXXXXX") with @mode, fsync'ed and closed. *tmp_out (malloc'd)
+ * names it: the caller renames it into place or unlinks it.
+ */
+int fs_write_staged(char **tmp_out, const void *data, size_t len, const char *tmpdir,
+		    mode_t mode);
+
 /* The same with the file's permission bits (fs_write_atomic() uses 0644). */
 int fs_write_atomic_mode(const char *path, const void *data, size_t len, const char *tmpdir,
 			 bool noreplace, mode_t mode);

@@ -274,6 +274,40 @@ has_version() {
 	assert_no_staging .
 }
 
+@test "fault injection: sign NAME:VERSION -o FILE (the signature kept and the file written, both or neither)" {
+	make_base
+	# OMS refuses symbolic links: a version without one.
+	make_model ref/s:1
+	mreg create -n s -p ref/s:1 >/dev/null || fail "create s:1"
+	"${MREG}" keygen --oms -W -s k.pem --pubkey k.pub >/dev/null
+	BASE_VERSIONS="m:1 m:2 s:1"
+	rm -rf base
+	cp -a "${MREG_DIR}" base
+	echo 'the old file' >s.sig
+	cp s.sig s.sig.old
+	# each trial starts from the old file as well as from the base store
+	restore_base() {
+		rm -rf "${MREG_DIR}" out
+		cp -a base "${MREG_DIR}"
+		cp s.sig.old s.sig
+	}
+	signed() {
+		local kept
+		kept="$(ls "${MREG_DIR}/signatures/s/1" 2>/dev/null)"
+		if [[ -n "$kept" ]] && ! cmp -s s.sig.old s.sig; then
+			cmp -s s.sig "${MREG_DIR}/signatures/s/1/$kept" ||
+				note_failure "sign: the file and the kept signature differ"
+			return 0
+		fi
+		[[ -z "$kept" ]] && cmp -s s.sig.old s.sig && return 1
+		note_failure "sign: half done (kept: ${kept:-none}; file $(cmp -s s.sig.old s.sig && echo unchanged || echo written))"
+		return 1
+	}
+	sweep sign signed -- sign s:1 --key k.pem -o s.sig
+	# no staging file left beside s.sig
+	[[ -z "$(find . -maxdepth 1 -name 'write-*')" ]] || fail "left: $(find . -maxdepth 1 -name 'write-*')"
+}
+
 @test "fault injection: the figures" {
 	local trials=0 failures=0 label t f
 	while IFS=$'\t' read -r label t f; do

@@ -54,11 +54,14 @@ print(base64.b64decode(json.load(open(sys.argv[1]))["dsseEnvelope"]["payload"]).
 	need_crypto
 	run --separate-stderr mreg create -n demo -p model
 	assert_status 0
+	# --no-keep: the file only, the store untouched (without it the store keeps
+	# the signature too: oms_kept.bats).
 	before="$(store_snapshot)"
-	run --separate-stderr mreg sign demo:1 --key k.pem -o demo.sig
+	run --separate-stderr mreg sign demo:1 --key k.pem -o demo.sig --no-keep
 	assert_status 0
 	assert_contains "$output" "wrote demo.sig: OMS v1.0 signature of demo:1 (3 files, key method, P-256"
 	assert_contains "$output" "nothing re-hashed"
+	assert_not_contains "$output" "kept"
 	assert_store_unchanged "$before"
 	# What is signed: the files' SHA-256 sorted by name, the subject over their raw digests.
 	statement demo.sig >st.json
@@ -375,7 +378,19 @@ json.dump(b, open("edited.sig", "w"))'
 	mreg create -n demo -p model >/dev/null
 	mreg sign demo:1 --key k.pem -o d.sig --json >sign.json
 	"${PYTHON}" "$check" "$schemas" sign.schema.json sign.json
-	[[ "$(json_get 'd["hashed_bytes"], d["model"]' <sign.json)" == '[0, "demo:1"]' ]] || fail "$(cat sign.json)"
+	[[ "$(json_get 'd["hashed_bytes"], d["model"], d["signature"]' <sign.json)" == '[0, "demo:1", "d.sig"]' ]] || fail "$(cat sign.json)"
+	[[ "$(json_get '[d["kept"]["digest"], d["kept"]["added"], d["kept"]["count"]]' <sign.json)" == "[\"$(file_digest d.sig)\", true, 1]" ]] ||
+		fail "kept: $(cat sign.json)"
+	# Kept only (no file), and a file only (--no-keep), a folder: the other shapes.
+	mreg sign demo:1 --key k.pem --json >kept.json
+	"${PYTHON}" "$check" "$schemas" sign.schema.json kept.json
+	[[ "$(json_get 'd["signature"], d["kept"]["count"]' <kept.json)" == '[null, 2]' ]] || fail "$(cat kept.json)"
+	mreg sign demo:1 --key k.pem --no-keep -o n.sig --json >nokeep.json
+	"${PYTHON}" "$check" "$schemas" sign.schema.json nokeep.json
+	mreg sign model --key k.pem -o m.sig --json >folder.json
+	"${PYTHON}" "$check" "$schemas" sign.schema.json folder.json
+	[[ "$(json_get '[d["signature"], d["kept"], json.load(open("folder.json"))["kept"]]' <nokeep.json)" == '["n.sig", null, null]' ]] ||
+		fail "$(cat nokeep.json folder.json)"
 	mreg keygen --oms -W -s j.pem --pubkey j.pub --json >keygen.json
 	"${PYTHON}" "$check" "$schemas" keygen.schema.json keygen.json
 	mreg verify --signature d.sig --pubkey k.pub demo:1 --json >ok.json

@@ -325,3 +325,211 @@ PY
 	check gc.schema.json
 	[[ "$(json_get 'd["signatures_removed"]' <<<"$output")" == 1 ]] || fail "$output"
 }
+
+# kept_here: the kept signature files of demo:1 in the first store.
+kept_here() {
+	ls "$MREG_DIR/signatures/demo/1" 2>/dev/null
+}
+
+# referrers TAR: how many OMS signatures the bundle TAR lists in index.json.
+referrers() {
+	"$PYTHON" -c '
+import json, sys, tarfile
+idx = json.load(tarfile.open(sys.argv[1]).extractfile("index.json"))
+print(len([m for m in idx["manifests"] if m.get("artifactType") == sys.argv[2]]))' "$1" "$SIG_TYPE"
+}
+
+@test "sign NAME:V keeps the signature: show lists it, verify NAME:V names it, package carries it byte for byte; -o writes the same bytes; signing again keeps a second" {
+	need_crypto
+	run --separate-stderr mreg sign demo:1 --key k.pem
+	assert_status 0
+	assert_contains "$output" "signed demo:1: OMS v1.0 signature (3 files, key method, P-256 key"
+	assert_contains "$output" "checked by  mreg verify --pubkey KEY.pub demo:1"
+	# Without -o no file is written: the store keeps it.
+	[[ ! -e model.sig ]] || fail "sign wrote model.sig without -o"
+	[[ "$(kept_here | wc -l)" == 1 ]] || fail "kept: $(kept_here)"
+	f="$MREG_DIR/signatures/demo/1/$(kept_here)"
+	hex="$(sha256sum "$f" | cut -d' ' -f1)"
+	[[ "$(kept_here)" == "sha256-$hex.json" ]] || fail "named $(kept_here), bytes $hex"
+	[[ "$(stat -c %a "$f")" == 444 ]] || fail "mode $(stat -c %a "$f")"
+	assert_contains "$output" "kept with demo:1 as sha256:${hex:0:12}... (it keeps 1 OMS signature; package and push attach it)"
+	# The independent verifier accepts the kept bytes against the model folder.
+	run "$PYTHON" "$OMS_TOOL" verify --pubkey k.pub --signature "$f" model
+	assert_status 0
+
+	hint="$(openssl pkey -pubin -in k.pub | sha256sum | cut -d' ' -f1)"
+	run --separate-stderr mreg show demo:1
+	assert_status 0
+	assert_contains "$output" "signatures:  sha256:$hex OMS, key method, key hint ${hint:0:16}..."
+	run --separate-stderr mreg verify --pubkey k.pub demo:1
+	assert_status 0
+	assert_contains "$output" "demo:1: OK: kept OMS signature sha256:$hex verifies with k.pub, 3 files verified"
+	run --separate-stderr mreg verify --pubkey other.pub demo:1
+	assert_status 1
+
+	# package without any signing option carries it, the same bytes, reproducibly.
+	run --separate-stderr mreg package demo:1 -o p.tar
+	assert_status 0
+	"$PYTHON" "$LAYOUT" extract p.tar carried.sig
+	cmp "$f" carried.sig || fail "the bundle carries other bytes than the kept signature"
+	mreg package demo:1 -o p2.tar >/dev/null
+	cmp p.tar p2.tar || fail "the same store content gave two different bundles"
+	run --separate-stderr mreg verify p.tar --pubkey k.pub
+	assert_status 0
+	assert_contains "$output" "verified, every file matches"
+	# and a store that imports the bundle keeps it too
+	in_other import p.tar
+	assert_status 0
+	assert_contains "$output" "kept 1 OMS signature with demo:1"
+	[[ "$(kept_files)" == "sha256-$hex.json" ]] || fail "the other store kept $(kept_files)"
+
+	# Again, with -o: ECDSA is randomised, so new bytes: a second kept
+	# signature, and FILE holds exactly those bytes.
+	run --separate-stderr mreg sign demo:1 --key k.pem -o second.sig
+	assert_status 0
+	assert_contains "$output" "wrote second.sig: OMS v1.0 signature of demo:1 (3 files, key method, P-256 key"
+	hex2="$(sha256sum second.sig | cut -d' ' -f1)"
+	[[ "$hex2" != "$hex" ]] || fail "two signings gave the same bytes"
+	assert_contains "$output" "kept with demo:1 as sha256:${hex2:0:12}... (it keeps 2 OMS signatures; package and push attach them)"
+	assert_contains "$output" "and  mreg verify --signature second.sig --pubkey KEY.pub demo:1"
+	cmp second.sig "$MREG_DIR/signatures/demo/1/sha256-$hex2.json" || fail "-o wrote other bytes than the kept ones"
+	[[ "$(stat -c %a second.sig)" == 644 ]] || fail "-o file mode $(stat -c %a second.sig)"
+	run --separate-stderr mreg verify --signature second.sig --pubkey k.pub demo:1
+	assert_status 0
+	mreg package demo:1 -o p3.tar >/dev/null
+	[[ "$(referrers p3.tar)" == 2 ]] || fail "signatures in p3.tar: $(referrers p3.tar)"
+	# --oms-signature with a kept signature's bytes adds nothing.
+	mreg package demo:1 -o p4.tar --oms-signature second.sig >/dev/null
+	cmp p3.tar p4.tar || fail "a kept signature was attached twice"
+	run --separate-stderr mreg show demo:1 --json
+	[[ "$(json_get 'sorted(s["digest"] for s in d["signatures"])' <<<"$output")" == "$(printf '%s\n' "sha256:$hex" "sha256:$hex2" | sort | "$PYTHON" -c 'import json, sys; print(json.dumps([l.strip() for l in sys.stdin]))')" ]] ||
+		fail "show --json: $output"
+	run --separate-stderr mreg fsck
+	assert_status 0
+}
+
+@test "sign NAME:V then push: the registry has the kept signature as a referrer; a pull elsewhere verifies it with the key" {
+	start_registry
+	run --separate-stderr mreg sign demo:1 --key k.pem
+	assert_status 0
+	f="$MREG_DIR/signatures/demo/1/$(kept_here)"
+	run --separate-stderr mreg push demo:1 "$REG/team/demo" --plain-http
+	assert_status 0
+	assert_contains "$output" "OMS v1.0 signature"
+	manifest="$(sed -n 's/^manifest //p' <<<"$output")"
+	[[ -n "$manifest" ]] || fail "push printed no manifest: $output"
+	# The fallback tag sha256-HEX lists the signature manifest, whose layer is the kept bytes.
+	index="$(curl -sf -H "Accept: application/vnd.oci.image.index.v1+json" "http://$REG/v2/team/demo/manifests/sha256-${manifest#sha256:}")" ||
+		fail "no fallback tag"
+	[[ "$(json_get '[m["artifactType"] for m in d["manifests"]]' <<<"$index")" == "[\"$SIG_TYPE\"]" ]] ||
+		fail "fallback index: $index"
+	sigman="$(curl -sf -H "Accept: application/vnd.oci.image.manifest.v1+json" \
+		"http://$REG/v2/team/demo/manifests/$(json_get 'd["manifests"][0]["digest"]' <<<"$index")")"
+	curl -sf "http://$REG/v2/team/demo/blobs/$(json_get 'd["layers"][0]["digest"]' <<<"$sigman")" | cmp - "$f" ||
+		fail "the registry holds other bytes than the kept signature"
+	in_other pull "$REG/team/demo:1" --plain-http --verify-key k.pub
+	assert_status 0
+	assert_contains "$output" "OMS signature verified (1 found, fallback tag), every file matches"
+	[[ "$(kept_files)" == "$(kept_here)" ]] || fail "the other store kept $(kept_files)"
+	in_other pull "$REG/team/demo:1" --plain-http --verify-key other.pub
+	assert_status 1
+}
+
+@test "a signature kept by sign still verifies after mreg update (it covers the files, the record's metadata is not signed)" {
+	run --separate-stderr mreg sign demo:1 --key k.pem
+	assert_status 0
+	digest="sha256:$(kept_here | sed 's/^sha256-//; s/\.json$//')"
+	run --separate-stderr mreg update demo:1 --description "signed, then described" --tag stage=prod
+	assert_status 0
+	run --separate-stderr mreg verify --pubkey k.pub demo:1
+	assert_status 0
+	assert_contains "$output" "kept OMS signature $digest verifies with k.pub"
+	run --separate-stderr mreg show demo:1
+	assert_contains "$output" "signatures:  $digest OMS, key method"
+	mreg package demo:1 -o p.tar >/dev/null
+	run --separate-stderr mreg verify p.tar --pubkey k.pub
+	assert_status 0
+	# and signing after the update keeps one more
+	run --separate-stderr mreg sign demo:1 --key k.pem
+	assert_status 0
+	[[ "$(kept_here | wc -l)" == 2 ]] || fail "kept: $(kept_here)"
+}
+
+@test "sign --no-keep only writes the file; a refused sign (a missing key, a bad key, a wrong passphrase, no such version) leaves the store as it was" {
+	before="$(store_snapshot)"
+	run --separate-stderr mreg sign demo:1 --key k.pem --no-keep
+	assert_status 0
+	assert_contains "$output" "wrote model.sig: OMS v1.0 signature of demo:1"
+	assert_not_contains "$output" "kept"
+	assert_contains "$output" "checked by  mreg verify --signature model.sig --pubkey KEY.pub demo:1"
+	[[ -s model.sig ]] || fail "no model.sig"
+	run --separate-stderr mreg sign demo:1 --key k.pem --no-keep -o n.sig --json
+	assert_status 0
+	[[ "$(json_get '[d["signature"], d["kept"]]' <<<"$output")" == '["n.sig", null]' ]] || fail "$output"
+	assert_store_unchanged "$before"
+	run --separate-stderr mreg verify --pubkey k.pub demo:1
+	assert_status 1
+	assert_one_error "demo:1: no OMS signature is kept with it"
+
+	# A key that cannot be read or is not one: nothing written, anywhere.
+	run --separate-stderr mreg sign demo:1 --key nosuch.pem -o x.sig
+	assert_status 2
+	echo 'not a key' >bad.pem
+	run --separate-stderr mreg sign demo:1 --key bad.pem -o x.sig
+	assert_status 2
+	MREG_KEY_PASSWORD=s3cret mreg keygen --oms -s enc.pem --pubkey enc.pub >/dev/null
+	MREG_KEY_PASSWORD=wrong run --separate-stderr mreg sign demo:1 --key enc.pem -o x.sig
+	assert_status 2
+	run --separate-stderr mreg sign demo:9 --key k.pem -o x.sig
+	assert_status 1
+	assert_one_error "model demo has no version 9"
+	[[ ! -e x.sig ]] || fail "a refused sign wrote x.sig"
+	assert_store_unchanged "$before"
+	# The encrypted key works with its passphrase, and keeps.
+	MREG_KEY_PASSWORD=s3cret run --separate-stderr mreg sign demo:1 --key enc.pem
+	assert_status 0
+	[[ "$(kept_here | wc -l)" == 1 ]] || fail "kept: $(kept_here)"
+}
+
+@test "sign at the limit of 16 kept signatures: refused with the reason, -o FILE not written, the store as it was; --no-keep still writes the file" {
+	for i in $(seq 16); do
+		mreg sign demo:1 --key k.pem -q || fail "sign $i"
+	done
+	[[ "$(kept_here | wc -l)" == 16 ]] || fail "kept $(kept_here | wc -l)"
+	echo 'the old file' >full.sig
+	before="$(store_snapshot)"
+	run --separate-stderr mreg sign demo:1 --key k.pem -o full.sig
+	assert_status 1
+	assert_contains "$stderr" "mreg: cannot keep the signature with demo:1: OMS signature sha256:"
+	assert_contains "$stderr" "demo:1 keeps 16 already, the most a version keeps"
+	assert_contains "$stderr" "mreg: note: full.sig was not written either; --no-keep writes the signature to a file without keeping it"
+	[[ -z "$output" ]] || fail "stdout: $output"
+	[[ "$(cat full.sig)" == 'the old file' ]] || fail "full.sig was replaced"
+	[[ -z "$(find . -maxdepth 1 -name 'write-*')" ]] || fail "a staging file was left: $(ls)"
+	assert_store_unchanged "$before"
+	run --separate-stderr mreg sign demo:1 --key k.pem --json
+	assert_status 1
+	[[ -z "$output" ]] || fail "stdout: $output"
+	assert_store_unchanged "$before"
+	run --separate-stderr mreg sign demo:1 --key k.pem -o full.sig --no-keep
+	assert_status 0
+	run --separate-stderr mreg verify --signature full.sig --pubkey k.pub demo:1
+	assert_status 0
+	assert_store_unchanged "$before"
+	# the 16 still travel: package attaches every one
+	mreg package demo:1 -o p.tar >/dev/null
+	[[ "$(referrers p.tar)" == 16 ]] || fail "signatures in p.tar: $(referrers p.tar)"
+}
+
+@test "sign of a folder is unchanged: model.sig or -o, nothing kept, --no-keep changes nothing" {
+	before="$(store_snapshot)"
+	run --separate-stderr mreg sign model --key k.pem
+	assert_status 0
+	assert_contains "$output" "wrote model.sig: OMS v1.0 signature of model (3 files"
+	assert_not_contains "$output" "kept"
+	run --separate-stderr mreg sign ./model --key k.pem -o f.sig --no-keep
+	assert_status 0
+	run --separate-stderr mreg verify --signature f.sig --pubkey k.pub demo:1
+	assert_status 0
+	assert_store_unchanged "$before"
+}
