@@ -127,15 +127,17 @@ static char *remote_url(git_repository *repo)
 	git_remote *remote = NULL;
 	git_strarray names = {0};
 	char *url = NULL;
+	int err = 0;
 
 	if (git_remote_lookup(&remote, repo, "origin") < 0) {
 		if (git_remote_list(&names, repo) == 0 && names.count > 0)
 			git_remote_lookup(&remote, repo, names.strings[0]);
 		git_strarray_dispose(&names);
 	}
-	if (remote && git_remote_url(remote))
-		url = url_redact(git_remote_url(remote));
+	if (remote && git_remote_url(remote) && !(url = url_redact(git_remote_url(remote))))
+		err = errno;
 	git_remote_free(remote);
+	errno = err; /* ELIBACC: libcurl, which parses the URL, could not be loaded */
 	return url;
 }
 
@@ -213,6 +215,10 @@ int gitinfo_provenance(mreg_source *src, const char *path, mreg_diag_list *diags
 	src->git_branch = git_reference_is_branch(head) ? str_dup(git_reference_shorthand(head)) : NULL;
 	src->git_path = strdup(rel);
 	src->git_remote = remote_url(repo);
+	if (!src->git_remote && errno == ELIBACC) {
+		rc = MREG_EIO; /* the message says which library, and why */
+		goto done;
+	}
 	src->git_dirty = -1;
 	if (strcmp(rel, ".") && git_ignore_path_is_ignored(&ignored, repo, rel) == 0 && ignored &&
 	    !in_head(commit, rel)) {

@@ -54,7 +54,7 @@ extern __typeof__(archive_write_set_filter_option) *sym_archive_write_set_filter
 extern __typeof__(archive_write_set_format_pax_restricted) *sym_archive_write_set_format_pax_restricted;
 
 /*
- * Load libarchive once (thread-safe). 0, or MREG_EUNSUPPORTED with a message
+ * Load libarchive once (thread-safe). 0, or MREG_EIO with a message
  * that names @purpose ("reading a bundle (mreg import)"), the library and its
  * soname, and why it could not be loaded.
  */

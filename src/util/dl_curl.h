@@ -26,7 +26,7 @@ extern __typeof__(curl_url_get) *sym_curl_url_get;
 extern __typeof__(curl_url_set) *sym_curl_url_set;
 
 /*
- * Load libcurl once (thread-safe). 0, or MREG_EUNSUPPORTED with a message
+ * Load libcurl once (thread-safe). 0, or MREG_EIO with a message
  * that names @purpose ("pushing to a registry (mreg push)"), the library and
  * its soname, and why it could not be loaded.
  */

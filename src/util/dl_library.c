@@ -43,6 +43,6 @@ int dl_library_check(const dl_library *lib, const char *purpose)
 {
 	if (lib->handle)
 		return 0;
-	return mreg_seterr(MREG_EUNSUPPORTED, "%s needs %s (%s), which could not be loaded: %s",
+	return mreg_seterr(MREG_EIO, "%s needs %s (%s), which could not be loaded: %s",
 			   purpose, lib->label, lib->soname, lib->error);
 }

@@ -42,7 +42,7 @@ typedef struct {
 void dl_library_open(dl_library *lib, const dl_symbol *symbols, size_t count);
 
 /*
- * 0 when @lib is loaded; else MREG_EUNSUPPORTED with the message
+ * 0 when @lib is loaded; else MREG_EIO with the message
  * "<purpose> needs <label> (<soname>), which could not be loaded: <why>".
  */
 int dl_library_check(const dl_library *lib, const char *purpose);

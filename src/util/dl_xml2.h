@@ -17,7 +17,7 @@ extern __typeof__(xmlNodeGetContent) *sym_xmlNodeGetContent;
 extern __typeof__(xmlReadMemory) *sym_xmlReadMemory;
 
 /*
- * Load libxml2 once (thread-safe). 0, or MREG_EUNSUPPORTED with a message
+ * Load libxml2 once (thread-safe). 0, or MREG_EIO with a message
  * that names @purpose ("listing an Azure container"), the library and its
  * soname, and why it could not be loaded.
  */
