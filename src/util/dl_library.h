@@ -1,10 +1,11 @@
 /*
  * Optional libraries loaded with dlopen() when a command first needs them.
  *
- * libcurl, libarchive and libxml2 bring some forty shared libraries with
- * them (TLS, Kerberos, LDAP, ICU, ...): linked at build time they cost every
- * mreg process ~10 ms before main(), in commands that never use them. mreg
- * links none of them; each has a module (dl_curl, dl_archive, dl_xml2) with
+ * libcurl, libarchive, libxml2 and libgit2 bring some forty-five shared
+ * libraries with them (TLS, Kerberos, LDAP, ICU, ...): linked at build time
+ * they cost every mreg process ~15 ms before main(), in commands that never
+ * use them. mreg links none of them; each has a module (dl_curl, dl_archive,
+ * dl_xml2, dl_git2) with
  * one function pointer per function mreg calls, typed from the library's own
  * header (`__typeof__(curl_easy_init) *sym_curl_easy_init`), filled on first use.
  * The soname comes from the build (build-aux/soname.py reads it from the

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# libcurl, libarchive and libxml2 are loaded when a command first needs them
+# libcurl, libarchive, libxml2 and libgit2 are loaded when a command first needs them
 # (src/util/dl_library.h), not when mreg starts: the commands that need none
 # of them never map them, those that do still work, and when one cannot be
 # loaded the command says which library, by its soname, and which command
@@ -31,12 +31,12 @@ mapped() {
 # libc is (the log was read at all).
 assert_not_mapped() {
 	[[ "$1" == *libc.so* ]] || fail "no libc.so in the loader's log: '$1'"
-	if grep -E '^(libcurl|libarchive|libxml2|libicu)' <<<"$1"; then
+	if grep -E '^(libcurl|libarchive|libxml2|libicu|libgit2)' <<<"$1"; then
 		fail "mapped a library it does not need"
 	fi
 }
 
-@test "--version, create, list, show, validate, diff, download, fsck and gc map neither libcurl, libarchive nor libxml2" {
+@test "outside git, --version, create, list, show, validate, diff, download, fsck and gc map none of libcurl, libarchive, libxml2 and libgit2" {
 	local out
 	out="$(mapped --version)" || fail "--version failed"
 	assert_not_mapped "$out"
@@ -143,4 +143,42 @@ assert_not_mapped() {
 	assert_status 0
 	[[ "$(json_get 'd["source"]["git"]["remote"]' <<<"$output")" == "https://example.com/team/models.git" ]] ||
 		fail "remote not recorded as expected: $output"
+}
+
+@test "in a git work tree, create and log load libgit2; without it, init, create and log say so and write nothing" {
+	require_shim
+	rm -rf "${MREG_DIR}"
+	mkdir repo
+	cp -r model repo/model
+	git -C repo init -q
+	git -C repo -c user.name=t -c user.email=t@example.com add .
+	git -C repo -c user.name=t -c user.email=t@example.com commit -qm model
+	cd repo
+	unset MREG_DIR
+
+	# init without a folder puts the store at the work tree's root: libgit2 finds it.
+	mkdir sub
+	run --separate-stderr bash -c "cd sub && LD_PRELOAD='${MREG_FAULTSHIM_FIRST:+${MREG_FAULTSHIM_FIRST}:}${MREG_FAULTSHIM}' MREG_FAULT_CALLS=dlopen MREG_FAULT_N=1 MREG_FAULT_MATCH=libgit2 '${MREG}' init"
+	assert_status 2
+	assert_one_error "libgit2 (libgit2.so." "could not be loaded" "mreg" "init"
+	[[ ! -e .mreg && ! -e sub/.mreg ]] || fail "init made a store"
+	(cd sub && mreg init) >/dev/null || fail "init with libgit2 failed"
+	[[ -d .mreg ]] || fail "init did not put the store at the work tree's root"
+
+	local before
+	before="$(store_snapshot .mreg)"
+	run --separate-stderr faulty dlopen 1 EIO libgit2 -- create -n g -p model
+	assert_status 2
+	assert_one_error "mreg create" "libgit2 (libgit2.so." "could not be loaded"
+	[[ "$(store_snapshot .mreg)" == "$before" ]] || fail "the store changed"
+
+	local out
+	out="$(mapped create -n g -p model)" || fail "create failed"
+	grep -q '^libgit2\.so\.' <<<"$out" || fail "create in git did not load libgit2: $out"
+	run --separate-stderr mreg show g:1 --json
+	assert_status 0
+	[[ "$(json_get 'd["source"]["git"]["path"]' <<<"$output")" == "model" ]] || fail "no git provenance: $output"
+	run --separate-stderr faulty dlopen 1 EIO libgit2 -- log g
+	assert_status 2
+	assert_one_error " log" "libgit2 (libgit2.so." "could not be loaded"
 }
