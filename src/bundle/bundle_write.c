@@ -64,8 +64,9 @@ static int archive_fail(struct archive *a, const out_file *o, const char *what)
 		errno = o->err;
 		return mreg_seterr_errno("%s: write", o->name);
 	}
-	return mreg_seterr(MREG_EIO, "%s: %s: %s", o->name, what,
-			   sym_archive_error_string(a) ? sym_archive_error_string(a) : "libarchive error");
+	const char *why = sym_archive_error_string(a);
+
+	return mreg_seterr(MREG_EIO, "%s: %s: %s", o->name, what, why ? why : "libarchive error");
 }
 
 /* Every entry the same way: no time, no owner, normalised modes. */

@@ -765,7 +765,8 @@ fail:
 	rc = sym_archive_errno(a) == ENOMEM
 		     ? mreg_seterr_nomem()
 		     : mreg_seterr(MREG_EIO, "the tree layer: %s",
-				   sym_archive_error_string(a) ? sym_archive_error_string(a) : "libarchive error");
+				   sym_archive_error_string(a) ? sym_archive_error_string(a)
+							       : "libarchive error");
 done:
 	if (a)
 		sym_archive_write_free(a);

@@ -385,8 +385,9 @@ static int perform(remote_session *s, const remote_request *rq, remote_response 
 	sym_curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	/* Without --plain-http nothing goes in clear text: not an upload
 	 * Location nor a redirect that a misconfigured proxy made http://. */
-	sym_curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, s->opts.plain_http ? "http,https" : "https");
-	sym_curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, s->opts.plain_http ? "http,https" : "https");
+	const char *protocols = s->opts.plain_http ? "http,https" : "https";
+	sym_curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, protocols);
+	sym_curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, protocols);
 	sym_curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
 	sym_curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	/* An upload's answer may take minutes after its last byte (registries on

@@ -218,7 +218,8 @@ int gitinfo_provenance(mreg_source *src, const char *path, mreg_diag_list *diags
 	}
 	sym_git_oid_tostr(hex, sizeof(hex), sym_git_object_id(commit));
 	src->git_commit = strdup(hex);
-	src->git_branch = sym_git_reference_is_branch(head) ? str_dup(sym_git_reference_shorthand(head)) : NULL;
+	src->git_branch =
+		sym_git_reference_is_branch(head) ? str_dup(sym_git_reference_shorthand(head)) : NULL;
 	src->git_path = strdup(rel);
 	src->git_remote = remote_url(repo);
 	if (!src->git_remote && errno == ELIBACC) {
@@ -419,8 +420,8 @@ static int log_add(log_list *l, const char *file, const git_commit *c, int delet
 	e->commit = strdup(hex);
 	e->author = str_printf("%s <%s>", a->name, a->email);
 	e->time = (int64_t)sym_git_commit_time(c);
-	e->summary = str_dup(sym_git_commit_summary((git_commit *)c) ? sym_git_commit_summary((git_commit *)c)
-								 : "");
+	const char *summary = sym_git_commit_summary((git_commit *)c);
+	e->summary = str_dup(summary ? summary : "");
 	e->deleted = deleted;
 	l->count++;
 	if (!e->version || !e->commit || !e->author || !e->summary)
