@@ -34,19 +34,6 @@ struct remote_session {
 
 static char *origin_of(const char *url);
 
-static int curl_ready(void)
-{
-	static bool done;
-	static int rc;
-
-	/* Thread-unsafe once, as libcurl documents; the CLI calls it on one thread. */
-	if (!done) {
-		rc = sym_curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
-		done = true;
-	}
-	return rc;
-}
-
 int remote_session_open(remote_session **out, const char *host, const char *repository,
 			const char *actions, const remote_conn_options *o)
 {
@@ -54,10 +41,9 @@ int remote_session_open(remote_session **out, const char *host, const char *repo
 	int rc;
 
 	*out = NULL;
+	/* loads libcurl and makes its curl_global_init(), once */
 	if ((rc = dl_curl_need("talking to a registry (mreg push, pull)")))
 		return rc;
-	if (curl_ready() < 0)
-		return mreg_seterr(MREG_EIO, "libcurl could not be initialised");
 	if (!(s = calloc(1, sizeof(*s))))
 		return mreg_seterr_nomem();
 	s->opts = *o;

@@ -38,7 +38,14 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void load(void)
 {
-	dl_library_open(&curl, symbols, sizeof(symbols) / sizeof(symbols[0]));
+	size_t n = sizeof(symbols) / sizeof(symbols[0]);
+
+	dl_library_open(&curl, symbols, n);
+	/* libcurl wants curl_global_init() once, before any other of its calls:
+	 * here, in the same once, so whoever got 0 from dl_curl_need() may call
+	 * any of them, on any thread. */
+	if (curl.handle && sym_curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		dl_library_close(&curl, symbols, n, "curl_global_init() failed");
 }
 
 int dl_curl_need(const char *purpose)

@@ -1,7 +1,7 @@
 /*
  * libcurl, loaded when first needed (see dl_library.h): call dl_curl_need()
- * before any sym_curl_* pointer; each is typed from <curl/curl.h>.
- * curl_global_init() is still the caller's to make (remote_http.c does).
+ * before any sym_curl_* pointer; each is typed from <curl/curl.h>. The
+ * first dl_curl_need() also makes libcurl's curl_global_init(), once.
  */
 #ifndef MREG_DL_CURL_H
 #define MREG_DL_CURL_H

@@ -39,6 +39,12 @@ void dl_library_open(dl_library *lib, const dl_symbol *symbols, size_t count)
 	}
 }
 
+void dl_library_close(dl_library *lib, const dl_symbol *symbols, size_t count, const char *why)
+{
+	snprintf(lib->error, sizeof(lib->error), "%s", why);
+	forget(lib, symbols, count);
+}
+
 int dl_library_check(const dl_library *lib, const char *purpose)
 {
 	if (lib->handle)

@@ -43,6 +43,13 @@ typedef struct {
 void dl_library_open(dl_library *lib, const dl_symbol *symbols, size_t count);
 
 /*
+ * Unload @lib after dl_library_open() loaded it, when what must follow the
+ * load failed (a library's own initialisation): every slot NULL again, @why
+ * in @lib->error.
+ */
+void dl_library_close(dl_library *lib, const dl_symbol *symbols, size_t count, const char *why);
+
+/*
  * 0 when @lib is loaded; else MREG_EIO with the message
  * "<purpose> needs <label> (<soname>), which could not be loaded: <why>".
  */
