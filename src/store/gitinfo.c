@@ -496,6 +496,12 @@ done:
 	return rc;
 }
 
+static int no_history(const char *store_dir)
+{
+	return mreg_seterr(MREG_EINVALID, "%s is not inside a git work tree: no history to show",
+			   store_dir);
+}
+
 int gitinfo_history(mreg_log_entry **out, size_t *count, const char *store_dir, const char *name)
 {
 	git_repository *repo = NULL;
@@ -507,14 +513,15 @@ int gitinfo_history(mreg_log_entry **out, size_t *count, const char *store_dir, 
 
 	*out = NULL;
 	*count = 0;
-	rc = open_repo(&repo, store_dir);
-	if (rc == 1 || (rc == 0 && sym_git_repository_is_bare(repo))) {
-		rc = mreg_seterr(MREG_EINVALID, "%s is not inside a git work tree: no history to show",
-				 store_dir);
-		goto done;
-	}
+	/* Outside git libgit2 is not even loaded: nothing of it to free. */
+	if ((rc = open_repo(&repo, store_dir)) == 1)
+		return no_history(store_dir);
 	if (rc)
 		return rc;
+	if (sym_git_repository_is_bare(repo)) {
+		rc = no_history(store_dir);
+		goto done;
+	}
 	models = path_join(store_dir, "models");
 	rel = models ? relative_to(sym_git_repository_workdir(repo), models) : NULL;
 	prefix = rel ? str_printf("%s/%s/", rel, name) : NULL;
