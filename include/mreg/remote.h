@@ -14,7 +14,8 @@
  * files, never from arguments (see mreg(1)); TLS is verified unless
  * plain_http is set.
  *
- * The first push or pull initialises libcurl (curl_global_init): make it
+ * The first push or pull loads libcurl (dlopen, see mreg(1) FILES) and
+ * initialises it (curl_global_init): make it
  * before starting other threads, or initialise libcurl yourself first. A
  * process that sends to registries should ignore SIGPIPE (libcurl is told
  * not to touch signals); the mreg program does.

@@ -27,8 +27,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <sodium.h>
 
 #include "bundle_priv.h"
@@ -37,6 +35,7 @@
 #include "util/hash.h"
 #include "util/path.h"
 #include "util/strutil.h"
+#include "util/dl_archive.h"
 
 #define READ_BLOCK (1u << 20)
 #define SMALL_MAX (64u << 10)   /* oci-layout, manifest.minisig */
@@ -172,7 +171,7 @@ static la_ssize_t read_cb(struct archive *a, void *ctx, const void **out)
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		rd->read_errno = errno;
-		archive_set_error(a, errno, "read error");
+		sym_archive_set_error(a, errno, "read error");
 		return -1;
 	}
 	if (rd->prehash)
@@ -201,7 +200,7 @@ static int bad_entry(reader *rd, int code, const char *fmt, ...)
 
 static int archive_err(reader *rd, const char *what)
 {
-	const char *why = archive_error_string(rd->a);
+	const char *why = sym_archive_error_string(rd->a);
 
 	if (rd->read_errno) {
 		errno = rd->read_errno;
@@ -225,7 +224,7 @@ static int read_entry_data(reader *rd, char **out, uint64_t size)
 	if (!buf)
 		return mreg_seterr_nomem();
 	while (got < size) {
-		la_ssize_t n = archive_read_data(rd->a, buf + got, size - got);
+		la_ssize_t n = sym_archive_read_data(rd->a, buf + got, size - got);
 		if (n < 0) {
 			free(buf);
 			return archive_err(rd, "cannot read");
@@ -245,7 +244,7 @@ static int read_entry_data(reader *rd, char **out, uint64_t size)
 static ssize_t entry_reader(void *ctx, uint8_t *buf, size_t cap)
 {
 	reader *rd = ctx;
-	la_ssize_t n = archive_read_data(rd->a, buf, cap);
+	la_ssize_t n = sym_archive_read_data(rd->a, buf, cap);
 
 	return n < 0 ? archive_err(rd, "cannot read") : n;
 }
@@ -752,16 +751,16 @@ static int take_entry(reader *rd, struct archive_entry *e, char **layout, size_t
 {
 	char hex[SHA256_HEXLEN + 1];
 	entry_kind kind;
-	mode_t type = archive_entry_filetype(e);
+	mode_t type = sym_archive_entry_filetype(e);
 	uint64_t size;
 	int rc;
 
-	if (archive_entry_hardlink(e))
+	if (sym_archive_entry_hardlink(e))
 		return bad_entry(rd, MREG_EINVALID, "hard link (bundles hold regular files only)");
 	if (type == AE_IFLNK)
 		return bad_entry(rd, MREG_EINVALID, "symbolic link to '%.200s' (bundles hold regular "
 				 "files only)",
-				 archive_entry_symlink(e) ? archive_entry_symlink(e) : "?");
+				 sym_archive_entry_symlink(e) ? sym_archive_entry_symlink(e) : "?");
 	if (type == AE_IFCHR || type == AE_IFBLK)
 		return bad_entry(rd, MREG_EINVALID, "device file (bundles hold regular files only)");
 	if (type != AE_IFREG && type != AE_IFDIR)
@@ -778,9 +777,9 @@ static int take_entry(reader *rd, struct archive_entry *e, char **layout, size_t
 	}
 	if (kind == NAME_ROOT || kind == NAME_BLOBS || kind == NAME_SHA256)
 		return bad_entry(rd, MREG_EINVALID, "a file where a folder belongs");
-	if (!archive_entry_size_is_set(e) || archive_entry_size(e) < 0)
+	if (!sym_archive_entry_size_is_set(e) || sym_archive_entry_size(e) < 0)
 		return bad_entry(rd, MREG_EINVALID, "no size");
-	size = (uint64_t)archive_entry_size(e);
+	size = (uint64_t)sym_archive_entry_size(e);
 	/* A tar cannot hold more than it is long: refuse before reading a byte. */
 	if (rd->c->compression == MREG_COMPRESS_NONE && size > rd->c->file_size)
 		return bad_entry(rd, MREG_ECORRUPT,
@@ -810,8 +809,8 @@ static int take_entry(reader *rd, struct archive_entry *e, char **layout, size_t
 
 static mreg_compression compression_of(struct archive *a)
 {
-	for (int i = 0; i < archive_filter_count(a); i++) {
-		int code = archive_filter_code(a, i);
+	for (int i = 0; i < sym_archive_filter_count(a); i++) {
+		int code = sym_archive_filter_code(a, i);
 		if (code == ARCHIVE_FILTER_GZIP)
 			return MREG_COMPRESS_GZIP;
 		if (code == ARCHIVE_FILTER_ZSTD)
@@ -912,6 +911,8 @@ int bundle_read_fd(bundle_contents *c, int fd, const char *name, const bundle_re
 	int rc = 0, r;
 
 	memset(c, 0, sizeof(*c));
+	if ((rc = dl_archive_need("reading a bundle (mreg import, unpack, verify)")))
+		return rc;
 	if (fstat(fd, &st) < 0)
 		return mreg_seterr_errno("%s", name);
 	if (!S_ISREG(st.st_mode))
@@ -924,28 +925,28 @@ int bundle_read_fd(bundle_contents *c, int fd, const char *name, const bundle_re
 		return mreg_seterr(MREG_EIO, "libsodium could not be initialised");
 	randombytes_buf(rd.blobs.key, sizeof(rd.blobs.key));
 	rd.buf = malloc(READ_BLOCK);
-	rd.a = archive_read_new();
+	rd.a = sym_archive_read_new();
 	if (!rd.buf || !rd.a || (opts->prehash_file && !(rd.prehash = sign_prehash_new()))) {
 		rc = mreg_seterr_nomem();
 		goto done;
 	}
 	/* Tar only, and only the two compressions mreg writes: no external programs. */
-	archive_read_support_format_tar(rd.a);
-	archive_read_support_filter_gzip(rd.a);
-	archive_read_support_filter_zstd(rd.a);
-	if (archive_read_open(rd.a, &rd, NULL, read_cb, NULL) != ARCHIVE_OK) {
+	sym_archive_read_support_format_tar(rd.a);
+	sym_archive_read_support_filter_gzip(rd.a);
+	sym_archive_read_support_filter_zstd(rd.a);
+	if (sym_archive_read_open(rd.a, &rd, NULL, read_cb, NULL) != ARCHIVE_OK) {
 		rc = archive_err(&rd, "not a tar archive");
 		goto done;
 	}
 	for (;;) {
 		rd.entry = NULL;
-		r = archive_read_next_header(rd.a, &e);
+		r = sym_archive_read_next_header(rd.a, &e);
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r != ARCHIVE_OK) {
 			rc = r == ARCHIVE_WARN && !rd.read_errno
 				     ? mreg_seterr(MREG_EINVALID, "%s: after %zu entries: %s", name,
-						   rd.entries, archive_error_string(rd.a))
+						   rd.entries, sym_archive_error_string(rd.a))
 				     : archive_err(&rd, rd.entries ? "damaged archive" : "not a tar archive");
 			goto done;
 		}
@@ -955,7 +956,7 @@ int bundle_read_fd(bundle_contents *c, int fd, const char *name, const bundle_re
 			rc = mreg_seterr(MREG_EINVALID, "%s: too many entries", name);
 			goto done;
 		}
-		rd.entry = archive_entry_pathname(e);
+		rd.entry = sym_archive_entry_pathname(e);
 		if (!rd.entry) {
 			rd.entry = "?";
 			rc = bad_entry(&rd, MREG_EINVALID, "the name cannot be read");
@@ -982,7 +983,7 @@ int bundle_read_fd(bundle_contents *c, int fd, const char *name, const bundle_re
 		opts->progress(opts->progress_ctx, c->file_size, c->file_size);
 done:
 	if (rd.a)
-		archive_read_free(rd.a);
+		sym_archive_read_free(rd.a);
 	if (rd.scratch) {
 		fs_remove_tree(rd.scratch);
 		free(rd.scratch);

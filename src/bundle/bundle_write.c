@@ -11,9 +11,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include "artifact.h"
 #include "blob_check.h"
 #include "bundle_priv.h"
@@ -26,6 +23,7 @@
 #include "store/record_priv.h"
 #include "store/store_priv.h"
 #include "util/strutil.h"
+#include "util/dl_archive.h"
 
 /* Output: write() + the running BLAKE2b of the file when signing. */
 typedef struct {
@@ -66,23 +64,24 @@ static int archive_fail(struct archive *a, const out_file *o, const char *what)
 		errno = o->err;
 		return mreg_seterr_errno("%s: write", o->name);
 	}
-	return mreg_seterr(MREG_EIO, "%s: %s: %s", o->name, what,
-			   archive_error_string(a) ? archive_error_string(a) : "libarchive error");
+	const char *why = sym_archive_error_string(a);
+
+	return mreg_seterr(MREG_EIO, "%s: %s: %s", o->name, what, why ? why : "libarchive error");
 }
 
 /* Every entry the same way: no time, no owner, normalised modes. */
 static int put_header(struct archive *a, struct archive_entry *e, const out_file *o,
 		      const char *path, bool dir, uint64_t size)
 {
-	archive_entry_clear(e);
-	archive_entry_set_pathname(e, path);
-	archive_entry_set_filetype(e, dir ? AE_IFDIR : AE_IFREG);
-	archive_entry_set_perm(e, dir ? 0755 : 0644);
-	archive_entry_set_size(e, dir ? 0 : (la_int64_t)size);
-	archive_entry_set_mtime(e, 0, 0);
-	archive_entry_set_uid(e, 0);
-	archive_entry_set_gid(e, 0);
-	if (archive_write_header(a, e) != ARCHIVE_OK)
+	sym_archive_entry_clear(e);
+	sym_archive_entry_set_pathname(e, path);
+	sym_archive_entry_set_filetype(e, dir ? AE_IFDIR : AE_IFREG);
+	sym_archive_entry_set_perm(e, dir ? 0755 : 0644);
+	sym_archive_entry_set_size(e, dir ? 0 : (la_int64_t)size);
+	sym_archive_entry_set_mtime(e, 0, 0);
+	sym_archive_entry_set_uid(e, 0);
+	sym_archive_entry_set_gid(e, 0);
+	if (sym_archive_write_header(a, e) != ARCHIVE_OK)
 		return archive_fail(a, o, path);
 	return 0;
 }
@@ -93,7 +92,7 @@ static int put_data(struct archive *a, const out_file *o, const char *path, cons
 	const char *p = data;
 
 	while (len > 0) {
-		la_ssize_t n = archive_write_data(a, p, len);
+		la_ssize_t n = sym_archive_write_data(a, p, len);
 		if (n <= 0)
 			return archive_fail(a, o, path);
 		p += n;
@@ -239,27 +238,27 @@ static int setup_archive(struct archive *a, mreg_compression c)
 
 	/* pax "restricted": plain ustar headers, a pax header only when ustar cannot
 	 * say it (files of 8 GiB and more); nothing per-run such as atime or pids. */
-	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK)
-		return mreg_seterr(MREG_EUNSUPPORTED, "libarchive: %s", archive_error_string(a));
+	if (sym_archive_write_set_format_pax_restricted(a) != ARCHIVE_OK)
+		return mreg_seterr(MREG_EUNSUPPORTED, "libarchive: %s", sym_archive_error_string(a));
 	if (c == MREG_COMPRESS_GZIP) {
-		r = archive_write_add_filter_gzip(a);
+		r = sym_archive_write_add_filter_gzip(a);
 		/* No time stamp in the gzip header: the same input gives the same bytes. */
 		if (r == ARCHIVE_OK)
-			r = archive_write_set_filter_option(a, "gzip", "timestamp", NULL);
+			r = sym_archive_write_set_filter_option(a, "gzip", "timestamp", NULL);
 	} else if (c == MREG_COMPRESS_ZSTD) {
-		r = archive_write_add_filter_zstd(a);
+		r = sym_archive_write_add_filter_zstd(a);
 	}
 	if (r != ARCHIVE_OK)
 		return mreg_seterr(MREG_EUNSUPPORTED, "%s compression: %s", mreg_compression_name(c),
-				   archive_error_string(a));
+				   sym_archive_error_string(a));
 	/*
 	 * 256 KiB writes; the last block is not padded, so the size is the
 	 * archive's own. Not 1 MiB: after other files freed small page-cache
 	 * folios, 1 MiB buffered writes cost six times the system time here
 	 * (ext4 on Linux 6.18), 256 KiB ones stayed fast (bench/bundle).
 	 */
-	archive_write_set_bytes_per_block(a, 256 << 10);
-	archive_write_set_bytes_in_last_block(a, 1);
+	sym_archive_write_set_bytes_per_block(a, 256 << 10);
+	sym_archive_write_set_bytes_in_last_block(a, 1);
 	return 0;
 }
 
@@ -309,6 +308,8 @@ int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_re
 		memset(info, 0, sizeof(*info));
 	if (!opts || (opts->version != 1 && opts->version != MREG_PACKAGE_OPTIONS_VERSION))
 		return mreg_seterr(MREG_EINVALID, "package options: unknown version");
+	if ((rc = dl_archive_need("writing a bundle (mreg package)")))
+		return rc;
 	if ((rc = check_record(r)))
 		return rc;
 	comp = opts->compression == MREG_COMPRESS_AUTO ? compression_for(file) : opts->compression;
@@ -368,15 +369,15 @@ int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_re
 	 * is found by the next package of FILE (mreg_package_litter_remove()). */
 	if ((rc = litter_make_file(&tmp, &o.fd, file)))
 		goto done;
-	a = archive_write_new();
-	e = archive_entry_new();
+	a = sym_archive_write_new();
+	e = sym_archive_entry_new();
 	if (!a || !e) {
 		rc = mreg_seterr_nomem();
 		goto done;
 	}
 	if ((rc = setup_archive(a, comp)))
 		goto done;
-	if (archive_write_open(a, &o, NULL, write_cb, NULL) != ARCHIVE_OK) {
+	if (sym_archive_write_open(a, &o, NULL, write_cb, NULL) != ARCHIVE_OK) {
 		rc = archive_fail(a, &o, "cannot start the archive");
 		goto done;
 	}
@@ -424,7 +425,7 @@ int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_re
 	check = NULL;
 	if (rc)
 		goto done;
-	if (archive_write_close(a) != ARCHIVE_OK) {
+	if (sym_archive_write_close(a) != ARCHIVE_OK) {
 		rc = archive_fail(a, &o, "cannot finish the archive");
 		goto done;
 	}
@@ -476,8 +477,8 @@ int mreg_bundle_package(mreg_bundle_info *info, mreg_store *store, const mreg_re
 done:
 	blob_check_finish(check, true); /* after a failure: its finding no longer matters */
 	if (a)
-		archive_write_free(a); /* after a failure: frees without finishing */
-	archive_entry_free(e);
+		sym_archive_write_free(a); /* after a failure: frees without finishing */
+	sym_archive_entry_free(e);
 	if (o.fd >= 0)
 		close(o.fd);
 	if (tmp) {

@@ -13,9 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include "layer.h"
 #include "util/error_priv.h"
 #include "util/fsutil.h"
@@ -23,6 +20,7 @@
 #include "util/path.h"
 #include "util/strutil.h"
 #include "util/walk.h"
+#include "util/dl_archive.h"
 
 #define READ_BLOCK (1u << 20)
 
@@ -331,7 +329,7 @@ static la_ssize_t read_cb(struct archive *a, void *ctx, const void **out)
 	ssize_t n = pull_bytes(x);
 
 	if (n < 0) {
-		archive_set_error(a, EIO, "%s", mreg_error_last());
+		sym_archive_set_error(a, EIO, "%s", mreg_error_last());
 		return -1;
 	}
 	*out = x->buf;
@@ -340,7 +338,7 @@ static la_ssize_t read_cb(struct archive *a, void *ctx, const void **out)
 
 static int archive_fail(expander *x, const char *what)
 {
-	const char *why = archive_error_string(x->a);
+	const char *why = sym_archive_error_string(x->a);
 
 	if (x->src_rc)
 		return x->src_rc;
@@ -419,7 +417,7 @@ static int entry_path(expander *x, const char *raw, char out[4097], bool *root)
 static ssize_t entry_read(void *ctx, uint8_t *buf, size_t cap)
 {
 	expander *x = ctx;
-	la_ssize_t n = archive_read_data(x->a, buf, cap);
+	la_ssize_t n = sym_archive_read_data(x->a, buf, cap);
 
 	return n < 0 ? archive_fail(x, "cannot read") : n;
 }
@@ -434,9 +432,9 @@ static int take_file(expander *x, const char *path, struct archive_entry *e)
 	uint64_t size, got = 0;
 	int rc;
 
-	if (!archive_entry_size_is_set(e) || archive_entry_size(e) < 0)
+	if (!sym_archive_entry_size_is_set(e) || sym_archive_entry_size(e) < 0)
 		return bad_entry(x, MREG_EINVALID, "no size");
-	size = (uint64_t)archive_entry_size(e);
+	size = (uint64_t)sym_archive_entry_size(e);
 	/* An uncompressed layer cannot hold more than it is long. */
 	if (x->src->form == LAYER_TAR && size > x->src->desc->size)
 		return bad_entry(x, MREG_ECORRUPT, "claims %llu bytes but the layer is only %llu "
@@ -471,7 +469,7 @@ static int take_file(expander *x, const char *path, struct archive_entry *e)
 			tmp = NULL;
 		}
 	}
-	rc = tree_add_file(x->t, path, size, archive_entry_perm(e), digest);
+	rc = tree_add_file(x->t, path, size, sym_archive_entry_perm(e), digest);
 done:
 	if (out.fd >= 0)
 		close(out.fd);
@@ -487,9 +485,9 @@ done:
 static int take_hardlink(expander *x, const char *path, struct archive_entry *e)
 {
 	char target[4097];
-	const char *raw = archive_entry_hardlink(e);
+	const char *raw = sym_archive_entry_hardlink(e);
 
-	if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0)
+	if (sym_archive_entry_size_is_set(e) && sym_archive_entry_size(e) > 0)
 		return bad_entry(x, MREG_EINVALID, "hard link with data of its own");
 	if (normalise(raw, target) != NAME_OK)
 		return bad_entry(x, MREG_EINVALID, "hard link to '%.200s' (it points outside the model)",
@@ -499,7 +497,7 @@ static int take_hardlink(expander *x, const char *path, struct archive_entry *e)
 		if (!strcmp(f->path, target)) {
 			char digest[MREG_DIGEST_STRLEN];
 			memcpy(digest, f->digest, sizeof(digest));
-			return tree_add_file(x->t, path, f->size, archive_entry_perm(e), digest);
+			return tree_add_file(x->t, path, f->size, sym_archive_entry_perm(e), digest);
 		}
 	}
 	return bad_entry(x, MREG_EINVALID, "hard link to '%.200s', which is not an earlier file of "
@@ -509,27 +507,27 @@ static int take_hardlink(expander *x, const char *path, struct archive_entry *e)
 
 static int take_entry(expander *x, struct archive_entry *e)
 {
-	mode_t type = archive_entry_filetype(e);
+	mode_t type = sym_archive_entry_filetype(e);
 	char path[4097];
 	bool root;
 	int rc;
 
 	if ((rc = entry_path(x, x->entry, path, &root)))
 		return rc;
-	if (archive_entry_hardlink(e)) {
+	if (sym_archive_entry_hardlink(e)) {
 		if (root)
 			return bad_entry(x, MREG_EINVALID, "hard link where the model folder is");
 		return take_hardlink(x, path, e);
 	}
 	switch (type) {
 	case AE_IFDIR:
-		return root ? 0 : tree_add_dir(x->t, path, archive_entry_perm(e));
+		return root ? 0 : tree_add_dir(x->t, path, sym_archive_entry_perm(e));
 	case AE_IFREG:
 		if (root)
 			return bad_entry(x, MREG_EINVALID, "a file where the model folder is");
 		return take_file(x, path, e);
 	case AE_IFLNK: {
-		const char *to = archive_entry_symlink(e) ? archive_entry_symlink(e) : "?";
+		const char *to = sym_archive_entry_symlink(e) ? sym_archive_entry_symlink(e) : "?";
 		if (root || !walk_link_inside(path, to))
 			return bad_entry(x, MREG_EINVALID,
 					 "symbolic link to '%.200s' (it points outside the model)", to);
@@ -562,47 +560,49 @@ int layer_expand(model_tree *t, const layer_source *src)
 	int rc = 0, r, want;
 	ssize_t n;
 
+	if ((rc = dl_archive_need("reading a layer (mreg import, unpack, verify, pull)")))
+		return rc;
 	x.buf = malloc(READ_BLOCK);
-	x.a = archive_read_new();
+	x.a = sym_archive_read_new();
 	if (!x.buf || !x.a || (src->check_digest && !(x.hash = hash_new()))) {
 		rc = mreg_seterr_nomem();
 		goto done;
 	}
 	/* Only the compression the media type names, and only libarchive's own code. */
-	archive_read_support_format_tar(x.a);
+	sym_archive_read_support_format_tar(x.a);
 	want = ARCHIVE_FILTER_NONE;
 	if (src->form == LAYER_TAR_GZIP) {
-		archive_read_support_filter_gzip(x.a);
+		sym_archive_read_support_filter_gzip(x.a);
 		want = ARCHIVE_FILTER_GZIP;
 	} else if (src->form == LAYER_TAR_ZSTD) {
-		archive_read_support_filter_zstd(x.a);
+		sym_archive_read_support_filter_zstd(x.a);
 		want = ARCHIVE_FILTER_ZSTD;
 	}
-	if (archive_read_open(x.a, &x, NULL, read_cb, NULL) != ARCHIVE_OK) {
+	if (sym_archive_read_open(x.a, &x, NULL, read_cb, NULL) != ARCHIVE_OK) {
 		rc = archive_fail(&x, "not a tar archive");
 		goto done;
 	}
-	if (archive_filter_code(x.a, 0) != want) {
-		const char *is = archive_filter_code(x.a, 0) == ARCHIVE_FILTER_NONE
+	if (sym_archive_filter_code(x.a, 0) != want) {
+		const char *is = sym_archive_filter_code(x.a, 0) == ARCHIVE_FILTER_NONE
 					 ? "not compressed"
-					 : archive_filter_name(x.a, 0);
+					 : sym_archive_filter_name(x.a, 0);
 		rc = mreg_seterr(MREG_EINVALID, "%s: the media type says %s, but the data is %s",
 				 src->what, form_name(src->form), is ? is : "?");
 		goto done;
 	}
 	for (;;) {
 		x.entry = NULL;
-		r = archive_read_next_header(x.a, &e);
+		r = sym_archive_read_next_header(x.a, &e);
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r != ARCHIVE_OK) {
 			rc = r == ARCHIVE_WARN && !x.src_rc
 				     ? mreg_seterr(MREG_EINVALID, "%s: %s", src->what,
-						   archive_error_string(x.a))
+						   sym_archive_error_string(x.a))
 				     : archive_fail(&x, "not a tar archive, or a damaged one");
 			goto done;
 		}
-		x.entry = archive_entry_pathname(e);
+		x.entry = sym_archive_entry_pathname(e);
 		if (!x.entry) {
 			x.entry = "?";
 			rc = bad_entry(&x, MREG_EINVALID, "the name cannot be read");
@@ -636,7 +636,7 @@ int layer_expand(model_tree *t, const layer_source *src)
 	}
 done:
 	if (x.a)
-		archive_read_free(x.a);
+		sym_archive_read_free(x.a);
 	hash_free(x.hash);
 	free(x.buf);
 	return rc;
@@ -693,7 +693,7 @@ static la_ssize_t buf_write(struct archive *a, void *ctx, const void *data, size
 		while (cap - b->len < len)
 			cap *= 2;
 		if (!(p = realloc(b->data, cap))) {
-			archive_set_error(a, ENOMEM, "out of memory");
+			sym_archive_set_error(a, ENOMEM, "out of memory");
 			return -1;
 		}
 		b->data = p;
@@ -707,17 +707,17 @@ static la_ssize_t buf_write(struct archive *a, void *ctx, const void *data, size
 static int tree_entry_put(struct archive *a, struct archive_entry *e, const char *path,
 			  const mreg_dir *dir, const mreg_link *link)
 {
-	archive_entry_clear(e);
-	archive_entry_set_pathname(e, path);
-	archive_entry_set_filetype(e, dir ? AE_IFDIR : AE_IFLNK);
-	archive_entry_set_perm(e, dir ? dir->mode : 0777);
+	sym_archive_entry_clear(e);
+	sym_archive_entry_set_pathname(e, path);
+	sym_archive_entry_set_filetype(e, dir ? AE_IFDIR : AE_IFLNK);
+	sym_archive_entry_set_perm(e, dir ? dir->mode : 0777);
 	if (link)
-		archive_entry_set_symlink(e, link->target);
-	archive_entry_set_size(e, 0);
-	archive_entry_set_mtime(e, 0, 0);
-	archive_entry_set_uid(e, 0);
-	archive_entry_set_gid(e, 0);
-	return archive_write_header(a, e) == ARCHIVE_OK ? 0 : -1;
+		sym_archive_entry_set_symlink(e, link->target);
+	sym_archive_entry_set_size(e, 0);
+	sym_archive_entry_set_mtime(e, 0, 0);
+	sym_archive_entry_set_uid(e, 0);
+	sym_archive_entry_set_gid(e, 0);
+	return sym_archive_write_header(a, e) == ARCHIVE_OK ? 0 : -1;
 }
 
 int layer_tree_build(oci_blob *out, const mreg_record *r)
@@ -731,17 +731,20 @@ int layer_tree_build(oci_blob *out, const mreg_record *r)
 	memset(out, 0, sizeof(*out));
 	if (!r->dir_count && !r->link_count)
 		return 0;
-	a = archive_write_new();
-	e = archive_entry_new();
+	if ((rc = dl_archive_need("writing the layer of a model's folders and links (mreg package, "
+				  "push)")))
+		return rc;
+	a = sym_archive_write_new();
+	e = sym_archive_entry_new();
 	if (!a || !e) {
 		rc = mreg_seterr_nomem();
 		goto done;
 	}
 	/* As the bundle itself: plain ustar headers, no padding of the last block. */
-	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-	    archive_write_set_bytes_per_block(a, 512) != ARCHIVE_OK ||
-	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
-	    archive_write_open(a, &b, NULL, buf_write, NULL) != ARCHIVE_OK)
+	if (sym_archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	    sym_archive_write_set_bytes_per_block(a, 512) != ARCHIVE_OK ||
+	    sym_archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
+	    sym_archive_write_open(a, &b, NULL, buf_write, NULL) != ARCHIVE_OK)
 		goto fail;
 	/* Folders first, then links (a record puts nothing under either). */
 	for (size_t i = 0; i < r->dir_count; i++)
@@ -750,7 +753,7 @@ int layer_tree_build(oci_blob *out, const mreg_record *r)
 	for (size_t i = 0; i < r->link_count; i++)
 		if (tree_entry_put(a, e, r->links[i].path, NULL, &r->links[i]))
 			goto fail;
-	if (archive_write_close(a) != ARCHIVE_OK)
+	if (sym_archive_write_close(a) != ARCHIVE_OK)
 		goto fail;
 	hash_buffer(raw, b.data, b.len);
 	digest_format(out->digest, raw);
@@ -759,14 +762,15 @@ int layer_tree_build(oci_blob *out, const mreg_record *r)
 	b.data = NULL;
 	goto done;
 fail:
-	rc = archive_errno(a) == ENOMEM
+	rc = sym_archive_errno(a) == ENOMEM
 		     ? mreg_seterr_nomem()
 		     : mreg_seterr(MREG_EIO, "the tree layer: %s",
-				   archive_error_string(a) ? archive_error_string(a) : "libarchive error");
+				   sym_archive_error_string(a) ? sym_archive_error_string(a)
+							       : "libarchive error");
 done:
 	if (a)
-		archive_write_free(a);
-	archive_entry_free(e);
+		sym_archive_write_free(a);
+	sym_archive_entry_free(e);
 	free(b.data);
 	return rc;
 }

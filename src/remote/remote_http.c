@@ -6,7 +6,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <sodium.h>
 
 #include "util/error_priv.h"
@@ -14,6 +13,7 @@
 #include "remote_auth.h"
 #include "remote_http.h"
 #include "util/strutil.h"
+#include "util/dl_curl.h"
 
 #define ERROR_BODY_MAX (64u << 10)
 #define TOKEN_MAX (1u << 20)
@@ -34,31 +34,20 @@ struct remote_session {
 
 static char *origin_of(const char *url);
 
-static int curl_ready(void)
-{
-	static bool done;
-	static int rc;
-
-	/* Thread-unsafe once, as libcurl documents; the CLI calls it on one thread. */
-	if (!done) {
-		rc = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
-		done = true;
-	}
-	return rc;
-}
-
 int remote_session_open(remote_session **out, const char *host, const char *repository,
 			const char *actions, const remote_conn_options *o)
 {
 	remote_session *s;
+	int rc;
 
 	*out = NULL;
-	if (curl_ready() < 0)
-		return mreg_seterr(MREG_EIO, "libcurl could not be initialised");
+	/* loads libcurl and makes its curl_global_init(), once */
+	if ((rc = dl_curl_need("talking to a registry (mreg push, pull)")))
+		return rc;
 	if (!(s = calloc(1, sizeof(*s))))
 		return mreg_seterr_nomem();
 	s->opts = *o;
-	s->curl = curl_easy_init();
+	s->curl = sym_curl_easy_init();
 	s->base = str_printf("%s://%s", o->plain_http ? "http" : "https", host);
 	s->origin = s->base ? origin_of(s->base) : NULL;
 	s->host = strdup(host);
@@ -85,7 +74,7 @@ void remote_session_close(remote_session *s)
 	if (!s)
 		return;
 	if (s->curl)
-		curl_easy_cleanup(s->curl);
+		sym_curl_easy_cleanup(s->curl);
 	free(s->base);
 	free(s->origin);
 	free(s->host);
@@ -226,7 +215,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 	size_t len = size * n;
 	long status = 0;
 
-	curl_easy_getinfo(t->s->curl, CURLINFO_RESPONSE_CODE, &status);
+	sym_curl_easy_getinfo(t->s->curl, CURLINFO_RESPONSE_CODE, &status);
 	if (success(status) && t->rq->sink) {
 		int rc = t->rq->sink(t->rq->sink_ctx, (const uint8_t *)data, len);
 		if (rc) {
@@ -302,36 +291,36 @@ static char *url_for_message(const remote_session *s, const char *url)
 /* "scheme://host:port", lowercased, the port made explicit; NULL when unparsable. */
 static char *origin_of(const char *url)
 {
-	CURLU *u = curl_url();
+	CURLU *u = sym_curl_url();
 	char *scheme = NULL, *host = NULL, *port = NULL, *out = NULL;
 
-	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+	if (u && sym_curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    sym_curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    sym_curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    sym_curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
 		out = str_printf("%s://%s:%s", scheme, host, port);
 		for (char *c = out; c && *c; c++)
 			*c = (char)tolower((unsigned char)*c);
 	}
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	curl_url_cleanup(u);
+	sym_curl_free(scheme);
+	sym_curl_free(host);
+	sym_curl_free(port);
+	sym_curl_url_cleanup(u);
 	return out;
 }
 
 /* The host of a URL, lowercased (NULL when unparsable). */
 static char *host_of(const char *url)
 {
-	CURLU *u = curl_url();
+	CURLU *u = sym_curl_url();
 	char *host = NULL, *out = NULL;
 
-	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && (out = strdup(host)))
+	if (u && sym_curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    sym_curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && (out = strdup(host)))
 		for (char *c = out; *c; c++)
 			*c = (char)tolower((unsigned char)*c);
-	curl_free(host);
-	curl_url_cleanup(u);
+	sym_curl_free(host);
+	sym_curl_url_cleanup(u);
 	return out;
 }
 
@@ -374,63 +363,64 @@ static int perform(remote_session *s, const remote_request *rq, remote_response 
 	if (!url)
 		return mreg_seterr_nomem();
 	t.body_cap = rq->sink ? ERROR_BODY_MAX : (rq->max_body ? rq->max_body : ERROR_BODY_MAX);
-	curl_easy_reset(c);
+	sym_curl_easy_reset(c);
 	s->errbuf[0] = '\0';
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, s->errbuf);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "mreg/" MREG_VERSION);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	sym_curl_easy_setopt(c, CURLOPT_URL, url);
+	sym_curl_easy_setopt(c, CURLOPT_ERRORBUFFER, s->errbuf);
+	sym_curl_easy_setopt(c, CURLOPT_USERAGENT, "mreg/" MREG_VERSION);
+	sym_curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	/* Without --plain-http nothing goes in clear text: not an upload
 	 * Location nor a redirect that a misconfigured proxy made http://. */
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, s->opts.plain_http ? "http,https" : "https");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, s->opts.plain_http ? "http,https" : "https");
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	const char *protocols = s->opts.plain_http ? "http,https" : "https";
+	sym_curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, protocols);
+	sym_curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, protocols);
+	sym_curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+	sym_curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	/* An upload's answer may take minutes after its last byte (registries on
 	 * object storage move the blob into place): a longer limit there. */
 	long stall = s->opts.stall_seconds ? (long)s->opts.stall_seconds : 60;
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, has_body && stall < 600 ? 600 : stall);
-	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L << 10);
+	sym_curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, has_body && stall < 600 ? 600 : stall);
+	sym_curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L << 10);
 	if (s->opts.ca_file)
-		curl_easy_setopt(c, CURLOPT_CAINFO, s->opts.ca_file);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+		sym_curl_easy_setopt(c, CURLOPT_CAINFO, s->opts.ca_file);
+	sym_curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	sym_curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
+	sym_curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	sym_curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
 	if (strcmp(rq->method, "GET") == 0) {
 		/* Blobs may live behind a redirect (object storage); curl drops our
 		 * Authorization header when the redirect leaves the host. */
-		curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-		curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+		sym_curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+		sym_curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
 	} else if (strcmp(rq->method, "HEAD") == 0) {
 		/* Not followed: a URL signed for GET answers a HEAD with 403. */
-		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+		sym_curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
 	} else if (strcmp(rq->method, "POST") == 0 && !has_body) {
-		curl_easy_setopt(c, CURLOPT_POST, 1L);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+		sym_curl_easy_setopt(c, CURLOPT_POST, 1L);
+		sym_curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+		sym_curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
 	} else {
-		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, rq->method);
-		curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
-		curl_easy_setopt(c, CURLOPT_READDATA, &t);
-		curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
-		curl_easy_setopt(c, CURLOPT_SEEKDATA, &t);
-		curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE,
+		sym_curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+		sym_curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, rq->method);
+		sym_curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+		sym_curl_easy_setopt(c, CURLOPT_READDATA, &t);
+		sym_curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
+		sym_curl_easy_setopt(c, CURLOPT_SEEKDATA, &t);
+		sym_curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE,
 				 (curl_off_t)(rq->body ? rq->body_len : has_body ? rq->body_size : 0));
-		curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 2L << 20);
+		sym_curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 2L << 20);
 	}
 	if (rq->accept && (h = str_printf("Accept: %s", rq->accept)))
-		headers = curl_slist_append(headers, h), free(h);
+		headers = sym_curl_slist_append(headers, h), free(h);
 	if (rq->content_type && (h = str_printf("Content-Type: %s", rq->content_type)))
-		headers = curl_slist_append(headers, h), free(h);
+		headers = sym_curl_slist_append(headers, h), free(h);
 	if (rq->range && (h = str_printf("Range: %s", rq->range)))
-		headers = curl_slist_append(headers, h), free(h);
+		headers = sym_curl_slist_append(headers, h), free(h);
 	if (rq->content_range && (h = str_printf("Content-Range: %s", rq->content_range)))
-		headers = curl_slist_append(headers, h), free(h);
+		headers = sym_curl_slist_append(headers, h), free(h);
 	bool extra_failed = false;
 	for (size_t i = 0; i < rq->header_count; i++) {
-		struct curl_slist *grown = curl_slist_append(headers, rq->headers[i]);
+		struct curl_slist *grown = sym_curl_slist_append(headers, rq->headers[i]);
 		extra_failed |= !grown;
 		headers = grown ? grown : headers;
 	}
@@ -439,30 +429,30 @@ static int perform(remote_session *s, const remote_request *rq, remote_response 
 	if (authorization && !to_any_host && !same_origin(s, url))
 		authorization = NULL;
 	if (authorization && (h = str_printf("Authorization: %s", authorization))) {
-		headers = curl_slist_append(headers, h);
+		headers = sym_curl_slist_append(headers, h);
 		wipe_free(h);
 	}
 	if (extra_failed || (!headers && (rq->accept || rq->content_type || rq->range ||
 					  rq->content_range || authorization))) {
-		curl_slist_free_all(headers);
+		sym_curl_slist_free_all(headers);
 		free(url);
 		strbuf_dispose(&t.body);
 		return mreg_seterr_nomem();
 	}
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+	sym_curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 	/* A transfer stops within a second of mreg_interrupt(). */
-	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	sym_curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	sym_curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 
 	if ((rc = mreg_check_interrupt())) {
-		curl_slist_free_all(headers);
+		sym_curl_slist_free_all(headers);
 		free(url);
 		return rc;
 	}
-	cc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rs->status);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
-	curl_slist_free_all(headers);
+	cc = sym_curl_easy_perform(c);
+	sym_curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rs->status);
+	sym_curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+	sym_curl_slist_free_all(headers);
 
 	if (cc == CURLE_ABORTED_BY_CALLBACK && (rc = mreg_check_interrupt())) {
 		/* interrupted: the caller's error path undoes what it began */
@@ -482,7 +472,7 @@ static int perform(remote_session *s, const remote_request *rq, remote_response 
 		bool clear = cc == CURLE_SSL_CONNECT_ERROR && !s->opts.plain_http;
 		rs->transport_error = true;
 		rc = mreg_seterr(MREG_ENETWORK, "%s: %s %s: %s%s", s->host, rq->method,
-				 where ? where : "", s->errbuf[0] ? s->errbuf : curl_easy_strerror(cc),
+				 where ? where : "", s->errbuf[0] ? s->errbuf : sym_curl_easy_strerror(cc),
 				 clear ? " (the registry may speak plain HTTP, not HTTPS: for a local "
 					 "test registry add --plain-http)"
 				       : "");
@@ -537,14 +527,14 @@ static int fetch_token(remote_session *s, const remote_challenge *ch)
 				   s->host, ch->realm);
 	strbuf_puts(&url, ch->realm);
 	strbuf_puts(&url, strchr(ch->realm, '?') ? "&" : "?");
-	if (ch->service && (esc = curl_easy_escape(s->curl, ch->service, 0))) {
+	if (ch->service && (esc = sym_curl_easy_escape(s->curl, ch->service, 0))) {
 		strbuf_printf(&url, "service=%s&", esc);
-		curl_free(esc);
+		sym_curl_free(esc);
 	}
 	char *scope = str_printf("repository:%s:%s", s->repository, s->actions);
-	if (scope && (esc = curl_easy_escape(s->curl, scope, 0))) {
+	if (scope && (esc = sym_curl_easy_escape(s->curl, scope, 0))) {
 		strbuf_printf(&url, "scope=%s", esc);
-		curl_free(esc);
+		sym_curl_free(esc);
 	}
 	free(scope);
 	rq.url = strbuf_detach(&url);

@@ -3,13 +3,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 #include <sodium.h>
 
 #include "azure_parse.h"
 #include "util/error_priv.h"
 #include "util/strutil.h"
+#include "util/dl_xml2.h"
 
 #define CONN_MAX 8192
 
@@ -38,10 +37,10 @@ static const xmlNode *child(const xmlNode *n, const char *name)
 /* The text of an element (malloc'd; "" when empty), NULL when out of memory. */
 static char *text_of(const xmlNode *n)
 {
-	xmlChar *t = xmlNodeGetContent(n);
+	xmlChar *t = sym_xmlNodeGetContent(n);
 	char *out = strdup(t ? (const char *)t : "");
 
-	xmlFree(t);
+	(*sym_xmlFree)(t);
 	return out;
 }
 
@@ -84,15 +83,17 @@ int azure_list_parse(azure_list_page *out, const char *xml, size_t len)
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
+	if ((rc = dl_xml2_need("reading an Azure container's list of blobs (mreg create URL)")))
+		return rc;
 	if (len > AZURE_LIST_BODY_MAX || len > (size_t)INT32_MAX)
 		return mreg_seterr(MREG_ECORRUPT, "List Blobs: an answer larger than %u bytes",
 				   AZURE_LIST_BODY_MAX);
 	/* No network, no entity substitution, no DTD loading; errors not printed. */
-	doc = xmlReadMemory(xml, (int)len, "list.xml", NULL,
+	doc = sym_xmlReadMemory(xml, (int)len, "list.xml", NULL,
 			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (!doc)
 		return mreg_seterr(MREG_ECORRUPT, "List Blobs: the answer is not XML");
-	root = xmlDocGetRootElement(doc);
+	root = sym_xmlDocGetRootElement(doc);
 	if (!root || !named(root, "EnumerationResults")) {
 		rc = mreg_seterr(MREG_ECORRUPT, "List Blobs: the answer is not EnumerationResults");
 		goto done;
@@ -121,7 +122,7 @@ int azure_list_parse(azure_list_page *out, const char *xml, size_t len)
 	else if (out->next_marker && strlen(out->next_marker) > 4096)
 		rc = mreg_seterr(MREG_ECORRUPT, "List Blobs: a NextMarker longer than 4096 bytes");
 done:
-	xmlFreeDoc(doc);
+	sym_xmlFreeDoc(doc);
 	if (rc)
 		azure_list_page_dispose(out);
 	return rc;

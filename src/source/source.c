@@ -29,6 +29,7 @@
 #include "store/store_priv.h"
 #include "util/error_priv.h"
 #include "util/fsutil.h"
+#include "util/dl_curl.h"
 #include "util/url.h"
 
 int mreg_source_is_remote(const char *path)
@@ -212,6 +213,8 @@ int mreg_source_fetch(mreg_fetched **out, mreg_store *store, const char *url,
 	}
 	if (o->retries > 20)
 		return mreg_seterr(MREG_EINVALID, "source options: at most 20 retries");
+	if ((rc = dl_curl_need("fetching a model from a URL (mreg create URL)")))
+		return rc;
 	if ((rc = source_classify(&kind, url, o->plain_http)))
 		return rc;
 	if (kind == SOURCE_AZUREML_DATASTORE) {

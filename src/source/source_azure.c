@@ -23,7 +23,6 @@
 #include <strings.h>
 #include <time.h>
 
-#include <curl/curl.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <sodium.h>
@@ -38,6 +37,7 @@
 #include "util/fsutil.h"
 #include "util/pool.h"
 #include "util/strutil.h"
+#include "util/dl_curl.h"
 
 #define AZURE_VERSION "2021-08-06"
 #define WORKERS_MAX 4
@@ -312,13 +312,13 @@ static char *request_url(const azure_target *t, const char *blob, const char *qu
 		strbuf_puts(&u, "/");
 		for (const char *p = blob; *p;) {
 			size_t n = strcspn(p, "/");
-			char *esc = curl_easy_escape(NULL, p, (int)n);
+			char *esc = sym_curl_easy_escape(NULL, p, (int)n);
 			if (!esc) {
 				strbuf_dispose(&u);
 				return NULL;
 			}
 			strbuf_puts(&u, esc);
-			curl_free(esc);
+			sym_curl_free(esc);
 			p += n;
 			if (*p == '/') {
 				strbuf_puts(&u, "/");
@@ -460,8 +460,8 @@ static int list_blobs(remote_session *s, const azure_target *t, const char *pref
 
 	memset(out, 0, sizeof(*out));
 	do {
-		char *eprefix = curl_easy_escape(NULL, prefix, 0);
-		char *emarker = marker ? curl_easy_escape(NULL, marker, 0) : NULL;
+		char *eprefix = sym_curl_easy_escape(NULL, prefix, 0);
+		char *emarker = marker ? sym_curl_easy_escape(NULL, marker, 0) : NULL;
 		char *query = NULL, *url = NULL, *path = NULL;
 		char *params[6] = {0};
 		size_t np = 0;
@@ -536,8 +536,8 @@ static int list_blobs(remote_session *s, const azure_target *t, const char *pref
 		remote_response_dispose(&rs);
 		for (size_t i = 0; i < np; i++)
 			free(params[i]);
-		curl_free(eprefix);
-		curl_free(emarker);
+		sym_curl_free(eprefix);
+		sym_curl_free(emarker);
 		free(query);
 		if (url)
 			sodium_memzero(url, strlen(url));

@@ -14,7 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <openssl/evp.h>
 
 #include "source_https.h"
@@ -22,6 +21,7 @@
 #include "util/fsutil.h"
 #include "util/hash.h"
 #include "util/url.h"
+#include "util/dl_curl.h"
 
 #define SINK_BUFFER (1u << 20)
 #define HEADER_LINES_MAX 16
@@ -57,21 +57,23 @@ int source_session_open(remote_session **out, const char *url, const char *ca_fi
 {
 	remote_conn_options o = {.plain_http = plain_http, .ca_file = ca_file, .retries = retries,
 				 .anonymous = true};
-	CURLU *u = curl_url();
+	CURLU *u;
 	char *host = NULL, *port = NULL, *hostport = NULL;
 	int rc;
 
-	if (!u)
+	if ((rc = dl_curl_need("fetching a model from a URL (mreg create URL)")))
+		return rc;
+	if (!(u = sym_curl_url()))
 		return mreg_seterr_nomem();
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+	if (sym_curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    sym_curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
 		char *shown = url_redact(url);
 		rc = mreg_seterr(MREG_EINVALID, "%s: not a URL libcurl can parse",
 				 shown ? shown : "model path");
 		free(shown);
 		goto done;
 	}
-	curl_url_get(u, CURLUPART_PORT, &port, 0);
+	sym_curl_url_get(u, CURLUPART_PORT, &port, 0);
 	if (!(hostport = port ? str_printf("%s:%s", host, port) : strdup(host))) {
 		rc = mreg_seterr_nomem();
 		goto done;
@@ -79,9 +81,9 @@ int source_session_open(remote_session **out, const char *url, const char *ca_fi
 	rc = remote_session_open(out, hostport, "", "", &o);
 done:
 	free(hostport);
-	curl_free(host);
-	curl_free(port);
-	curl_url_cleanup(u);
+	sym_curl_free(host);
+	sym_curl_free(port);
+	sym_curl_url_cleanup(u);
 	return rc;
 }
 

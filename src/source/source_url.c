@@ -3,8 +3,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <curl/curl.h>
-
 #include "source_url.h"
 #include "util/error_priv.h"
 #include "util/strutil.h"

@@ -14,7 +14,11 @@
 #include "mreg/git.h"
 #include "mreg/record.h"
 
-/* The work-tree root containing @path (malloc'd), or NULL outside git / in a bare repository. */
+/*
+ * The work-tree root containing @path (malloc'd), or NULL outside git / in a
+ * bare repository; NULL with errno ELIBACC (the message set) when libgit2,
+ * loaded the first time a path might be in git, could not be loaded.
+ */
 char *gitinfo_worktree_root(const char *path);
 
 /*

@@ -94,6 +94,11 @@ int mreg_store_default_dir(char **out, const char *start)
 	char *base = fs_absolute(start ? start : ".");
 	char *root = base ? gitinfo_worktree_root(base) : NULL;
 
+	if (base && !root && errno == ELIBACC) {
+		free(base);
+		*out = NULL;
+		return MREG_EIO; /* the message names the library */
+	}
 	*out = path_join(root ? root : base ? base : ".", ".mreg");
 	free(base);
 	free(root);

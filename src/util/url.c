@@ -5,10 +5,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include <curl/curl.h>
-
 #include "url.h"
 #include "strutil.h"
+#include "dl_curl.h"
 
 /* `[user[:password]@]host:path` (git's scp-like syntax), or a local path. */
 static char *redact_scp_like(const char *url)
@@ -37,13 +36,13 @@ static char *redact_scp_like(const char *url)
  */
 static bool stable(const char *url)
 {
-	CURLU *h = curl_url();
+	CURLU *h = sym_curl_url();
 	char *again = NULL;
-	bool ok = h && curl_url_set(h, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
-		  curl_url_get(h, CURLUPART_URL, &again, 0) == CURLUE_OK && strcmp(again, url) == 0;
+	bool ok = h && sym_curl_url_set(h, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+		  sym_curl_url_get(h, CURLUPART_URL, &again, 0) == CURLUE_OK && strcmp(again, url) == 0;
 
-	curl_free(again);
-	curl_url_cleanup(h);
+	sym_curl_free(again);
+	sym_curl_url_cleanup(h);
 	return ok;
 }
 
@@ -54,27 +53,31 @@ char *url_redact(const char *url)
 
 	if (!strstr(url, "://"))
 		return redact_scp_like(url);
-	if (!(h = curl_url())) {
+	if (dl_curl_need("reading a URL (a model's, or the git remote mreg create records)")) {
+		errno = ELIBACC;
+		return NULL;
+	}
+	if (!(h = sym_curl_url())) {
 		errno = ENOMEM;
 		return NULL;
 	}
 	/* A URL libcurl cannot parse (a password with an unencoded '/' or '@')
 	 * is not recorded at all: no guess may leave part of a secret in it. */
-	if (curl_url_set(h, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
-	    curl_url_set(h, CURLUPART_USER, NULL, 0) == CURLUE_OK &&
-	    curl_url_set(h, CURLUPART_PASSWORD, NULL, 0) == CURLUE_OK &&
-	    curl_url_set(h, CURLUPART_OPTIONS, NULL, 0) == CURLUE_OK &&
-	    curl_url_set(h, CURLUPART_QUERY, NULL, 0) == CURLUE_OK &&
-	    curl_url_set(h, CURLUPART_FRAGMENT, NULL, 0) == CURLUE_OK &&
-	    curl_url_get(h, CURLUPART_URL, &parsed, 0) == CURLUE_OK && stable(parsed)) {
+	if (sym_curl_url_set(h, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+	    sym_curl_url_set(h, CURLUPART_USER, NULL, 0) == CURLUE_OK &&
+	    sym_curl_url_set(h, CURLUPART_PASSWORD, NULL, 0) == CURLUE_OK &&
+	    sym_curl_url_set(h, CURLUPART_OPTIONS, NULL, 0) == CURLUE_OK &&
+	    sym_curl_url_set(h, CURLUPART_QUERY, NULL, 0) == CURLUE_OK &&
+	    sym_curl_url_set(h, CURLUPART_FRAGMENT, NULL, 0) == CURLUE_OK &&
+	    sym_curl_url_get(h, CURLUPART_URL, &parsed, 0) == CURLUE_OK && stable(parsed)) {
 		out = strdup(parsed);
 		if (!out)
 			errno = ENOMEM;
 	} else {
 		errno = EINVAL;
 	}
-	curl_free(parsed);
-	curl_url_cleanup(h);
+	sym_curl_free(parsed);
+	sym_curl_url_cleanup(h);
 	return out;
 }
 

@@ -10,7 +10,9 @@
  * with libcurl's URL parser. scp-like remotes (`git@host:path`) keep their
  * user name but lose a `user:password@`; local paths stay as they are.
  * Returns a malloc'd string; NULL when @url cannot be parsed (then nothing
- * of it may be recorded) or out of memory (errno ENOMEM).
+ * of it may be recorded), out of memory (errno ENOMEM), or when libcurl,
+ * loaded on the first URL, could not be (errno ELIBACC, the message set:
+ * see dl_curl.h).
  */
 char *url_redact(const char *url);
 

@@ -4,8 +4,8 @@
  *
  * Environment:
  *   MREG_FAULT_CALLS  which calls count: a comma list of families (open,
- *                     write, fsync, rename, mkdir, unlink, link, copy) or
- *                     "all" (the default)
+ *                     write, fsync, rename, mkdir, unlink, link, copy,
+ *                     dlopen) or "all" (the default: every family but dlopen)
  *   MREG_FAULT_N      fail the Nth counted call (1-based); unset or 0: none
  *                     fails, the shim only counts
  *   MREG_FAULT_ERRNO  EIO (default), ENOSPC, EACCES or EXDEV (a copy_file_range
@@ -24,7 +24,10 @@
  * mkstemp, mkdtemp), write (write, pwrite, pwrite64), fsync (fsync,
  * fdatasync, sync_file_range), rename (rename, renameat, renameat2), mkdir
  * (mkdir, mkdirat), unlink (unlink, unlinkat, rmdir), link (link, linkat,
- * symlink, symlinkat), copy (copy_file_range). glibc's own internal calls
+ * symlink, symlinkat), copy (copy_file_range), dlopen (only when named: the
+ * library made to fail is looked for in a folder that does not exist, so
+ * dlerror() says what it says of a library that is not installed; matched
+ * on the name given to dlopen). glibc's own internal calls
  * (fopen's open) do not pass through the shim, hence its wrappers of the
  * library functions that make files.
  */
@@ -40,7 +43,7 @@
 #include <unistd.h>
 
 enum { F_OPEN = 1, F_WRITE = 2, F_FSYNC = 4, F_RENAME = 8, F_MKDIR = 16, F_UNLINK = 32,
-       F_LINK = 64, F_COPY = 128 };
+       F_LINK = 64, F_COPY = 128, F_DLOPEN = 256 };
 
 static const struct {
 	const char *name;
@@ -48,9 +51,10 @@ static const struct {
 } families[] = {
 	{"open", F_OPEN},     {"write", F_WRITE},   {"fsync", F_FSYNC}, {"rename", F_RENAME},
 	{"mkdir", F_MKDIR},   {"unlink", F_UNLINK}, {"link", F_LINK},   {"copy", F_COPY},
+	{"dlopen", F_DLOPEN},
 };
 
-static int mask = -1;
+static int mask = ~F_DLOPEN;
 static long target;
 static int fail_errno = EIO;
 static const char *match;
@@ -516,4 +520,19 @@ int symlinkat(const char *target_path, int dirfd, const char *path)
 		real = next("symlinkat");
 	FAIL_IF(check_path(F_LINK, "symlinkat", dirfd, path), -1);
 	return real(target_path, dirfd, path);
+}
+
+void *dlopen(const char *file, int flags)
+{
+	static void *(*real)(const char *, int);
+	char gone[600];
+
+	if (!real)
+		real = next("dlopen");
+	if (file && should_fail(F_DLOPEN, "dlopen", file)) {
+		const char *base = strrchr(file, '/');
+		snprintf(gone, sizeof(gone), "/nonexistent-faultshim/%s", base ? base + 1 : file);
+		return real(gone, flags);
+	}
+	return real(file, flags);
 }
