@@ -43,11 +43,14 @@ bool blob_check_takes(const blob_check *c, const mreg_file *f);
  * Queue @f's blob for checking: @fd is the blob (open for reading, a regular
  * file, any offset: the check reads from 0), and the check owns it from now
  * on, whatever the result (it closes it). @f must outlive
- * blob_check_finish(). Waits while the queue is full (a few dozen
- * descriptors at most). 0, or the first failure found so far (as
- * blob_check_finish() gives it): the caller stops copying.
+ * blob_check_finish(). @whole: NULL, or the blob's f->size bytes as the copy
+ * read them. When the queue is full (a few dozen descriptors), a blob with
+ * @whole is hashed from it here, on the calling thread, and its verdict
+ * returned, so neither core waits for the other; without @whole the call
+ * waits for room. 0, or the first failure found so far (as
+ * blob_check_finish() gives it, or this blob's own): the caller stops copying.
  */
-int blob_check_add(blob_check *c, const mreg_file *f, int fd);
+int blob_check_add(blob_check *c, const mreg_file *f, int fd, const uint8_t *whole);
 
 /*
  * Wait for the check of every queued blob to end (@cancel: stop at once, the

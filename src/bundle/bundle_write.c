@@ -134,15 +134,20 @@ static int sink_write(void *ctx, const uint8_t *buf, size_t len)
  * load 20) and no faster for 60 files of 4 MB (1.85 s both): see
  * docs/bundles.md.
  */
+/*
+ * @f's blob from @fd into the archive through @buf (@cap bytes), which holds
+ * the whole blob afterwards when it fits (for blob_check_add()).
+ */
 static int put_checked_blob(struct archive *a, const out_file *o, const char *path, int fd,
-			    const mreg_file *f, stream_progress *progress)
+			    const mreg_file *f, stream_progress *progress, uint8_t *buf, size_t cap)
 {
-	uint8_t buf[64 << 10];
+	bool fits = f->size <= cap;
 	uint64_t total = 0;
 	int rc;
 
 	while (total < f->size) {
-		ssize_t n = read(fd, buf, sizeof(buf));
+		uint8_t *at = fits ? buf + total : buf;
+		ssize_t n = read(fd, at, fits ? cap - (size_t)total : cap);
 		if (n < 0 && errno == EINTR)
 			continue;
 		/* Opened O_NONBLOCK (store_blob_open_nonblocking()). */
@@ -152,7 +157,7 @@ static int put_checked_blob(struct archive *a, const out_file *o, const char *pa
 			return mreg_seterr_errno("%s: blob %s: read", f->path, f->digest);
 		if (n == 0)
 			break;
-		if ((rc = put_data(a, o, path, buf, (size_t)n)))
+		if ((rc = put_data(a, o, path, at, (size_t)n)))
 			return rc;
 		total += (uint64_t)n;
 	}
@@ -191,10 +196,12 @@ static int put_blob(struct archive *a, struct archive_entry *e, const out_file *
 	if ((rc = put_header(a, e, o, path, false, f->size)))
 		goto done;
 	if (blob_check_takes(check, f)) {
-		if ((rc = put_checked_blob(a, o, path, in.fd, f, progress)))
+		uint8_t buf[64 << 10];
+		if ((rc = put_checked_blob(a, o, path, in.fd, f, progress, buf, sizeof(buf))))
 			goto done;
-		/* The check owns the descriptor from here, whatever it finds. */
-		return blob_check_add(check, f, in.fd);
+		/* The check owns the descriptor from here, whatever it finds; a blob
+		 * read whole may be hashed here when the check is behind. */
+		return blob_check_add(check, f, in.fd, f->size <= sizeof(buf) ? buf : NULL);
 	}
 	if (fs_fd_set_blocking(in.fd) < 0) {
 		rc = mreg_seterr_errno("%s: blob %s", f->path, f->digest);

@@ -93,8 +93,9 @@ fresh_store() {
 }
 
 @test "package checks every blob it ships: a damaged one among 300 small files, or a large one, stops it" {
-	# Small blobs are hashed on a thread of their own beside the copy, large
-	# ones by the copy's own second thread: both find the damage.
+	# Small blobs are hashed on a thread of their own beside the copy (or, when
+	# that thread is behind, from the copy's buffer), large ones by the copy's
+	# own second thread: each finds the damage.
 	mkdir many
 	for i in $(seq 1 300); do printf 'file %s\n' "$i" >"many/f$i.txt"; done
 	head -c $((9 * 1024 * 1024)) /dev/urandom >many/large.bin
